@@ -1,0 +1,51 @@
+/**
+ * The request/response shape every HTTP handler of the receiver is written against (ingest, REST API,
+ * event stream, provisioning, dashboard). The receiver parses HTTP itself, because phones send request
+ * lines Node's parser refuses (raw spaces, raw UTF-8, no Host header); handlers never see the difference.
+ */
+
+export interface HttpRequest {
+  /** Upper-case method as sent. */
+  readonly method: string;
+  /** The request target exactly as received, bytes (may contain raw spaces and non-UTF-8 bytes). */
+  readonly rawTarget: Buffer;
+  /** Path part of the target, percent-decoded where valid (for routing). */
+  readonly path: string;
+  /** Query part of the target, parsed leniently. */
+  readonly query: URLSearchParams;
+  /** Header names lower-cased; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `HTTP/1.0` or `HTTP/1.1`. */
+  readonly httpVersion: string;
+  /** Request body (empty for GET). */
+  readonly body: Buffer;
+  /** Peer address, without an IPv4-mapped `::ffff:` prefix. */
+  readonly remoteAddress: string;
+  /** Monotonic time (performance.now()) at which the request head was complete. */
+  readonly receivedAt: number;
+}
+
+export interface HttpResponse {
+  /** Sends a whole response. Content-Length is set; `body` strings are UTF-8. */
+  send(status: number, body?: string | Buffer, headers?: Record<string, string>): void;
+  /** JSON body with `application/json; charset=utf-8`. */
+  json(status: number, value: unknown, headers?: Record<string, string>): void;
+  /**
+   * Starts a streamed response (Server-Sent Events, downloads): headers now, then `write` chunks, then `end`.
+   * The connection is not reused afterwards.
+   */
+  stream(status: number, headers: Record<string, string>): HttpStream;
+  /** True once a response was started. */
+  readonly sent: boolean;
+}
+
+export interface HttpStream {
+  /** Returns false when the peer is slow (backpressure), like a Writable. */
+  write(chunk: string | Buffer): boolean;
+  end(): void;
+  /** Called once when the peer goes away or `end` was called. */
+  onClose(listener: () => void): void;
+  readonly closed: boolean;
+}
+
+export type HttpHandler = (req: HttpRequest, res: HttpResponse) => void | Promise<void>;
