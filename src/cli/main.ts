@@ -3,6 +3,7 @@
  * on the program here, so that adding a command touches one line of this file.
  */
 import { Command, CommanderError } from 'commander';
+import { UsageError } from './errors.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerExpandCommand } from './commands/expand.ts';
 import { registerConfigCommands } from './commands/config.ts';
@@ -24,6 +25,8 @@ export function buildProgram(): Command {
   return program;
 }
 
+export { UsageError };
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
@@ -42,6 +45,3 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
 }
-
-/** An error the user can fix by changing the command line: printed as one line, exit code 2. */
-export class UsageError extends Error {}
