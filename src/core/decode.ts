@@ -93,7 +93,7 @@ function hexValue(c: number): number {
  * Text of bytes[start, end): percent-escapes decoded (invalid ones kept as typed), `+` kept as `+`,
  * UTF-8 where the bytes are valid UTF-8, otherwise Latin-1 (so nothing is dropped).
  */
-function decodeText(bytes: Uint8Array, start: number, end: number, problems: DecodeProblem[]): string {
+function decodeText(bytes: Buffer, start: number, end: number, problems: DecodeProblem[]): string {
   let ascii = true;
   let escapes = false;
   for (let i = start; i < end; i++) {
@@ -101,12 +101,12 @@ function decodeText(bytes: Uint8Array, start: number, end: number, problems: Dec
     if (c === PERCENT) escapes = true;
     else if (c > 0x7f) ascii = false;
   }
-  let buf: Uint8Array;
+  let buf: Buffer;
   if (!escapes) {
     if (ascii) return latin1(bytes, start, end);
     buf = bytes.subarray(start, end);
   } else {
-    const out = new Uint8Array(end - start);
+    const out = Buffer.allocUnsafe(end - start);
     let n = 0;
     let bad = false;
     for (let i = start; i < end; i++) {
@@ -138,8 +138,8 @@ function decodeText(bytes: Uint8Array, start: number, end: number, problems: Dec
   }
 }
 
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('latin1', start, end);
 }
 
 interface Pair {
@@ -148,7 +148,7 @@ interface Pair {
 }
 
 /** Splits bytes[start, end) into name=value pairs at `&` and `;`. */
-function splitPairs(bytes: Uint8Array, start: number, end: number, out: Pair[], problems: DecodeProblem[]): void {
+function splitPairs(bytes: Buffer, start: number, end: number, out: Pair[], problems: DecodeProblem[]): void {
   let segStart = start;
   for (let i = start; i <= end; i++) {
     if (i < end && bytes[i] !== AMP && bytes[i] !== SEMI) continue;
@@ -199,8 +199,9 @@ function startsWithAscii(bytes: Uint8Array, at: number, text: string): boolean {
   return true;
 }
 
-function toBytes(target: Uint8Array | string): Uint8Array {
-  return typeof target === 'string' ? Buffer.from(target, 'utf8') : target;
+function toBytes(target: Uint8Array | string): Buffer {
+  if (typeof target === 'string') return Buffer.from(target, 'utf8');
+  return Buffer.isBuffer(target) ? target : Buffer.from(target.buffer, target.byteOffset, target.byteLength);
 }
 
 /** Decodes a request target. Never throws. */
@@ -249,7 +250,7 @@ export function decodeRequestTarget(target: Uint8Array | string, options: Decode
   let macText: string | undefined;
   for (const { name, value: raw } of pairs) {
     let value = raw;
-    if (PLACEHOLDER.test(value)) {
+    if (value.charCodeAt(0) === 0x24 && PLACEHOLDER.test(value)) {
       problems.push({ severity: 'warning', code: 'placeholder', message: `${name} arrived as the literal ${value}: taken as empty` });
       value = '';
     }
