@@ -1,21 +1,10 @@
 /**
- * Helpers every codec shares: MAC spelling, line splitting, key matching, and the bookkeeping that turns
+ * Helpers every codec shares: MAC checks for writers, line splitting, key matching, and the bookkeeping that turns
  * what a reader found into a ReadResult.
  */
 import { INCIDENTS } from '../catalog.ts';
+import { normalizeMac } from '../mac.ts';
 import type { ActionUrlConfig, ReadResult, UnusedLine } from './types.ts';
-
-/**
- * 12 lowercase hex digits from any common MAC spelling (`00:15:65:AA:BB:CC`, `00-15-65-aa-bb-cc`,
- * `0015.65aa.bbcc`, `001565AABBCC`), or undefined when it is not a MAC.
- */
-export function normalizeMac(input: string): string | undefined {
-  const s = input.trim();
-  if (/^[0-9a-f]{12}$/i.test(s)) return s.toLowerCase();
-  // Separators must be used consistently, so that `00:15-65...` or a stray digit is refused rather than guessed.
-  const grouped = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i.test(s) || /^[0-9a-f]{4}(\.[0-9a-f]{4}){2}$/i.test(s);
-  return grouped ? s.replace(/[:.-]/g, '').toLowerCase() : undefined;
-}
 
 /** Like normalizeMac, for writers: a MAC the caller passed must be a MAC. */
 export function requireMac(input: string): string {

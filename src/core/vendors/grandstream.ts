@@ -4,9 +4,8 @@
  * takes both, even mixed. No on/off switch, so "off" is written as empty settings.
  */
 import { incidentBySlugOrUndefined } from '../catalog.ts';
-import {
-  entriesForSwitchlessPhone, keyTable, normalizeMac, notThisFormat, ReadCollector, requireMac, supportedSlugs,
-} from './common.ts';
+import { normalizeMac } from '../mac.ts';
+import { entriesForSwitchlessPhone, keyTable, notThisFormat, ReadCollector, requireMac, supportedSlugs } from './common.ts';
 import type { VendorCodec } from './types.ts';
 import { childrenNamed, collectElementUrl, escapeXml, parseXml, reportXmlProblems, type XmlElement } from './xml.ts';
 
@@ -41,6 +40,9 @@ export const grandstream: VendorCodec = {
   formats: FORMATS,
   keyFor: (slug, format) => (checkFormat(format) === 'v2' ? aliasFor(slug) : pcodeFor(slug)),
   fileName,
+  caveats: (format) => (checkFormat(format) === 'v2'
+    ? ['Grandstream v2 aliases follow the pattern of the one a vendor source confirms (incoming call); the others are unconfirmed, v1 P-codes are the safer choice']
+    : []),
   matchFileName(name) {
     if (/^cfg\.xml$/i.test(name)) return {};
     const m = /^cfg([0-9a-f]{12})\.xml$/i.exec(name);

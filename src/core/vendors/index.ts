@@ -3,6 +3,7 @@
  * user must see), convert a file from one vendor to another, and recognise a requested file name.
  */
 import { INCIDENTS, isIncidentSlug, VENDORS } from '../catalog.ts';
+import { MAX_URL_LENGTH } from '../templates.ts';
 import { akuvox } from './akuvox.ts';
 import { requireMac } from './common.ts';
 import { fanvil } from './fanvil.ts';
@@ -13,12 +14,9 @@ import { respellVariables } from './variables.ts';
 import { yealink } from './yealink.ts';
 
 export type { ActionUrlConfig, ReadResult, UnusedLine, VendorCodec, VendorId, WriteOptions } from './types.ts';
-export { normalizeMac } from './common.ts';
 export { escapeXml, unescapeXml } from './xml.ts';
 export { respellVariables, variableSpelling } from './variables.ts';
 
-/** Phones accept at most this many characters in an Action URL. */
-export const MAX_URL_LENGTH = 511;
 
 export const VENDOR_CODECS: ReadonlyMap<VendorId, VendorCodec> = new Map(
   [yealink, akuvox, fanvil, snom, grandstream].map((c) => [c.id, c]),
@@ -69,7 +67,7 @@ export function renderConfigFile(vendor: VendorId, config: ActionUrlConfig, opts
   const text = codec.write(config, opts);
   const withUrl = Object.keys(config.urls).filter((slug) => config.urls[slug] !== '');
   const lacking = withUrl.filter((slug) => isIncidentSlug(slug) && codec.keyFor(slug, opts.format) === undefined);
-  const notes: string[] = [];
+  const notes: string[] = [...(codec.caveats?.(opts.format) ?? [])];
   const unknown = withUrl.filter((slug) => !isIncidentSlug(slug));
   if (unknown.length) notes.push(`not catalog incidents, left out: ${unknown.join(', ')}`);
   if (!config.enabled && !codec.hasMasterSwitch) {

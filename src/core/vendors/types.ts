@@ -66,6 +66,8 @@ export interface VendorCodec {
   fileName(mac?: string): string | undefined;
   /** If `name` is a file name this vendor's phones request, the MAC it carries (undefined for a common file). */
   matchFileName(name: string): { mac?: string } | undefined;
+  /** Warnings about a format variant that every file written in it deserves (unconfirmed key names). */
+  caveats?(format?: string): string[];
   /** The file text. Throws only for a config no phone could hold (a URL with a line break, an unknown format). */
   write(config: ActionUrlConfig, opts?: WriteOptions): string;
   /** Never throws; see ReadResult. */

@@ -4,7 +4,8 @@
  * some (`$phone_ip`, `$call-id`, Grandstream `$product`): a URL written with the seed's `$ip` would reach
  * the server with a literal "$ip" from those phones, so generated and converted URLs use the phone's spelling.
  */
-import { VARIABLE_SPELLINGS, VARIABLES, type Variable } from '../catalog.ts';
+import { getVariable, VARIABLES, type Variable } from '../catalog.ts';
+import { findTokens } from '../tokens.ts';
 import type { VendorId } from './types.ts';
 
 const SEED_SPELLING_VENDORS: readonly VendorId[] = ['yealink', 'akuvox', 'fanvil'];
@@ -26,12 +27,6 @@ function understoodBy(vendor: VendorId): Set<string> {
   return out;
 }
 
-// Longest first, as phones substitute: `$active_user` must not be read as `$active_u` + "ser".
-const TOKEN = new RegExp(
-  `\\$(${[...VARIABLE_SPELLINGS.keys()].sort((a, b) => b.length - a.length).map((s) => s.replace(/[-]/g, '\\-')).join('|')})`,
-  'g',
-);
-
 /**
  * `url` with every variable the target's phones would not substitute rewritten to their spelling
  * (`$ip` -> `$phone_ip` for Snom). Returns the rewrites made, as `$from -> $to`.
@@ -39,12 +34,15 @@ const TOKEN = new RegExp(
 export function respellVariables(url: string, target: VendorId): { url: string; changes: string[] } {
   const understood = understoodBy(target);
   const changes: string[] = [];
-  const out = url.replace(TOKEN, (whole, spelling: string) => {
-    if (understood.has(spelling)) return whole;
-    const variable = VARIABLES.find((v) => v.name === VARIABLE_SPELLINGS.get(spelling))!;
-    const to = variableSpelling(variable, target);
-    changes.push(`$${spelling} -> $${to}`);
-    return `$${to}`;
-  });
-  return { url: out, changes };
+  let out = '';
+  let from = 0;
+  // findTokens matches as phones do (longest known spelling first), so `$active_user` is never `$active_u`+"ser".
+  for (const token of findTokens(url)) {
+    if (!token.known || !token.variable || understood.has(token.known)) continue;
+    const to = variableSpelling(getVariable(token.variable)!, target);
+    changes.push(`$${token.known} -> $${to}`);
+    out += `${url.slice(from, token.index)}$${to}`;
+    from = token.index + 1 + token.known.length;
+  }
+  return { url: out + url.slice(from), changes };
 }
