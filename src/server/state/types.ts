@@ -43,7 +43,19 @@ export interface CallState {
   readonly endedAt: number | null;
   /** Id of the last event that changed this call. */
   readonly lastEventId: number;
+  /** Epoch ms of the last event that changed this call (what `expireCalls` measures silence from). */
+  readonly updatedAt?: number;
+  /** Where a transfer of this call stands: decides the outcome when the call ends (see reduce.ts). */
+  readonly transfer?: CallTransfer;
+  /**
+   * What ended the call: the incident slug (`call_terminated`, `missed_call`, …), or `timeout` when
+   * `expireCalls` closed it. Absent while the call is ongoing.
+   */
+  readonly endedBy?: string;
 }
+
+/** `requested`: transfer_call seen; `blind` / `attended`: the kind is known; then `finished` or `failed`. */
+export type CallTransfer = 'requested' | 'blind' | 'attended' | 'finished' | 'failed';
 
 export interface AccountState {
   /** `user@host` from `$active_url` / `$active_user` + `$active_host`. */
@@ -76,6 +88,13 @@ export interface PhoneState {
   readonly lastSeen: number;
   /** Id of the last event applied (events with a lower or equal id are duplicates or late, see reduce.ts). */
   readonly lastEventId: number;
+  /**
+   * Calls ended by the last few seconds of events, so a late or repeated event about them (phones never
+   * retry, but requests arrive twice and out of order) is recognised instead of opening a new call.
+   */
+  readonly recentlyEnded?: readonly CallState[];
+  /** The last event applied, by content, so the same request arriving again at once is ignored. */
+  readonly lastFingerprint?: { readonly fingerprint: string; readonly at: number };
 }
 
 /** What applying one event did: the new state and each call it created, changed or ended. */
