@@ -1,0 +1,245 @@
+/**
+ * One client connection: bytes in through the lenient parser, requests out to the handler, answers back
+ * in request order (pipelining), keep-alive, and the timeouts that keep idle or trickling clients from
+ * holding sockets forever. Whatever arrives, the connection answers or closes; it never throws.
+ */
+import type { Socket } from 'node:net';
+import { RequestParser, type ParserLimits, type ParseOutput } from './parser.ts';
+import { ResponseSlot, type SlotOwner } from './response.ts';
+import { buildRequest, plainAddress } from './request.ts';
+import type { HttpHandler, HttpRequest } from './types.ts';
+
+export interface ConnectionOptions {
+  limits: ParserLimits;
+  /** A request head (and body) must be complete this long after its first byte. Beyond: 408 and close. */
+  requestTimeoutMs: number;
+  /** A keep-alive connection with nothing to do is closed after this long. */
+  idleTimeoutMs: number;
+  /** Most requests of one connection being handled at once; further pipelined bytes wait unread. */
+  maxPipeline: number;
+  /** A handler that returned without answering and without a promise gets this long, then a 500. */
+  responseTimeoutMs: number;
+  onHandlerError(err: unknown, req: HttpRequest): void;
+  /** Each answered request, for access metrics. */
+  onResponse?(req: HttpRequest | undefined, status: number): void;
+}
+
+export class Connection implements SlotOwner {
+  private readonly parser: RequestParser;
+  private readonly slots: ResponseSlot[] = [];
+  private readonly remote: string;
+  private requestTimer: NodeJS.Timeout | undefined;
+  /** No more requests are read (error answered, stream started, shutdown). */
+  private stopped = false;
+  private paused = false;
+  closing = false;
+  destroyed = false;
+  private onGone: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: HttpHandler,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.parser = new RequestParser(opts.limits);
+    this.remote = plainAddress(socket.remoteAddress);
+    socket.setNoDelay(true);
+    socket.setTimeout(opts.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('timeout', () => this.onIdle());
+    socket.on('end', () => this.onPeerEnd());
+    socket.on('error', () => this.teardown());
+    socket.on('close', () => this.teardown());
+  }
+
+  /** Called once when the socket is gone. */
+  whenGone(listener: () => void): void {
+    this.onGone = listener;
+  }
+
+  /** Server shutdown: finish what is in hand, then close; idle connections close now. */
+  shutdown(): void {
+    this.closing = true;
+    this.stopped = true;
+    for (const slot of this.slots) slot.peerClosed();
+    if (this.slots.length === 0) this.endSocket();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.parser.feed(chunk);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (!this.stopped && this.slots.length < this.opts.maxPipeline) {
+      let out: ParseOutput | undefined;
+      try {
+        out = this.parser.next();
+      } catch {
+        out = { kind: 'error', status: 400, message: 'malformed request', httpVersion: 'HTTP/1.1' };
+      }
+      if (out === undefined) break;
+      this.clearRequestTimer();
+      if (out.kind === 'error') {
+        this.stopped = true;
+        const slot = new ResponseSlot(this, 'GET', out.httpVersion, false);
+        this.slots.push(slot);
+        slot.send(out.status, `${out.message}\n`, { Connection: 'close' });
+        this.opts.onResponse?.(undefined, out.status);
+        break;
+      }
+      this.dispatch(out);
+    }
+    const waiting = this.parser.awaitingBody;
+    if (waiting?.expectContinue && !waiting.continueSent && this.slots.length === 0) {
+      waiting.continueSent = true;
+      this.socket.write(`${waiting.httpVersion} 100 Continue\r\n\r\n`);
+    }
+    if (!this.stopped && (this.parser.buffered > 0 || waiting)) this.armRequestTimer();
+    const full = this.slots.length >= this.opts.maxPipeline;
+    if (full && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!full && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private dispatch(parsed: Extract<ParseOutput, { kind: 'request' }>): void {
+    const slot = new ResponseSlot(this, parsed.method, parsed.httpVersion, parsed.keepAlive && !this.closing);
+    this.slots.push(slot);
+    const req = buildRequest(parsed, this.remote, performance.now());
+    const fail = (err: unknown) => {
+      this.opts.onHandlerError(err, req);
+      if (!slot.sent) slot.send(500, 'internal error\n');
+      else if (slot.streaming) slot.peerClosed();
+    };
+    const done = () => this.opts.onResponse?.(req, slot.status);
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(req, slot);
+    } catch (err) {
+      fail(err);
+      done();
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => {
+          if (!slot.sent) fail(new Error(`handler for ${req.method} ${req.path} returned without answering`));
+          done();
+        },
+        (err) => {
+          fail(err);
+          done();
+        },
+      );
+    } else if (!slot.sent) {
+      // A plain function may answer from a callback later; give it time, then answer for it.
+      const timer = setTimeout(() => {
+        if (!slot.sent) fail(new Error(`handler for ${req.method} ${req.path} did not answer in time`));
+        done();
+      }, this.opts.responseTimeoutMs);
+      timer.unref();
+    } else {
+      done();
+    }
+  }
+
+  output(slot: ResponseSlot, data: Buffer): boolean {
+    if (this.destroyed) return false;
+    if (this.slots[0] === slot) return this.socket.write(data);
+    slot.pending.push(data);
+    return true;
+  }
+
+  finish(slot: ResponseSlot): void {
+    slot.finished = true;
+    if (slot.streaming || slot.closeAfter) this.stopped = true;
+    while (this.slots.length > 0 && this.slots[0].finished) {
+      const done = this.slots.shift()!;
+      if (done.closeAfter || this.destroyed) {
+        this.stopped = true;
+        for (const rest of this.slots) rest.peerClosed();
+        this.slots.length = 0;
+        this.endSocket();
+        return;
+      }
+      const next = this.slots[0];
+      if (next && next.pending.length > 0 && !this.destroyed) {
+        for (const chunk of next.pending) this.socket.write(chunk);
+        next.pending = [];
+      }
+    }
+    if (this.slots.length === 0 && this.closing) {
+      this.endSocket();
+      return;
+    }
+    // Room again in the pipeline: read on (bytes may already be buffered).
+    if (!this.stopped) setImmediate(() => this.drain());
+  }
+
+  private onIdle(): void {
+    if (this.slots.length > 0) return; // busy: a handler or a stream holds the connection
+    if (this.parser.buffered > 0 || this.parser.awaitingBody) {
+      this.timeoutRequest();
+      return;
+    }
+    this.endSocket();
+  }
+
+  private armRequestTimer(): void {
+    if (this.requestTimer) return;
+    this.requestTimer = setTimeout(() => this.timeoutRequest(), this.opts.requestTimeoutMs);
+    this.requestTimer.unref();
+  }
+
+  private clearRequestTimer(): void {
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
+  }
+
+  private timeoutRequest(): void {
+    this.requestTimer = undefined;
+    if (this.stopped || this.destroyed) return;
+    this.stopped = true;
+    const slot = new ResponseSlot(this, 'GET', 'HTTP/1.1', false);
+    this.slots.push(slot);
+    slot.send(408, 'request timeout\n', { Connection: 'close' });
+    this.opts.onResponse?.(undefined, 408);
+  }
+
+  private onPeerEnd(): void {
+    // The client finished sending (half-close): answer what is in hand, then close.
+    this.stopped = true;
+    this.clearRequestTimer();
+    if (this.slots.length === 0) this.endSocket();
+    else this.slots[this.slots.length - 1].closeAfter = true;
+  }
+
+  private endSocket(): void {
+    if (this.destroyed) return;
+    this.clearRequestTimer();
+    this.socket.end();
+    // A peer that never reads must not keep the socket: destroy it if it has not closed soon after.
+    const t = setTimeout(() => this.socket.destroy(), 2000);
+    t.unref();
+  }
+
+  private teardown(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.stopped = true;
+    this.clearRequestTimer();
+    for (const slot of this.slots) slot.peerClosed();
+    this.slots.length = 0;
+    this.socket.destroy();
+    this.onGone?.();
+  }
+}

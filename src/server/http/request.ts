@@ -1,0 +1,87 @@
+/**
+ * From a parsed request to the HttpRequest handlers see: the raw target stays bytes (the ingest decoder
+ * reads those); `path` and `query` are decoded leniently for routing and for the API's parameters.
+ */
+import type { HttpRequest } from './types.ts';
+import type { ParsedRequest } from './parser.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 when the bytes are valid UTF-8, else Latin-1: text from any byte sequence, nothing dropped. */
+export function bytesToText(bytes: Uint8Array): string {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] > 0x7f) {
+      try {
+        return utf8.decode(bytes);
+      } catch {
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      }
+    }
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+function hex(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** Percent-decodes where the escape is valid; invalid escapes stay as typed. */
+export function percentDecode(bytes: Uint8Array): string {
+  if (!bytes.includes(0x25)) return bytesToText(bytes);
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === 0x25 && i + 2 < bytes.length) {
+      const h = hex(bytes[i + 1]);
+      const l = hex(bytes[i + 2]);
+      if (h >= 0 && l >= 0) {
+        out[n++] = (h << 4) | l;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = c;
+  }
+  return bytesToText(out.subarray(0, n));
+}
+
+/** Path and query bytes of a target, accepting the absolute form (`http://host/path?q`). */
+export function splitTarget(target: Buffer): { path: Buffer; query: Buffer } {
+  let start = 0;
+  const scheme = target.indexOf('://');
+  if (scheme > 0 && scheme < 8 && target[0] !== 0x2f) {
+    const slash = target.indexOf(0x2f, scheme + 3);
+    start = slash === -1 ? target.length : slash;
+  }
+  let end = target.indexOf(0x23, start); // a fragment is not sent by browsers, but a hand-made request may have one
+  if (end === -1) end = target.length;
+  const q = target.indexOf(0x3f, start);
+  if (q === -1 || q > end) return { path: target.subarray(start, end), query: target.subarray(end, end) };
+  return { path: target.subarray(start, q), query: target.subarray(q + 1, end) };
+}
+
+export function buildRequest(parsed: ParsedRequest, remoteAddress: string, receivedAt: number): HttpRequest {
+  const { path, query } = splitTarget(parsed.rawTarget);
+  const pathText = path.length === 0 ? '/' : percentDecode(path);
+  return {
+    method: parsed.method,
+    rawTarget: parsed.rawTarget,
+    path: pathText,
+    query: new URLSearchParams(bytesToText(query)),
+    headers: parsed.headers,
+    httpVersion: parsed.httpVersion,
+    body: parsed.body,
+    remoteAddress,
+    receivedAt,
+  };
+}
+
+/** `::ffff:10.0.0.5` -> `10.0.0.5`. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,95 @@
+/**
+ * The listening side: a plain TCP (`net`) or TLS (`tls`) server whose connections speak HTTP/1.x through
+ * our own parser, plus an orderly shutdown (stop accepting, let answers in hand go out, close the rest).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { Connection, type ConnectionOptions } from './connection.ts';
+import { DEFAULT_LIMITS, type ParserLimits } from './parser.ts';
+import type { HttpHandler, HttpRequest } from './types.ts';
+
+export interface HttpServerOptions {
+  handler: HttpHandler;
+  /** PEM certificate chain and key: serve HTTPS instead of HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  limits?: Partial<ParserLimits>;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxPipeline?: number;
+  responseTimeoutMs?: number;
+  onHandlerError?(err: unknown, req: HttpRequest): void;
+  onResponse?(req: HttpRequest | undefined, status: number): void;
+  /** Connection opened or closed (for the open-connections gauge). */
+  onConnectionCount?(open: number): void;
+}
+
+export interface HttpServer {
+  readonly server: net.Server;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Open connections now. */
+  readonly connections: number;
+  /** Stops accepting, closes idle connections, waits up to `graceMs` for answers in hand, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const connOpts: ConnectionOptions = {
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    maxPipeline: options.maxPipeline ?? 32,
+    responseTimeoutMs: options.responseTimeoutMs ?? 30_000,
+    onHandlerError: options.onHandlerError ?? (() => {}),
+    onResponse: options.onResponse,
+  };
+  const open = new Set<Connection>();
+
+  const accept = (socket: net.Socket) => {
+    const conn = new Connection(socket, options.handler, connOpts);
+    open.add(conn);
+    options.onConnectionCount?.(open.size);
+    conn.whenGone(() => {
+      open.delete(conn);
+      options.onConnectionCount?.(open.size);
+    });
+  };
+
+  // allowHalfOpen: a client that shuts down its sending side after the request still gets its answer.
+  let server: net.Server;
+  if (options.tls) {
+    const s = tls.createServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true }, accept);
+    // A failed handshake is the client's problem; it must not become an unhandled error.
+    s.on('tlsClientError', (_err, socket) => socket.destroy());
+    server = s;
+  } else {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept);
+  }
+  server.on('error', () => {});
+
+  return {
+    server,
+    get connections() {
+      return open.size;
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async close(graceMs = 5000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const conn of open) conn.shutdown();
+      const deadline = setTimeout(() => {
+        for (const conn of open) conn.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(deadline);
+    },
+  };
+}
