@@ -63,7 +63,7 @@ export function readKeyValue(dialect: KeyValueDialect, text: string): ReadResult
       if (value === '1' || value === '0') c.setEnabled(value === '1', lineNo, raw);
       else c.reject(lineNo, raw, `the on/off switch must be 1 or 0, not "${value}"`);
     } else if (looksLikeActionUrl(key)) {
-      c.reject(lineNo, raw, `"${line.slice(0, eq).trim()}" looks like an Action URL setting but is not a ${dialect.label} key of any catalog incident`);
+      c.reject(lineNo, raw, `"${line.slice(0, eq).trim()}" looks like an Action URL setting but is not the ${dialect.label} key of any catalog incident`);
     } else {
       c.otherSettings++;
     }
