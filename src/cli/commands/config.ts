@@ -51,7 +51,8 @@ function lackingNote(codec: VendorCodec, lacking: string[]): void {
 /** Writes the rendered file to stdout, or to --out (a file, or a directory that gets the vendor's file name). */
 async function emit(rendered: RenderedConfig, codec: VendorCodec, out: string | undefined): Promise<void> {
   if (out === undefined) {
-    process.stdout.write(rendered.text);
+    // Every writer ends its file with a newline, so print adds nothing and the bytes (Fanvil's CRLF) are exact.
+    await print(rendered.text);
     return;
   }
   let path = out;
