@@ -106,7 +106,12 @@ export const fanvil: VendorCodec = {
         if (v === '1' || v === '0') c.setEnabled(v === '1', lineNo, raw);
         else c.reject(lineNo, raw, `"${SWITCH_KEY}" must be 1 or 0, not "${v}"`);
       } else if (/ ur[li]$/.test(key)) {
-        c.reject(lineNo, raw, `"${line.slice(0, colon).trim()}" looks like a Fanvil Action URL key but no catalog incident uses it`);
+        // Fanvil spells one key "Onhook Uri"; the natural "Onhook Url" is silently ignored by the phone.
+        const twin = table.get(key.replace(/ur([li])$/, (_m, ch: string) => `ur${ch === 'l' ? 'i' : 'l'}`));
+        const written = line.slice(0, colon).trim();
+        c.reject(lineNo, raw, twin
+          ? `"${written}" is not a Fanvil key; the phone's key for ${twin} is "${keyFor(twin)}"`
+          : `"${written}" looks like a Fanvil Action URL key but no catalog incident uses it`);
       } else c.otherSettings++;
     });
     if (!ended) c.notes.push(`no "${FOOTER}" line; Fanvil phones expect it as the last line`);

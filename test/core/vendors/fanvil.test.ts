@@ -81,6 +81,12 @@ test('Fanvil reader tolerates a BOM, LF endings and a missing footer, and says w
   assert.match(notes, /no "Enabled Action Url" setting; taken as on/);
 });
 
+test('Fanvil reader points out the "Onhook Url" spelling the phone would ignore', () => {
+  const r = fanvil.read('<<VOIP CONFIG FILE>>Version:2.0000000000\r\n<CTI CONFIG MODULE>\r\nOnhook Url :http://h/on\r\n<<END OF FILE>>\r\n');
+  assert.deepEqual(r.config.urls, {});
+  assert.deepEqual(r.unused.map((u) => [u.line, u.reason]), [[3, '"Onhook Url" is not a Fanvil key; the phone\'s key for on_hook is "Onhook Uri"']]);
+});
+
 test('Fanvil switch values other than 1/0 are reported, not guessed', () => {
   const r = fanvil.read('<<VOIP CONFIG FILE>>Version:2.0000000000\r\n<CTI CONFIG MODULE>\r\nEnabled Action Url :yes\r\n<<END OF FILE>>\r\n');
   assert.deepEqual(r.unused.map((u) => [u.line, u.reason]), [[3, '"Enabled Action Url" must be 1 or 0, not "yes"']]);
