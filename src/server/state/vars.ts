@@ -1,0 +1,67 @@
+/**
+ * Reading an event's variables. Values come from phones and may be missing, empty, padded or not strings at
+ * all (events restored from storage, hand-written tests); every reader here returns a plain string instead.
+ */
+
+/** Canonical variable names the reducer reads (each is in the catalog; a test checks it). */
+export const VAR = {
+  ip: 'ip',
+  model: 'model',
+  firmware: 'firmware',
+  activeUrl: 'active_url',
+  activeUser: 'active_user',
+  activeHost: 'active_host',
+  local: 'local',
+  remote: 'remote',
+  displayRemote: 'display_remote',
+  callId: 'call_id',
+  callDirection: 'call_direction',
+} as const;
+
+/** The trimmed value of a variable, or '' when it is absent or not text. */
+export function textVar(vars: unknown, name: string): string {
+  if (typeof vars !== 'object' || vars === null || !Object.hasOwn(vars, name)) return '';
+  const value = (vars as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/**
+ * The account an event names, as `user@host`: from `$active_url` (`sip:1001@pbx.example.com;transport=udp`),
+ * else `$active_user` and `$active_host`. '' when the phone filled neither.
+ */
+export function accountIdOf(vars: unknown): string {
+  const url = textVar(vars, VAR.activeUrl);
+  if (url !== '') return bareAddress(url);
+  const user = textVar(vars, VAR.activeUser);
+  const host = textVar(vars, VAR.activeHost);
+  if (user !== '' && host !== '') return `${user}@${host.toLowerCase()}`;
+  return user !== '' ? user : host.toLowerCase();
+}
+
+/** `<sip:1001@PBX.example.com;transport=udp>` -> `1001@pbx.example.com`. */
+function bareAddress(uri: string): string {
+  let text = uri.replace(/^<|>$/g, '').replace(/^sips?:/i, '');
+  const params = text.indexOf(';');
+  if (params !== -1) text = text.slice(0, params);
+  const at = text.lastIndexOf('@');
+  return at === -1 ? text : `${text.slice(0, at)}@${text.slice(at + 1).toLowerCase()}`;
+}
+
+/** The call's direction when the phone says it (Grandstream `$calldirection`), else 'unknown'. */
+export function directionOf(vars: unknown): 'incoming' | 'outgoing' | 'unknown' {
+  const text = textVar(vars, VAR.callDirection).toLowerCase();
+  if (text.startsWith('in')) return 'incoming';
+  if (text.startsWith('out')) return 'outgoing';
+  return 'unknown';
+}
+
+/** What an event says, independent of when it arrived: two requests with the same fingerprint are copies. */
+export function fingerprintOf(incident: unknown, vars: unknown): string {
+  const entries =
+    typeof vars === 'object' && vars !== null
+      ? Object.entries(vars)
+          .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      : [];
+  return JSON.stringify([typeof incident === 'string' ? incident : '', entries]);
+}
