@@ -1,0 +1,112 @@
+/**
+ * The SQLite schema as numbered migrations. A database remembers which ones it has (`schema_migrations`);
+ * opening it applies the missing ones in order, each in its own transaction. Never edit a shipped
+ * migration: add the next one.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, phones, calls, rejected',
+    sql: `
+      -- AUTOINCREMENT: ids are never reused, even when retention deleted the newest rows, so a stream
+      -- client's Last-Event-ID always means the same event.
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        call_id TEXT,
+        vars TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        raw_target BLOB NOT NULL,
+        source_ip TEXT NOT NULL
+      );
+      CREATE INDEX events_mac ON events (mac, id);
+      CREATE INDEX events_incident ON events (incident, id);
+      CREATE INDEX events_call ON events (call_id, id) WHERE call_id IS NOT NULL;
+      CREATE INDEX events_time ON events (received_at);
+
+      CREATE TABLE phones (
+        mac TEXT PRIMARY KEY,
+        ip TEXT NOT NULL,
+        model TEXT NOT NULL,
+        firmware TEXT NOT NULL,
+        accounts TEXT NOT NULL,
+        registered INTEGER,
+        dnd INTEGER NOT NULL,
+        presence TEXT NOT NULL,
+        state TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        last_event_id INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Phones reuse their call ids (a counter restarting at boot), so a call is one (mac, call_id, start).
+      CREATE TABLE calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        mac TEXT NOT NULL,
+        call_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        remote TEXT NOT NULL,
+        display_remote TEXT NOT NULL,
+        local TEXT NOT NULL,
+        answered_at INTEGER,
+        ended_at INTEGER,
+        outcome TEXT NOT NULL,
+        ring_ms INTEGER,
+        talk_ms INTEGER,
+        state TEXT NOT NULL,
+        last_event_id INTEGER NOT NULL,
+        UNIQUE (mac, call_id, started_at)
+      );
+      CREATE INDEX calls_mac ON calls (mac, id);
+      CREATE INDEX calls_outcome ON calls (outcome, id);
+      CREATE INDEX calls_started ON calls (started_at);
+
+      CREATE TABLE rejected (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        source_ip TEXT NOT NULL,
+        method TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        raw_target BLOB NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX rejected_time ON rejected (received_at);
+    `,
+  },
+];
+
+/** Applies the migrations the database lacks. Returns the versions applied. */
+export function migrate(db: Database.Database): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const have = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const newest = Math.max(0, ...have);
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+  }
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (have.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,138 @@
+/**
+ * The receiver's durable store, as an interface: SQLite today (`sqlite.ts`), PostgreSQL behind the same
+ * methods. Every method is async so that a networked database fits without touching callers, even though
+ * the SQLite implementation does its work synchronously.
+ */
+import type { CallOutcome, CallState, PhoneState } from '../server/state/types.ts';
+
+/** An event about to be stored. */
+export interface NewEvent {
+  /** Epoch ms. */
+  receivedAt: number;
+  mac: string;
+  incident: string;
+  /** Canonical variables. */
+  vars: Record<string, string>;
+  /** Parameters that are not variables. */
+  extra: Record<string, string>;
+  /** The request target as received (any token value blanked out). */
+  rawTarget: Buffer;
+  sourceIp: string;
+}
+
+export interface StoredEvent extends NewEvent {
+  /** Increases with arrival order; never reused, even after retention deleted older events. */
+  id: number;
+}
+
+/** A request that was refused, kept with the reason. */
+export interface NewRejected {
+  receivedAt: number;
+  sourceIp: string;
+  /** HTTP status it was answered with. */
+  status: number;
+  /** One line, as sent to the client. */
+  reason: string;
+  rawTarget: Buffer;
+  method: string;
+  /**
+   * How many requests this row stands for: 1, or more when a flood from one source was summarised into one
+   * row instead of one row each (see docs/receiver.md, "Rejected requests").
+   */
+  count: number;
+}
+
+export interface StoredRejected extends NewRejected {
+  id: number;
+}
+
+/** A call as kept in the call log: the reducer's CallState plus the phone it belongs to. */
+export interface CallRecord {
+  id: number;
+  mac: string;
+  call: CallState;
+}
+
+/** One write: stored in a single transaction, or not at all. */
+export interface WriteBatch {
+  events: readonly NewEvent[];
+  rejected: readonly NewRejected[];
+  /**
+   * Called inside the transaction, once the events have their ids, to compute what else must be stored
+   * with them: the phones' new states and the calls that changed. Must be pure (no I/O): on a failed
+   * commit its results are thrown away.
+   */
+  derive?(events: readonly StoredEvent[]): DerivedWrites;
+  /** Phone states and calls to store that no event caused (calls expired by the clock). */
+  phones?: readonly PhoneState[];
+  calls?: readonly { mac: string; call: CallState }[];
+}
+
+export interface DerivedWrites {
+  phones: readonly PhoneState[];
+  calls: readonly { mac: string; call: CallState }[];
+}
+
+export interface EventQuery {
+  mac?: string;
+  incident?: string;
+  callId?: string;
+  /** Epoch ms: only events received at or after. */
+  since?: number;
+  /** Id cursor: only events with a smaller id. */
+  before?: number;
+  limit: number;
+}
+
+export interface EventFilter {
+  mac?: string;
+  incident?: string;
+}
+
+export interface CallQuery {
+  mac?: string;
+  outcome?: CallOutcome;
+  since?: number;
+  before?: number;
+  limit: number;
+}
+
+export interface RejectedQuery {
+  since?: number;
+  before?: number;
+  limit: number;
+}
+
+export interface StoreCounts {
+  events: number;
+  phones: number;
+  calls: number;
+  rejected: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Human description for logs (`sqlite data/actionurl.sqlite`), without passwords. */
+  readonly description: string;
+  /** Stores the batch in one transaction; resolves once it is durably committed, with the events' ids. */
+  write(batch: WriteBatch): Promise<StoredEvent[]>;
+  /** Every phone's last stored state (loaded once at start-up). */
+  loadPhones(): Promise<PhoneState[]>;
+  /** Events newest first. */
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  /** Events with id > `afterId`, oldest first (replaying a stream). */
+  eventsAfter(afterId: number, limit: number, filter?: EventFilter): Promise<StoredEvent[]>;
+  /** The newest event id, 0 when there is none. */
+  lastEventId(): Promise<number>;
+  /** Calls newest first. */
+  calls(query: CallQuery): Promise<CallRecord[]>;
+  /** Refused requests newest first. */
+  rejected(query: RejectedQuery): Promise<StoredRejected[]>;
+  /**
+   * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
+   * requests and ended calls. Phones are kept. Resolves with the number of rows deleted.
+   */
+  prune(cutoff: number, batchSize: number): Promise<number>;
+  counts(): Promise<StoreCounts>;
+  close(): Promise<void>;
+}

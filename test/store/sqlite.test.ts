@@ -1,0 +1,225 @@
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { openStore, StoreConfigError } from '../../src/store/open.ts';
+import type { NewEvent } from '../../src/store/types.ts';
+import type { CallState, PhoneState } from '../../src/server/state/types.ts';
+
+let dir: string;
+let file: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'actionurl-store-'));
+  file = join(dir, 'sub', 'db.sqlite');
+  store = new SqliteStore(file);
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function event(mac: string, incident: string, at: number, vars: Record<string, string> = {}): NewEvent {
+  return {
+    receivedAt: at,
+    mac,
+    incident,
+    vars: { mac, ...vars },
+    extra: {},
+    rawTarget: Buffer.from(`/actionurl/${incident}?mac=${mac}`),
+    sourceIp: '10.0.0.9',
+  };
+}
+
+function call(callId: string, startedAt: number, over: Partial<CallState> = {}): CallState {
+  return {
+    callId,
+    direction: 'incoming',
+    remote: 'sip:200@pbx',
+    displayRemote: 'Jörg Müller',
+    local: 'sip:100@pbx',
+    phase: 'ringing',
+    outcome: 'ongoing',
+    muted: false,
+    startedAt,
+    answeredAt: null,
+    endedAt: null,
+    lastEventId: 1,
+    ...over,
+  };
+}
+
+function phone(mac: string, lastEventId: number): PhoneState {
+  return {
+    mac,
+    ip: '10.0.0.9',
+    model: 'T46S',
+    firmware: '66.86',
+    accounts: [],
+    registered: true,
+    dnd: false,
+    forward: { always: false, busy: false, no_answer: false },
+    muted: false,
+    offHook: false,
+    busy: false,
+    calls: [],
+    presence: 'idle',
+    firstSeen: 1,
+    lastSeen: 2,
+    lastEventId,
+  };
+}
+
+describe('events', () => {
+  test('a batch gets increasing ids and reads back newest first with every field', async () => {
+    const stored = await store.write({
+      events: [event('aa0000000001', 'registered', 1000), event('aa0000000002', 'dnd_on', 2000, { display_remote: 'a & b' })],
+      rejected: [],
+    });
+    assert.ok(stored[1].id > stored[0].id);
+    const back = await store.events({ limit: 10 });
+    assert.deepEqual(back.map((e) => e.id), [stored[1].id, stored[0].id]);
+    assert.equal(back[0].vars.display_remote, 'a & b');
+    assert.equal(back[0].rawTarget.toString(), '/actionurl/dnd_on?mac=aa0000000002');
+    assert.equal(back[0].sourceIp, '10.0.0.9');
+  });
+
+  test('filters by mac, incident, call id and time, and pages with an id cursor', async () => {
+    const events: NewEvent[] = [];
+    for (let i = 0; i < 20; i++) {
+      events.push(event(i % 2 ? 'aa0000000001' : 'aa0000000002', i % 3 ? 'incoming_call' : 'missed_call', 1000 + i, { call_id: String(i % 4) }));
+    }
+    await store.write({ events, rejected: [] });
+    const odd = await store.events({ mac: 'aa0000000001', limit: 100 });
+    assert.equal(odd.length, 10);
+    assert.ok(odd.every((e) => e.mac === 'aa0000000001'));
+    const missed = await store.events({ incident: 'missed_call', limit: 100 });
+    assert.equal(missed.length, events.filter((e) => e.incident === 'missed_call').length);
+    const call1 = await store.events({ callId: '1', limit: 100 });
+    assert.ok(call1.length > 0 && call1.every((e) => e.vars.call_id === '1'));
+    const recent = await store.events({ since: 1015, limit: 100 });
+    assert.equal(recent.length, 5);
+
+    const pages: number[][] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await store.events({ limit: 7, before });
+      if (page.length === 0) break;
+      pages.push(page.map((e) => e.id));
+      before = page[page.length - 1].id;
+    }
+    assert.deepEqual(pages.map((p) => p.length), [7, 7, 6]);
+    const all = pages.flat();
+    assert.deepEqual(all, [...all].sort((a, b) => b - a));
+  });
+
+  test('eventsAfter replays oldest first from a cursor', async () => {
+    const stored = await store.write({ events: [1, 2, 3, 4].map((n) => event('aa0000000001', 'hold', n)), rejected: [] });
+    const after = await store.eventsAfter(stored[1].id, 10);
+    assert.deepEqual(after.map((e) => e.id), [stored[2].id, stored[3].id]);
+    assert.deepEqual(await store.eventsAfter(stored[0].id, 10, { mac: 'bb0000000000' }), []);
+  });
+
+  test('ids are never reused, even after every event was pruned', async () => {
+    const first = await store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [] });
+    assert.equal(await store.prune(10, 100), 1);
+    assert.equal(await store.lastEventId(), first[0].id);
+    const second = await store.write({ events: [event('aa0000000001', 'hold', 20)], rejected: [] });
+    assert.ok(second[0].id > first[0].id);
+  });
+});
+
+describe('transactions', () => {
+  test('phone states and calls derived from the events are stored with them', async () => {
+    await store.write({
+      events: [event('aa0000000001', 'incoming_call', 5, { call_id: '7' })],
+      rejected: [],
+      derive: (stored) => ({
+        phones: [phone('aa0000000001', stored[0].id)],
+        calls: [{ mac: 'aa0000000001', call: call('7', 5, { lastEventId: stored[0].id }) }],
+      }),
+    });
+    const [p] = await store.loadPhones();
+    assert.equal(p.mac, 'aa0000000001');
+    assert.equal(p.lastEventId, (await store.events({ limit: 1 }))[0].id);
+    const calls = await store.calls({ limit: 10 });
+    assert.equal(calls[0].call.displayRemote, 'Jörg Müller');
+  });
+
+  test('a failure while deriving stores nothing of the batch', async () => {
+    await assert.rejects(
+      store.write({
+        events: [event('aa0000000001', 'hold', 1)],
+        rejected: [{ receivedAt: 1, sourceIp: 'x', status: 400, reason: 'r', rawTarget: Buffer.from('/'), method: 'GET', count: 1 }],
+        derive: () => {
+          throw new Error('reducer failed');
+        },
+      }),
+      /reducer failed/,
+    );
+    assert.deepEqual(await store.counts(), { events: 0, phones: 0, calls: 0, rejected: 0 });
+  });
+
+  test('a call is updated in place, and a reused call id with a new start is a new call', async () => {
+    const mac = 'aa0000000001';
+    await store.write({ events: [], rejected: [], calls: [{ mac, call: call('1', 100) }] });
+    await store.write({ events: [], rejected: [], calls: [{ mac, call: call('1', 100, { outcome: 'answered', answeredAt: 110, endedAt: 170 }) }] });
+    await store.write({ events: [], rejected: [], calls: [{ mac, call: call('1', 500) }] });
+    const calls = await store.calls({ mac, limit: 10 });
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls.map((c) => c.call.startedAt), [500, 100]);
+    assert.equal(calls[1].call.outcome, 'answered');
+    assert.equal((await store.calls({ outcome: 'answered', limit: 10 })).length, 1);
+  });
+});
+
+describe('opening', () => {
+  test('reopening a database keeps its data and applies no migration twice', async () => {
+    await store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [] });
+    await store.close();
+    store = new SqliteStore(file);
+    assert.equal((await store.counts()).events, 1);
+    const db = new Database(file, { readonly: true });
+    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  });
+
+  test('a database from a newer version is refused with a clear message', async () => {
+    await store.close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_migrations VALUES (99, ?, 0)').run('future');
+    db.close();
+    assert.throws(() => new SqliteStore(file), /newer than this actionurl knows/);
+    store = new SqliteStore(':memory:');
+  });
+
+  test('commits are synchronous=FULL so acknowledged events survive power loss', () => {
+    const db = (store as unknown as { db: Database.Database }).db;
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+  });
+
+  test('--db values that are neither a file nor postgres are refused in one line', async () => {
+    await assert.rejects(openStore('mysql://u:secret@h/db'), (err: Error) => err instanceof StoreConfigError && !err.message.includes('secret'));
+  });
+});
+
+describe('retention', () => {
+  test('prune deletes only old rows, in batches, and keeps ongoing calls and phones', async () => {
+    const mac = 'aa0000000001';
+    await store.write({
+      events: [1, 2, 3, 50].map((t) => event(mac, 'hold', t)),
+      rejected: [1, 60].map((t) => ({ receivedAt: t, sourceIp: 'x', status: 400, reason: 'r', rawTarget: Buffer.from('/'), method: 'GET', count: 1 })),
+      phones: [phone(mac, 1)],
+      calls: [{ mac, call: call('1', 1, { endedAt: 2, outcome: 'missed' }) }, { mac, call: call('2', 1) }],
+    });
+    assert.equal(await store.prune(10, 2), 2 + 1 + 1);
+    assert.equal(await store.prune(10, 2), 1);
+    assert.equal(await store.prune(10, 2), 0);
+    assert.deepEqual(await store.counts(), { events: 1, phones: 1, calls: 1, rejected: 1 });
+  });
+});
