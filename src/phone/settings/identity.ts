@@ -1,0 +1,77 @@
+/**
+ * Who a virtual phone is: MAC, IP, model, firmware and SIP accounts. Anything not given is generated, and
+ * generated from the MAC, so one MAC always gives the same phone (its IP, its extension).
+ */
+import { normalizeMac } from '../../core/mac.ts';
+import type { AccountIdentity, Device } from '../engine/index.ts';
+
+export interface PhoneIdentity extends Device {
+  readonly accounts: readonly AccountIdentity[];
+}
+
+export interface IdentityOptions {
+  mac?: string;
+  ip?: string;
+  model?: string;
+  firmware?: string;
+  hardwareVersion?: string;
+  accounts?: readonly Partial<AccountIdentity>[];
+  /** Source of randomness for a generated MAC (default Math.random); the fleet passes its seeded PRNG. */
+  random?: () => number;
+}
+
+/** Yealink's OUI, as on the spec's example MACs (00:15:65:…); the rest is generated. */
+export const DEFAULT_OUI = '001565';
+export const DEFAULT_MODEL = 'SIP-T46U';
+export const DEFAULT_FIRMWARE = '108.86.0.45';
+export const DEFAULT_HARDWARE = '108.0.0.1.0.0.0';
+export const DEFAULT_SIP_HOST = 'pbx.example.com';
+
+export function randomMac(random: () => number = Math.random): string {
+  let tail = '';
+  for (let i = 0; i < 6; i++) tail += Math.floor(random() * 16).toString(16);
+  return DEFAULT_OUI + tail;
+}
+
+/** The MAC of the n-th phone of a fleet: distinct for n < 2^24. */
+export function macForIndex(n: number, base = 0): string {
+  return DEFAULT_OUI + ((base + n) % 0x1000000).toString(16).padStart(6, '0');
+}
+
+/** A private address 10.a.b.c derived from the MAC's last 24 bits; c is never 0 or 255, distinct MACs rarely collide. */
+export function ipForMac(mac: string): string {
+  const v = parseInt(mac.slice(6), 16);
+  const host = (v % 254) + 1;
+  const rest = Math.floor(v / 254);
+  return `10.${Math.floor(rest / 256) % 256}.${rest % 256}.${host}`;
+}
+
+/** A five-digit extension from the MAC, so generated accounts of different phones rarely meet. */
+export function extensionForMac(mac: string): string {
+  return String(10000 + (parseInt(mac.slice(6), 16) % 90000));
+}
+
+export function buildIdentity(opts: IdentityOptions = {}): PhoneIdentity {
+  let mac: string;
+  if (opts.mac !== undefined) {
+    const m = normalizeMac(opts.mac);
+    if (!m) throw new Error(`"${opts.mac}" is not a MAC address (expected 12 hex digits, e.g. 00:15:65:AA:BB:CC)`);
+    mac = m;
+  } else {
+    mac = randomMac(opts.random);
+  }
+  const ext = extensionForMac(mac);
+  const given = opts.accounts && opts.accounts.length > 0 ? opts.accounts : [{}];
+  const accounts = given.map((a, i) => {
+    const user = a.user?.trim() || (i === 0 ? ext : `${ext}${i + 1}`);
+    return { user, host: a.host?.trim() || DEFAULT_SIP_HOST, displayName: a.displayName ?? `Desk ${user}` };
+  });
+  return {
+    mac,
+    ip: opts.ip ?? ipForMac(mac),
+    model: opts.model ?? DEFAULT_MODEL,
+    firmware: opts.firmware ?? DEFAULT_FIRMWARE,
+    hardwareVersion: opts.hardwareVersion ?? DEFAULT_HARDWARE,
+    accounts,
+  };
+}
