@@ -1,0 +1,207 @@
+/**
+ * The dashboard's HTTP handler. The receiver mounts it for `/` and every path that is not the REST API or
+ * the ingest endpoint. It serves the single-page app (hash-routed, so every page is `/`), its static assets,
+ * the sign-in page when an admin token is set, and a few small JSON documents the pages need that the REST
+ * API does not carry (catalog names, set-up templates, vendor config downloads).
+ */
+import type { HttpHandler, HttpRequest, HttpResponse } from '../server/http/types.ts';
+import { loadAssets, type Asset, type AssetSet } from './assets.ts';
+import {
+  clearSessionSetCookie,
+  equalStrings,
+  isAuthorized,
+  sessionSetCookie,
+} from './auth.ts';
+import { securityHeaders } from './headers.ts';
+import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
+
+export interface WebContext {
+  /** When set, pages and their data need a sign-in (session cookie) or `Authorization: Bearer`. */
+  adminToken?: string;
+  /** The base URL phones reach the receiver at, for the Set-up page; else the address the browser used. */
+  publicUrl?: () => string;
+  /** The ingest token phones must send, shown in the Set-up page's templates and config files. */
+  ingestToken?: string;
+}
+
+export interface WebHandlerOptions {
+  /** The asset set to serve (tests); default: `src/web/static/`. */
+  assets?: AssetSet;
+}
+
+/** Largest login form we read; a token is a few dozen characters. */
+const MAX_LOGIN_BODY = 8192;
+
+/** Where a sign-in may send the browser back to: an app route in the fragment, nothing else. */
+const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
+
+export function createWebHandler(ctx: WebContext, options: WebHandlerOptions = {}): HttpHandler {
+  const assets = options.assets ?? loadAssets();
+  const index = assets.files.get('index.html');
+  const login = assets.files.get('login.html');
+  if (!index || !login) throw new Error('dashboard assets are missing index.html or login.html');
+  const adminToken = ctx.adminToken || undefined;
+
+  return (req, res) => {
+    const reply = new Reply(req, res);
+    const path = req.path;
+    const get = req.method === 'GET' || req.method === 'HEAD';
+
+    if (path === '/' || path === '/index.html') {
+      if (!get) return reply.notAllowed('GET, HEAD');
+      if (!isAuthorized(req, adminToken)) return reply.redirect('/login');
+      return reply.asset(index, 'no-cache');
+    }
+    if (path.startsWith('/static/')) {
+      if (!get) return reply.notAllowed('GET, HEAD');
+      return serveStatic(reply, assets, path.slice('/static/'.length));
+    }
+    if (path === '/login') {
+      if (req.method === 'POST') return handleLogin(reply, req, ctx, adminToken);
+      if (!get) return reply.notAllowed('GET, HEAD, POST');
+      if (!adminToken || isAuthorized(req, adminToken)) return reply.redirect('/');
+      return reply.asset(login, 'no-cache');
+    }
+    if (path === '/logout') {
+      if (req.method !== 'POST') return reply.notAllowed('POST');
+      if (!sameOrigin(req)) return reply.text(403, 'cross-site sign-out refused\n');
+      return reply.redirect('/login', { 'Set-Cookie': clearSessionSetCookie(isHttps(req, ctx)) });
+    }
+    if (path === '/robots.txt') {
+      if (!get) return reply.notAllowed('GET, HEAD');
+      return reply.text(200, 'User-agent: *\nDisallow: /\n', { 'Cache-Control': 'public, max-age=86400' });
+    }
+    if (path.startsWith('/ui/')) {
+      if (!get) return reply.notAllowed('GET, HEAD');
+      return serveUi(reply, req, ctx, adminToken, path.slice('/ui/'.length));
+    }
+    return reply.notFound();
+  };
+}
+
+function serveStatic(reply: Reply, assets: AssetSet, rest: string): void {
+  const slash = rest.indexOf('/');
+  const version = slash > 0 ? rest.slice(0, slash) : '';
+  const pinned = version !== '' ? assets.files.get(rest.slice(slash + 1)) : undefined;
+  if (pinned) {
+    // An old page may ask for an older version: it gets today's file, but must not keep it.
+    const cache = version === assets.version ? 'public, max-age=31536000, immutable' : 'no-cache';
+    return reply.asset(pinned, cache);
+  }
+  const plain = assets.files.get(rest);
+  if (plain) return reply.asset(plain, 'no-cache');
+  return reply.notFound();
+}
+
+function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined, name: string): void {
+  const authorized = isAuthorized(req, adminToken);
+  if (name === 'session.json') return reply.json(200, { auth: adminToken !== undefined, authorized });
+  if (name === 'catalog.json') return reply.json(200, catalogJson(), 'public, max-age=300');
+  // Everything below carries the ingest token.
+  if (!authorized) return reply.json(401, { error: 'sign in first' });
+  if (name === 'setup.json') return reply.json(200, setupJson(serverAddress(req, ctx.publicUrl), ctx.ingestToken));
+  const m = /^config\/([a-z]+)$/.exec(name);
+  if (m) {
+    const file = configDownload(m[1], req.query, serverAddress(req, ctx.publicUrl), ctx.ingestToken);
+    if (!file.ok) return reply.json(file.status, { error: file.error });
+    return reply.body(200, file.text, {
+      'Content-Type': file.contentType,
+      'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'Cache-Control': 'no-store',
+    });
+  }
+  return reply.notFound();
+}
+
+function handleLogin(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined): void {
+  if (!adminToken) return reply.redirect('/');
+  if (!sameOrigin(req)) return reply.text(403, 'cross-site sign-in refused\n');
+  if (req.body.length > MAX_LOGIN_BODY) return reply.text(413, 'form too large\n');
+  const form = new URLSearchParams(req.body.toString('utf8'));
+  const next = form.get('next') ?? '';
+  const target = SAFE_NEXT.test(next) ? `/${next}` : '/';
+  if (!equalStrings(form.get('token') ?? '', adminToken)) {
+    // Post/redirect/get: a reload of the error page does not resend the token.
+    return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
+  }
+  return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
+}
+
+/** A state-changing form post must come from our own pages (browsers send Origin on POST). */
+function sameOrigin(req: HttpRequest): boolean {
+  const origin = req.headers['origin'];
+  if (origin === undefined || origin === '') return true;
+  const host = req.headers['host'];
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function isHttps(req: HttpRequest, ctx: WebContext): boolean {
+  if (/^https$/i.test(req.headers['x-forwarded-proto'] ?? '')) return true;
+  return /^https:/i.test(ctx.publicUrl?.() ?? '');
+}
+
+/** Response helpers: security headers on everything, ETag revalidation, gzip. */
+class Reply {
+  constructor(
+    private readonly req: HttpRequest,
+    private readonly res: HttpResponse,
+  ) {}
+
+  private send(status: number, body: string | Buffer, headers: Record<string, string>): void {
+    const all = { ...securityHeaders(), ...headers };
+    // HEAD gets the GET body too: the receiver sends its length and drops the bytes.
+    this.res.send(status, body, all);
+  }
+
+  body(status: number, body: string | Buffer, headers: Record<string, string>): void {
+    this.send(status, body, headers);
+  }
+
+  asset(asset: Asset, cacheControl: string): void {
+    const headers: Record<string, string> = {
+      'Content-Type': asset.contentType,
+      'Cache-Control': cacheControl,
+      ETag: asset.etag,
+      Vary: 'Accept-Encoding',
+    };
+    const inm = this.req.headers['if-none-match'];
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === asset.etag)) {
+      return this.send(304, '', headers);
+    }
+    if (asset.gzip && /\bgzip\b/i.test(this.req.headers['accept-encoding'] ?? '')) {
+      return this.send(200, asset.gzip, { ...headers, 'Content-Encoding': 'gzip' });
+    }
+    this.send(200, asset.body, headers);
+  }
+
+  json(status: number, value: unknown, cacheControl = 'no-store'): void {
+    this.send(status, `${JSON.stringify(value)}\n`, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': cacheControl,
+    });
+  }
+
+  text(status: number, text: string, headers: Record<string, string> = {}): void {
+    this.send(status, text, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+  }
+
+  redirect(location: string, headers: Record<string, string> = {}): void {
+    this.text(303, `see ${location}\n`, { Location: location, ...headers });
+  }
+
+  notAllowed(allow: string): void {
+    this.text(405, 'method not allowed\n', { Allow: allow });
+  }
+
+  /** JSON for clients that ask for it (scripts, fetch), text otherwise. */
+  notFound(): void {
+    const accept = this.req.headers['accept'] ?? '';
+    if (/application\/json/i.test(accept) && !/text\/html/i.test(accept)) return this.json(404, { error: 'not found' });
+    this.text(404, 'not found\n');
+  }
+}

@@ -1,0 +1,76 @@
+// Talking to the receiver's REST API. The session cookie rides along with every same-origin request; a 401
+// means the sign-in expired, so the browser goes back to the login page (and returns here afterwards).
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function toLogin() {
+  const next = location.hash.startsWith('#/') ? location.hash : '';
+  location.assign(`/login${next}`);
+}
+
+/** GET a JSON document. `params` entries that are empty are left out. */
+export async function getJson(path, params, init) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  }
+  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' }, ...init });
+  if (res.status === 401) {
+    toLogin();
+    throw new ApiError(401, 'sign-in required');
+  }
+  const text = await res.text();
+  let body;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ApiError(res.status, `${res.status}: not JSON`);
+  }
+  if (!res.ok) throw new ApiError(res.status, (body && body.error) || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+/** The array in a list answer: `{ <key>: [...] }` or a bare array. */
+export function listOf(body, key) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body[key])) return body[key];
+  return [];
+}
+
+/** Every phone, following `next` cursors when the API pages the list. */
+export async function fetchAllPhones() {
+  const all = [];
+  let params = {};
+  for (let page = 0; page < 1000; page++) {
+    const body = await getJson('/api/v1/phones', params);
+    all.push(...listOf(body, 'phones'));
+    const next = body && !Array.isArray(body) ? body.next : null;
+    if (next === null || next === undefined || next === '') break;
+    params = { ...params, after: next, cursor: next };
+  }
+  return all;
+}
+
+export function fetchPhone(mac) {
+  return getJson(`/api/v1/phones/${encodeURIComponent(mac)}`);
+}
+
+let catalogPromise;
+/** Incident and variable names from the shared catalog (served by the dashboard, cached). */
+export function catalog() {
+  catalogPromise ??= getJson('/ui/catalog.json').then((c) => ({
+    ...c,
+    incidentBySlug: new Map(c.incidents.map((i) => [i.slug, i])),
+  }));
+  return catalogPromise;
+}
+
+/** Human name of an incident slug (`call_established` -> `Established`). */
+export function incidentName(cat, slug) {
+  return cat?.incidentBySlug.get(slug)?.name ?? slug;
+}

@@ -1,0 +1,139 @@
+// The live event stream, shared by every page: one EventSource for the app.
+//
+// Nothing may be lost or shown twice. The receiver tags each event with `id:`; when the connection drops,
+// the browser reconnects by itself and sends `Last-Event-ID`, so the receiver replays what was missed.
+// Replays can overlap what already arrived, so events are de-duplicated by id here, once, for all pages.
+// Only when the browser gives up (the server answered with an error instead of a stream) does a new
+// EventSource start without a Last-Event-ID; pages are then told to re-sync from the REST API.
+
+const eventSubscribers = new Set();
+const statusSubscribers = new Set();
+const resyncSubscribers = new Set();
+
+/** Ids already delivered, oldest first, bounded. */
+const seen = new Set();
+const SEEN_LIMIT = 100000;
+
+let source = null;
+let status = 'connecting';
+let reopenDelay = 1000;
+let reopenTimer = 0;
+let continuityLost = false;
+let lastEventId = '';
+
+function setStatus(next) {
+  if (next === status) return;
+  status = next;
+  for (const fn of statusSubscribers) fn(status);
+}
+
+function remember(id) {
+  seen.add(id);
+  if (seen.size > SEEN_LIMIT) {
+    // Sets iterate in insertion order: drop the oldest tenth.
+    let drop = SEEN_LIMIT / 10;
+    for (const old of seen) {
+      seen.delete(old);
+      if (--drop <= 0) break;
+    }
+  }
+}
+
+function onMessage(message) {
+  let data;
+  try {
+    data = JSON.parse(message.data);
+  } catch {
+    return;
+  }
+  // Either the event itself, or an envelope carrying it (and maybe the phone's new state).
+  const event = data && typeof data === 'object' && data.event && typeof data.event === 'object' ? data.event : data;
+  if (!event || typeof event !== 'object' || !event.mac) return;
+  const id = String(event.id ?? message.lastEventId ?? '');
+  if (id !== '') {
+    if (seen.has(id)) return;
+    remember(id);
+    lastEventId = id;
+  }
+  const phone = data !== event && data.phone && typeof data.phone === 'object' ? data.phone : null;
+  const receivedAt = performance.now();
+  for (const fn of eventSubscribers) {
+    try {
+      fn(event, { phone, receivedAt });
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
+function open() {
+  reopenTimer = 0;
+  source = new EventSource('/api/v1/stream');
+  source.addEventListener('open', () => {
+    reopenDelay = 1000;
+    setStatus('live');
+    if (continuityLost) {
+      continuityLost = false;
+      for (const fn of resyncSubscribers) fn();
+    }
+  });
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) {
+      // The browser will not retry by itself: start over, and let pages catch up from the REST API.
+      source.close();
+      source = null;
+      continuityLost = true;
+      setStatus('offline');
+      checkSession();
+      reopenTimer = setTimeout(open, reopenDelay);
+      reopenDelay = Math.min(reopenDelay * 2, 30000);
+    } else {
+      setStatus('reconnecting');
+    }
+  });
+  source.addEventListener('message', onMessage);
+  // Named events carry the same payload; ignore none of them.
+  for (const name of ['event', 'ingest', 'actionurl']) source.addEventListener(name, onMessage);
+}
+
+async function checkSession() {
+  try {
+    const res = await fetch('/ui/session.json', { credentials: 'same-origin' });
+    const session = await res.json();
+    if (session.auth && !session.authorized) location.assign(`/login${location.hash.startsWith('#/') ? location.hash : ''}`);
+  } catch {
+    // The server is down: the reopen timer keeps trying.
+  }
+}
+
+/** Opens the stream once. */
+export function startStream() {
+  if (!source && !reopenTimer) open();
+}
+
+/** `fn(event, { phone, receivedAt })` for each new event. Returns an unsubscribe function. */
+export function onEvent(fn) {
+  eventSubscribers.add(fn);
+  return () => eventSubscribers.delete(fn);
+}
+
+/** `fn(status)` now and on each change: 'connecting' | 'live' | 'reconnecting' | 'offline'. */
+export function onStatus(fn) {
+  statusSubscribers.add(fn);
+  fn(status);
+  return () => statusSubscribers.delete(fn);
+}
+
+/** `fn()` after the stream restarted without being able to resume: reload state from the REST API. */
+export function onResync(fn) {
+  resyncSubscribers.add(fn);
+  return () => resyncSubscribers.delete(fn);
+}
+
+export function streamStatus() {
+  return status;
+}
+
+export function lastStreamEventId() {
+  return lastEventId;
+}

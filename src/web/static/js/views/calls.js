@@ -1,0 +1,175 @@
+// Calls: the call log across phones with filters (phone, outcome, time range), totals, and a chart of calls
+// per hour by outcome. Refreshes itself (debounced) when call events arrive on the stream.
+import { catalog, getJson, listOf } from '../api.js';
+import { callsPerHourChart } from '../chart.js';
+import { h, replace, select } from '../dom.js';
+import { callParty, formatDuration, formatMac, formatTime, normalizeMac, OUTCOMES, toLocalInput, toMs } from '../format.js';
+import { onEvent, onResync } from '../stream.js';
+
+const SHOW_ROWS = 500;
+const DAY = 86400000;
+
+export function mount(root, route) {
+  let destroyed = false;
+  let cat = null;
+  let shown = SHOW_ROWS;
+  let all = [];
+  const f = readFilters(route.query);
+
+  const macInput = h('input', { type: 'search', id: 'calls-mac', placeholder: 'any phone', value: f.mac, autocomplete: 'off' });
+  const outcomeSel = select({ id: 'calls-outcome' }, [['', 'All outcomes'], ...OUTCOMES.map((o) => [o, o])], f.outcome);
+  const fromInput = h('input', { type: 'datetime-local', id: 'calls-from', value: toLocalInput(f.from) });
+  const toInput = h('input', { type: 'datetime-local', id: 'calls-to', value: f.to ? toLocalInput(f.to) : '' });
+  const live = h('input', { type: 'checkbox', id: 'calls-live', checked: true });
+  const status = h('p', { class: 'muted', role: 'status' }, 'Loading…');
+  const totals = h('section', { class: 'totals', 'aria-label': 'Totals' });
+  const chartBox = h('section', { 'aria-label': 'Chart' });
+  const tableBox = h('section', { 'aria-label': 'Call log' });
+  root.append(h('div', { class: 'page calls-page' },
+    h('h1', {}, 'Calls'),
+    h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(); } },
+      h('label', {}, h('span', {}, 'Phone (MAC)'), macInput),
+      h('label', {}, h('span', {}, 'Outcome'), outcomeSel),
+      h('label', {}, h('span', {}, 'From'), fromInput),
+      h('label', {}, h('span', {}, 'To'), toInput),
+      h('button', { type: 'submit' }, 'Apply'),
+      h('div', { class: 'quick', role: 'group', 'aria-label': 'Time range' },
+        [['1 h', 3600000], ['24 h', DAY], ['7 days', 7 * DAY]].map(([label, span]) =>
+          h('button', { type: 'button', onclick: () => { f.from = Date.now() - span; f.to = 0; fromInput.value = toLocalInput(f.from); toInput.value = ''; apply(); } }, label))),
+      h('label', { class: 'check' }, live, h('span', {}, 'Update live'))),
+    status, totals, chartBox, tableBox));
+
+  function inRange(c) {
+    const t = c.started;
+    if (Number.isNaN(t)) return true;
+    return t >= f.from && (!f.to || t <= f.to);
+  }
+
+  function render() {
+    const calls = all.filter(inRange);
+    const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
+    let talk = 0;
+    let talked = 0;
+    for (const c of calls) {
+      byOutcome[c.outcome] = (byOutcome[c.outcome] ?? 0) + 1;
+      if (!Number.isNaN(c.answered)) {
+        talk += (Number.isNaN(c.ended) ? Date.now() : c.ended) - c.answered;
+        talked++;
+      }
+    }
+    const incoming = calls.filter((c) => c.raw.direction === 'incoming');
+    const answeredIn = incoming.filter((c) => !Number.isNaN(c.answered)).length;
+    replace(totals,
+      stat('Calls', calls.length),
+      ...OUTCOMES.filter((o) => byOutcome[o] > 0).map((o) => stat(o, byOutcome[o], o)),
+      stat('Talk time', formatDuration(talk)),
+      stat('Average call', talked ? formatDuration(talk / talked) : '–'),
+      stat('Incoming answered', incoming.length ? `${Math.round((100 * answeredIn) / incoming.length)} %` : '–'));
+    replace(chartBox, callsPerHourChart(calls, f.from, f.to || Date.now(), OUTCOMES));
+    const rows = calls.slice(0, shown);
+    replace(tableBox,
+      calls.length === 0 ? h('p', { class: 'muted' }, 'No calls match.') : h('div', { class: 'table-wrap' },
+        h('table', { class: 'calls' },
+          h('thead', {}, h('tr', {}, ['Started', 'Phone', 'Direction', 'With', 'Outcome', 'Ring', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, rows.map((c) => h('tr', { dataset: { outcome: String(c.outcome) } },
+            h('td', { class: 'nowrap' }, formatTime(c.raw.started_at)),
+            h('td', { class: 'nowrap' }, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}` }, formatMac(c.mac)) : '–'),
+            h('td', {}, String(c.raw.direction ?? '')),
+            h('td', {}, callParty(c.raw)),
+            h('td', {}, h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome))),
+            h('td', { class: 'nowrap' }, Number.isNaN(c.answered) ? '–' : formatDuration(c.answered - c.started)),
+            h('td', { class: 'nowrap' }, Number.isNaN(c.answered) ? '–' : formatDuration((Number.isNaN(c.ended) ? Date.now() : c.ended) - c.answered))))))),
+      calls.length > shown
+        ? h('p', {}, h('button', { type: 'button', onclick: () => { shown += SHOW_ROWS; render(); } }, `Show more (${calls.length - shown} left)`))
+        : null);
+    status.textContent = `${calls.length} calls${f.mac ? ` of ${formatMac(f.mac)}` : ''}${f.outcome ? `, ${f.outcome}` : ''}.`;
+  }
+
+  let loading = false;
+  let loadAgain = false;
+  async function load() {
+    if (loading) {
+      loadAgain = true;
+      return;
+    }
+    loading = true;
+    try {
+      const params = { mac: f.mac, outcome: f.outcome };
+      const list = listOf(await getJson('/api/v1/calls', params), 'calls');
+      if (destroyed) return;
+      all = list.map((c) => ({
+        raw: c,
+        mac: String(c.mac ?? ''),
+        outcome: String(c.outcome ?? 'ongoing'),
+        started: toMs(c.started_at),
+        answered: toMs(c.answered_at),
+        ended: toMs(c.ended_at),
+      })).filter((c) => (!f.outcome || c.outcome === f.outcome) && (!f.mac || !c.mac || c.mac === f.mac));
+      all.sort((a, b) => (b.started || 0) - (a.started || 0));
+      render();
+    } catch (err) {
+      if (!destroyed) status.textContent = `Could not load calls: ${err.message}`;
+    } finally {
+      loading = false;
+      if (loadAgain && !destroyed) {
+        loadAgain = false;
+        load();
+      }
+    }
+  }
+
+  function apply() {
+    const typed = macInput.value.trim();
+    f.mac = typed ? normalizeMac(typed) || typed.toLowerCase() : '';
+    f.outcome = outcomeSel.value;
+    const from = Date.parse(fromInput.value);
+    const to = Date.parse(toInput.value);
+    f.from = Number.isNaN(from) ? Date.now() - DAY : from;
+    f.to = Number.isNaN(to) ? 0 : to;
+    shown = SHOW_ROWS;
+    const q = new URLSearchParams();
+    if (f.mac) q.set('mac', f.mac);
+    if (f.outcome) q.set('outcome', f.outcome);
+    q.set('from', String(f.from));
+    if (f.to) q.set('to', String(f.to));
+    history.replaceState(null, '', `#/calls?${q}`);
+    load();
+  }
+  outcomeSel.addEventListener('change', apply);
+
+  let timer = 0;
+  const offEvent = onEvent((event) => {
+    if (!live.checked) return;
+    const kind = cat?.incidentBySlug.get(event.incident)?.kind;
+    if (kind !== undefined && kind !== 'call') return;
+    clearTimeout(timer);
+    timer = setTimeout(load, 500);
+  });
+  const offResync = onResync(load);
+  catalog().then((c) => { cat = c; }, () => {});
+  load();
+
+  return {
+    unmount() {
+      destroyed = true;
+      clearTimeout(timer);
+      offEvent();
+      offResync();
+    },
+  };
+}
+
+function stat(label, value, outcome) {
+  return h('div', { class: 'stat', dataset: outcome ? { outcome } : {} }, h('span', { class: 'stat-label' }, label), h('b', { class: 'stat-value' }, String(value)));
+}
+
+function readFilters(query) {
+  const from = Number(query.get('from'));
+  const to = Number(query.get('to'));
+  return {
+    mac: normalizeMac(query.get('mac') ?? '') || (query.get('mac') ?? ''),
+    outcome: OUTCOMES.includes(query.get('outcome')) ? query.get('outcome') : '',
+    from: Number.isFinite(from) && from > 0 ? from : Date.now() - DAY,
+    to: Number.isFinite(to) && to > 0 ? to : 0,
+  };
+}
