@@ -227,9 +227,8 @@ const transferFinished: CallHandler = (d, e) => {
 const transferFailed: CallHandler = (d, e) => {
   const legs = transferLegs(d, e);
   for (const leg of legs) changeCall(d, leg, { transfer: 'failed' });
-  if (legs.length > 0) return;
-  // The failure arrived after call_terminated (reordered), which took the call as transferred.
-  const ended = endedCallFor(d, e);
+  // The failure arrived after a leg's call_terminated (reordered), which took the leg as transferred.
+  const ended = legs.length === 0 ? endedCallFor(d, e) : undefined;
   for (const leg of d.recent.filter((c) => c === ended || c.transfer === 'attended')) {
     if (leg.outcome === 'transferred' && leg.transfer !== 'finished') {
       amendEndedCall(d, leg, { transfer: 'failed', outcome: 'failed' });
