@@ -31,17 +31,23 @@
  *   call records nothing.
  * - unknown incidents: identity and `lastSeen` only.
  *
+ * Presence: talking, dialing, held (by the calls, in that order); busy with no call up: dialing (or talking
+ * when the only call is still ringing: its answer was lost); ringing; unregistered (`registered` false); dnd;
+ * idle. `presenceAt` adds `offline` by time.
+ *
  * Which call an event is about: `$call_id`; when empty, the same `$remote`, else the call in the phase the
  * incident applies to, else the only call; a call the phone gave no id gets `#<event id>`.
  *
  * Phones never retry, so requests get lost, arrive twice or out of order:
- * - an event whose id is not above `lastEventId` was applied already and changes nothing; neither does the
- *   same content (incident and variables) again within DUPLICATE_WINDOW_MS.
+ * - an event whose id is not above `lastEventId` was applied already and changes nothing; neither does an
+ *   event with the same content (incident and variables) as the one applied just before it, within
+ *   DUPLICATE_WINDOW_MS (only `lastEventId` and `lastSeen` advance).
  * - an event about a call that ended within LATE_EVENT_WINDOW_MS is a copy or arrived late: it does not open
  *   a new call; a late answer turns the ended call into an answered one. A ringing call closed by
  *   busy_to_idle (call waiting) can still be answered, refused or missed for a few minutes.
  * - lost events: calls are created by whichever of their incidents arrives; a call whose end was lost is
- *   closed by busy_to_idle, by a reboot, or by `expireCalls`.
+ *   closed by busy_to_idle, by a reboot, or by `expireCalls` (unanswered calls after five minutes at most).
+ *   A transfer_failed arriving after the call_terminated it preceded turns the `transferred` call `failed`.
  */
 import type { CallState, PhoneEvent, PhoneState, Reduction } from './types.ts';
 import { finish, keyOf, openDraft, type Draft } from './draft.ts';

@@ -43,7 +43,7 @@ export interface CallState {
   readonly endedAt: number | null;
   /** Id of the last event that changed this call. */
   readonly lastEventId: number;
-  /** Epoch ms of the last event that changed this call (what `expireCalls` measures silence from). */
+  /** Epoch ms of the last change to this call (what `expireCalls` measures an open call's silence from). */
   readonly updatedAt?: number;
   /** Where a transfer of this call stands: decides the outcome when the call ends (see reduce.ts). */
   readonly transfer?: CallTransfer;

@@ -159,3 +159,17 @@ test('expireCalls far in the future leaves no open call and ends each one it clo
     { numRuns: 300 },
   );
 });
+
+test('a state saved as JSON and loaded again reduces the rest of the events the same way', () => {
+  fc.assert(
+    fc.property(sequenceArb, fc.nat(), (events, cut) => {
+      const at = events.length === 0 ? 0 : cut % events.length;
+      const whole = run(events).state;
+      let state = run(events.slice(0, at)).state;
+      if (state) state = JSON.parse(JSON.stringify(state)) as PhoneState;
+      for (const event of events.slice(at)) state = reduce(state, event).state;
+      assert.deepEqual(state, whole);
+    }),
+    { numRuns: 200 },
+  );
+});
