@@ -74,3 +74,27 @@ export function catalog() {
 export function incidentName(cat, slug) {
   return cat?.incidentBySlug.get(slug)?.name ?? slug;
 }
+
+const SNAKE_CACHE = new Map();
+function snake(key) {
+  let out = SNAKE_CACHE.get(key);
+  if (out === undefined) {
+    out = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    SNAKE_CACHE.set(key, out);
+  }
+  return out;
+}
+
+/**
+ * The REST API's snake_case shape for a phone, call or event, also from a camelCase object (the stream may
+ * carry the receiver's internal state). `vars` and `extra` are what the phone sent: their keys stay as they are.
+ */
+export function apiShape(value) {
+  if (Array.isArray(value)) return value.map(apiShape);
+  if (!value || typeof value !== 'object') return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[snake(k)] = k === 'vars' || k === 'extra' ? v : apiShape(v);
+  }
+  return out;
+}

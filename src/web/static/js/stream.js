@@ -6,6 +6,8 @@
 // Only when the browser gives up (the server answered with an error instead of a stream) does a new
 // EventSource start without a Last-Event-ID; pages are then told to re-sync from the REST API.
 
+import { apiShape } from './api.js';
+
 const eventSubscribers = new Set();
 const statusSubscribers = new Set();
 const resyncSubscribers = new Set();
@@ -46,16 +48,21 @@ function onMessage(message) {
   } catch {
     return;
   }
-  // Either the event itself, or an envelope carrying it (and maybe the phone's new state).
-  const event = data && typeof data === 'object' && data.event && typeof data.event === 'object' ? data.event : data;
-  if (!event || typeof event !== 'object' || !event.mac) return;
-  const id = String(event.id ?? message.lastEventId ?? '');
-  if (id !== '') {
+  if (!data || typeof data !== 'object') return;
+  // Three shapes: an event; an envelope { event, phone } with the phone's state right after it; or a phone
+  // whose state changed without an event (a call closed after a long silence).
+  const isEnvelope = data.event && typeof data.event === 'object';
+  const isPhone = !isEnvelope && !data.incident && data.phone === undefined && data.mac && 'presence' in data;
+  const event = isEnvelope ? apiShape(data.event) : isPhone ? null : apiShape(data);
+  const phoneRaw = isPhone ? data : isEnvelope && data.phone && typeof data.phone === 'object' ? data.phone : null;
+  const phone = phoneRaw ? apiShape(phoneRaw) : null;
+  if (event && !event.mac) return;
+  const id = String(event?.id ?? message.lastEventId ?? '');
+  if (event && id !== '') {
     if (seen.has(id)) return;
     remember(id);
     lastEventId = id;
   }
-  const phone = data !== event && data.phone && typeof data.phone === 'object' ? data.phone : null;
   const receivedAt = performance.now();
   for (const fn of eventSubscribers) {
     try {
@@ -93,7 +100,7 @@ function open() {
   });
   source.addEventListener('message', onMessage);
   // Named events carry the same payload; ignore none of them.
-  for (const name of ['event', 'ingest', 'actionurl']) source.addEventListener(name, onMessage);
+  for (const name of ['event', 'phone', 'ingest', 'actionurl']) source.addEventListener(name, onMessage);
 }
 
 async function checkSession() {
@@ -111,7 +118,10 @@ export function startStream() {
   if (!source && !reopenTimer) open();
 }
 
-/** `fn(event, { phone, receivedAt })` for each new event. Returns an unsubscribe function. */
+/**
+ * `fn(event, { phone, receivedAt })` for each new event; `event` is null for a phone whose state changed
+ * without one (then `phone` is set). Returns an unsubscribe function.
+ */
 export function onEvent(fn) {
   eventSubscribers.add(fn);
   return () => eventSubscribers.delete(fn);

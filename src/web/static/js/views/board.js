@@ -307,7 +307,7 @@ export function mount(root, route) {
       applyPhone(phone);
       return;
     }
-    queueFetch(String(event.mac));
+    if (event) queueFetch(String(event.mac));
   });
   const offResync = onResync(() => reload());
   reload();

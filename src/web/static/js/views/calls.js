@@ -140,7 +140,8 @@ export function mount(root, route) {
   let timer = 0;
   const offEvent = onEvent((event) => {
     if (!live.checked) return;
-    const kind = cat?.incidentBySlug.get(event.incident)?.kind;
+    // A phone change without an event (calls closed by the clock) changes the call log too.
+    const kind = event ? cat?.incidentBySlug.get(event.incident)?.kind : 'call';
     if (kind !== undefined && kind !== 'call') return;
     clearTimeout(timer);
     timer = setTimeout(load, 500);

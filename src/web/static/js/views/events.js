@@ -178,7 +178,7 @@ export function mount(root, route) {
   }
 
   const offEvent = onEvent((event) => {
-    if (f.tail) add([event], true);
+    if (event && f.tail) add([event], true);
   });
   const offResync = onResync(() => load(false));
 

@@ -146,7 +146,11 @@ export function mount(root, route) {
   // --- live -----------------------------------------------------------------------------------------------
   let phoneTimer = 0;
   let callsTimer = 0;
-  const offEvent = onEvent((event) => {
+  const offEvent = onEvent((event, { phone }) => {
+    if (!event) {
+      if (phone && String(phone.mac) === mac) renderPhone(phone);
+      return;
+    }
     if (String(event.mac) !== mac) return;
     const placeholder = timelineList.querySelector('li.muted');
     if (placeholder) placeholder.remove();

@@ -104,7 +104,7 @@ export function mount(root) {
             : acknowledged && acknowledged.ok ? h('p', { class: 'muted' }, 'Waiting for it on the live stream…') : null);
       };
       offTest = onEvent((event) => {
-        if (String(event.mac) !== mac || event.incident !== 'setup_completed') return;
+        if (!event || String(event.mac) !== mac || event.incident !== 'setup_completed') return;
         arrived = Math.max(1, Math.round(performance.now() - sentAt));
         offTest();
         offTest = null;
