@@ -75,11 +75,10 @@ export class Sender {
       d = { seq: ++this.seq, time, incident, url, status: null, latencyMs: 0, error: `bad_url: ${target.error}`, attempts: 0 };
     } else {
       let attempts = 0;
-      let latencyMs = 0;
       for (;;) {
         attempts++;
         const o = await this.opts.transport.send(target);
-        latencyMs = o.latencyMs;
+        const latencyMs = o.latencyMs;
         const failed = o.status === null || o.status >= 500;
         if (!failed || attempts > retries) {
           d = { seq: ++this.seq, time, incident, url, status: o.status, latencyMs, ...(o.error ? { error: o.error } : {}), attempts };
