@@ -141,7 +141,7 @@ function sameOrigin(req: HttpRequest): boolean {
 }
 
 function isHttps(req: HttpRequest, ctx: WebContext): boolean {
-  if (/^https$/i.test(req.headers['x-forwarded-proto'] ?? '')) return true;
+  if (req.secure || /^https$/i.test(req.headers['x-forwarded-proto'] ?? '')) return true;
   return /^https:/i.test(ctx.publicUrl?.() ?? '');
 }
 

@@ -32,8 +32,12 @@ export function serverAddress(req: HttpRequest, publicUrl?: () => string): Serve
       // A bad public URL falls back to the request's address, which at least works from this browser.
     }
   }
-  const proto = /^https$/i.test(req.headers['x-forwarded-proto'] ?? '') ? 'https' : 'http';
-  const host = req.headers['host'] ?? '';
+  const proto = req.secure || /^https$/i.test(req.headers['x-forwarded-proto'] ?? '') ? 'https' : 'http';
+  // Without a Host header (HTTP/1.0), the address the request arrived on.
+  const local = req.localAddress && req.localPort
+    ? `${req.localAddress.includes(':') ? `[${req.localAddress}]` : req.localAddress}:${req.localPort}`
+    : '';
+  const host = req.headers['host'] || local;
   try {
     if (!/^[A-Za-z0-9.:[\]_-]+$/.test(host)) throw new Error('no usable Host header');
     return { url: normalizeServerUrl(`${proto}://${host}`), source: 'request' };

@@ -3,8 +3,13 @@
 // Nothing may be lost or shown twice. The receiver tags each event with `id:`; when the connection drops,
 // the browser reconnects by itself and sends `Last-Event-ID`, so the receiver replays what was missed.
 // Replays can overlap what already arrived, so events are de-duplicated by id here, once, for all pages.
-// Only when the browser gives up (the server answered with an error instead of a stream) does a new
-// EventSource start without a Last-Event-ID; pages are then told to re-sync from the REST API.
+// When the browser gives up (the server answered with an error instead of a stream), a new EventSource
+// resumes with `?last_event_id=` instead; only if no event had arrived yet are pages told to re-sync from
+// the REST API.
+//
+// The stream is opened with `phones=1`: after each event the receiver sends the phone's new state as an
+// `event: phone` message (and also when a phone changes without an event), so the board needs no extra
+// request. Replayed events come without it; pages fetch those phones themselves.
 
 import { apiShape } from './api.js';
 
@@ -49,10 +54,9 @@ function onMessage(message) {
     return;
   }
   if (!data || typeof data !== 'object') return;
-  // Three shapes: an event; an envelope { event, phone } with the phone's state right after it; or a phone
-  // whose state changed without an event (a call closed after a long silence).
+  // An event (plain message), a phone's new state (`event: phone`), or an envelope { event, phone }.
   const isEnvelope = data.event && typeof data.event === 'object';
-  const isPhone = !isEnvelope && !data.incident && data.phone === undefined && data.mac && 'presence' in data;
+  const isPhone = !isEnvelope && (message.type === 'phone' || (!data.incident && data.mac && 'presence' in data));
   const event = isEnvelope ? apiShape(data.event) : isPhone ? null : apiShape(data);
   const phoneRaw = isPhone ? data : isEnvelope && data.phone && typeof data.phone === 'object' ? data.phone : null;
   const phone = phoneRaw ? apiShape(phoneRaw) : null;
@@ -75,7 +79,8 @@ function onMessage(message) {
 
 function open() {
   reopenTimer = 0;
-  source = new EventSource('/api/v1/stream');
+  // On the browser's own reconnects the Last-Event-ID header wins over this parameter.
+  source = new EventSource(`/api/v1/stream?phones=1${lastEventId ? `&last_event_id=${encodeURIComponent(lastEventId)}` : ''}`);
   source.addEventListener('open', () => {
     reopenDelay = 1000;
     setStatus('live');
@@ -89,7 +94,7 @@ function open() {
       // The browser will not retry by itself: start over, and let pages catch up from the REST API.
       source.close();
       source = null;
-      continuityLost = true;
+      if (!lastEventId) continuityLost = true;
       setStatus('offline');
       checkSession();
       reopenTimer = setTimeout(open, reopenDelay);
@@ -99,8 +104,7 @@ function open() {
     }
   });
   source.addEventListener('message', onMessage);
-  // Named events carry the same payload; ignore none of them.
-  for (const name of ['event', 'phone', 'ingest', 'actionurl']) source.addEventListener(name, onMessage);
+  source.addEventListener('phone', onMessage);
 }
 
 async function checkSession() {

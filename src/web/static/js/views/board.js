@@ -1,9 +1,10 @@
 // Board: every phone with its live presence, updated from the event stream without reloading.
 //
 // The receiver owns the phone-state logic (the reducer), so the board never guesses a presence from an
-// event: each event marks its phone for a re-fetch of /api/v1/phones/<mac>. Bursts are coalesced (one fetch
-// per phone at a time, a few in parallel, a full reload when a whole fleet changes at once), and the list
-// renders only the rows in view.
+// event: it shows the state the receiver computed. The stream sends that state right after each event; an
+// event that comes without it (replayed after a reconnect) marks its phone for a re-fetch of
+// /api/v1/phones/<mac>. Re-fetches are coalesced (one per phone at a time, a few in parallel, a full reload
+// when a whole fleet changed at once), and the list renders only the rows in view.
 import { fetchAllPhones, fetchPhone } from '../api.js';
 import { h, replace, select, setText } from '../dom.js';
 import { callParty, formatAgo, formatDuration, formatMac, PRESENCES, presenceLabel, shortUri, toMs } from '../format.js';
@@ -11,6 +12,8 @@ import { onEvent, onResync } from '../stream.js';
 import { VirtualList } from '../virtual-list.js';
 
 const MAX_PARALLEL_FETCHES = 4;
+/** How long an event waits for its phone's new state on the stream before the board fetches it. */
+const PHONE_STATE_WAIT_MS = 300;
 /** Above this many phones waiting for a re-fetch, one full reload is cheaper. */
 const FULL_RELOAD_THRESHOLD = 400;
 
@@ -231,6 +234,8 @@ export function mount(root, route) {
   // --- data -----------------------------------------------------------------------------------------
   function applyPhone(phone) {
     if (!phone || !phone.mac) return;
+    const old = entries.get(String(phone.mac));
+    if (old && isOlder(phone, old.phone)) return;
     entries.set(String(phone.mac), entry(phone, ++revCounter));
     scheduleRecompute();
   }
@@ -274,6 +279,7 @@ export function mount(root, route) {
       return;
     }
     reloading = true;
+    const startRev = revCounter;
     try {
       const phones = await fetchAllPhones();
       if (destroyed) return;
@@ -282,9 +288,11 @@ export function mount(root, route) {
         if (!p || !p.mac) continue;
         seen.add(String(p.mac));
         const old = entries.get(String(p.mac));
+        if (old && isOlder(p, old.phone)) continue;
         if (!old || JSON.stringify(old.phone) !== JSON.stringify(p)) entries.set(String(p.mac), entry(p, ++revCounter));
       }
-      for (const mac of entries.keys()) if (!seen.has(mac)) entries.delete(mac);
+      // A phone the stream added while the list was loading is newer than the list, not gone.
+      for (const [mac, e] of entries) if (!seen.has(mac) && e.rev <= startRev) entries.delete(mac);
       loaded = true;
       loadError = '';
     } catch (err) {
@@ -301,13 +309,24 @@ export function mount(root, route) {
     }
   }
 
-  // Subscribe before loading: events that arrive while the list loads are fetched again afterwards.
+  // Events still waiting for their phone's state: mac -> timer.
+  const waiting = new Map();
+  // Subscribe before loading: what arrives while the list loads is applied or fetched afterwards.
   const offEvent = onEvent((event, { phone }) => {
     if (phone && phone.mac) {
+      const mac = String(phone.mac);
+      clearTimeout(waiting.get(mac));
+      waiting.delete(mac);
       applyPhone(phone);
       return;
     }
-    if (event) queueFetch(String(event.mac));
+    if (!event) return;
+    const mac = String(event.mac);
+    if (waiting.has(mac)) return;
+    waiting.set(mac, setTimeout(() => {
+      waiting.delete(mac);
+      queueFetch(mac);
+    }, PHONE_STATE_WAIT_MS));
   });
   const offResync = onResync(() => reload());
   reload();
@@ -328,12 +347,23 @@ export function mount(root, route) {
     },
     unmount() {
       destroyed = true;
+      for (const t of waiting.values()) clearTimeout(t);
       offEvent();
       offResync();
       clearInterval(clock);
       list.destroy();
     },
   };
+}
+
+/**
+ * True when `next` is an older state than `current` (answers and stream messages can cross): each state
+ * names the last event applied to it. Equal ids are newer news (a call closed by the clock, no event).
+ */
+function isOlder(next, current) {
+  const a = Number(next.last_event_id);
+  const b = Number(current.last_event_id);
+  return Number.isFinite(a) && Number.isFinite(b) && a < b;
 }
 
 // --- rows ---------------------------------------------------------------------------------------------

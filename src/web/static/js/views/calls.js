@@ -7,6 +7,8 @@ import { callParty, formatDuration, formatMac, formatTime, normalizeMac, OUTCOME
 import { onEvent, onResync } from '../stream.js';
 
 const SHOW_ROWS = 500;
+/** The chart and totals cover at most this many calls (the newest in the range). */
+const MAX_CALLS = 20000;
 const DAY = 86400000;
 
 export function mount(root, route) {
@@ -14,6 +16,7 @@ export function mount(root, route) {
   let cat = null;
   let shown = SHOW_ROWS;
   let all = [];
+  let capped = false;
   const f = readFilters(route.query);
 
   const macInput = h('input', { type: 'search', id: 'calls-mac', placeholder: 'any phone', value: f.mac, autocomplete: 'off' });
@@ -77,12 +80,13 @@ export function mount(root, route) {
             h('td', {}, String(c.raw.direction ?? '')),
             h('td', {}, callParty(c.raw)),
             h('td', {}, h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome))),
-            h('td', { class: 'nowrap' }, Number.isNaN(c.answered) ? '–' : formatDuration(c.answered - c.started)),
+            h('td', { class: 'nowrap' }, formatDuration((Number.isNaN(c.answered) ? c.ended : c.answered) - c.started)),
             h('td', { class: 'nowrap' }, Number.isNaN(c.answered) ? '–' : formatDuration((Number.isNaN(c.ended) ? Date.now() : c.ended) - c.answered))))))),
       calls.length > shown
         ? h('p', {}, h('button', { type: 'button', onclick: () => { shown += SHOW_ROWS; render(); } }, `Show more (${calls.length - shown} left)`))
         : null);
-    status.textContent = `${calls.length} calls${f.mac ? ` of ${formatMac(f.mac)}` : ''}${f.outcome ? `, ${f.outcome}` : ''}.`;
+    status.textContent = `${calls.length} calls${f.mac ? ` of ${formatMac(f.mac)}` : ''}${f.outcome ? `, ${f.outcome}` : ''}`
+      + (capped ? ` (the newest ${MAX_CALLS}; narrow the time range to see older ones).` : '.');
   }
 
   let loading = false;
@@ -94,9 +98,16 @@ export function mount(root, route) {
     }
     loading = true;
     try {
-      const params = { mac: f.mac, outcome: f.outcome };
-      const list = listOf(await getJson('/api/v1/calls', params), 'calls');
-      if (destroyed) return;
+      const params = { mac: f.mac, outcome: f.outcome, since: new Date(f.from).toISOString(), limit: 1000 };
+      const list = [];
+      let before;
+      do {
+        const body = await getJson('/api/v1/calls', { ...params, before });
+        if (destroyed) return;
+        list.push(...listOf(body, 'calls'));
+        before = body && body.next !== null && body.next !== undefined ? body.next : undefined;
+      } while (before !== undefined && list.length < MAX_CALLS);
+      capped = before !== undefined;
       all = list.map((c) => ({
         raw: c,
         mac: String(c.mac ?? ''),

@@ -84,13 +84,16 @@ export function mount(root, route) {
 
   function row(e) {
     const vars = e.vars && typeof e.vars === 'object' ? Object.entries(e.vars) : [];
+    const extra = e.extra && typeof e.extra === 'object' ? Object.entries(e.extra) : [];
     const ms = toMs(e.received_at);
     return h('tr', { dataset: { id: String(e.id), mac: String(e.mac), incident: String(e.incident) } },
       h('td', { class: 'nowrap' }, h('time', { datetime: Number.isNaN(ms) ? '' : new Date(ms).toISOString() }, formatTimestamp(e.received_at))),
       h('td', { class: 'nowrap' }, h('a', { href: `#/phone/${encodeURIComponent(String(e.mac))}` }, formatMac(String(e.mac)))),
       h('td', {}, h('span', { title: String(e.incident) }, incidentName(cat, e.incident))),
-      h('td', {}, vars.length === 0 ? h('span', { class: 'muted' }, '–') : h('ul', { class: 'pairs' },
-        vars.map(([k, v]) => h('li', {}, h('span', { class: 'k' }, k), '=', h('span', { class: 'v' }, String(v)))))),
+      h('td', {}, vars.length + extra.length === 0 ? h('span', { class: 'muted' }, '–') : h('ul', { class: 'pairs' },
+        vars.map(([k, v]) => h('li', {}, h('span', { class: 'k' }, k), '=', h('span', { class: 'v' }, String(v)))),
+        // Parameters that are not variables, as the phone named them.
+        extra.map(([k, v]) => h('li', { class: 'extra', title: 'not an Action URL variable' }, h('span', { class: 'k' }, k), '=', h('span', { class: 'v' }, String(v)))))),
       h('td', { class: 'nowrap muted' }, String(e.source_ip ?? '')));
   }
 
@@ -143,11 +146,12 @@ export function mount(root, route) {
       }
       replace(rejectedBox, h('div', { class: 'table-wrap' },
         h('table', { class: 'rejected' },
-          h('thead', {}, h('tr', {}, ['Time', 'From', 'Reason', 'Request'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, list.map((r) => h('tr', {},
-            h('td', { class: 'nowrap' }, formatTimestamp(r.received_at ?? r.time)),
-            h('td', { class: 'nowrap' }, String(r.source_ip ?? r.ip ?? '')),
-            h('td', {}, String(r.reason ?? r.error ?? '')),
+          h('thead', {}, h('tr', {}, ['Time', 'From', 'Answer', 'Reason', 'Request'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, list.map((r) => h('tr', { dataset: { id: String(r.id) } },
+            h('td', { class: 'nowrap' }, formatTimestamp(r.received_at)),
+            h('td', { class: 'nowrap' }, String(r.source_ip ?? '')),
+            h('td', { class: 'nowrap' }, String(r.status ?? ''), Number(r.count) > 1 ? ` (×${r.count})` : ''),
+            h('td', {}, String(r.reason ?? '')),
             h('td', {}, h('code', { class: 'raw' }, requestText(r)))))))));
     } catch (err) {
       if (!destroyed) replace(rejectedBox, h('p', { class: 'error' }, `Could not load rejected requests: ${err.message}`));
@@ -201,10 +205,9 @@ export function mount(root, route) {
   };
 }
 
-/** The refused request as the receiver kept it: method and target, whatever the field is called. */
+/** The refused request as the receiver kept it (tokens blanked): method and target. */
 function requestText(r) {
-  const target = r.target ?? r.raw_target ?? r.url ?? r.path ?? '';
-  return `${r.method ? `${r.method} ` : ''}${target}`;
+  return `${r.method ? `${r.method} ` : ''}${r.raw ?? ''}`;
 }
 
 function readFilters(query) {

@@ -204,6 +204,7 @@ function callDuration(c) {
 /** One event in a timeline: time, incident, every variable as name = value (all as text). */
 export function eventItem(e, cat) {
   const vars = e.vars && typeof e.vars === 'object' ? Object.entries(e.vars) : [];
+  const extra = e.extra && typeof e.extra === 'object' ? Object.entries(e.extra) : [];
   const ms = toMs(e.received_at);
   return h('li', { class: 'event', dataset: { id: String(e.id), incident: String(e.incident) } },
     h('div', { class: 'event-head' },
@@ -213,7 +214,9 @@ export function eventItem(e, cat) {
       h('code', { class: 'slug' }, String(e.incident)),
       e.source_ip ? h('span', { class: 'muted' }, `from ${e.source_ip}`) : null,
       h('span', { class: 'muted' }, `#${e.id}`)),
-    vars.length === 0 ? null : h('dl', { class: 'vars' }, vars.map(([k, v]) => [h('dt', {}, `$${k}`), h('dd', {}, String(v))])));
+    vars.length + extra.length === 0 ? null : h('dl', { class: 'vars' },
+      vars.map(([k, v]) => [h('dt', {}, `$${k}`), h('dd', {}, String(v))]),
+      extra.map(([k, v]) => [h('dt', { class: 'extra', title: 'not an Action URL variable' }, k), h('dd', {}, String(v))])));
 }
 
 function dl(pairs) {
