@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits, type ParseOutput } from './parser.ts';
 import { ResponseSlot, type SlotOwner } from './response.ts';
-import { buildRequest, plainAddress } from './request.ts';
+import { buildRequest, plainAddress, type SocketInfo } from './request.ts';
 import type { HttpHandler, HttpRequest } from './types.ts';
 
 export interface ConnectionOptions {
@@ -27,7 +27,7 @@ export interface ConnectionOptions {
 export class Connection implements SlotOwner {
   private readonly parser: RequestParser;
   private readonly slots: ResponseSlot[] = [];
-  private readonly remote: string;
+  private readonly info: SocketInfo;
   private requestTimer: NodeJS.Timeout | undefined;
   /** No more requests are read (error answered, stream started, shutdown). */
   private stopped = false;
@@ -42,7 +42,12 @@ export class Connection implements SlotOwner {
     private readonly opts: ConnectionOptions,
   ) {
     this.parser = new RequestParser(opts.limits);
-    this.remote = plainAddress(socket.remoteAddress);
+    this.info = {
+      remoteAddress: plainAddress(socket.remoteAddress),
+      localAddress: plainAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+      secure: 'encrypted' in socket && socket.encrypted === true,
+    };
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -61,7 +66,7 @@ export class Connection implements SlotOwner {
   shutdown(): void {
     this.closing = true;
     this.stopped = true;
-    for (const slot of this.slots) slot.peerClosed();
+    for (const slot of [...this.slots]) slot.endStream();
     if (this.slots.length === 0) this.endSocket();
   }
 
@@ -114,7 +119,7 @@ export class Connection implements SlotOwner {
   private dispatch(parsed: Extract<ParseOutput, { kind: 'request' }>): void {
     const slot = new ResponseSlot(this, parsed.method, parsed.httpVersion, parsed.keepAlive && !this.closing);
     this.slots.push(slot);
-    const req = buildRequest(parsed, this.remote, performance.now());
+    const req = buildRequest(parsed, this.info, performance.now());
     const fail = (err: unknown) => {
       this.opts.onHandlerError(err, req);
       if (!slot.sent) slot.send(500, 'internal error\n');

@@ -64,7 +64,14 @@ export function splitTarget(target: Buffer): { path: Buffer; query: Buffer } {
   return { path: target.subarray(start, q), query: target.subarray(q + 1, end) };
 }
 
-export function buildRequest(parsed: ParsedRequest, remoteAddress: string, receivedAt: number): HttpRequest {
+export interface SocketInfo {
+  remoteAddress: string;
+  localAddress: string;
+  localPort: number;
+  secure: boolean;
+}
+
+export function buildRequest(parsed: ParsedRequest, socket: SocketInfo, receivedAt: number): HttpRequest {
   const { path, query } = splitTarget(parsed.rawTarget);
   const pathText = path.length === 0 ? '/' : percentDecode(path);
   return {
@@ -75,8 +82,11 @@ export function buildRequest(parsed: ParsedRequest, remoteAddress: string, recei
     headers: parsed.headers,
     httpVersion: parsed.httpVersion,
     body: parsed.body,
-    remoteAddress,
+    remoteAddress: socket.remoteAddress,
     receivedAt,
+    localAddress: socket.localAddress,
+    localPort: socket.localPort,
+    secure: socket.secure,
   };
 }
 

@@ -84,6 +84,11 @@ export class ResponseSlot implements HttpResponse {
     return this.streamState;
   }
 
+  /** Server shutdown: a running stream ends (its client may reconnect elsewhere or later). */
+  endStream(): void {
+    this.streamState?.end();
+  }
+
   /** The connection went away: tell a running stream. */
   peerClosed(): void {
     this.streamState?.closeNow();

@@ -23,6 +23,11 @@ export interface HttpRequest {
   readonly remoteAddress: string;
   /** Monotonic time (performance.now()) at which the request head was complete. */
   readonly receivedAt: number;
+  /** The server's own address and port this request arrived on (for URLs when there is no Host header). */
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  /** True when the request arrived over TLS. */
+  readonly secure?: boolean;
 }
 
 export interface HttpResponse {

@@ -1,0 +1,119 @@
+/**
+ * The JSON shapes of the REST API and the event stream (see docs/api.md). Times are ISO 8601 strings,
+ * names are snake_case, MACs 12 lowercase hex digits. The dashboard renders the same shapes.
+ */
+import { presenceAt } from '../state/reduce.ts';
+import type { CallState, PhoneState } from '../state/types.ts';
+import type { StoredEvent, StoredRejected } from '../../store/types.ts';
+import { bytesToText } from '../http/request.ts';
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export interface EventJson {
+  id: number;
+  received_at: string;
+  mac: string;
+  incident: string;
+  vars: Record<string, string>;
+  /** Parameters that are not variables, by the name the phone sent. */
+  extra: Record<string, string>;
+  source_ip: string;
+  /** The request target as received (token values blanked). */
+  raw: string;
+}
+
+export function eventJson(e: StoredEvent): EventJson {
+  return {
+    id: e.id,
+    received_at: iso(e.receivedAt)!,
+    mac: e.mac,
+    incident: e.incident,
+    vars: e.vars,
+    extra: e.extra,
+    source_ip: e.sourceIp,
+    raw: bytesToText(e.rawTarget),
+  };
+}
+
+export interface CallJson {
+  mac: string;
+  call_id: string;
+  direction: CallState['direction'];
+  remote: string;
+  display_remote: string;
+  local: string;
+  phase: CallState['phase'];
+  outcome: CallState['outcome'];
+  muted: boolean;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  /** Seconds from start to answer (or to the end, unanswered). */
+  ring_seconds: number | null;
+  /** Seconds from answer to end. */
+  talk_seconds: number | null;
+  /** What ended it: the incident slug, or `timeout`. */
+  ended_by: string | null;
+}
+
+export function callJson(mac: string, c: CallState): CallJson {
+  const ringEnd = c.answeredAt ?? c.endedAt;
+  return {
+    mac,
+    call_id: c.callId,
+    direction: c.direction,
+    remote: c.remote,
+    display_remote: c.displayRemote,
+    local: c.local,
+    phase: c.phase,
+    outcome: c.outcome,
+    muted: c.muted,
+    started_at: iso(c.startedAt)!,
+    answered_at: iso(c.answeredAt),
+    ended_at: iso(c.endedAt),
+    ring_seconds: ringEnd === null ? null : (ringEnd - c.startedAt) / 1000,
+    talk_seconds: c.answeredAt !== null && c.endedAt !== null ? (c.endedAt - c.answeredAt) / 1000 : null,
+    ended_by: c.endedBy ?? null,
+  };
+}
+
+export function phoneJson(p: PhoneState, now: number, offlineAfterMs: number) {
+  return {
+    mac: p.mac,
+    ip: p.ip,
+    model: p.model,
+    firmware: p.firmware,
+    presence: presenceAt(p, now, offlineAfterMs),
+    registered: p.registered,
+    accounts: p.accounts.map((a) => ({
+      id: a.id,
+      registered: a.registered,
+      failed: a.failed,
+      since: iso(a.since),
+    })),
+    dnd: p.dnd,
+    forward: { always: p.forward.always, busy: p.forward.busy, no_answer: p.forward.no_answer },
+    muted: p.muted,
+    off_hook: p.offHook,
+    busy: p.busy,
+    calls: p.calls.map((c) => callJson(p.mac, c)),
+    first_seen: iso(p.firstSeen),
+    last_seen: iso(p.lastSeen),
+    last_event_id: p.lastEventId,
+  };
+}
+
+export type PhoneJson = ReturnType<typeof phoneJson>;
+
+export function rejectedJson(r: StoredRejected) {
+  return {
+    id: r.id,
+    received_at: iso(r.receivedAt),
+    source_ip: r.sourceIp,
+    method: r.method,
+    status: r.status,
+    reason: r.reason,
+    raw: bytesToText(r.rawTarget),
+    count: r.count,
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of everything the receiver serves. Incident slugs
+ * and variable names come from the catalog, so the document never disagrees with the decoder.
+ */
+import { INCIDENTS, VARIABLES } from '../../core/catalog.ts';
+import { OUTCOMES } from './rest.ts';
+
+const PRESENCES = ['offline', 'unregistered', 'idle', 'ringing', 'dialing', 'talking', 'held', 'dnd'];
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const text = { type: 'string' };
+const time = { type: 'string', format: 'date-time' };
+const nullableTime = { type: ['string', 'null'], format: 'date-time' };
+const query = (name: string, description: string, schema: object = text) => ({ name, in: 'query', required: false, description, schema });
+const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+const plain = (description: string) => ({ description, content: { 'text/plain': { schema: text } } });
+const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
+
+const mac = query('mac', 'Phone MAC, any spelling (00:15:65:AA:BB:CC, 001565aabbcc)');
+const limit = query('limit', 'Page size, 1..1000 (default 100)', { type: 'integer', minimum: 1, maximum: 1000 });
+const before = query('before', 'The `next` value of the previous page', { type: 'integer' });
+const since = query('since', 'ISO 8601 time, or a span back from now: 90m, 24h, 7d');
+
+const INGEST_PARAMS = [
+  ...VARIABLES.map((v) => query(v.name, `${v.description}${v.aliases.length ? ` (also spelled ${v.aliases.map((a) => a.spelling).join(', ')})` : ''}`)),
+  query('token', 'Ingest token, when the receiver requires one'),
+];
+
+const INGEST_RESPONSES = {
+  200: plain('Stored (committed to disk before this answer): body `OK`'),
+  400: plain('Not usable (no MAC, unknown incident, …): the one-line reason; kept as a rejected request'),
+  403: plain('Wrong or missing token, or source not allowed; kept as a rejected request'),
+  429: plain('Over the per-source rate limit'),
+  503: plain('The store is unavailable; the event was not stored'),
+};
+
+export function openApiDocument(serverUrl?: string) {
+  const secured = [{ bearer: [] }, {}];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'actionurl receiver',
+      version: '1',
+      description:
+        'Receives Action URL requests from SIP desk phones, stores every event, tracks each phone\'s live state, and serves it as a REST API and an event stream. When the receiver runs with --admin-token, every /api path needs `Authorization: Bearer <token>` (or `?access_token=` where a header cannot be set, as with EventSource).',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    paths: {
+      '/actionurl/{incident}': {
+        get: {
+          summary: 'Ingest: what phones call (the form generated configs use)',
+          description: 'Values may arrive unencoded (raw spaces and UTF-8); `&` and `;` both separate pairs.',
+          parameters: [{ name: 'incident', in: 'path', required: true, schema: ref('Incident') }, ...INGEST_PARAMS],
+          responses: INGEST_RESPONSES,
+        },
+      },
+      '/actionurl': {
+        get: {
+          summary: 'Ingest: one URL for every incident, named by `event=`',
+          parameters: [{ ...query('event', 'Incident slug'), required: true }, ...INGEST_PARAMS],
+          responses: INGEST_RESPONSES,
+        },
+      },
+      '/actionurl/{incident}/{pairs}': {
+        get: {
+          summary: 'Ingest: Grandstream path form, `name=value&…` in the path without `?`',
+          parameters: [
+            { name: 'incident', in: 'path', required: true, schema: ref('Incident') },
+            { name: 'pairs', in: 'path', required: true, schema: text },
+          ],
+          responses: INGEST_RESPONSES,
+        },
+      },
+      '/api/v1/events': {
+        get: {
+          summary: 'Stored events, newest first',
+          security: secured,
+          parameters: [mac, query('incident', 'Incident slug', ref('Incident')), query('call_id', "The phone's $call_id"), since, limit, before],
+          responses: {
+            200: json('A page of events', {
+              type: 'object',
+              required: ['events', 'next'],
+              properties: { events: { type: 'array', items: ref('Event') }, next: { type: ['integer', 'null'] } },
+            }),
+            400: error('A parameter is invalid'),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/phones': {
+        get: {
+          summary: 'Every phone that sent an event, with its live state',
+          security: secured,
+          responses: {
+            200: json('Phones by MAC', { type: 'object', properties: { phones: { type: 'array', items: ref('Phone') } } }),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/phones/{mac}': {
+        get: {
+          summary: 'One phone, with its 20 most recent calls',
+          security: secured,
+          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
+          responses: {
+            200: json('The phone', {
+              allOf: [ref('Phone'), { type: 'object', properties: { recent_calls: { type: 'array', items: ref('Call') } } }],
+            }),
+            400: error('Not a MAC address'),
+            401: error('Admin token missing or wrong'),
+            404: error('No such phone'),
+          },
+        },
+      },
+      '/api/v1/calls': {
+        get: {
+          summary: 'The call log, newest first',
+          security: secured,
+          parameters: [mac, query('outcome', 'Call outcome', { enum: OUTCOMES }), since, limit, before],
+          responses: {
+            200: json('A page of calls', {
+              type: 'object',
+              properties: {
+                calls: { type: 'array', items: { allOf: [ref('Call'), { type: 'object', properties: { id: { type: 'integer' } } }] } },
+                next: { type: ['integer', 'null'] },
+              },
+            }),
+            400: error('A parameter is invalid'),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/rejected': {
+        get: {
+          summary: 'Refused requests, newest first, with the reason',
+          security: secured,
+          parameters: [since, limit, before],
+          responses: {
+            200: json('A page of refused requests', {
+              type: 'object',
+              properties: { rejected: { type: 'array', items: ref('Rejected') }, next: { type: ['integer', 'null'] } },
+            }),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/stream': {
+        get: {
+          summary: 'Server-Sent Events: each new event as `id: <event id>` and `data: <Event JSON>`',
+          description:
+            'Resumable: send `Last-Event-ID` (or `?last_event_id=`) to get every event after that id first. With `phones=1`, also `event: phone` messages carrying a Phone. Comment lines keep a quiet stream open.',
+          security: secured,
+          parameters: [
+            mac,
+            query('incident', 'Incident slug', ref('Incident')),
+            query('phones', 'Also send phone state changes', { enum: ['1', 'true'] }),
+            query('last_event_id', 'Resume after this event id', { type: 'integer' }),
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'integer' } },
+          ],
+          responses: {
+            200: { description: 'The stream', content: { 'text/event-stream': { schema: text } } },
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/openapi.json': {
+        get: { summary: 'This document', security: secured, responses: { 200: json('OpenAPI 3.1', { type: 'object' }) } },
+      },
+      '/provision/{file}': {
+        get: {
+          summary: 'A phone config file pointing the phone at this receiver',
+          description:
+            'The vendor is chosen by the file name (<mac>.cfg Yealink, y000000000000.cfg, r000000000000.cfg and <MAC>.cfg Akuvox, cfg<mac>.xml Grandstream, <MAC>.xml Snom) and the User-Agent; `vendor=` overrides.',
+          parameters: [
+            { name: 'file', in: 'path', required: true, schema: text },
+            query('vendor', 'yealink, akuvox, fanvil, snom or grandstream', { enum: ['yealink', 'akuvox', 'fanvil', 'snom', 'grandstream'] }),
+          ],
+          responses: {
+            200: { description: 'The file', content: { 'text/plain': { schema: text }, 'application/xml': { schema: text } } },
+            404: error('Not a file name any vendor asks for'),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Liveness and store check',
+          responses: {
+            200: json('Healthy', { type: 'object', properties: { status: { const: 'ok' }, store: text, phones: { type: 'integer' } } }),
+            503: json('The store does not answer', { type: 'object' }),
+          },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Text format 0.0.4', content: { 'text/plain': { schema: text } } } } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: text } },
+        Incident: { type: 'string', enum: INCIDENTS.map((i) => i.slug) },
+        Event: {
+          type: 'object',
+          required: ['id', 'received_at', 'mac', 'incident', 'vars', 'source_ip'],
+          properties: {
+            id: { type: 'integer' },
+            received_at: time,
+            mac: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+            incident: ref('Incident'),
+            vars: {
+              type: 'object',
+              description: 'Variables by canonical name (without $); empty when the phone sent nothing or a literal placeholder',
+              properties: Object.fromEntries(VARIABLES.map((v) => [v.name, { type: 'string', description: v.description }])),
+              additionalProperties: false,
+            },
+            extra: { type: 'object', description: 'Parameters that are not variables', additionalProperties: text },
+            source_ip: text,
+            raw: { type: 'string', description: 'The request target as received, token values blanked' },
+          },
+        },
+        Call: {
+          type: 'object',
+          properties: {
+            mac: text,
+            call_id: text,
+            direction: { enum: ['incoming', 'outgoing', 'unknown'] },
+            remote: text,
+            display_remote: text,
+            local: text,
+            phase: { enum: ['dialing', 'ringing', 'talking', 'held', 'ended'] },
+            outcome: { enum: OUTCOMES },
+            muted: { type: 'boolean' },
+            started_at: time,
+            answered_at: nullableTime,
+            ended_at: nullableTime,
+            ring_seconds: { type: ['number', 'null'] },
+            talk_seconds: { type: ['number', 'null'] },
+            ended_by: { type: ['string', 'null'] },
+          },
+        },
+        Phone: {
+          type: 'object',
+          properties: {
+            mac: text,
+            ip: text,
+            model: text,
+            firmware: text,
+            presence: { enum: PRESENCES },
+            registered: { type: ['boolean', 'null'] },
+            accounts: {
+              type: 'array',
+              items: { type: 'object', properties: { id: text, registered: { type: ['boolean', 'null'] }, failed: { type: 'boolean' }, since: nullableTime } },
+            },
+            dnd: { type: 'boolean' },
+            forward: { type: 'object', properties: { always: { type: 'boolean' }, busy: { type: 'boolean' }, no_answer: { type: 'boolean' } } },
+            muted: { type: 'boolean' },
+            off_hook: { type: 'boolean' },
+            busy: { type: 'boolean' },
+            calls: { type: 'array', items: ref('Call') },
+            first_seen: time,
+            last_seen: time,
+            last_event_id: { type: 'integer' },
+          },
+        },
+        Rejected: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            received_at: time,
+            source_ip: text,
+            method: text,
+            status: { type: 'integer' },
+            reason: text,
+            raw: text,
+            count: { type: 'integer', description: 'How many refused requests this row stands for (more than 1: a summary of a flood)' },
+          },
+        },
+      },
+    },
+  };
+}

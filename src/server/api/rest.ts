@@ -1,0 +1,72 @@
+/**
+ * The REST API's read endpoints: events, phones, calls, rejected requests. Lists are newest first and page
+ * with `next`: pass it back as `before` for the following page; `null` means there is no more.
+ */
+import type { ServerContext } from '../context.ts';
+import type { Router } from '../http/router.ts';
+import type { CallOutcome } from '../state/types.ts';
+import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
+import { cursorParam, enumParam, incidentParam, limitParam, macParam, sinceParam, textParam } from './params.ts';
+
+export const OUTCOMES: readonly CallOutcome[] = ['ongoing', 'answered', 'missed', 'rejected', 'forwarded', 'transferred', 'failed'];
+
+/** `next` cursor: the last id of a full page (there may be more), else null. */
+function nextCursor(items: readonly { id: number }[], limit: number): number | null {
+  return items.length === limit ? items[items.length - 1].id : null;
+}
+
+export function registerRestRoutes(router: Router, ctx: ServerContext): void {
+  router.get('/api/v1/events', async (req, res) => {
+    const q = req.query;
+    const limit = limitParam(q);
+    const events = await ctx.store.events({
+      mac: macParam(q.get('mac')),
+      incident: incidentParam(q),
+      callId: textParam(q, 'call_id'),
+      since: sinceParam(q, ctx.now()),
+      before: cursorParam(q),
+      limit,
+    });
+    res.json(200, { events: events.map(eventJson), next: nextCursor(events, limit) });
+  });
+
+  router.get('/api/v1/phones', (_req, res) => {
+    const now = ctx.now();
+    const { offlineAfterMs } = ctx.settings;
+    res.json(200, { phones: ctx.phones.all().map((p) => phoneJson(p, now, offlineAfterMs)) });
+  });
+
+  router.get('/api/v1/phones/:mac', async (_req, res, params) => {
+    const mac = macParam(params.mac, 'the MAC in the path');
+    const phone = ctx.phones.get(mac!);
+    if (!phone) {
+      res.json(404, { error: `no phone ${mac} has sent an event` });
+      return;
+    }
+    const recent = await ctx.store.calls({ mac, limit: 20 });
+    res.json(200, {
+      ...phoneJson(phone, ctx.now(), ctx.settings.offlineAfterMs),
+      recent_calls: recent.map((r) => callJson(r.mac, r.call)),
+    });
+  });
+
+  router.get('/api/v1/calls', async (req, res) => {
+    const q = req.query;
+    const limit = limitParam(q);
+    const calls = await ctx.store.calls({
+      mac: macParam(q.get('mac')),
+      outcome: enumParam(q, 'outcome', OUTCOMES),
+      since: sinceParam(q, ctx.now()),
+      before: cursorParam(q),
+      limit,
+    });
+    res.json(200, { calls: calls.map((r) => ({ id: r.id, ...callJson(r.mac, r.call) })), next: nextCursor(calls, limit) });
+  });
+
+  router.get('/api/v1/rejected', async (req, res) => {
+    const q = req.query;
+    const limit = limitParam(q);
+    const rows = await ctx.store.rejected({ since: sinceParam(q, ctx.now()), before: cursorParam(q), limit });
+    res.json(200, { rejected: rows.map(rejectedJson), next: nextCursor(rows, limit) });
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * `GET /api/v1/stream`: Server-Sent Events of new events. Each message's `id:` is the event id; a client
+ * that reconnects with `Last-Event-ID` (EventSource does so by itself) first gets every event it missed,
+ * replayed from the store, then the live ones, with no gap and no duplicate. Filters: `mac`, `incident`.
+ * `phones=1` adds `event: phone` messages with a phone's new state whenever it changes.
+ */
+import type { ServerContext } from '../context.ts';
+import type { BusMessage } from '../bus.ts';
+import type { HttpRequest, HttpResponse } from '../http/types.ts';
+import type { StoredEvent } from '../../store/types.ts';
+import { eventJson, phoneJson } from './json.ts';
+import { cursorParam, incidentParam, macParam, ParamError } from './params.ts';
+
+export interface StreamOptions {
+  /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
+  heartbeatMs: number;
+  /** A client this many messages behind (not reading) is dropped; it can resume with Last-Event-ID. */
+  maxBacklog: number;
+}
+
+const REPLAY_PAGE = 500;
+
+function lastEventId(req: HttpRequest): number | undefined {
+  const header = req.headers['last-event-id'];
+  if (header !== undefined && header.trim() !== '') {
+    const n = Number(header.trim());
+    if (!Number.isSafeInteger(n) || n < 0) throw new ParamError('Last-Event-ID must be an event id');
+    return n;
+  }
+  return cursorParam(req.query, 'last_event_id');
+}
+
+export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
+  let clients = 0;
+  return async (req: HttpRequest, res: HttpResponse): Promise<void> => {
+    const mac = macParam(req.query.get('mac'));
+    const incident = incidentParam(req.query);
+    const withPhones = req.query.get('phones') === '1' || req.query.get('phones') === 'true';
+    const resumeFrom = lastEventId(req);
+
+    const stream = res.stream(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+    });
+    clients++;
+    ctx.metrics.streamClients.set(clients);
+
+    const matches = (e: StoredEvent) => (mac === undefined || e.mac === mac) && (incident === undefined || e.incident === incident);
+    let lastSent = resumeFrom ?? 0;
+    let backlog = 0;
+    let live = false;
+    const early: BusMessage[] = [];
+
+    const send = (text: string) => {
+      if (stream.closed) return;
+      if (stream.write(text)) backlog = 0;
+      else if (++backlog > opts.maxBacklog) stream.end();
+    };
+    const sendEvent = (e: StoredEvent) => {
+      if (e.id <= lastSent || !matches(e)) return;
+      lastSent = e.id;
+      send(`id: ${e.id}\ndata: ${JSON.stringify(eventJson(e))}\n\n`);
+    };
+    const deliver = (m: BusMessage) => {
+      if (m.type === 'event') sendEvent(m.event);
+      if (withPhones && (mac === undefined || m.phone.mac === mac)) {
+        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs))}\n\n`);
+      }
+    };
+
+    // Subscribe before replaying, keeping what arrives meanwhile, so nothing falls between replay and live.
+    const unsubscribe = ctx.bus.subscribe((m) => (live ? deliver(m) : early.push(m)));
+    const heartbeat = setInterval(() => send(': keep-alive\n\n'), opts.heartbeatMs);
+    heartbeat.unref();
+    stream.onClose(() => {
+      unsubscribe();
+      clearInterval(heartbeat);
+      clients--;
+      ctx.metrics.streamClients.set(clients);
+    });
+
+    send('retry: 2000\n\n');
+    if (resumeFrom !== undefined) {
+      try {
+        for (;;) {
+          const page = await ctx.store.eventsAfter(lastSent, REPLAY_PAGE, { mac, incident });
+          for (const e of page) sendEvent(e);
+          if (page.length < REPLAY_PAGE || stream.closed) break;
+        }
+      } catch (err) {
+        ctx.logger.error({ err }, 'stream replay failed');
+        stream.end();
+        return;
+      }
+    }
+    live = true;
+    for (const m of early.splice(0)) deliver(m);
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The receiver's one handler: which path goes where. This is the single place things are mounted:
+ *   /actionurl, /actionurl/…   ingest (phones)
+ *   /api/v1/…                  REST API and event stream (admin token when set)
+ *   /provision/<file>          phone config files
+ *   /healthz, /metrics         operations
+ *   everything else            the dashboard (src/web/routes.ts), when present
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ServerContext } from './context.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
+import { Router } from './http/router.ts';
+import { createIngestHandler, sameToken, type IngestOptions } from './ingest.ts';
+import { registerRestRoutes } from './api/rest.ts';
+import { createStreamHandler, type StreamOptions } from './api/stream.ts';
+import { openApiDocument } from './api/openapi.ts';
+import { ParamError } from './api/params.ts';
+import { provisionFile, serverUrlFor } from './provision.ts';
+
+export interface AppOptions extends IngestOptions {
+  stream: StreamOptions;
+}
+
+/** The admin token from `Authorization: Bearer …`, or `?access_token=` where no header can be set (EventSource). */
+function presentedToken(req: HttpRequest): string | null {
+  const auth = req.headers.authorization;
+  const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
+  if (m) return m[1];
+  return req.query.get('access_token');
+}
+
+const WEB_ROUTES = new URL('../web/routes.ts', import.meta.url);
+
+/** The dashboard's handler, when the dashboard is part of this installation. */
+async function loadWebHandler(ctx: ServerContext): Promise<HttpHandler | undefined> {
+  if (!existsSync(fileURLToPath(WEB_ROUTES))) return undefined;
+  const mod = (await import(WEB_ROUTES.href)) as { createWebHandler?: (ctx: ServerContext) => HttpHandler | Promise<HttpHandler> };
+  return mod.createWebHandler ? await mod.createWebHandler(ctx) : undefined;
+}
+
+export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<HttpHandler> {
+  const api = new Router();
+  registerRestRoutes(api, ctx);
+  api.get('/api/v1/stream', createStreamHandler(ctx, opts.stream));
+  api.get('/api/v1/openapi.json', (req, res) => {
+    let server: string | undefined;
+    try {
+      server = serverUrlFor(req, ctx.settings);
+    } catch {
+      server = undefined;
+    }
+    res.json(200, openApiDocument(server));
+  });
+  const apiHandler = api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` }));
+
+  const root = new Router();
+  const ingest = createIngestHandler(ctx, opts);
+  root.add('*', '/actionurl/*', ingest);
+  root.get('/healthz', async (_req, res) => {
+    try {
+      await ctx.store.lastEventId();
+      res.json(200, { status: 'ok', store: ctx.store.kind, phones: ctx.phones.size });
+    } catch (err) {
+      res.json(503, { status: 'unavailable', store: ctx.store.kind, error: (err as Error).message });
+    }
+  });
+  root.get('/metrics', (_req, res) => {
+    ctx.metrics.phones.set(ctx.phones.size);
+    res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+  root.add('*', '/api/*', (req, res) => {
+    const { adminToken } = ctx.settings;
+    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken)) {
+      res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    return apiHandler(req, res);
+  });
+  root.get('/provision/:file', (req, res, params) => {
+    if (opts.allowlist && !opts.allowlist.allows(req.remoteAddress)) {
+      res.json(403, { error: `source address ${req.remoteAddress} is not allowed` });
+      return;
+    }
+    const file = provisionFile(req, params.file, ctx.settings);
+    if ('error' in file) res.json(file.status, { error: file.error });
+    else res.send(200, file.text, { 'Content-Type': file.contentType, 'Cache-Control': 'no-store' });
+  });
+
+  const web = await loadWebHandler(ctx);
+  const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
+  const handler = root.handler(notFound);
+
+  return async (req: HttpRequest, res: HttpResponse) => {
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (res.sent) throw err;
+      if (err instanceof ParamError) {
+        res.json(400, { error: err.message });
+        return;
+      }
+      ctx.logger.error({ err, path: req.path }, 'request failed');
+      res.json(500, { error: 'internal error' });
+    }
+  };
+}

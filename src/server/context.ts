@@ -1,0 +1,35 @@
+/**
+ * What every part of the receiver shares: the store, the live phone states, the event bus, the commit queue,
+ * metrics, the logger and the settings. The dashboard's `createWebHandler(ctx)` gets this too.
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.ts';
+import type { EventBus } from './bus.ts';
+import type { CommitQueue } from './commit-queue.ts';
+import type { ReceiverMetrics } from './metrics.ts';
+import type { PhoneRegistry } from './phones.ts';
+
+export interface ReceiverSettings {
+  /** Ingest token phones must send as `token=`; undefined: none required. */
+  token?: string;
+  /** Bearer token for `/api`; undefined: the API is open. */
+  adminToken?: string;
+  /** The base URL phones reach this server at (`--public-url`); otherwise taken from each request's Host. */
+  publicUrl?: string;
+  /** True when serving HTTPS. */
+  tls: boolean;
+  /** A phone silent this long shows as offline. */
+  offlineAfterMs: number;
+}
+
+export interface ServerContext {
+  readonly store: Store;
+  readonly phones: PhoneRegistry;
+  readonly bus: EventBus;
+  readonly commits: CommitQueue;
+  readonly metrics: ReceiverMetrics;
+  readonly logger: Logger;
+  readonly settings: ReceiverSettings;
+  /** Epoch ms; tests may replace the clock. */
+  now(): number;
+}

@@ -1,0 +1,116 @@
+/**
+ * The endpoint phones call: `/actionurl/<incident>?…`, `/actionurl?event=<incident>&…` and Grandstream's
+ * `/actionurl/<incident>/name=value&…`. A usable request is stored (group commit) and answered `200 OK`
+ * only once committed; anything else gets a 4xx with a one-line reason and is kept as a rejected request.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { decodeRequestTarget, isUsable, refusalReason } from '../core/decode.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
+import type { ServerContext } from './context.ts';
+import type { Allowlist, RateLimiter } from './access.ts';
+import type { RejectionSampler } from './rejections.ts';
+
+export interface IngestOptions {
+  allowlist?: Allowlist;
+  rateLimiter?: RateLimiter;
+  sampler: RejectionSampler;
+}
+
+const TEXT = { 'Content-Type': 'text/plain; charset=utf-8' };
+
+/** Equal-time comparison, so the token cannot be guessed byte by byte from answer timing. */
+export function sameToken(given: string | null, expected: string): boolean {
+  if (given === null) return false;
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The target with every `token=` value blanked out, so stored requests never reveal the ingest token. */
+export function redactToken(target: Buffer): Buffer {
+  const lower = target.toString('latin1').toLowerCase();
+  let at = lower.indexOf('token=');
+  if (at === -1) return target;
+  const parts: Buffer[] = [];
+  let from = 0;
+  while (at !== -1) {
+    const before = at === 0 ? 0x3f : target[at - 1];
+    const valueStart = at + 6;
+    // Only a parameter named exactly `token` (after ?, &, ; or /), not `mytoken=`.
+    if (before === 0x3f || before === 0x26 || before === 0x3b || before === 0x2f) {
+      let end = valueStart;
+      while (end < target.length && target[end] !== 0x26 && target[end] !== 0x3b) end++;
+      parts.push(target.subarray(from, valueStart), Buffer.from('***'));
+      from = end;
+    }
+    at = lower.indexOf('token=', valueStart);
+  }
+  parts.push(target.subarray(from));
+  return Buffer.concat(parts);
+}
+
+export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): HttpHandler {
+  const { metrics, settings, commits } = ctx;
+
+  const refuse = async (req: HttpRequest, res: HttpResponse, status: number, reason: string, result: string, incident = 'unknown') => {
+    metrics.ingest.inc({ incident, result });
+    metrics.rejected.inc({ reason: result });
+    const row = {
+      receivedAt: ctx.now(),
+      sourceIp: req.remoteAddress,
+      method: req.method,
+      status,
+      reason,
+      rawTarget: redactToken(req.rawTarget),
+      count: 1,
+    };
+    const { store, summaries } = opts.sampler.admit(row);
+    for (const s of summaries) void commits.addRejected(s).catch(() => {});
+    if (!store) metrics.rejectedSuppressed.inc({ reason: result });
+    // A flood is answered at once; a stored refusal once it is on disk, like an event.
+    if (store) await commits.addRejected(row).catch((err) => ctx.logger.error({ err }, 'could not store a rejected request'));
+    res.send(status, `${reason}\n`, TEXT);
+  };
+
+  return async (req, res) => {
+    const source = req.remoteAddress;
+    if (opts.allowlist && !opts.allowlist.allows(source)) {
+      return refuse(req, res, 403, `source address ${source} is not allowed to send events`, 'not_allowed');
+    }
+    if (opts.rateLimiter && !opts.rateLimiter.take(source, ctx.now())) {
+      return refuse(req, res, 429, `too many requests from ${source}; slow down`, 'rate_limited');
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return refuse(req, res, 405, `method ${req.method} not accepted: phones send GET`, 'bad_method');
+    }
+    const decoded = decodeRequestTarget(req.rawTarget);
+    if (settings.token !== undefined && !sameToken(decoded.token, settings.token)) {
+      const reason = decoded.token === null ? 'missing token: add token=<ingest token> to the URL' : 'wrong token';
+      return refuse(req, res, 403, reason, decoded.token === null ? 'missing_token' : 'wrong_token', decoded.incident ?? 'unknown');
+    }
+    if (!isUsable(decoded)) {
+      const code = decoded.problems.find((p) => p.severity === 'error')?.code ?? 'invalid';
+      return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown');
+    }
+    const incident = decoded.incident!;
+    try {
+      await commits.addEvent({
+        receivedAt: ctx.now(),
+        mac: decoded.mac!,
+        incident,
+        vars: decoded.vars,
+        extra: decoded.extra,
+        rawTarget: redactToken(req.rawTarget),
+        sourceIp: source,
+      });
+    } catch (err) {
+      metrics.ingest.inc({ incident, result: 'error' });
+      ctx.logger.error({ err }, 'could not store an event');
+      res.send(503, 'the event could not be stored; the receiver is unavailable\n', TEXT);
+      return;
+    }
+    metrics.ingest.inc({ incident, result: 'stored' });
+    res.send(200, 'OK\n', TEXT);
+    metrics.ingestSeconds.observe((performance.now() - req.receivedAt) / 1000);
+  };
+}

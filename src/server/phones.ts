@@ -1,0 +1,26 @@
+/**
+ * Every phone's live state, in memory: loaded from the store at start-up, replaced after each commit. The
+ * API and the dashboard read it from here; only the commit queue writes it.
+ */
+import type { PhoneState } from './state/types.ts';
+
+export class PhoneRegistry {
+  private readonly byMac = new Map<string, PhoneState>();
+
+  get(mac: string): PhoneState | undefined {
+    return this.byMac.get(mac);
+  }
+
+  /** Every phone, by MAC. */
+  all(): PhoneState[] {
+    return [...this.byMac.values()].sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.byMac.size;
+  }
+
+  set(state: PhoneState): void {
+    this.byMac.set(state.mac, state);
+  }
+}

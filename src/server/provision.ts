@@ -1,0 +1,88 @@
+/**
+ * `GET /provision/<file>`: the config file a phone asks its provisioning server for, with every Action URL
+ * pointing at this receiver (and carrying its ingest token). The vendor comes from the file name; where
+ * several vendors use the same name (`<mac>.cfg`: Yealink, Akuvox, Fanvil) the phone's User-Agent decides,
+ * then Yealink. `?vendor=` overrides both.
+ */
+import { ingestConfig, normalizeServerUrl } from '../core/ingest-url.ts';
+import { getVendorCodec, isVendorId, renderConfigFile, vendorsForFileName, type VendorId } from '../core/vendors/index.ts';
+import { normalizeMac } from '../core/mac.ts';
+import type { HttpRequest } from './http/types.ts';
+import type { ReceiverSettings } from './context.ts';
+
+const PREFERENCE: readonly VendorId[] = ['yealink', 'akuvox', 'fanvil', 'snom', 'grandstream'];
+
+const USER_AGENTS: readonly [RegExp, VendorId][] = [
+  [/yealink/i, 'yealink'],
+  [/akuvox/i, 'akuvox'],
+  [/fanvil/i, 'fanvil'],
+  [/snom/i, 'snom'],
+  [/grandstream/i, 'grandstream'],
+];
+
+export interface ProvisionChoice {
+  vendor: VendorId;
+  mac?: string;
+}
+
+/** Which vendor's file to serve for a requested name; undefined when no vendor asks for such a name. */
+export function chooseVendor(fileName: string, userAgent: string | undefined, override?: string): ProvisionChoice | undefined {
+  const candidates = vendorsForFileName(fileName);
+  if (override !== undefined) {
+    if (!isVendorId(override)) return undefined;
+    const hit = candidates.find((c) => c.vendor === override) ?? getVendorCodec(override).matchFileName(fileName);
+    if (hit) return { vendor: override, ...(hit.mac ? { mac: hit.mac } : {}) };
+    // A name in another vendor's pattern still tells us the MAC.
+    const mac = candidates.find((c) => c.mac)?.mac ?? normalizeMac(fileName.replace(/\.[a-z]+$/i, '').replace(/^cfg/i, ''));
+    return { vendor: override, ...(mac ? { mac } : {}) };
+  }
+  if (candidates.length === 0) return undefined;
+  const fromAgent = USER_AGENTS.find(([re]) => userAgent !== undefined && re.test(userAgent))?.[1];
+  const byAgent = candidates.find((c) => c.vendor === fromAgent);
+  if (byAgent) return byAgent;
+  return [...candidates].sort((a, b) => PREFERENCE.indexOf(a.vendor) - PREFERENCE.indexOf(b.vendor))[0];
+}
+
+/** The base URL phones should call: `--public-url`, else the Host the phone used, else our own address. */
+export function serverUrlFor(req: HttpRequest, settings: ReceiverSettings): string {
+  if (settings.publicUrl) return normalizeServerUrl(settings.publicUrl);
+  const scheme = settings.tls || req.secure ? 'https' : 'http';
+  let host = req.headers.host?.trim();
+  if (!host) {
+    const addr = req.localAddress ?? '127.0.0.1';
+    host = `${addr.includes(':') ? `[${addr}]` : addr}:${req.localPort ?? 80}`;
+  }
+  return normalizeServerUrl(`${scheme}://${host}`);
+}
+
+export interface ProvisionedFile {
+  vendor: VendorId;
+  fileName: string;
+  text: string;
+  contentType: string;
+}
+
+/** The file for a request, or a one-line error for a name no vendor uses or a Host no URL can hold. */
+export function provisionFile(req: HttpRequest, fileName: string, settings: ReceiverSettings): ProvisionedFile | { error: string; status: number } {
+  const choice = chooseVendor(fileName, req.headers['user-agent'], req.query.get('vendor') ?? undefined);
+  if (!choice) {
+    const override = req.query.get('vendor');
+    if (override !== null && !isVendorId(override)) return { status: 400, error: `unknown vendor "${override}" (expected yealink, akuvox, fanvil, snom or grandstream)` };
+    return { status: 404, error: `no phone asks for "${fileName}": expected e.g. <mac>.cfg, y000000000000.cfg, r000000000000.cfg, cfg<mac>.xml or <MAC>.xml` };
+  }
+  let server: string;
+  try {
+    server = serverUrlFor(req, settings);
+  } catch (err) {
+    return { status: 400, error: (err as Error).message };
+  }
+  const config = ingestConfig(server, { token: settings.token, vendor: choice.vendor });
+  const rendered = renderConfigFile(choice.vendor, config, choice.mac ? { mac: choice.mac } : {});
+  const xml = /\.xml$/i.test(fileName) || rendered.text.trimStart().startsWith('<?xml') || rendered.text.trimStart().startsWith('<gs_provision');
+  return {
+    vendor: choice.vendor,
+    fileName,
+    text: rendered.text,
+    contentType: xml ? 'application/xml; charset=utf-8' : 'text/plain; charset=utf-8',
+  };
+}

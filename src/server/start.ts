@@ -1,0 +1,210 @@
+/**
+ * Starting and stopping a receiver programmatically: `actionurl serve` uses this, and so do tests of the
+ * dashboard and of virtual phones.
+ *
+ *   const server = await startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent' });
+ *   // server.url === 'http://127.0.0.1:<port>'
+ *   await server.close();
+ *
+ * Closing stops accepting, answers what is in hand, commits everything queued, then closes the store.
+ */
+import pino, { type Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './access.ts';
+import { createApp } from './app.ts';
+import { EventBus } from './bus.ts';
+import { CommitQueue } from './commit-queue.ts';
+import type { ReceiverSettings, ServerContext } from './context.ts';
+import { parseDuration } from './duration.ts';
+import { createHttpServer } from './http/server.ts';
+import { receiverMetrics } from './metrics.ts';
+import { PhoneRegistry } from './phones.ts';
+import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/types.ts';
+
+export const DEFAULT_DB = 'data/actionurl.sqlite';
+
+export interface ServerOptions {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** SQLite file (created with its directory), `:memory:`, or `postgres://…`. Default data/actionurl.sqlite. */
+  db?: string;
+  /** An already open store (the server closes it on close). Takes precedence over `db`. */
+  store?: Store;
+  token?: string;
+  adminToken?: string;
+  /** Comma-separated CIDR ranges or addresses that may send events and fetch provisioning files. */
+  allow?: string;
+  /** Per-source limit: `50`, `50/s`, `50/s:200` (burst), or the object. */
+  rateLimit?: string | RateLimit;
+  /** Keep events, rejected requests and ended calls this long: `90d`, or ms. Default: forever. */
+  retention?: string | number;
+  publicUrl?: string;
+  /** PEM file paths (or contents) of the certificate chain and key: serve HTTPS. */
+  tlsCert?: string;
+  tlsKey?: string;
+  logger?: Logger;
+  /** pino level when no logger is given. Default `info`. */
+  logLevel?: string;
+  /** Group commit: wait this long for more requests (ms); 0 (default) commits on the next event-loop turn. */
+  commitDelayMs?: number;
+  /** Group commit: most requests per transaction. */
+  maxBatch?: number;
+  /** A phone silent this long shows as offline. Default 1 hour. */
+  offlineAfterMs?: number;
+  /** Calls with no event for this long are closed (answered calls; unanswered ones after 5 minutes). Default 12 h. */
+  callTimeoutMs?: number;
+  /** SSE keep-alive comment interval. Default 15 s. */
+  heartbeatMs?: number;
+  rejectionPolicy?: Partial<RejectionPolicy>;
+  /** The clock (epoch ms); tests replace it. */
+  now?: () => number;
+}
+
+export interface RunningServer {
+  /** `http://127.0.0.1:8080`: the address it listens on (0.0.0.0 shown as 127.0.0.1). */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly ctx: ServerContext;
+  close(): Promise<void>;
+}
+
+function readPem(value: string): string {
+  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+}
+
+function retentionMs(value: string | number | undefined): number | undefined {
+  if (value === undefined || value === '' || value === 0) return undefined;
+  if (typeof value === 'number') return value;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`--retention "${value}": expected a span like 90d, 12h or 30m`);
+  return ms;
+}
+
+/** Options checked before anything is opened, so a typo fails fast with a one-line message. */
+function checkOptions(options: ServerOptions) {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new Error('--tls-cert and --tls-key go together');
+  }
+  return {
+    allowlist: options.allow ? new Allowlist(options.allow) : undefined,
+    rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
+    retention: retentionMs(options.retention),
+    tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
+  };
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const checked = checkOptions(options);
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
+  const now = options.now ?? Date.now;
+  const store = options.store ?? (await openStore(options.db ?? DEFAULT_DB));
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const phones = new PhoneRegistry();
+    for (const state of await store.loadPhones()) phones.set(state);
+    const metrics = receiverMetrics();
+    const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
+    const commits = new CommitQueue({
+      store,
+      phones,
+      bus,
+      delayMs: options.commitDelayMs,
+      maxBatch: options.maxBatch,
+      onCommit: (size, ms) => {
+        metrics.batchSize.observe(size);
+        metrics.commitSeconds.observe(ms / 1000);
+      },
+      onError: (err) => {
+        metrics.commitErrors.inc();
+        logger.error({ err }, 'commit failed');
+      },
+    });
+    const settings: ReceiverSettings = {
+      token: options.token || undefined,
+      adminToken: options.adminToken || undefined,
+      publicUrl: options.publicUrl || undefined,
+      tls: checked.tls !== undefined,
+      offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
+    };
+    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now };
+    const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
+    const handler = await createApp(ctx, {
+      allowlist: checked.allowlist,
+      rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
+      sampler,
+      stream: { heartbeatMs: options.heartbeatMs ?? 15_000, maxBacklog: 10_000 },
+    });
+    const http = createHttpServer({
+      handler,
+      tls: checked.tls,
+      onHandlerError: (err, req) => logger.error({ err, method: req.method, path: req.path }, 'handler failed'),
+      onResponse: (_req, status) => metrics.httpResponses.inc({ code: String(status) }),
+      onConnectionCount: (n) => metrics.connections.set(n),
+    });
+    const address = await http.listen(options.port ?? 8080, options.host ?? '0.0.0.0');
+
+    const every = (ms: number, task: () => Promise<unknown>) => {
+      let busy = false;
+      const t = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        task()
+          .catch((err) => logger.error({ err }, 'background task failed'))
+          .finally(() => (busy = false));
+      }, ms);
+      t.unref();
+      timers.push(t);
+    };
+    // Summaries of suppressed refusals are written when their window closes.
+    every(5_000, async () => {
+      for (const row of sampler.drain(now())) await commits.addRejected(row);
+    });
+    const callTimeoutMs = options.callTimeoutMs ?? 12 * 3_600_000;
+    every(60_000, () => commits.expire(now(), callTimeoutMs));
+    if (checked.retention !== undefined) {
+      const retention = checked.retention;
+      // Small batches, one at a time, so pruning never holds the database for long between ingest commits.
+      every(60_000, async () => {
+        for (;;) {
+          const deleted = await store.prune(now() - retention, 1000);
+          metrics.pruned.inc({}, deleted);
+          if (deleted === 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      });
+    }
+
+    const scheme = checked.tls ? 'https' : 'http';
+    const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+    logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port: address.port,
+      host: address.address,
+      ctx,
+      close() {
+        closing ??= (async () => {
+          for (const t of timers) clearInterval(t);
+          await http.close(5000);
+          for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
+          await commits.close();
+          await store.close();
+          logger.info('receiver stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const t of timers) clearInterval(t);
+    await store.close();
+    throw err;
+  }
+}
