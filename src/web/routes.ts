@@ -1,6 +1,7 @@
 /**
  * The dashboard's HTTP handler. The receiver mounts it for `/` and every path that is not the REST API or
- * the ingest endpoint. It serves the single-page app (hash-routed, so every page is `/`), its static assets,
+ * the ingest endpoint, passing its context (whose settings hold the tokens and the public URL); tests may
+ * pass the three values directly. It serves the single-page app (hash-routed, so every page is `/`), its static assets,
  * the sign-in page when an admin token is set, and a few small JSON documents the pages need that the REST
  * API does not carry (catalog names, set-up templates, vendor config downloads).
  */
@@ -24,6 +25,31 @@ export interface WebContext {
   ingestToken?: string;
 }
 
+/** The receiver's context (src/server/context.ts), as far as the dashboard reads it: its settings. */
+export interface ReceiverContextLike {
+  readonly settings: {
+    readonly adminToken?: string;
+    /** The ingest token. */
+    readonly token?: string;
+    readonly publicUrl?: string;
+  };
+}
+
+/** Reads the receiver's settings on every request, so the dashboard follows them if they change. */
+function webContext(ctx: WebContext | ReceiverContextLike): WebContext {
+  if (!('settings' in ctx)) return ctx;
+  const { settings } = ctx;
+  return {
+    get adminToken() {
+      return settings.adminToken;
+    },
+    get ingestToken() {
+      return settings.token;
+    },
+    publicUrl: () => settings.publicUrl ?? '',
+  };
+}
+
 export interface WebHandlerOptions {
   /** The asset set to serve (tests); default: `src/web/static/`. */
   assets?: AssetSet;
@@ -35,14 +61,15 @@ const MAX_LOGIN_BODY = 8192;
 /** Where a sign-in may send the browser back to: an app route in the fragment, nothing else. */
 const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
 
-export function createWebHandler(ctx: WebContext, options: WebHandlerOptions = {}): HttpHandler {
+export function createWebHandler(context: WebContext | ReceiverContextLike, options: WebHandlerOptions = {}): HttpHandler {
+  const ctx = webContext(context);
   const assets = options.assets ?? loadAssets();
   const index = assets.files.get('index.html');
   const login = assets.files.get('login.html');
   if (!index || !login) throw new Error('dashboard assets are missing index.html or login.html');
-  const adminToken = ctx.adminToken || undefined;
 
   return (req, res) => {
+    const adminToken = ctx.adminToken || undefined;
     const reply = new Reply(req, res);
     const path = req.path;
     const get = req.method === 'GET' || req.method === 'HEAD';

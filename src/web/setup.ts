@@ -55,6 +55,7 @@ export function catalogJson(): unknown {
 }
 
 export function setupJson(server: ServerAddress, ingestToken: string | undefined): unknown {
+  // Templates use the canonical variable names; the config files below use each vendor's own spellings.
   const opts = ingestToken ? { token: ingestToken } : {};
   return {
     server: server.url,
@@ -99,7 +100,8 @@ export function configDownload(
   if (format !== undefined && !codec.formats.includes(format)) {
     return { ok: false, status: 400, error: `${codec.label} has no format "${format}" (one of ${codec.formats.join(', ')})` };
   }
-  const config = ingestConfig(server.url, ingestToken ? { token: ingestToken } : {});
+  // Variables spelled as this vendor's phones spell them, as the receiver's /provision files do.
+  const config = ingestConfig(server.url, { ...(ingestToken ? { token: ingestToken } : {}), vendor });
   try {
     const rendered = renderConfigFile(vendor, config, { ...(mac ? { mac } : {}), ...(format ? { format } : {}) });
     const xml = rendered.text.trimStart().startsWith('<') && !rendered.text.startsWith('<<');

@@ -39,6 +39,7 @@ export function mount(root, route) {
   // --- phone ------------------------------------------------------------------------------------------
   function renderPhone(p) {
     replace(status);
+    status.hidden = true;
     const fwd = p.forward ?? {};
     const flags = [
       ['DND', p.dnd ? 'on' : 'off'],
@@ -47,6 +48,7 @@ export function mount(root, route) {
       ['Forward on no answer', fwd.no_answer ? 'on' : 'off'],
     ];
     if (p.muted !== undefined) flags.push(['Muted', p.muted ? 'yes' : 'no']);
+    if (p.off_hook !== undefined) flags.push(['Handset', p.off_hook ? 'off hook' : 'on hook']);
     replace(identity,
       h('h2', { id: 'ph-id' }, 'Identity and state'),
       h('p', {}, h('span', { class: 'badge big', dataset: { presence: String(p.presence) } }, presenceLabel(p.presence))),
@@ -90,6 +92,7 @@ export function mount(root, route) {
       if (!destroyed) renderPhone(p);
     } catch (err) {
       if (destroyed) return;
+      status.hidden = false;
       replace(status, err.status === 404 ? 'This phone has not sent any event yet. This page fills in when it does.' : `Could not load the phone: ${err.message}`);
     }
   }
