@@ -8,9 +8,20 @@ export class ApiError extends Error {
   }
 }
 
-function toLogin() {
+/**
+ * Sends the browser to the login page, unless it is signed in already as far as the dashboard can tell:
+ * then the API refuses the session for another reason, and a redirect would only loop.
+ */
+async function toLogin() {
+  try {
+    const session = await (await fetch('/ui/session.json', { credentials: 'same-origin' })).json();
+    if (session.authorized) return false;
+  } catch {
+    // Unknown: try the login page.
+  }
   const next = location.hash.startsWith('#/') ? location.hash : '';
   location.assign(`/login${next}`);
+  return true;
 }
 
 /** GET a JSON document. `params` entries that are empty are left out. */
@@ -21,8 +32,8 @@ export async function getJson(path, params, init) {
   }
   const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' }, ...init });
   if (res.status === 401) {
-    toLogin();
-    throw new ApiError(401, 'sign-in required');
+    const redirected = await toLogin();
+    throw new ApiError(401, redirected ? 'sign-in required' : 'the API refused this signed-in session (401)');
   }
   const text = await res.text();
   let body;

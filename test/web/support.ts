@@ -1,0 +1,130 @@
+/**
+ * What the dashboard's browser tests share: a real receiver on a free port, headless Chromium with a fresh
+ * profile, and phones that send Action URL requests the way firmware does (raw bytes on a socket, values not
+ * percent-encoded).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** A receiver with an in-memory store, on 127.0.0.1 and a free port. */
+export function startReceiver(options: ServerOptions = {}): Promise<RunningServer> {
+  return startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+}
+
+export interface Browser {
+  context: BrowserContext;
+  /** A new tab; page errors and console errors (CSP violations among them) are collected in `problems`. */
+  newPage(): Promise<Page>;
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function openBrowser(viewport = { width: 1280, height: 900 }): Promise<Browser> {
+  const profile = await mkdtemp(join(tmpdir(), 'actionurl-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    acceptDownloads: true,
+    viewport,
+  });
+  const problems: string[] = [];
+  return {
+    context,
+    problems,
+    async newPage() {
+      const page = await context.newPage();
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('console', (msg) => {
+        // A dropped stream is logged by the browser itself; everything else is ours.
+        if (msg.type() === 'error' && !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|net::ERR_|status of 401/.test(msg.text())) {
+          problems.push(`console error: ${msg.text()}`);
+        }
+      });
+      page.on('dialog', (dialog) => {
+        problems.push(`dialog opened: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      return page;
+    },
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One GET with the target as raw bytes, like phone firmware; resolves with the status and body. */
+export function rawGet(baseUrl: string, target: string | Buffer): Promise<{ status: number; body: string }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const chunks: Buffer[] = [];
+    socket.on('connect', () => {
+      socket.write(Buffer.concat([
+        Buffer.from('GET ', 'latin1'),
+        Buffer.isBuffer(target) ? target : Buffer.from(target, 'utf8'),
+        Buffer.from(` HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`, 'latin1'),
+      ]));
+    });
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (!m) return reject(new Error(`no HTTP answer: ${JSON.stringify(text.slice(0, 80))}`));
+      resolve({ status: Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
+/** A phone that sends incidents to a receiver, filling the device variables every incident carries. */
+export class TestPhone {
+  constructor(
+    readonly baseUrl: string,
+    readonly mac: string,
+    readonly device: Record<string, string> = {},
+    readonly token?: string,
+  ) {}
+
+  /** Sends one incident; values go on the wire as raw text. Rejects unless the receiver answered 200. */
+  async send(incident: string, vars: Record<string, string> = {}): Promise<void> {
+    const all: Record<string, string> = { mac: this.mac, ip: '10.1.2.3', model: 'SIP-T46U', firmware: '108.86.0.20', ...this.device, ...vars };
+    if (this.token) all.token = this.token;
+    const query = Object.entries(all).map(([k, v]) => `${k}=${v}`).join('&');
+    const res = await rawGet(this.baseUrl, `/actionurl/${incident}?${query}`);
+    if (res.status !== 200) throw new Error(`${incident} for ${this.mac}: ${res.status} ${res.body}`);
+  }
+
+  /** The account incidents and the flow of an incoming call, up to the conversation. */
+  async register(account = '201@pbx.example.com'): Promise<void> {
+    const [user, host] = account.split('@');
+    await this.send('registered', { active_url: account, active_user: user, active_host: host });
+  }
+}
+
+/** The board row of a phone (rendered only while in view). */
+export function boardRow(page: Page, mac: string, presence?: string) {
+  return page.locator(`.board .vlist-rows .row[data-mac="${mac}"]${presence ? `[data-presence="${presence}"]` : ''}`);
+}
+
+/** Phones shown on the board right now, in order. */
+export async function boardMacs(page: Page): Promise<string[]> {
+  const rows = page.locator('.board .vlist-rows .row');
+  const out: { mac: string; index: number }[] = [];
+  for (const row of await rows.all()) {
+    out.push({ mac: (await row.getAttribute('data-mac')) ?? '', index: Number(await row.getAttribute('aria-rowindex')) });
+  }
+  return out.sort((a, b) => a.index - b.index).map((r) => r.mac);
+}
