@@ -17,6 +17,7 @@ import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
 import { provisionFile, serverUrlFor } from './provision.ts';
+import { isAuthorizedByCookie } from '../web/auth.ts';
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
@@ -32,11 +33,27 @@ function presentedToken(req: HttpRequest): string | null {
 
 const WEB_ROUTES = new URL('../web/routes.ts', import.meta.url);
 
+/**
+ * What the dashboard gets: its own settings (admin token, public URL, ingest token) next to the receiver's
+ * shared context (store, phones, bus, …).
+ */
+export function webContext(ctx: ServerContext) {
+  const { publicUrl, adminToken, token } = ctx.settings;
+  return {
+    ...ctx,
+    adminToken,
+    ingestToken: token,
+    ...(publicUrl ? { publicUrl: () => publicUrl } : {}),
+  };
+}
+
 /** The dashboard's handler, when the dashboard is part of this installation. */
 async function loadWebHandler(ctx: ServerContext): Promise<HttpHandler | undefined> {
   if (!existsSync(fileURLToPath(WEB_ROUTES))) return undefined;
-  const mod = (await import(WEB_ROUTES.href)) as { createWebHandler?: (ctx: ServerContext) => HttpHandler | Promise<HttpHandler> };
-  return mod.createWebHandler ? await mod.createWebHandler(ctx) : undefined;
+  const mod = (await import(WEB_ROUTES.href)) as {
+    createWebHandler?: (ctx: ReturnType<typeof webContext>) => HttpHandler | Promise<HttpHandler>;
+  };
+  return mod.createWebHandler ? await mod.createWebHandler(webContext(ctx)) : undefined;
 }
 
 export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<HttpHandler> {
@@ -71,7 +88,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   });
   root.add('*', '/api/*', (req, res) => {
     const { adminToken } = ctx.settings;
-    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken)) {
+    // The dashboard's pages call the API with their sign-in cookie; scripts send the token.
+    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken) && !isAuthorizedByCookie(req, adminToken)) {
       res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }

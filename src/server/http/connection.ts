@@ -32,6 +32,7 @@ export class Connection implements SlotOwner {
   /** No more requests are read (error answered, stream started, shutdown). */
   private stopped = false;
   private paused = false;
+  private ending = false;
   closing = false;
   destroyed = false;
   private onGone: (() => void) | undefined;
@@ -224,12 +225,15 @@ export class Connection implements SlotOwner {
     // The client finished sending (half-close): answer what is in hand, then close.
     this.stopped = true;
     this.clearRequestTimer();
+    // A stream client that closed its side is gone (EventSource never half-closes on purpose).
+    for (const slot of [...this.slots]) if (slot.streaming) slot.endStream();
     if (this.slots.length === 0) this.endSocket();
     else this.slots[this.slots.length - 1].closeAfter = true;
   }
 
   private endSocket(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.ending) return;
+    this.ending = true;
     this.clearRequestTimer();
     this.socket.end();
     // A peer that never reads must not keep the socket: destroy it if it has not closed soon after.

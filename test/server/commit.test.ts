@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { StoredEvent, WriteBatch } from '../../src/store/types.ts';
+import { startServer } from '../../src/server/start.ts';
+import { sendRaw } from './helpers/raw-client.ts';
+import net from 'node:net';
+
+/** A store whose commits wait until the test lets them through, or fail on demand. */
+class GatedStore extends SqliteStore {
+  gate: Promise<void> = Promise.resolve();
+  fail = false;
+  writes = 0;
+  override async write(batch: WriteBatch): Promise<StoredEvent[]> {
+    await this.gate;
+    this.writes++;
+    if (this.fail) throw new Error('disk full');
+    return super.write(batch);
+  }
+}
+
+test('the 200 is sent only after the transaction holding the event committed', async () => {
+  const store = new GatedStore(':memory:');
+  let open!: () => void;
+  store.gate = new Promise((r) => (open = r));
+  const server = await startServer({ store, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  try {
+    const socket = net.connect(server.port, '127.0.0.1');
+    let answered = '';
+    socket.on('data', (c) => (answered += c.toString()));
+    socket.write('GET /actionurl/dnd_on?mac=001565aabbcc HTTP/1.1\r\n\r\n');
+    // The commit is held: the request has been handled as far as it can go, and no answer left.
+    while (server.ctx.commits.waiting === 0 && store.writes === 0) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, '');
+    assert.equal((await store.counts()).events, 0);
+    open();
+    while (!answered.includes('\r\n\r\nOK')) await new Promise((r) => setTimeout(r, 5));
+    assert.match(answered, /^HTTP\/1\.1 200 /);
+    assert.equal((await store.counts()).events, 1);
+    socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('when the commit fails the phone gets a 503 and nothing changes or is published', async () => {
+  const store = new GatedStore(':memory:');
+  const server = await startServer({ store, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  try {
+    const published: unknown[] = [];
+    server.ctx.bus.subscribe((m) => published.push(m));
+    store.fail = true;
+    const { responses } = await sendRaw(server.port, 'GET /actionurl/dnd_on?mac=001565aabbcc HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.equal(responses[0].status, 503);
+    assert.equal(server.ctx.phones.get('001565aabbcc'), undefined);
+    assert.equal(published.length, 0);
+    assert.equal(server.ctx.metrics.commitErrors.get(), 1);
+    store.fail = false;
+    const ok = await sendRaw(server.port, 'GET /actionurl/dnd_on?mac=001565aabbcc HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.equal(ok.responses[0].status, 200);
+    assert.equal(server.ctx.phones.get('001565aabbcc')?.dnd, true);
+    assert.equal(published.length, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('closing the receiver commits and answers requests already waiting', async () => {
+  const store = new GatedStore(':memory:');
+  let open!: () => void;
+  store.gate = new Promise((r) => (open = r));
+  const server = await startServer({ store, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  const pending = sendRaw(server.port, 'GET /actionurl/dnd_off?mac=001565aabbcc HTTP/1.1\r\n\r\n', { expect: 1 });
+  while (store.writes === 0 && server.ctx.commits.waiting === 0) await new Promise((r) => setImmediate(r));
+  const closing = server.close();
+  open();
+  const { responses } = await pending;
+  await closing;
+  assert.equal(responses[0].status, 200);
+});
+
+test('a call that stays silent is closed by the clock and the phone goes back to idle', async () => {
+  let clock = 1_000_000;
+  const server = await startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', now: () => clock, callTimeoutMs: 60_000 });
+  try {
+    const published: string[] = [];
+    server.ctx.bus.subscribe((m) => published.push(m.type));
+    await sendRaw(server.port, 'GET /actionurl/call_established?mac=001565aabbcc&call_id=1 HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.equal(server.ctx.phones.get('001565aabbcc')?.presence, 'talking');
+    clock += 61_000;
+    assert.equal(await server.ctx.commits.expire(clock, 60_000), 1);
+    const phone = server.ctx.phones.get('001565aabbcc')!;
+    assert.equal(phone.calls.length, 0);
+    assert.equal(phone.presence, 'idle');
+    const [call] = await server.ctx.store.calls({ limit: 1 });
+    assert.equal(call.call.endedBy, 'timeout');
+    assert.deepEqual(published, ['event', 'phone']);
+  } finally {
+    await server.close();
+  }
+});

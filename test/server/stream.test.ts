@@ -1,0 +1,94 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
+import { openSse } from './helpers/sse.ts';
+
+describe('event stream', () => {
+  let r: TestReceiver;
+  before(async () => {
+    r = await startTestReceiver({ heartbeatMs: 50 });
+  });
+  after(() => r.cleanup());
+
+  test('new events arrive with their id, as the API shapes them', async () => {
+    const sse = openSse(r.port, '/api/v1/stream');
+    try {
+      assert.equal(await sse.status, 200);
+      await r.ingest('/actionurl/incoming_call?mac=001565000001&display_remote=Eve <script>&call_id=1');
+      const [m] = await sse.waitFor(1);
+      const event = JSON.parse(m.data);
+      assert.equal(String(event.id), m.id);
+      assert.equal(event.incident, 'incoming_call');
+      assert.equal(event.vars.display_remote, 'Eve <script>');
+    } finally {
+      sse.close();
+    }
+  });
+
+  test('a client resuming with Last-Event-ID gets what it missed, then live events, without gaps or repeats', async () => {
+    const first = (await r.api('/api/v1/events?limit=1')).body.events[0]?.id ?? 0;
+    for (let i = 0; i < 5; i++) await r.ingest(`/actionurl/hold?mac=001565000002&call_id=${i}`);
+    const sse = openSse(r.port, '/api/v1/stream', { 'Last-Event-ID': String(first) });
+    try {
+      await sse.waitFor(5);
+      await r.ingest('/actionurl/unhold?mac=001565000002&call_id=9');
+      const msgs = await sse.waitFor(6);
+      const ids = msgs.map((m) => Number(m.id));
+      assert.equal(ids[0], first + 1);
+      assert.deepEqual(ids, ids.map((_, i) => first + 1 + i));
+      assert.equal(JSON.parse(msgs[5].data).incident, 'unhold');
+    } finally {
+      sse.close();
+    }
+  });
+
+  test('filters by mac and incident; phones=1 adds phone state messages', async () => {
+    const sse = openSse(r.port, '/api/v1/stream?mac=00:15:65:00:00:03&incident=dnd_on&phones=1');
+    try {
+      await sse.status;
+      await r.ingest('/actionurl/dnd_on?mac=001565000004');
+      await r.ingest('/actionurl/dnd_off?mac=001565000003');
+      await r.ingest('/actionurl/dnd_on?mac=001565000003');
+      const msgs = await sse.waitFor(3);
+      const events = msgs.filter((m) => m.event === undefined).map((m) => JSON.parse(m.data));
+      const phones = msgs.filter((m) => m.event === 'phone').map((m) => JSON.parse(m.data));
+      assert.deepEqual(events.map((e) => [e.mac, e.incident]), [['001565000003', 'dnd_on']]);
+      assert.deepEqual(phones.map((p) => [p.mac, p.dnd]), [['001565000003', false], ['001565000003', true]]);
+    } finally {
+      sse.close();
+    }
+  });
+
+  test('a quiet stream gets keep-alive comments', async () => {
+    const sse = openSse(r.port, '/api/v1/stream');
+    try {
+      await sse.waitForComment();
+      assert.equal(sse.comments[0], 'keep-alive');
+    } finally {
+      sse.close();
+    }
+  });
+
+  test('stream clients are counted in the metrics and uncounted when they leave', async () => {
+    const sse = openSse(r.port, '/api/v1/stream');
+    await sse.status;
+    assert.equal(r.server.ctx.metrics.streamClients.get(), 1);
+    sse.close();
+    await sse.closed;
+    for (let i = 0; i < 50 && r.server.ctx.metrics.streamClients.get() !== 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(r.server.ctx.metrics.streamClients.get(), 0);
+  });
+
+  test('a bad Last-Event-ID is a 400', async () => {
+    const res = await r.api('/api/v1/stream', { headers: { 'Last-Event-ID': 'abc' } });
+    assert.equal(res.status, 400);
+  });
+});
+
+test('shutting the receiver down ends open streams', async () => {
+  const r = await startTestReceiver();
+  const sse = openSse(r.port, '/api/v1/stream');
+  await sse.status;
+  await r.cleanup();
+  await sse.closed;
+});
