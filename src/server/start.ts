@@ -85,17 +85,27 @@ function retentionMs(value: string | number | undefined): number | undefined {
   return ms;
 }
 
+/** An option the user must change; the message is one line, fit to print as is. */
+export class ServerOptionError extends Error {}
+
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
-    throw new Error('--tls-cert and --tls-key go together');
+    throw new ServerOptionError('--tls-cert and --tls-key go together');
   }
-  return {
-    allowlist: options.allow ? new Allowlist(options.allow) : undefined,
-    rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
-    retention: retentionMs(options.retention),
-    tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
-  };
+  try {
+    return {
+      allowlist: options.allow ? new Allowlist(options.allow) : undefined,
+      rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
+      retention: retentionMs(options.retention),
+      tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
+    };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EACCES') throw new ServerOptionError(`cannot read ${e.path}: ${e.code}`);
+    if (e.code) throw err;
+    throw new ServerOptionError(e.message.startsWith('--') ? e.message : `--allow: ${e.message}`);
+  }
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {

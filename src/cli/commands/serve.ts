@@ -1,11 +1,129 @@
-import type { Command } from 'commander';
+/**
+ * `actionurl serve`: the receiver. Every flag has an environment variable (ACTIONURL_<FLAG>) for containers
+ * and service managers. At start it prints where it listens and the URL to paste into phones; on SIGINT or
+ * SIGTERM it stops accepting, commits what is queued, and exits.
+ */
+import { Option, type Command } from 'commander';
+import { networkInterfaces } from 'node:os';
+import { ingestUrlTemplate } from '../../core/ingest-url.ts';
+import { DEFAULT_DB, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
+import { StoreConfigError } from '../../store/open.ts';
+import { UsageError } from '../errors.ts';
+import { print } from '../output.ts';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  db: string;
+  token?: string;
+  adminToken?: string;
+  allow?: string;
+  rateLimit?: string;
+  retention?: string;
+  publicUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: string;
+}
+
+function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
+  const o = new Option(flags, description).env(env);
+  return defaultValue === undefined ? o : o.default(defaultValue);
+}
+
+/** The address phones on the LAN most likely reach this machine at. */
+export function lanAddress(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port "${text}": expected 0..65535`);
+  return port;
+}
+
+/** What to paste into phones: the base URL and the ingest template (`<incident>` stands for each slug). */
+export function startupBanner(server: RunningServer, opts: ServeOptions): string {
+  const scheme = opts.tlsCert ? 'https' : 'http';
+  const host = lanAddress(opts.host);
+  const base = opts.publicUrl ?? `${scheme}://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  const template = ingestUrlTemplate(base, 'incoming_call', { token: opts.token }).replace('/incoming_call?', '/<incident>?');
+  return [
+    `actionurl receiver listening on ${server.url}`,
+    `  store:       ${server.ctx.store.description}`,
+    `  phones send: ${template}`,
+    `  configs:     ${base}/provision/y000000000000.cfg (and <mac>.cfg, cfg<mac>.xml, …) or: actionurl config generate --server ${base}`,
+    `  API:         ${base}/api/v1/events   stream: ${base}/api/v1/stream   metrics: ${base}/metrics`,
+  ].join('\n');
+}
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('coming soon')
-    .allowUnknownOption()
-    .action(() => {
-      process.stdout.write('actionurl serve: coming soon\n');
+    .description('run the receiver: phones send Action URL requests here; REST API, event stream, dashboard')
+    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', '8080'))
+    .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
+    .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
+    .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
+    .addOption(opt('--admin-token <token>', 'token for the API and dashboard (Authorization: Bearer)', 'ACTIONURL_ADMIN_TOKEN'))
+    .addOption(opt('--allow <cidrs>', 'sources that may send events, e.g. 10.0.0.0/8,fd00::/8', 'ACTIONURL_ALLOW'))
+    .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
+    .addOption(opt('--retention <span>', 'delete events older than this, e.g. 90d (default: keep all)', 'ACTIONURL_RETENTION'))
+    .addOption(opt('--public-url <url>', 'base URL phones reach this server at (for provisioning and set-up)', 'ACTIONURL_PUBLIC_URL'))
+    .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
+    .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
+    .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
+    .action(async (opts: ServeOptions) => {
+      const port = parsePort(opts.port);
+      let server: RunningServer;
+      try {
+        server = await startServer({
+          port,
+          host: opts.host,
+          db: opts.db,
+          token: opts.token,
+          adminToken: opts.adminToken,
+          allow: opts.allow,
+          rateLimit: opts.rateLimit,
+          retention: opts.retention,
+          publicUrl: opts.publicUrl,
+          tlsCert: opts.tlsCert,
+          tlsKey: opts.tlsKey,
+          logLevel: opts.logLevel,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (err instanceof StoreConfigError || err instanceof ServerOptionError) throw new UsageError(e.message);
+        if (e.code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${opts.host} is in use; pick another with --port`);
+        if (e.code === 'EACCES') throw new UsageError(`not allowed to listen on ${opts.host}:${port} or open ${opts.db}: ${e.message}`);
+        if (e.code === 'ERR_OSSL_PEM_NO_START_LINE' || /PEM|certificate|key values mismatch/i.test(e.message)) {
+          throw new UsageError(`--tls-cert/--tls-key: ${e.message}`);
+        }
+        throw err;
+      }
+      await print(startupBanner(server, opts));
+
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          // A second signal: the user wants out now.
+          process.exit(130);
+        }
+        stopping = true;
+        server.ctx.logger.info({ signal }, 'stopping: finishing requests in hand and committing the queue');
+        server.close().then(
+          () => process.exit(0),
+          (err) => {
+            server.ctx.logger.error({ err }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
