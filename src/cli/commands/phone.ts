@@ -1,11 +1,196 @@
+/**
+ * `actionurl phone`: one virtual phone. Without --script it boots, registers and serves its web page
+ * (Phone → Action URL, the panel, the log, the control API) until stopped. With --script it runs the JSON
+ * scenario, prints one JSON line per request it sent, and exits: 1 when a step is impossible.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
+import { formatMac } from '../../core/mac.ts';
+import type { ActionUrlConfig, VendorId } from '../../core/vendors/index.ts';
+import { VENDOR_IDS } from '../../core/vendors/index.ts';
+import { createPhone, type Phone, type PhoneOptions } from '../../phone/phone.ts';
+import { parseScenario, runScenario } from '../../phone/scenario.ts';
+import type { Delivery } from '../../phone/sender/index.ts';
+import { isRefused, loadConfigText, parseVendor } from '../../phone/settings/config-file.ts';
+import { startPhoneWeb } from '../../phone/web/server.ts';
+import { UsageError } from '../errors.ts';
+
+interface PhoneCliOptions {
+  port: string;
+  host: string;
+  mac?: string;
+  ip?: string;
+  model?: string;
+  firmware?: string;
+  user?: string;
+  sipHost?: string;
+  displayName?: string;
+  config?: string;
+  vendor?: string;
+  script?: string;
+  target?: string;
+  token?: string;
+  mode: string;
+  timeout: string;
+  retries: string;
+  ca?: string;
+  insecure?: boolean;
+  webUser: string;
+  webPassword: string;
+  boot: boolean;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return new TextDecoder('utf-8').decode(readFileSync(file === '-' ? 0 : file));
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function int(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} "${text}": expected a whole number ${min}..${max}`);
+  return n;
+}
+
+/** The Action URL settings from --config or --target (not both: each says what every URL is). */
+export function actionUrlFromOptions(o: { config?: string; vendor?: string; target?: string; token?: string }): ActionUrlConfig | undefined {
+  if (o.config && o.target) throw new UsageError('give --config or --target, not both');
+  let vendor: VendorId | undefined;
+  if (o.vendor !== undefined) {
+    vendor = parseVendor(o.vendor);
+    if (!vendor) throw new UsageError(`unknown vendor "${o.vendor}"; expected one of ${VENDOR_IDS.join(', ')}`);
+  }
+  if (o.target !== undefined) {
+    try {
+      return ingestConfig(normalizeServerUrl(o.target), o.token ? { token: o.token } : {});
+    } catch (err) {
+      throw new UsageError(`--target: ${(err as Error).message}`);
+    }
+  }
+  if (o.config === undefined) return undefined;
+  const loaded = loadConfigText(readText(o.config, 'config file'), { ...(vendor ? { vendor } : {}), fileName: o.config });
+  if (isRefused(loaded)) {
+    for (const p of loaded.problems) process.stderr.write(`${o.config}: ${p}\n`);
+    throw new UsageError(`${o.config}: ${loaded.error}`);
+  }
+  for (const n of loaded.notes) process.stderr.write(`${o.config}: note: ${n}\n`);
+  return loaded.config;
+}
+
+/** One line per request, as the user scripts against it. */
+export function deliveryLine(d: Delivery): string {
+  return JSON.stringify({
+    incident: d.incident, url: d.url, status: d.status, latency_ms: Math.round(d.latencyMs * 10) / 10,
+    ...(d.error ? { error: d.error } : {}), ...(d.attempts > 1 ? { attempts: d.attempts } : {}), time: d.time,
+  });
+}
+
+function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): PhoneOptions {
+  if (o.mode !== 'phone' && o.mode !== 'safe') throw new UsageError(`--mode "${o.mode}": expected phone or safe`);
+  let ca: Buffer | undefined;
+  if (o.ca) {
+    try {
+      ca = readFileSync(o.ca);
+    } catch (err) {
+      throw new UsageError(`cannot read --ca ${o.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const actionUrl = actionUrlFromOptions(o);
+  const account = { user: o.user, host: o.sipHost, displayName: o.displayName };
+  return {
+    ...(o.mac ? { mac: o.mac } : {}),
+    ...(o.ip ? { ip: o.ip } : {}),
+    ...(o.model ? { model: o.model } : {}),
+    ...(o.firmware ? { firmware: o.firmware } : {}),
+    accounts: [account],
+    ...(actionUrl ? { actionUrl } : {}),
+    mode: o.mode,
+    transport: { timeoutMs: int(o.timeout, '--timeout', 1, 600_000), ...(ca ? { ca } : {}), insecure: Boolean(o.insecure) },
+    retries: int(o.retries, '--retries', 0, 10),
+    onDelivery,
+  };
+}
+
+function makePhone(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Phone {
+  const options = phoneOptions(o, onDelivery);
+  try {
+    return createPhone(options);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function runScript(o: PhoneCliOptions & { script: string }): Promise<void> {
+  const steps = parseScenario(readText(o.script, 'scenario'));
+  if ('error' in steps) throw new UsageError(`${o.script}: ${steps.error}`);
+  const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`));
+  const out = await runScenario(phone, steps);
+  await phone.close();
+  if (!out.ok) {
+    process.stderr.write(`actionurl phone: step ${out.step} (${out.action}): ${out.error}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function runInteractive(o: PhoneCliOptions): Promise<void> {
+  const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`));
+  let web;
+  try {
+    web = await startPhoneWeb(phone, { port: int(o.port, '--port', 0, 65535), host: o.host, username: o.webUser, password: o.webPassword });
+  } catch (err) {
+    throw new UsageError(`cannot listen on ${o.host}:${o.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const id = phone.identity;
+  process.stderr.write(
+    `virtual phone ${formatMac(id.mac)} (${id.model} ${id.firmware}, ${id.ip}, account ${id.accounts[0].user}@${id.accounts[0].host})\n`
+    + `  web page: ${web.url}  (user ${o.webUser}; Phone → Action URL at ${web.url}/actionurl)\n`
+    + `  control:  POST ${web.url}/api/action {"do":"incoming","from":"2001","name":"…"}\n`
+    + `  Action URL ${phone.config.enabled ? `enabled, ${Object.keys(phone.config.urls).length} URLs` : 'disabled: set URLs on the web page'}\n`,
+  );
+  if (o.boot) {
+    phone.act({ do: 'boot' });
+    phone.act({ do: 'register' });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await web.close();
+  await phone.close();
+}
 
 export function registerPhoneCommand(program: Command): void {
   program
     .command('phone')
-    .description('coming soon')
-    .allowUnknownOption()
-    .action(() => {
-      process.stdout.write('actionurl phone: coming soon\n');
+    .description('one virtual phone: its web page and control API, or a JSON scenario with --script')
+    .option('--port <port>', 'web page port (0: any free port)', '8081')
+    .option('--host <host>', 'web page address', '127.0.0.1')
+    .option('--mac <mac>', 'MAC address (default: generated)')
+    .option('--ip <address>', 'IP address the phone reports (default: derived from the MAC)')
+    .option('--model <model>', 'model name the phone reports')
+    .option('--firmware <version>', 'firmware version the phone reports')
+    .option('--user <user>', 'SIP account user (default: an extension derived from the MAC)')
+    .option('--sip-host <host>', 'SIP server of the account')
+    .option('--display-name <name>', 'display name of the account')
+    .option('--config <file>', 'Action URL settings from a vendor config file')
+    .option('--vendor <vendor>', `vendor of --config (default: recognised): ${VENDOR_IDS.join(', ')}`)
+    .option('--target <url>', 'point every incident at a receiver, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'with --target: the receiver\'s shared secret')
+    .option('--script <file>', 'run this JSON scenario and exit (- reads stdin)')
+    .option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: values percent-encoded', 'phone')
+    .option('--timeout <ms>', 'request timeout', '5000')
+    .option('--retries <n>', 'extra attempts after a failed request (firmware: 0)', '0')
+    .option('--ca <file>', 'extra CA certificate (PEM) for HTTPS receivers')
+    .option('--insecure', 'accept any HTTPS certificate')
+    .option('--web-user <user>', 'web page user name', 'admin')
+    .option('--web-password <password>', 'web page password', 'admin')
+    .option('--no-boot', 'start powered off (press Boot on the panel)')
+    .action(async (opts: PhoneCliOptions) => {
+      if (opts.script !== undefined) await runScript(opts as PhoneCliOptions & { script: string });
+      else await runInteractive(opts);
     });
 }
