@@ -154,8 +154,10 @@ function handleLogin(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken
   return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
 }
 
-/** A state-changing form post must come from our own pages (browsers send Origin on POST). */
+/** A state-changing form post must come from our own pages (browsers send Origin and Sec-Fetch-Site on POST). */
 function sameOrigin(req: HttpRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers['origin'];
   if (origin === undefined || origin === '') return true;
   const host = req.headers['host'];

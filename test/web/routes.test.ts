@@ -228,6 +228,10 @@ describe('dashboard handler: admin token sign-in', () => {
     const res = await call(guarded, form(`token=${TOKEN}`, { origin: 'http://evil.example' }));
     assert.equal(res.status, 403);
     assert.equal(res.header('set-cookie'), undefined);
+    const crossSite = await call(guarded, form(`token=${TOKEN}`, { 'sec-fetch-site': 'cross-site' }));
+    assert.equal(crossSite.status, 403);
+    const ours = await call(guarded, form(`token=${TOKEN}`, { origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' }));
+    assert.equal(ours.status, 303);
   });
 
   it('keeps the set-up data (it holds the ingest token) behind the sign-in', async () => {
