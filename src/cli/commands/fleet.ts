@@ -1,11 +1,132 @@
+/**
+ * `actionurl fleet`: many virtual phones with realistic traffic against a receiver. A progress line on
+ * stderr while it runs, a summary at the end (per incident, failures by reason, latency percentiles), or
+ * the summary as JSON with --json. Ctrl-C stops early and still prints the summary.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { normalizeServerUrl } from '../../core/ingest-url.ts';
+import { DEFAULT_CALLS_PER_HOUR, runFleet, type FleetProgress, type FleetSummary } from '../../phone/fleet/index.ts';
+import { UsageError } from '../errors.ts';
+import { print, table } from '../output.ts';
+
+interface FleetCliOptions {
+  target?: string;
+  token?: string;
+  phones: string;
+  duration: string;
+  callsPerHour: string;
+  seed?: string;
+  concurrency: string;
+  ramp?: string;
+  talk?: string;
+  mode: string;
+  timeout: string;
+  macOffset: string;
+  ca?: string;
+  insecure?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function num(text: string, flag: string, min: number, max: number, integer = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} "${text}": expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function progressLine(p: FleetProgress): string {
+  return `fleet ${p.elapsedSec.toFixed(1)}s  phones up ${p.phonesUp}/${p.phones}  sent ${p.sent}  failed ${p.failed}  queued ${p.queued}  rate ${Math.round(p.rate)}/s`;
+}
+
+export function summaryText(s: FleetSummary): string {
+  const r = s.requests;
+  const out = [
+    `fleet: ${s.phones} phones (${s.phonesUp} up) for ${s.elapsedSec.toFixed(1)} s, ${s.callsPerHour} calls per phone per hour, seed ${s.seed}`,
+    `requests: ${r.sent} sent, ${r.ok} ok, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}, ${r.perSecond}/s`,
+    `latency: p50 ${s.latencyMs.p50} ms  p95 ${s.latencyMs.p95} ms  p99 ${s.latencyMs.p99} ms  max ${s.latencyMs.max} ms`,
+    'incidents:',
+    table(Object.entries(s.incidents).map(([k, v]) => [`  ${k}`, String(v)])),
+  ];
+  if (Object.keys(s.failures).length) {
+    out.push('failures:', table(Object.entries(s.failures).map(([k, v]) => [`  ${k}`, String(v)])));
+  }
+  out.push(`same traffic again: --seed ${s.seed}`);
+  return out.join('\n');
+}
 
 export function registerFleetCommand(program: Command): void {
   program
     .command('fleet')
-    .description('coming soon')
-    .allowUnknownOption()
-    .action(() => {
-      process.stdout.write('actionurl fleet: coming soon\n');
+    .description('many virtual phones with realistic traffic against a receiver; progress, then a summary')
+    .option('--target <url>', 'the receiver\'s base URL, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'the receiver\'s shared secret')
+    .option('--phones <n>', 'number of phones', '10')
+    .option('--duration <seconds>', 'how long to run', '60')
+    .option('--calls-per-hour <r>', 'calls per phone per hour (Poisson arrivals)', String(DEFAULT_CALLS_PER_HOUR))
+    .option('--seed <seed>', 'reproduce a run\'s traffic (printed in the summary)')
+    .option('--concurrency <c>', 'requests in flight across the fleet', '256')
+    .option('--ramp <seconds>', 'spread the phones\' boot over this long (default: a tenth of the run, at most 10)')
+    .option('--talk <seconds>', 'mean talk time (default: scaled to the call rate, at most 120)')
+    .option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: percent-encoded', 'phone')
+    .option('--timeout <ms>', 'request timeout', '5000')
+    .option('--mac-offset <n>', 'first MAC is 00:15:65 plus this (run several fleets side by side)', '0')
+    .option('--ca <file>', 'extra CA certificate (PEM) for HTTPS receivers')
+    .option('--insecure', 'accept any HTTPS certificate')
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress line')
+    .action(async (o: FleetCliOptions) => {
+      if (!o.target) throw new UsageError('--target is required, e.g. --target http://127.0.0.1:8080');
+      try {
+        normalizeServerUrl(o.target);
+      } catch (err) {
+        throw new UsageError(`--target: ${(err as Error).message}`);
+      }
+      if (o.mode !== 'phone' && o.mode !== 'safe') throw new UsageError(`--mode "${o.mode}": expected phone or safe`);
+      let ca: Buffer | undefined;
+      if (o.ca) {
+        try {
+          ca = readFileSync(o.ca);
+        } catch (err) {
+          throw new UsageError(`cannot read --ca ${o.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
+      const tty = process.stderr.isTTY;
+      let ticks = 0;
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const summary = await runFleet({
+        target: o.target,
+        ...(o.token ? { token: o.token } : {}),
+        phones: num(o.phones, '--phones', 1, 1_000_000, true),
+        durationSec: num(o.duration, '--duration', 0.1, 7 * 24 * 3600),
+        callsPerHour: num(o.callsPerHour, '--calls-per-hour', 0, 1_000_000),
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        concurrency: num(o.concurrency, '--concurrency', 1, 100_000, true),
+        ...(o.ramp !== undefined ? { rampSec: num(o.ramp, '--ramp', 0, 3600) } : {}),
+        ...(o.talk !== undefined ? { talkSec: num(o.talk, '--talk', 0.001, 86_400) } : {}),
+        mode: o.mode,
+        timeoutMs: num(o.timeout, '--timeout', 1, 600_000, true),
+        macBase: num(o.macOffset, '--mac-offset', 0, 0xffffff, true),
+        ...(ca ? { ca } : {}),
+        insecure: Boolean(o.insecure),
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (o.quiet) return;
+          // A terminal gets one line rewritten in place; a log file a line every five seconds.
+          if (tty) process.stderr.write(`\r${progressLine(p)}\u001b[K`);
+          else if (ticks++ % 5 === 0) process.stderr.write(`${progressLine(p)}\n`);
+        },
+      });
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (tty && !o.quiet) process.stderr.write('\n');
+      await print(o.json ? JSON.stringify(summary, null, 2) : summaryText(summary));
+      // Nothing reached the receiver: say so in the exit code, so scripts notice a wrong --target.
+      if (summary.requests.sent > 0 && summary.requests.ok === 0) process.exitCode = 1;
     });
 }
