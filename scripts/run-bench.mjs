@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs benchmarks: every bench/*.ts, or the ones given (paths or names: `npm run bench -- ingest`).
+// A file `bench/<name>-<part>.ts` next to a `bench/<name>.ts` is a helper of that benchmark, not run on its own.
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = resolve(import.meta.dirname, '..');
+const benchDir = join(root, 'bench');
+const all = readdirSync(benchDir).filter((f) => f.endsWith('.ts')).sort();
+const isHelper = (file) => {
+  const name = basename(file, '.ts');
+  const dash = name.indexOf('-');
+  return dash > 0 && all.includes(`${name.slice(0, dash)}.ts`);
+};
+
+const args = process.argv.slice(2);
+const files = args.length
+  ? args.map((a) => {
+      const candidates = [resolve(root, a), join(benchDir, a), join(benchDir, `${a}.ts`)];
+      const found = candidates.find((c) => existsSync(c) && c.endsWith('.ts'));
+      if (!found) {
+        console.error(`no benchmark "${a}" (have: ${all.filter((f) => !isHelper(f)).join(', ')})`);
+        process.exit(2);
+      }
+      return found;
+    })
+  : all.filter((f) => !isHelper(f)).map((f) => join(benchDir, f));
+
+let failed = 0;
+for (const file of files) {
+  console.log(`\n== ${basename(file)} ==`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) {
+    failed++;
+    console.error(`${basename(file)} failed (exit ${r.status ?? r.signal})`);
+  }
+}
+process.exit(failed ? 1 : 0);
