@@ -34,9 +34,11 @@ export class VirtualList {
     this.resizeObserver.observe(viewport);
   }
 
-  setItems(items) {
+  /** New items; `now`: render right away (the caller is already in an animation frame), else on the next one. */
+  setItems(items, now = false) {
     this.items = items;
-    this.schedule();
+    if (now) this.render();
+    else this.schedule();
   }
 
   /** Re-render on the next frame (many changes in one frame cost one render). */

@@ -161,7 +161,8 @@ export function mount(root, route) {
     const dir = filters.dir === 'desc' ? -1 : 1;
     out.sort((a, b) => dir * cmp(a, b) || COMPARE.mac(a, b));
     view = out;
-    list.setItems(view);
+    // Already in an animation frame: render now rather than wait for the next one.
+    list.setItems(view, true);
     table.setAttribute('aria-rowcount', String(view.length + 1));
     renderSummary(counts);
     renderModels(models);
