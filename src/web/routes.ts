@@ -58,6 +58,28 @@ export interface WebHandlerOptions {
 /** Largest login form we read; a token is a few dozen characters. */
 const MAX_LOGIN_BODY = 8192;
 
+/** Wrong tokens allowed per source address per window, so the admin token cannot be guessed at speed. */
+const LOGIN_FAILURES_ALLOWED = 10;
+const LOGIN_WINDOW_MS = 60_000;
+
+/** Counts failed sign-ins per source address in fixed windows. */
+class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; until: number }>();
+
+  blocked(address: string, now: number): boolean {
+    const entry = this.failures.get(address);
+    return entry !== undefined && entry.until > now && entry.count >= LOGIN_FAILURES_ALLOWED;
+  }
+
+  fail(address: string, now: number): void {
+    const entry = this.failures.get(address);
+    if (entry && entry.until > now) entry.count++;
+    else this.failures.set(address, { count: 1, until: now + LOGIN_WINDOW_MS });
+    // Forget expired windows now and then, so a scan from many addresses cannot grow the map for ever.
+    if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.until <= now) this.failures.delete(k);
+  }
+}
+
 /** Where a sign-in may send the browser back to: an app route in the fragment, nothing else. */
 const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
 
@@ -67,6 +89,7 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
   const index = assets.files.get('index.html');
   const login = assets.files.get('login.html');
   if (!index || !login) throw new Error('dashboard assets are missing index.html or login.html');
+  const throttle = new LoginThrottle();
 
   return (req, res) => {
     const adminToken = ctx.adminToken || undefined;
@@ -84,7 +107,7 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
       return serveStatic(reply, assets, path.slice('/static/'.length));
     }
     if (path === '/login') {
-      if (req.method === 'POST') return handleLogin(reply, req, ctx, adminToken);
+      if (req.method === 'POST') return handleLogin(reply, req, ctx, adminToken, throttle);
       if (!get) return reply.notAllowed('GET, HEAD, POST');
       if (!adminToken || isAuthorized(req, adminToken)) return reply.redirect('/');
       return reply.asset(login, 'no-cache');
@@ -140,14 +163,25 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   return reply.notFound();
 }
 
-function handleLogin(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined): void {
+function handleLogin(
+  reply: Reply,
+  req: HttpRequest,
+  ctx: WebContext,
+  adminToken: string | undefined,
+  throttle: LoginThrottle,
+): void {
   if (!adminToken) return reply.redirect('/');
   if (!sameOrigin(req)) return reply.text(403, 'cross-site sign-in refused\n');
   if (req.body.length > MAX_LOGIN_BODY) return reply.text(413, 'form too large\n');
+  const now = Date.now();
+  if (throttle.blocked(req.remoteAddress, now)) {
+    return reply.text(429, 'too many wrong tokens from this address; try again in a minute\n', { 'Retry-After': '60' });
+  }
   const form = new URLSearchParams(req.body.toString('utf8'));
   const next = form.get('next') ?? '';
   const target = SAFE_NEXT.test(next) ? `/${next}` : '/';
   if (!equalStrings(form.get('token') ?? '', adminToken)) {
+    throttle.fail(req.remoteAddress, now);
     // Post/redirect/get: a reload of the error page does not resend the token.
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
   }

@@ -224,6 +224,18 @@ describe('dashboard handler: admin token sign-in', () => {
     assert.equal(offsite.header('location'), '/');
   });
 
+  it('stops answering wrong tokens from an address that keeps guessing', async () => {
+    const own = createWebHandler({ adminToken: TOKEN });
+    const guess = (from: string, token: string) =>
+      call(own, { ...form(`token=${token}`), remoteAddress: from });
+    for (let i = 0; i < 10; i++) assert.equal((await guess('10.0.0.66', `guess${i}`)).status, 303);
+    const blocked = await guess('10.0.0.66', TOKEN);
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.header('set-cookie'), undefined);
+    // Others are not affected.
+    assert.match((await guess('10.0.0.67', TOKEN)).header('set-cookie')!, /^actionurl_session=/);
+  });
+
   it('refuses a sign-in posted from another site', async () => {
     const res = await call(guarded, form(`token=${TOKEN}`, { origin: 'http://evil.example' }));
     assert.equal(res.status, 403);
