@@ -131,4 +131,6 @@ test('config download in each vendor\'s format names the file as the phone asks 
   const g = await fetch(`${web.url}/config/download?vendor=grandstream`, { headers: { cookie: sid } });
   assert.match(g.headers.get('content-disposition') ?? '', /cfg001565000001\.xml/);
   assert.equal((await fetch(`${web.url}/config/download?vendor=nokia`, { headers: { cookie: sid } })).status, 400);
+  const viaApi = await fetch(`${web.url}/api/config/file?vendor=snom`, { headers: { authorization: BASIC } });
+  assert.match(await viaApi.text(), /<settings>/);
 });

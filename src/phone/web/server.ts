@@ -217,15 +217,8 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
       session.flash = { kind: 'ok', text: `Saved: Action URL ${config.enabled ? 'enabled' : 'disabled'}, ${Object.keys(config.urls).length} URLs.` };
       return redirect(res, '/actionurl');
     }
-    case 'GET /config/download': {
-      const vendor = r.query.get('vendor') ?? '';
-      if (!isVendorId(vendor)) throw new HttpError(400, 'unknown vendor');
-      const rendered = saveConfigText(phone.config, vendor, phone.mac);
-      const name = rendered.fileName ?? `${phone.mac}.cfg`;
-      return send(res, 200, `${name.endsWith('.xml') ? 'application/xml' : 'text/plain'}; charset=utf-8`, rendered.text, {
-        'Content-Disposition': `attachment; filename="${name}"`,
-      });
-    }
+    case 'GET /config/download':
+      return download(phone, r);
     case 'POST /config/upload':
       return upload(phone, r);
     case 'GET /log':
@@ -246,6 +239,17 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
     default:
       throw new HttpError(404, 'not found');
   }
+}
+
+/** The settings as a vendor's config file, named as that vendor's phone asks for it. */
+function download(phone: Phone, r: Req): void {
+  const vendor = r.query.get('vendor') ?? '';
+  if (!isVendorId(vendor)) throw new HttpError(400, 'unknown vendor');
+  const rendered = saveConfigText(phone.config, vendor, phone.mac);
+  const name = rendered.fileName ?? `${phone.mac}.cfg`;
+  return send(r.res, 200, `${name.endsWith('.xml') ? 'application/xml' : 'text/plain'}; charset=utf-8`, rendered.text, {
+    'Content-Disposition': `attachment; filename="${name}"`,
+  });
 }
 
 async function upload(phone: Phone, r: Req): Promise<void> {
@@ -289,6 +293,8 @@ async function api(phone: Phone, r: Req, key: string): Promise<void> {
     }
     case 'GET /api/config':
       return sendJson(r.res, 200, phone.config);
+    case 'GET /api/config/file':
+      return download(phone, r);
     case 'PUT /api/config': {
       const body = (await readJson(r)) as { enabled?: unknown; urls?: unknown };
       if (typeof body !== 'object' || body === null || typeof body.enabled !== 'boolean' || typeof body.urls !== 'object' || body.urls === null
