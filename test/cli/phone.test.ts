@@ -48,6 +48,15 @@ test('phone --script --mode safe: values percent-encoded on the wire', async () 
   assert.ok(server.targets()[5].includes(`display_remote=${encodeURIComponent(NAME)}&`));
 });
 
+test('phone --http10 --no-host-header: the request line and headers older firmware sends', async () => {
+  const server = await startCaptureServer();
+  after(() => server.close());
+  const r = await runCliAsync(['phone', '--script', file('boot-old.json', [{ do: 'boot' }]), '--target', server.base, '--http10', '--no-host-header']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(server.requests.length, 2);
+  assert.ok(server.requests.every((q) => q.line.toString().endsWith(' HTTP/1.0') && !('host' in q.headers)));
+});
+
 test('phone --script: an impossible step exits 1 with the step and the reason', async () => {
   const server = await startCaptureServer();
   after(() => server.close());

@@ -30,6 +30,8 @@ test('the request line carries the UTF-8 bytes of the target, unencoded', () => 
   const bytes = requestBytes(target('http://h:1/a?n=Jö rg'), { userAgent: 'T46U' });
   assert.ok(bytes.subarray(0, 20).equals(Buffer.from('GET /a?n=J\xc3\xb6 rg HTTP', 'latin1')));
   assert.match(bytes.toString('latin1'), /\r\nHost: h:1\r\nUser-Agent: T46U\r\nConnection: close\r\n\r\n$/);
+  const old = requestBytes(target('http://h:1/a'), { http10: true, noHost: true }).toString('latin1');
+  assert.equal(old, 'GET /a HTTP/1.0\r\nConnection: close\r\n\r\n', 'older firmware: HTTP/1.0, no Host');
 });
 
 test('responses: length, chunked, until close, interim 100, split across reads', () => {

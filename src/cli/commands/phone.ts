@@ -36,6 +36,8 @@ interface PhoneCliOptions {
   retries: string;
   ca?: string;
   insecure?: boolean;
+  http10?: boolean;
+  hostHeader: boolean;
   webUser: string;
   webPassword: string;
   boot: boolean;
@@ -108,7 +110,10 @@ function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Ph
     accounts: [account],
     ...(actionUrl ? { actionUrl } : {}),
     mode: o.mode,
-    transport: { timeoutMs: int(o.timeout, '--timeout', 1, 600_000), ...(ca ? { ca } : {}), insecure: Boolean(o.insecure) },
+    transport: {
+      timeoutMs: int(o.timeout, '--timeout', 1, 600_000), ...(ca ? { ca } : {}), insecure: Boolean(o.insecure),
+      http10: Boolean(o.http10), noHost: !o.hostHeader,
+    },
     retries: int(o.retries, '--retries', 0, 10),
     onDelivery,
   };
@@ -186,6 +191,8 @@ export function registerPhoneCommand(program: Command): void {
     .option('--retries <n>', 'extra attempts after a failed request (firmware: 0)', '0')
     .option('--ca <file>', 'extra CA certificate (PEM) for HTTPS receivers')
     .option('--insecure', 'accept any HTTPS certificate')
+    .option('--http10', 'send HTTP/1.0 request lines, as some older firmware does')
+    .option('--no-host-header', 'send no Host header, as some firmware does')
     .option('--web-user <user>', 'web page user name', 'admin')
     .option('--web-password <password>', 'web page password', 'admin')
     .option('--no-boot', 'start powered off (press Boot on the panel)')

@@ -52,11 +52,15 @@ export function splitUrl(url: string): RequestTarget | { error: string } {
 export interface RequestHead {
   userAgent?: string;
   keepAlive?: boolean;
+  /** Older firmware quirks receivers must cope with: an HTTP/1.0 request line, no Host header. */
+  http10?: boolean;
+  noHost?: boolean;
 }
 
 /** The request bytes: the target goes out as the UTF-8 bytes of the text, unencoded, as firmware sends it. */
 export function requestBytes(t: RequestTarget, head: RequestHead = {}): Buffer {
-  let text = `GET ${t.target} HTTP/1.1\r\nHost: ${t.hostHeader}\r\n`;
+  let text = `GET ${t.target} HTTP/1.${head.http10 ? 0 : 1}\r\n`;
+  if (!head.noHost) text += `Host: ${t.hostHeader}\r\n`;
   if (head.userAgent) text += `User-Agent: ${head.userAgent}\r\n`;
   if (t.userinfo !== undefined) text += `Authorization: Basic ${Buffer.from(decodeURIComponent(t.userinfo)).toString('base64')}\r\n`;
   text += `Connection: ${head.keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;

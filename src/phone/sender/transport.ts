@@ -23,6 +23,10 @@ export interface TransportOptions {
   /** Whole request, connect to last byte. Default 5000 ms. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Send `HTTP/1.0` request lines, as some older firmware does. */
+  http10?: boolean;
+  /** Leave out the Host header, as some firmware does. */
+  noHost?: boolean;
 }
 
 export interface SendOutcome {
@@ -102,7 +106,9 @@ export class Transport {
   /** One GET. Never rejects: a failure is an outcome with `error`. */
   async send(t: RequestTarget): Promise<SendOutcome> {
     const started = performance.now();
-    const bytes = requestBytes(t, { userAgent: this.opts.userAgent, keepAlive: this.opts.keepAlive });
+    const bytes = requestBytes(t, {
+      userAgent: this.opts.userAgent, keepAlive: this.opts.keepAlive, http10: this.opts.http10, noHost: this.opts.noHost,
+    });
     const key = `${t.secure ? 's' : ''}|${t.host}|${t.port}`;
     for (let attempt = 0; ; attempt++) {
       const conn = await this.acquire(key, t);
