@@ -44,7 +44,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** One keep-alive connection with at most one request in flight. */
 class Client {
   private readonly socket: net.Socket;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private pending: ((status: number) => void) | undefined;
   readonly ready: Promise<void>;
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { closedLoop, paced, percentile, spawnListening, type LoadResult } from './ingest-load.ts';
 
-const CONNECTIONS = 32;
+const CONNECTIONS = 128;
 const PHONES = 5000;
 const WARMUP_MS = 1500;
 const RUN_MS = 8000;

@@ -5,14 +5,20 @@
  * waiting in one transaction – on the next turn of the event loop, or after `delayMs`, or at once when
  * `maxBatch` are waiting – and only when that transaction committed do the waiters get their answer. So the
  * `200` a phone sees always means "on disk", while the cost of a commit (an fsync) is shared by every request
- * of the batch. One transaction runs at a time; what arrives meanwhile forms the next batch.
+ * of the batch. Up to `maxInFlight` transactions are handed to the store at once (the store commits them in
+ * order), so the next batch is ready the moment the previous commit finishes; results are taken in order.
  *
- * Inside the transaction the phones' states are advanced with the reducer and stored with the events; the
- * in-memory states change and the bus hears of the events only after the commit succeeded.
+ * Phone states: once a batch committed, its events go through the reducer into the in-memory states, which
+ * the API and the dashboard read. The stored phone states and calls are written in a checkpoint every
+ * `stateFlushMs` (each changed phone and call once, however many events changed it), together with the id
+ * of the last event they include. Events are the record: after a crash, start-up replays the events after
+ * that id through the reducer (`recover`), which rebuilds exactly the states that were lost. This keeps the
+ * per-request transaction to the event rows alone; writing every phone's state with each of its events costs
+ * several random page writes per event, and throughput with it.
  */
 import { expireCalls, reduce } from './state/reduce.ts';
 import type { CallState, PhoneEvent, PhoneState } from './state/types.ts';
-import type { NewEvent, NewRejected, Store, StoredEvent, DerivedWrites } from '../store/types.ts';
+import type { NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';
 
@@ -24,6 +30,10 @@ export interface CommitQueueOptions {
   delayMs?: number;
   /** Commit at once when this many are waiting. */
   maxBatch?: number;
+  /** Transactions handed to the store at once. Default 2. */
+  maxInFlight?: number;
+  /** Write changed phone states and calls this often (ms). Default 5 s. */
+  stateFlushMs?: number;
   /** After each commit: how many requests it held and how long it took (ms). */
   onCommit?(size: number, ms: number): void;
   onError?(err: unknown): void;
@@ -34,10 +44,30 @@ interface Waiter<T> {
   reject(err: unknown): void;
 }
 
-/** A pass closing calls nothing was heard of for `timeoutMs` (see expireCalls). */
-interface Expiry {
-  now: number;
-  timeoutMs: number;
+/**
+ * Phones (and calls) per checkpoint transaction: small, since a phone's request that arrives while a chunk
+ * is written waits for it (about a millisecond for 25).
+ */
+const STATE_CHUNK = 25;
+
+/** Under a constant stream of events, one state chunk goes in after this many event batches. */
+const STATE_EVERY = 4;
+
+const callKey = (mac: string, call: CallState) => `${mac}\u0000${call.callId}\u0000${call.startedAt}`;
+
+function toPhoneEvent(e: StoredEvent): PhoneEvent {
+  return { id: e.id, receivedAt: e.receivedAt, mac: e.mac, incident: e.incident, vars: e.vars, sourceIp: e.sourceIp };
+}
+
+/** A part of a state checkpoint, written as its own transaction. */
+interface StateChunk {
+  macs: string[];
+  calls: { mac: string; call: CallState }[];
+  /** The checkpoint it belongs to: once a chunk failed, the last one must not claim the checkpoint. */
+  checkpoint: { failed: boolean };
+  /** Set on the last chunk of a checkpoint. */
+  stateEventId?: number;
+  done?: Waiter<void>;
 }
 
 export class CommitQueue {
@@ -45,173 +75,289 @@ export class CommitQueue {
   private eventWaiters: Waiter<StoredEvent>[] = [];
   private rejected: NewRejected[] = [];
   private rejectedWaiters: Waiter<void>[] = [];
-  private expiries: { expiry: Expiry; waiter: Waiter<number> }[] = [];
+  private stateChunks: StateChunk[] = [];
   private scheduled = false;
-  private running: Promise<void> | undefined;
   private closed = false;
+  private inFlight = 0;
+  /** Settles after the last transaction handed to the store was taken care of (results go in order). */
+  private tail: Promise<void> = Promise.resolve();
+  /** Event batches since the last state chunk. */
+  private batchesSinceState = 0;
   private readonly delayMs: number;
   private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly stateFlushMs: number;
+
+  /** Phones and calls changed in memory since the last state checkpoint. */
+  private dirtyPhones = new Set<string>();
+  private dirtyCalls = new Map<string, { mac: string; call: CallState }>();
+  /** The newest event applied to the in-memory states. */
+  private appliedEventId = 0;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly opts: CommitQueueOptions) {
     this.delayMs = opts.delayMs ?? 0;
     this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.stateFlushMs = opts.stateFlushMs ?? 5000;
   }
 
   /** Requests waiting for the next transaction. */
   get waiting(): number {
-    return this.events.length + this.rejected.length + this.expiries.length;
+    return this.events.length + this.rejected.length;
+  }
+
+  /** Phones and calls whose latest state is not stored yet. */
+  get unsavedState(): number {
+    return this.dirtyPhones.size + this.dirtyCalls.size;
   }
 
   /** Stores an event; resolves with its id once committed. */
   addEvent(event: NewEvent): Promise<StoredEvent> {
-    return this.enqueue(() => new Promise<StoredEvent>((resolve, reject) => {
-      this.events.push(event);
-      this.eventWaiters.push({ resolve, reject });
-    }));
+    if (this.closed) return Promise.reject(new Error('the receiver is shutting down'));
+    const promise = new Promise<StoredEvent>((resolve, reject) => this.eventWaiters.push({ resolve, reject }));
+    this.events.push(event);
+    this.schedule();
+    return promise;
   }
 
   /** Stores a refused request; resolves once committed. */
   addRejected(rejected: NewRejected): Promise<void> {
-    return this.enqueue(() => new Promise<void>((resolve, reject) => {
-      this.rejected.push(rejected);
-      this.rejectedWaiters.push({ resolve, reject });
-    }));
+    if (this.closed) return Promise.reject(new Error('the receiver is shutting down'));
+    const promise = new Promise<void>((resolve, reject) => this.rejectedWaiters.push({ resolve, reject }));
+    this.rejected.push(rejected);
+    this.schedule();
+    return promise;
   }
 
   /**
-   * Closes calls that saw no event for `timeoutMs`, in the same order as events (so it always works on the
-   * newest states). Resolves with the number of phones that changed.
+   * Start-up: brings the in-memory states (loaded from the store) up to date with every stored event after
+   * the last state checkpoint, and stores the result. Returns how many events were replayed.
    */
-  expire(now: number, timeoutMs: number): Promise<number> {
-    return this.enqueue(() => new Promise<number>((resolve, reject) => {
-      this.expiries.push({ expiry: { now, timeoutMs }, waiter: { resolve, reject } });
-    }));
+  async recover(): Promise<number> {
+    let after = await this.opts.store.stateCheckpoint();
+    this.appliedEventId = after;
+    let replayed = 0;
+    for (;;) {
+      const page = await this.opts.store.eventsAfter(after, 5000);
+      if (page.length === 0) break;
+      for (const e of page) this.apply(e);
+      replayed += page.length;
+      after = page[page.length - 1].id;
+    }
+    this.appliedEventId = Math.max(this.appliedEventId, await this.opts.store.lastEventId());
+    if (replayed > 0) await this.flushState();
+    return replayed;
   }
 
-  /** Commits everything waiting and refuses what comes after. */
+  /**
+   * Closes calls that saw no event for `timeoutMs` (see expireCalls). Changes the in-memory states at once
+   * (published on the bus) and stores them with the next state checkpoint. Returns how many phones changed.
+   */
+  expire(now: number, timeoutMs: number): number {
+    let changed = 0;
+    for (const before of this.opts.phones.all()) {
+      const { state, changedCalls } = expireCalls(before, now, timeoutMs);
+      if (state === before) continue;
+      changed++;
+      this.remember(state, changedCalls);
+      this.opts.bus.publish({ type: 'phone', phone: state, changedCalls });
+    }
+    if (changed) this.scheduleStateFlush();
+    return changed;
+  }
+
+  /**
+   * Stores every changed phone state and call now (a checkpoint), in chunks of STATE_CHUNK that take turns
+   * with event batches, so a checkpoint of thousands of phones never holds up the answers to phones. The
+   * checkpoint's event id goes with the last chunk. Resolves once all of it is stored.
+   */
+  async flushState(): Promise<void> {
+    // A checkpoint already under way may have started before the latest changes: wait, then write the rest.
+    while (this.flushing) await this.flushing.catch(() => {});
+    if (this.unsavedState === 0) return;
+    const flushing = this.checkpoint().finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+    this.flushing = flushing;
+    await flushing;
+  }
+
+  private checkpoint(): Promise<void> {
+    if (this.dirtyPhones.size === 0 && this.dirtyCalls.size === 0) return Promise.resolve();
+    const macs = [...this.dirtyPhones];
+    const calls = [...this.dirtyCalls.values()];
+    this.dirtyPhones = new Set();
+    this.dirtyCalls = new Map();
+    const count = Math.max(1, Math.ceil(Math.max(macs.length, calls.length) / STATE_CHUNK));
+    const checkpoint = { failed: false };
+    const done = new Promise<void>((resolve, reject) => {
+      for (let i = 0; i < count; i++) {
+        const last = i === count - 1;
+        this.stateChunks.push({
+          macs: macs.slice(i * STATE_CHUNK, (i + 1) * STATE_CHUNK),
+          calls: calls.slice(i * STATE_CHUNK, (i + 1) * STATE_CHUNK),
+          checkpoint,
+          // Every event applied so far is in these states (later ones may be too; replay skips those).
+          ...(last ? { stateEventId: this.appliedEventId, done: { resolve, reject } } : {}),
+        });
+      }
+    });
+    this.pump();
+    return done;
+  }
+
+  /** Commits everything waiting and refuses what comes after; stores the phone states. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.flush();
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    await this.flushState().catch((err) => this.opts.onError?.(err));
     await this.flush();
   }
 
   /** Resolves once everything queued so far is committed (or failed). */
   async flush(): Promise<void> {
-    while (this.running || this.waiting > 0) {
-      if (this.running) await this.running;
-      else await this.run();
+    for (;;) {
+      this.pump();
+      if (this.inFlight === 0 && this.waiting === 0 && this.stateChunks.length === 0) return;
+      await this.tail;
     }
   }
 
-  private enqueue<T>(add: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the receiver is shutting down'));
-    const promise = add();
-    if (this.waiting >= this.maxBatch && !this.running) void this.run();
-    else this.schedule();
-    return promise;
-  }
-
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.waiting >= this.maxBatch) {
+      this.pump();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     const go = () => {
       this.scheduled = false;
-      if (!this.running) void this.run();
+      this.pump();
     };
     if (this.delayMs > 0) setTimeout(go, this.delayMs);
     else setImmediate(go);
   }
 
-  private run(): Promise<void> {
+  /**
+   * Hands transactions to the store while there is room. Events first; a state chunk goes when no event
+   * is waiting or being committed, or, under a constant stream of events, after every STATE_EVERY batches.
+   */
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight) {
+      const idle = this.waiting === 0 && this.inFlight === 0;
+      const stateTurn = this.stateChunks.length > 0 && (idle || this.batchesSinceState >= STATE_EVERY);
+      if (stateTurn) {
+        this.batchesSinceState = 0;
+        this.launchState(this.stateChunks.shift()!);
+      } else if (this.waiting > 0) {
+        this.batchesSinceState++;
+        this.launchBatch();
+      } else {
+        return;
+      }
+    }
+  }
+
+  /**
+   * After a commit: pump on the next turn of the event loop, so that requests read meanwhile join the
+   * next event batch before a state chunk could take the turn.
+   */
+  private pumpSoon(): void {
+    if (this.waiting > 0) this.schedule();
+    else setImmediate(() => this.pump());
+  }
+
+  /** Hands one write to the store now; its result is taken after those of earlier writes. */
+  private launch(batch: WriteBatch, onResult: (stored: StoredEvent[] | undefined, err: unknown) => void): void {
+    this.inFlight++;
+    const written = this.opts.store.write(batch);
+    written.catch(() => {}); // handled in order below
+    this.tail = this.tail.then(async () => {
+      try {
+        onResult(await written, undefined);
+      } catch (err) {
+        onResult(undefined, err);
+      } finally {
+        this.inFlight--;
+        if (this.waiting > 0 || this.stateChunks.length > 0) this.pumpSoon();
+      }
+    });
+  }
+
+  private launchBatch(): void {
     const events = this.events.splice(0, this.maxBatch);
     const eventWaiters = this.eventWaiters.splice(0, events.length);
     const rejected = this.rejected.splice(0, this.maxBatch);
     const rejectedWaiters = this.rejectedWaiters.splice(0, rejected.length);
-    const expiries = this.expiries.splice(0, this.maxBatch);
-    this.running = this.commit(events, eventWaiters, rejected, rejectedWaiters, expiries).finally(() => {
-      this.running = undefined;
-      if (this.waiting > 0) this.schedule();
-    });
-    return this.running;
-  }
-
-  private async commit(
-    events: NewEvent[],
-    eventWaiters: Waiter<StoredEvent>[],
-    rejected: NewRejected[],
-    rejectedWaiters: Waiter<void>[],
-    expiries: { expiry: Expiry; waiter: Waiter<number> }[],
-  ): Promise<void> {
-    const size = events.length + rejected.length + expiries.length;
-    if (size === 0) return;
+    const size = events.length + rejected.length;
     const started = performance.now();
-    // Filled by derive() inside the transaction; applied to memory only after the commit.
-    let derived: Derivation | undefined;
-    try {
-      const stored = await this.opts.store.write({
-        events,
-        rejected,
-        derive: (storedEvents) => {
-          derived = this.derive(storedEvents, expiries.map((e) => e.expiry));
-          return derived.writes;
-        },
-      });
-      const d = derived ?? this.derive([], []);
-      for (const phone of d.writes.phones) this.opts.phones.set(phone);
+    this.launch({ events, rejected }, (stored, err) => {
+      if (!stored) {
+        this.opts.onError?.(err);
+        for (const w of eventWaiters) w.reject(err);
+        for (const w of rejectedWaiters) w.reject(err);
+        return;
+      }
       this.opts.onCommit?.(size, performance.now() - started);
+      const changes = stored.map((e) => this.apply(e));
       // Answer first, then tell subscribers: the phone's 200 does not wait for the dashboard or forwarders.
       for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
       for (const w of rejectedWaiters) w.resolve();
-      for (const e of expiries) e.waiter.resolve(d.expired.length);
-      for (let i = 0; i < stored.length; i++) {
-        this.opts.bus.publish({ type: 'event', event: stored[i], ...d.perEvent[i] });
+      for (let i = 0; i < stored.length; i++) this.opts.bus.publish({ type: 'event', event: stored[i], ...changes[i] });
+      if (stored.length) this.scheduleStateFlush();
+    });
+  }
+
+  private launchState(chunk: StateChunk): void {
+    const phones: PhoneState[] = [];
+    for (const mac of chunk.macs) {
+      const state = this.opts.phones.get(mac);
+      if (state) phones.push(state);
+    }
+    const stateEventId = chunk.checkpoint.failed ? undefined : chunk.stateEventId;
+    this.launch({ events: [], rejected: [], phones, calls: chunk.calls, ...(stateEventId !== undefined ? { stateEventId } : {}) }, (stored, err) => {
+      if (stored && !chunk.checkpoint.failed) {
+        chunk.done?.resolve();
+        return;
       }
-      for (const x of d.expired) this.opts.bus.publish({ type: 'phone', ...x });
-    } catch (err) {
+      if (stored) {
+        chunk.done?.reject(new Error('a phone state checkpoint was not completely stored'));
+        return;
+      }
+      chunk.checkpoint.failed = true;
       this.opts.onError?.(err);
-      for (const w of eventWaiters) w.reject(err);
-      for (const w of rejectedWaiters) w.reject(err);
-      for (const e of expiries) e.waiter.reject(err);
-    }
+      // Keep it for the next checkpoint, unless it changed again meanwhile (newer versions win).
+      for (const mac of chunk.macs) this.dirtyPhones.add(mac);
+      for (const c of chunk.calls) if (!this.dirtyCalls.has(callKey(c.mac, c.call))) this.dirtyCalls.set(callKey(c.mac, c.call), c);
+      chunk.done?.reject(err);
+      this.scheduleStateFlush();
+    });
   }
 
-  /** Pure: each event through the reducer, then any expiry pass, on a working copy of the states. */
-  private derive(stored: readonly StoredEvent[], expiries: readonly Expiry[]): Derivation {
-    const working = new Map<string, PhoneState>();
-    const calls = new Map<string, { mac: string; call: CallState }>();
-    const keep = (mac: string, changed: readonly CallState[]) => {
-      for (const call of changed) calls.set(`${mac}\u0000${call.callId}\u0000${call.startedAt}`, { mac, call });
-    };
-    const perEvent: PhoneChange[] = [];
-    for (const e of stored) {
-      const before = working.get(e.mac) ?? this.opts.phones.get(e.mac);
-      const phoneEvent: PhoneEvent = { id: e.id, receivedAt: e.receivedAt, mac: e.mac, incident: e.incident, vars: e.vars, sourceIp: e.sourceIp };
-      const { state, changedCalls } = reduce(before, phoneEvent);
-      working.set(e.mac, state);
-      keep(e.mac, changedCalls);
-      perEvent.push({ phone: state, changedCalls });
-    }
-    const expired: PhoneChange[] = [];
-    for (const { now, timeoutMs } of expiries) {
-      for (const current of this.opts.phones.all()) {
-        const before = working.get(current.mac) ?? current;
-        const { state, changedCalls } = expireCalls(before, now, timeoutMs);
-        if (state === before) continue;
-        working.set(state.mac, state);
-        keep(state.mac, changedCalls);
-        expired.push({ phone: state, changedCalls });
-      }
-    }
-    return { writes: { phones: [...working.values()], calls: [...calls.values()] }, perEvent, expired };
+  /** One committed event through the reducer into the in-memory states. */
+  private apply(e: StoredEvent): { phone: PhoneState; changedCalls: readonly CallState[] } {
+    const { state, changedCalls } = reduce(this.opts.phones.get(e.mac), toPhoneEvent(e));
+    this.remember(state, changedCalls);
+    if (e.id > this.appliedEventId) this.appliedEventId = e.id;
+    return { phone: state, changedCalls };
   }
-}
 
-interface PhoneChange {
-  phone: PhoneState;
-  changedCalls: readonly CallState[];
-}
+  private remember(state: PhoneState, changedCalls: readonly CallState[]): void {
+    this.opts.phones.set(state);
+    this.dirtyPhones.add(state.mac);
+    for (const call of changedCalls) this.dirtyCalls.set(callKey(state.mac, call), { mac: state.mac, call });
+  }
 
-interface Derivation {
-  writes: DerivedWrites;
-  perEvent: PhoneChange[];
-  expired: PhoneChange[];
+  private scheduleStateFlush(): void {
+    if (this.stateTimer || this.closed) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      this.flushState().catch(() => {}); // reported through onError; retried by the next checkpoint
+    }, this.stateFlushMs);
+    this.stateTimer.unref();
+  }
 }

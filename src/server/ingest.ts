@@ -16,7 +16,8 @@ export interface IngestOptions {
   sampler: RejectionSampler;
 }
 
-const TEXT = { 'Content-Type': 'text/plain; charset=utf-8' };
+/** One object for every plain-text answer, so the HTTP layer can reuse the bytes of identical answers. */
+const TEXT: Record<string, string> = Object.freeze({ 'Content-Type': 'text/plain; charset=utf-8' }) as Record<string, string>;
 
 /** Equal-time comparison, so the token cannot be guessed byte by byte from answer timing. */
 export function sameToken(given: string | null, expected: string): boolean {
@@ -26,24 +27,33 @@ export function sameToken(given: string | null, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const TOKEN = [0x74, 0x6f, 0x6b, 0x65, 0x6e]; // "token"
+
+/** Start of the value of each parameter named `token` (any case): after ?, &, ; or / and `token=`. */
+function tokenValueStarts(target: Buffer): number[] {
+  const starts: number[] = [];
+  for (let eq = target.indexOf(0x3d, 6); eq !== -1; eq = target.indexOf(0x3d, eq + 1)) {
+    const name = eq - 5;
+    let match = true;
+    for (let k = 0; k < 5 && match; k++) match = (target[name + k] | 0x20) === TOKEN[k];
+    const before = target[name - 1];
+    if (match && (before === 0x3f || before === 0x26 || before === 0x3b || before === 0x2f)) starts.push(eq + 1);
+  }
+  return starts;
+}
+
 /** The target with every `token=` value blanked out, so stored requests never reveal the ingest token. */
 export function redactToken(target: Buffer): Buffer {
-  const lower = target.toString('latin1').toLowerCase();
-  let at = lower.indexOf('token=');
-  if (at === -1) return target;
+  const starts = tokenValueStarts(target);
+  if (starts.length === 0) return target;
   const parts: Buffer[] = [];
   let from = 0;
-  while (at !== -1) {
-    const before = at === 0 ? 0x3f : target[at - 1];
-    const valueStart = at + 6;
-    // Only a parameter named exactly `token` (after ?, &, ; or /), not `mytoken=`.
-    if (before === 0x3f || before === 0x26 || before === 0x3b || before === 0x2f) {
-      let end = valueStart;
-      while (end < target.length && target[end] !== 0x26 && target[end] !== 0x3b) end++;
-      parts.push(target.subarray(from, valueStart), Buffer.from('***'));
-      from = end;
-    }
-    at = lower.indexOf('token=', valueStart);
+  for (const start of starts) {
+    if (start < from) continue;
+    let end = start;
+    while (end < target.length && target[end] !== 0x26 && target[end] !== 0x3b) end++;
+    parts.push(target.subarray(from, start), Buffer.from('***'));
+    from = end;
   }
   parts.push(target.subarray(from));
   return Buffer.concat(parts);

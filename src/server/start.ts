@@ -53,6 +53,10 @@ export interface ServerOptions {
   commitDelayMs?: number;
   /** Group commit: most requests per transaction. */
   maxBatch?: number;
+  /** Group commit: transactions handed to the store at once (default 2). */
+  maxInFlight?: number;
+  /** Phone states and calls are checkpointed this often (ms); events are always committed before the 200. */
+  stateFlushMs?: number;
   /** A phone silent this long shows as offline. Default 1 hour. */
   offlineAfterMs?: number;
   /** Calls with no event for this long are closed (answered calls; unanswered ones after 5 minutes). Default 12 h. */
@@ -125,6 +129,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       bus,
       delayMs: options.commitDelayMs,
       maxBatch: options.maxBatch,
+      maxInFlight: options.maxInFlight,
+      stateFlushMs: options.stateFlushMs,
       onCommit: (size, ms) => {
         metrics.batchSize.observe(size);
         metrics.commitSeconds.observe(ms / 1000);
@@ -134,6 +140,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         logger.error({ err }, 'commit failed');
       },
     });
+    const replayed = await commits.recover();
+    if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
     const settings: ReceiverSettings = {
       token: options.token || undefined,
       adminToken: options.adminToken || undefined,
@@ -175,7 +183,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       for (const row of sampler.drain(now())) await commits.addRejected(row);
     });
     const callTimeoutMs = options.callTimeoutMs ?? 12 * 3_600_000;
-    every(60_000, () => commits.expire(now(), callTimeoutMs));
+    every(60_000, async () => commits.expire(now(), callTimeoutMs));
     if (checked.retention !== undefined) {
       const retention = checked.retention;
       // Small batches, one at a time, so pruning never holds the database for long between ingest commits.

@@ -24,5 +24,12 @@ export async function openStore(db: string): Promise<Store> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);
   }
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  try {
+    await store.ready();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  return store;
 }

@@ -85,6 +85,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rejected_time ON rejected (received_at);
     `,
   },
+  {
+    version: 2,
+    name: 'receiver state checkpoint',
+    sql: `
+      -- Small named values the receiver keeps: 'state_event_id' is the event id up to which the phones and
+      -- calls tables are complete (events after it are replayed through the reducer at start-up).
+      CREATE TABLE receiver_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: 'events of a phone chained by prev_id instead of a mac index',
+    sql: `
+      -- Each event points at the previous event of the same phone. "Events of phone X, newest first" walks
+      -- that chain from the phone's newest event by primary key. An index on (mac, id) did the same, but
+      -- thousands of phones make every insert touch a different index page, which cost more than the rest
+      -- of the insert together; the chain costs one integer per row.
+      ALTER TABLE events ADD COLUMN prev_id INTEGER;
+      UPDATE events SET prev_id = (SELECT max(e.id) FROM events e WHERE e.mac = events.mac AND e.id < events.id);
+      DROP INDEX events_mac;
+    `,
+  },
 ];
 
 /** Applies the migrations the database lacks. Returns the versions applied. */

@@ -1,18 +1,18 @@
 /**
  * The SQLite store (better-sqlite3): one file, WAL journal, every write batch one transaction.
  *
- * Durability: the receiver answers `200` only after the transaction holding the event committed. In WAL
- * mode, `synchronous=NORMAL` does not fsync the WAL at commit: a committed transaction survives the process
- * dying (`kill -9`: the bytes are in the OS page cache) but not a power cut or kernel crash, which can
- * lose the last transactions. `synchronous=FULL` fsyncs the WAL on every commit, so an acknowledged event
- * survives those too. The cost is one fsync per transaction, which the receiver's group commit spreads over
- * every request that arrived in the same few milliseconds.
+ * Writes run on their own connection in a worker thread (`sqlite-worker.ts`), so the commit and its fsync
+ * (see `sqlite-writes.ts` on durability) never hold up request handling; reads run on a second connection
+ * in the calling thread, which WAL lets proceed while the writer commits. An in-memory database (`:memory:`,
+ * for tests) cannot be shared between connections, so it writes inline on its one connection.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { migrate } from './sqlite-schema.ts';
+import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
 import type {
   CallQuery,
   CallRecord,
@@ -70,8 +70,78 @@ function conditions(parts: [string, string | number | undefined][]): { where: st
 }
 
 export interface SqliteStoreOptions {
-  /** `FULL` (default) survives power loss; `NORMAL` only process crashes. See the file comment. */
+  /** `FULL` (default) survives power loss; `NORMAL` only process crashes. See sqlite-writes.ts. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Write from a worker thread (default for files); false writes inline on the calling thread. */
+  worker?: boolean;
+}
+
+/** How writes reach the database: inline, or through the worker thread. */
+interface Writes {
+  write(batch: EncodedBatch): Promise<number[]>;
+  prune(cutoff: number, batchSize: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+function inlineWrites(db: Database.Database): Writes {
+  const writer = new SqliteWriter(db);
+  return {
+    write: async (batch) => writer.write(batch),
+    prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
+    close: async () => {},
+  };
+}
+
+const WORKER_URL = new URL('./sqlite-worker.ts', import.meta.url);
+
+/** Starts the writer thread; resolves once its connection is open. */
+async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
+  // The worker is TypeScript too: a small bootstrap registers tsx in the new thread (found from this
+  // package, not from the cwd), then loads it.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { file, synchronous } });
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let next = 0;
+  let failure: Error | undefined;
+  const failAll = (err: Error) => {
+    failure = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => {
+      worker.off('error', reject);
+      resolve();
+    });
+  });
+  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string }) => {
+    const p = pending.get(msg.n);
+    if (!p) return;
+    pending.delete(msg.n);
+    if (msg.ok) p.resolve(msg.value);
+    else p.reject(new Error(msg.error));
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', () => failAll(failure ?? new Error('the database writer stopped')));
+  const call = <T>(msg: Record<string, unknown>): Promise<T> => {
+    if (failure) return Promise.reject(failure);
+    const n = next++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(n, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...msg, n });
+    });
+  };
+  return {
+    write: (batch) => call<number[]>({ op: 'write', batch }),
+    prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
+    close: async () => {
+      if (failure) return;
+      await call({ op: 'close' });
+      await worker.terminate();
+    },
+  };
 }
 
 export class SqliteStore implements Store {
@@ -79,19 +149,32 @@ export class SqliteStore implements Store {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
-  private readonly writeTx: (batch: WriteBatch) => StoredEvent[];
+  private writing: Writes | Promise<Writes>;
+  /** Each phone's newest event id: where "events of this phone" starts walking its prev_id chain. */
+  private readonly newest: Map<string, number>;
 
-  /** Opens (creating the file and its directory if needed) and migrates. `:memory:` for a throwaway store. */
+  /**
+   * Opens (creating the file and its directory if needed) and migrates. `:memory:` for a throwaway store.
+   * The writer thread starts in the background; the first write waits for it.
+   */
   constructor(file: string, options: SqliteStoreOptions = {}) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const memory = file === ':memory:' || file === '';
+    if (!memory) mkdirSync(dirname(file), { recursive: true });
     this.description = `sqlite ${file}`;
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    configureConnection(this.db, options.synchronous);
     migrate(this.db);
     this.stmt = this.prepare();
-    this.writeTx = this.db.transaction((batch: WriteBatch) => this.writeNow(batch));
+    this.newest = newestEventByMac(this.db);
+    const useWorker = options.worker ?? !memory;
+    this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
+    // An unobserved failure to start is reported by the first write instead of crashing the process.
+    if (this.writing instanceof Promise) this.writing.catch(() => {});
+  }
+
+  /** Resolves once the store can write (the writer thread is up). */
+  async ready(): Promise<void> {
+    this.writing = await this.writing;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -109,104 +192,25 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      insertEvent: db.prepare(
-        `INSERT INTO events (received_at, mac, incident, call_id, vars, extra, raw_target, source_ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertRejected: db.prepare(
-        `INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target, count)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      upsertPhone: db.prepare(
-        `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
-         VALUES (@mac, @ip, @model, @firmware, @accounts, @registered, @dnd, @presence, @state, @first_seen, @last_seen, @last_event_id)
-         ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
-           accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd,
-           presence = excluded.presence, state = excluded.state, last_seen = excluded.last_seen,
-           last_event_id = excluded.last_event_id`,
-      ),
-      upsertCall: db.prepare(
-        `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at,
-           outcome, ring_ms, talk_ms, state, last_event_id)
-         VALUES (@mac, @call_id, @started_at, @direction, @remote, @display_remote, @local, @answered_at, @ended_at,
-           @outcome, @ring_ms, @talk_ms, @state, @last_event_id)
-         ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
-           display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
-           ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms,
-           talk_ms = excluded.talk_ms, state = excluded.state, last_event_id = excluded.last_event_id`,
-      ),
       phones: db.prepare('SELECT state FROM phones'),
+      eventById: db.prepare(`SELECT ${EVENT_COLUMNS}, prev_id FROM events WHERE id = ?`),
       lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
-      pruneEvents: db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY id LIMIT ?)'),
-      pruneRejected: db.prepare('DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < ? ORDER BY id LIMIT ?)'),
-      pruneCalls: db.prepare(
-        'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < ? AND ended_at IS NOT NULL ORDER BY id LIMIT ?)',
-      ),
+      stateEventId: db.prepare("SELECT value FROM receiver_state WHERE key = 'state_event_id'"),
     };
   }
 
-  private writeNow(batch: WriteBatch): StoredEvent[] {
-    const stored: StoredEvent[] = [];
-    for (const e of batch.events) {
-      const info = this.stmt.insertEvent.run(
-        e.receivedAt,
-        e.mac,
-        e.incident,
-        e.vars.call_id || null,
-        JSON.stringify(e.vars),
-        JSON.stringify(e.extra),
-        e.rawTarget,
-        e.sourceIp,
-      );
-      stored.push({ ...e, id: Number(info.lastInsertRowid) });
-    }
-    for (const r of batch.rejected) {
-      this.stmt.insertRejected.run(r.receivedAt, r.sourceIp, r.method, r.status, r.reason, r.rawTarget, r.count);
-    }
-    const derived = batch.derive?.(stored);
-    for (const phone of [...(batch.phones ?? []), ...(derived?.phones ?? [])]) this.upsertPhone(phone);
-    for (const { mac, call } of [...(batch.calls ?? []), ...(derived?.calls ?? [])]) this.upsertCall(mac, call);
-    return stored;
-  }
-
-  private upsertPhone(p: PhoneState): void {
-    this.stmt.upsertPhone.run({
-      mac: p.mac,
-      ip: p.ip,
-      model: p.model,
-      firmware: p.firmware,
-      accounts: JSON.stringify(p.accounts),
-      registered: p.registered === null ? null : p.registered ? 1 : 0,
-      dnd: p.dnd ? 1 : 0,
-      presence: p.presence,
-      state: JSON.stringify(p),
-      first_seen: p.firstSeen,
-      last_seen: p.lastSeen,
-      last_event_id: p.lastEventId,
-    });
-  }
-
-  private upsertCall(mac: string, c: CallState): void {
-    this.stmt.upsertCall.run({
-      mac,
-      call_id: c.callId,
-      started_at: c.startedAt,
-      direction: c.direction,
-      remote: c.remote,
-      display_remote: c.displayRemote,
-      local: c.local,
-      answered_at: c.answeredAt,
-      ended_at: c.endedAt,
-      outcome: c.outcome,
-      ring_ms: (c.answeredAt ?? c.endedAt ?? c.startedAt) - c.startedAt,
-      talk_ms: c.answeredAt !== null && c.endedAt !== null ? c.endedAt - c.answeredAt : null,
-      state: JSON.stringify(c),
-      last_event_id: c.lastEventId,
-    });
-  }
-
   async write(batch: WriteBatch): Promise<StoredEvent[]> {
-    return this.writeTx(batch);
+    const writes = await this.writing;
+    const ids = await writes.write(encodeBatch(batch));
+    return batch.events.map((e, i) => {
+      if (ids[i] > (this.newest.get(e.mac) ?? 0)) this.newest.set(e.mac, ids[i]);
+      return { ...e, id: ids[i] };
+    });
+  }
+
+  async stateCheckpoint(): Promise<number> {
+    const row = this.stmt.stateEventId.get() as { value: number } | undefined;
+    return row?.value ?? 0;
   }
 
   async loadPhones(): Promise<PhoneState[]> {
@@ -214,8 +218,8 @@ export class SqliteStore implements Store {
   }
 
   async events(q: EventQuery): Promise<StoredEvent[]> {
+    if (q.mac !== undefined) return this.eventsOfPhone(q.mac, q);
     const { where, args } = conditions([
-      ['mac = ?', q.mac],
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
       ['received_at >= ?', q.since],
@@ -223,6 +227,23 @@ export class SqliteStore implements Store {
     ]);
     const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
     return (this.cached(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
+  }
+
+  /** One phone's events, newest first, along its prev_id chain (see migration 3). */
+  private eventsOfPhone(mac: string, q: EventQuery): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    let id: number | null = this.newest.get(mac) ?? null;
+    while (id !== null && out.length < q.limit) {
+      const row = this.stmt.eventById.get(id) as (EventRow & { prev_id: number | null }) | undefined;
+      if (!row) break; // older events were deleted by retention
+      if (q.since !== undefined && row.received_at < q.since) break;
+      id = row.prev_id;
+      if (q.before !== undefined && row.id >= q.before) continue;
+      if (q.incident !== undefined && row.incident !== q.incident) continue;
+      if (q.callId !== undefined && (JSON.parse(row.vars) as Record<string, string>).call_id !== q.callId) continue;
+      out.push(toEvent(row));
+    }
+    return out;
   }
 
   async eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
@@ -274,13 +295,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(cutoff: number, batchSize: number): Promise<number> {
-    const run = this.db.transaction(
-      () =>
-        this.stmt.pruneEvents.run(cutoff, batchSize).changes +
-        this.stmt.pruneRejected.run(cutoff, batchSize).changes +
-        this.stmt.pruneCalls.run(cutoff, batchSize).changes,
-    );
-    return run();
+    return (await this.writing).prune(cutoff, batchSize);
   }
 
   async counts(): Promise<StoreCounts> {
@@ -289,6 +304,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      await (await this.writing).close();
+    } finally {
+      this.db.close();
+    }
   }
 }

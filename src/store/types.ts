@@ -57,20 +57,15 @@ export interface CallRecord {
 export interface WriteBatch {
   events: readonly NewEvent[];
   rejected: readonly NewRejected[];
-  /**
-   * Called inside the transaction, once the events have their ids, to compute what else must be stored
-   * with them: the phones' new states and the calls that changed. Must be pure (no I/O): on a failed
-   * commit its results are thrown away.
-   */
-  derive?(events: readonly StoredEvent[]): DerivedWrites;
-  /** Phone states and calls to store that no event caused (calls expired by the clock). */
+  /** Phone states to store (replacing the stored ones). */
   phones?: readonly PhoneState[];
+  /** Calls to store (inserted, or updated in place: one call is one mac, call id and start). */
   calls?: readonly { mac: string; call: CallState }[];
-}
-
-export interface DerivedWrites {
-  phones: readonly PhoneState[];
-  calls: readonly { mac: string; call: CallState }[];
+  /**
+   * Stored phone states and calls now include the effect of every event up to this id (see
+   * `stateCheckpoint`). Written in the same transaction as `phones` and `calls`.
+   */
+  stateEventId?: number;
 }
 
 export interface EventQuery {
@@ -118,6 +113,11 @@ export interface Store {
   write(batch: WriteBatch): Promise<StoredEvent[]>;
   /** Every phone's last stored state (loaded once at start-up). */
   loadPhones(): Promise<PhoneState[]>;
+  /**
+   * The event id up to which stored phone states and calls are complete. Events after it are replayed
+   * through the reducer at start-up (the reducer ignores those a phone's state already includes).
+   */
+  stateCheckpoint(): Promise<number>;
   /** Events newest first. */
   events(query: EventQuery): Promise<StoredEvent[]>;
   /** Events with id > `afterId`, oldest first (replaying a stream). */

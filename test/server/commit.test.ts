@@ -5,6 +5,9 @@ import type { StoredEvent, WriteBatch } from '../../src/store/types.ts';
 import { startServer } from '../../src/server/start.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A store whose commits wait until the test lets them through, or fail on demand. */
 class GatedStore extends SqliteStore {
@@ -19,6 +22,8 @@ class GatedStore extends SqliteStore {
   }
 }
 
+const tick = () => new Promise((r) => setImmediate(r));
+
 test('the 200 is sent only after the transaction holding the event committed', async () => {
   const store = new GatedStore(':memory:');
   let open!: () => void;
@@ -30,7 +35,7 @@ test('the 200 is sent only after the transaction holding the event committed', a
     socket.on('data', (c) => (answered += c.toString()));
     socket.write('GET /actionurl/dnd_on?mac=001565aabbcc HTTP/1.1\r\n\r\n');
     // The commit is held: the request has been handled as far as it can go, and no answer left.
-    while (server.ctx.commits.waiting === 0 && store.writes === 0) await new Promise((r) => setImmediate(r));
+    while (server.ctx.commits.waiting === 0 && store.writes === 0) await tick();
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(answered, '');
     assert.equal((await store.counts()).events, 0);
@@ -72,12 +77,59 @@ test('closing the receiver commits and answers requests already waiting', async 
   store.gate = new Promise((r) => (open = r));
   const server = await startServer({ store, port: 0, host: '127.0.0.1', logLevel: 'silent' });
   const pending = sendRaw(server.port, 'GET /actionurl/dnd_off?mac=001565aabbcc HTTP/1.1\r\n\r\n', { expect: 1 });
-  while (store.writes === 0 && server.ctx.commits.waiting === 0) await new Promise((r) => setImmediate(r));
+  while (store.writes === 0 && server.ctx.commits.waiting === 0) await tick();
   const closing = server.close();
   open();
   const { responses } = await pending;
   await closing;
   assert.equal(responses[0].status, 200);
+});
+
+test('phone states and calls lost in a crash are rebuilt from the stored events at start-up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'actionurl-recover-'));
+  const db = join(dir, 'db.sqlite');
+  try {
+    // Events as the receiver stores them, but no state checkpoint after them: as if it died right after.
+    const store = new SqliteStore(db);
+    const mac = '001565aabbcc';
+    const event = (incident: string, at: number, vars: Record<string, string> = {}) => ({
+      receivedAt: at, mac, incident, vars: { mac, ...vars }, extra: {}, rawTarget: Buffer.from('/'), sourceIp: '10.0.0.9',
+    });
+    await store.write({
+      events: [
+        event('registered', 1000, { model: 'T46S' }),
+        event('incoming_call', 2000, { call_id: '4', display_remote: 'Ann Lee' }),
+        event('call_established', 3000, { call_id: '4' }),
+        event('dnd_on', 4000),
+      ],
+      rejected: [],
+    });
+    await store.close();
+
+    const server = await startServer({ db, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    try {
+      const phone = server.ctx.phones.get(mac)!;
+      assert.equal(phone.model, 'T46S');
+      assert.equal(phone.dnd, true);
+      assert.equal(phone.presence, 'talking');
+      assert.equal(phone.calls[0].displayRemote, 'Ann Lee');
+      assert.equal(server.ctx.commits.unsavedState, 0);
+      assert.equal(await server.ctx.store.stateCheckpoint(), await server.ctx.store.lastEventId());
+      const [call] = await server.ctx.store.calls({ mac, limit: 5 });
+      assert.equal(call.call.answeredAt, 3000);
+    } finally {
+      await server.close();
+    }
+    // A second start has nothing to replay and the same state.
+    const again = await startServer({ db, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    try {
+      assert.equal(again.ctx.phones.get(mac)?.presence, 'talking');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a call that stays silent is closed by the clock and the phone goes back to idle', async () => {
@@ -89,10 +141,11 @@ test('a call that stays silent is closed by the clock and the phone goes back to
     await sendRaw(server.port, 'GET /actionurl/call_established?mac=001565aabbcc&call_id=1 HTTP/1.1\r\nConnection: close\r\n\r\n');
     assert.equal(server.ctx.phones.get('001565aabbcc')?.presence, 'talking');
     clock += 61_000;
-    assert.equal(await server.ctx.commits.expire(clock, 60_000), 1);
+    assert.equal(server.ctx.commits.expire(clock, 60_000), 1);
     const phone = server.ctx.phones.get('001565aabbcc')!;
     assert.equal(phone.calls.length, 0);
     assert.equal(phone.presence, 'idle');
+    await server.ctx.commits.flushState();
     const [call] = await server.ctx.store.calls({ limit: 1 });
     assert.equal(call.call.endedBy, 'timeout');
     assert.deepEqual(published, ['event', 'phone']);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { openStore, StoreConfigError } from '../../src/store/open.ts';
+import { MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import type { NewEvent } from '../../src/store/types.ts';
 import type { CallState, PhoneState } from '../../src/server/state/types.ts';
 
@@ -117,6 +118,41 @@ describe('events', () => {
     assert.deepEqual(all, [...all].sort((a, b) => b - a));
   });
 
+  test("a phone's events page along its chain, with filters, across batches and restarts", async () => {
+    const mac = 'aa0000000003';
+    for (let b = 0; b < 3; b++) {
+      const events: NewEvent[] = [];
+      for (let i = 0; i < 5; i++) {
+        events.push(event(mac, i % 2 ? 'hold' : 'unhold', b * 10 + i, { call_id: String(i) }));
+        events.push(event('aa0000000004', 'hold', b * 10 + i));
+      }
+      await store.write({ events, rejected: [] });
+    }
+    await store.close();
+    store = new SqliteStore(file);
+    const all = await store.events({ mac, limit: 100 });
+    assert.equal(all.length, 15);
+    assert.ok(all.every((e) => e.mac === mac));
+    assert.deepEqual(all.map((e) => e.id), [...all.map((e) => e.id)].sort((a, b) => b - a));
+    const page2 = await store.events({ mac, limit: 4, before: all[3].id });
+    assert.deepEqual(page2.map((e) => e.id), all.slice(4, 8).map((e) => e.id));
+    assert.equal((await store.events({ mac, incident: 'hold', limit: 100 })).length, 6);
+    assert.equal((await store.events({ mac, callId: '2', limit: 100 })).length, 3);
+    assert.equal((await store.events({ mac, since: 20, limit: 100 })).length, 5);
+    await store.write({ events: [event(mac, 'mute', 99)], rejected: [] });
+    assert.equal((await store.events({ mac, limit: 1 }))[0].incident, 'mute');
+  });
+
+  test('a failed batch leaves every phone chain as it was', async () => {
+    await store.close();
+    store = new SqliteStore(file, { worker: false });
+    const mac = 'aa0000000005';
+    await store.write({ events: [event(mac, 'hold', 1)], rejected: [] });
+    await assert.rejects(store.write({ events: [event(mac, 'unhold', 2)], rejected: [], phones: [{ ...phone(mac, 1), mac: null as unknown as string }] }));
+    await store.write({ events: [event(mac, 'mute', 3)], rejected: [] });
+    assert.deepEqual((await store.events({ mac, limit: 10 })).map((e) => e.incident), ['mute', 'hold']);
+  });
+
   test('eventsAfter replays oldest first from a cursor', async () => {
     const stored = await store.write({ events: [1, 2, 3, 4].map((n) => event('aa0000000001', 'hold', n)), rejected: [] });
     const after = await store.eventsAfter(stored[1].id, 10);
@@ -134,32 +170,32 @@ describe('events', () => {
 });
 
 describe('transactions', () => {
-  test('phone states and calls derived from the events are stored with them', async () => {
+  test('phone states, calls and the state checkpoint are stored together and read back', async () => {
+    const [stored] = await store.write({ events: [event('aa0000000001', 'incoming_call', 5, { call_id: '7' })], rejected: [] });
+    assert.equal(await store.stateCheckpoint(), 0);
     await store.write({
-      events: [event('aa0000000001', 'incoming_call', 5, { call_id: '7' })],
+      events: [],
       rejected: [],
-      derive: (stored) => ({
-        phones: [phone('aa0000000001', stored[0].id)],
-        calls: [{ mac: 'aa0000000001', call: call('7', 5, { lastEventId: stored[0].id }) }],
-      }),
+      phones: [phone('aa0000000001', stored.id)],
+      calls: [{ mac: 'aa0000000001', call: call('7', 5, { lastEventId: stored.id }) }],
+      stateEventId: stored.id,
     });
     const [p] = await store.loadPhones();
     assert.equal(p.mac, 'aa0000000001');
-    assert.equal(p.lastEventId, (await store.events({ limit: 1 }))[0].id);
+    assert.equal(p.lastEventId, stored.id);
+    assert.equal(await store.stateCheckpoint(), stored.id);
     const calls = await store.calls({ limit: 10 });
     assert.equal(calls[0].call.displayRemote, 'Jörg Müller');
   });
 
-  test('a failure while deriving stores nothing of the batch', async () => {
+  test('a batch that fails stores nothing of itself', async () => {
     await assert.rejects(
       store.write({
         events: [event('aa0000000001', 'hold', 1)],
         rejected: [{ receivedAt: 1, sourceIp: 'x', status: 400, reason: 'r', rawTarget: Buffer.from('/'), method: 'GET', count: 1 }],
-        derive: () => {
-          throw new Error('reducer failed');
-        },
+        // A phone state without a MAC violates the schema, after the event and the rejected row went in.
+        phones: [{ ...phone('aa0000000001', 1), mac: null as unknown as string }],
       }),
-      /reducer failed/,
     );
     assert.deepEqual(await store.counts(), { events: 0, phones: 0, calls: 0, rejected: 0 });
   });
@@ -184,9 +220,30 @@ describe('opening', () => {
     store = new SqliteStore(file);
     assert.equal((await store.counts()).events, 1);
     const db = new Database(file, { readonly: true });
-    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+    assert.deepEqual(
+      db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+  });
+
+  test('an older database is upgraded in place, its phones\' event chains built from the old index', async () => {
+    await store.close();
+    rmSync(file);
+    const old = new Database(file);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version < 3)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    const ins = old.prepare("INSERT INTO events (received_at, mac, incident, vars, extra, raw_target, source_ip) VALUES (?, ?, 'hold', '{}', '{}', x'2f', 'x')");
+    for (let i = 0; i < 6; i++) ins.run(i, i % 2 ? 'aa0000000001' : 'aa0000000002');
+    old.close();
+    store = new SqliteStore(file);
+    assert.deepEqual((await store.events({ mac: 'aa0000000001', limit: 10 })).map((e) => e.receivedAt), [5, 3, 1]);
+    await store.write({ events: [event('aa0000000001', 'unhold', 7)], rejected: [] });
+    assert.deepEqual((await store.events({ mac: 'aa0000000001', limit: 10 })).map((e) => e.receivedAt), [7, 5, 3, 1]);
   });
 
   test('a database from a newer version is refused with a clear message', async () => {
@@ -198,9 +255,22 @@ describe('opening', () => {
     store = new SqliteStore(':memory:');
   });
 
-  test('commits are synchronous=FULL so acknowledged events survive power loss', () => {
-    const db = (store as unknown as { db: Database.Database }).db;
+  test('commits are synchronous=FULL so acknowledged events survive power loss', async () => {
+    // The writer thread's connection sets it; a connection configured the same way reports FULL (2).
+    const { configureConnection } = await import('../../src/store/sqlite-writes.ts');
+    const db = new Database(join(dir, 'probe.sqlite'));
+    configureConnection(db);
     assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    db.close();
+  });
+
+  test('a file database writes from its writer thread, visible to reads at once', async () => {
+    await store.ready();
+    const stored = await store.write({ events: [event('aa0000000001', 'hold', 1, { display_remote: 'Zoë' })], rejected: [] });
+    const [back] = await store.events({ limit: 1 });
+    assert.equal(back.id, stored[0].id);
+    assert.equal(back.vars.display_remote, 'Zoë');
+    assert.ok(Buffer.isBuffer(back.rawTarget));
   });
 
   test('--db values that are neither a file nor postgres are refused in one line', async () => {

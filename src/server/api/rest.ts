@@ -43,6 +43,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
       res.json(404, { error: `no phone ${mac} has sent an event` });
       return;
     }
+    await ctx.commits.flushState();
     const recent = await ctx.store.calls({ mac, limit: 20 });
     res.json(200, {
       ...phoneJson(phone, ctx.now(), ctx.settings.offlineAfterMs),
@@ -53,6 +54,8 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
   router.get('/api/v1/calls', async (req, res) => {
     const q = req.query;
     const limit = limitParam(q);
+    // The call log is stored with the phone states; make it include every event committed so far.
+    await ctx.commits.flushState();
     const calls = await ctx.store.calls({
       mac: macParam(q.get('mac')),
       outcome: enumParam(q, 'outcome', OUTCOMES),

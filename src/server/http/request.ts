@@ -74,11 +74,16 @@ export interface SocketInfo {
 export function buildRequest(parsed: ParsedRequest, socket: SocketInfo, receivedAt: number): HttpRequest {
   const { path, query } = splitTarget(parsed.rawTarget);
   const pathText = path.length === 0 ? '/' : percentDecode(path);
+  let params: URLSearchParams | undefined;
   return {
     method: parsed.method,
     rawTarget: parsed.rawTarget,
     path: pathText,
-    query: new URLSearchParams(bytesToText(query)),
+    // Parsed on first use: the ingest path reads the raw target, never this.
+    get query() {
+      params ??= new URLSearchParams(bytesToText(query));
+      return params;
+    },
     headers: parsed.headers,
     httpVersion: parsed.httpVersion,
     body: parsed.body,

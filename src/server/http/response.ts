@@ -18,6 +18,21 @@ export interface SlotOwner {
   readonly destroyed: boolean;
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Whole answers by headers object, then status, version and body (only keep-alive answers are kept). */
+const memo = new WeakMap<Record<string, string>, Map<string, { second: number; bytes: Buffer }>>();
+function memoFor(headers: Record<string, string>): Map<string, { second: number; bytes: Buffer }> {
+  let m = memo.get(headers);
+  if (!m) {
+    m = new Map();
+    memo.set(headers, m);
+  }
+  // Bodies vary (error texts name values): keep the memo small.
+  if (m.size > 32) m.clear();
+  return m;
+}
+
 let dateCache = '';
 let dateCacheSecond = -1;
 /** The Date header value, computed once per second. */
@@ -56,17 +71,34 @@ export class ResponseSlot implements HttpResponse {
     this.closeAfter = !keepAlive;
   }
 
-  send(status: number, body: string | Buffer = '', headers: Record<string, string> = {}): void {
+  send(status: number, body: string | Buffer = '', headers: Record<string, string> = NO_HEADERS): void {
     if (this.sent) return;
     this.sent = true;
     this.status = status;
+    // The same small answer again and again (ingest's `200 OK`): reuse its bytes within the same second.
+    const memoKey = typeof body === 'string' && body.length <= 64 && this.method !== 'HEAD' ? this.memoKey(status, body) : undefined;
+    if (memoKey !== undefined) {
+      const hit = memoFor(headers).get(memoKey);
+      if (hit && hit.second === dateCacheSecond && hit.second === Math.floor(Date.now() / 1000)) {
+        this.owner.output(this, hit.bytes);
+        this.owner.finish(this);
+        return;
+      }
+    }
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const all: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', ...headers };
     if (hasHeader(all, 'connection', 'close')) this.closeAfter = true;
     const head = this.head(status, all, bytes.length);
     const omitBody = this.method === 'HEAD' || status === 204 || status === 304;
-    this.owner.output(this, omitBody || bytes.length === 0 ? head : Buffer.concat([head, bytes]));
+    const out = omitBody || bytes.length === 0 ? head : Buffer.concat([head, bytes]);
+    if (memoKey !== undefined && !this.closeAfter) memoFor(headers).set(memoKey, { second: dateCacheSecond, bytes: out });
+    this.owner.output(this, out);
     this.owner.finish(this);
+  }
+
+  private memoKey(status: number, body: string): string | undefined {
+    if (this.closeAfter || this.owner.closing) return undefined;
+    return `${status} ${this.httpVersion} ${body}`;
   }
 
   json(status: number, value: unknown, headers: Record<string, string> = {}): void {

@@ -1,0 +1,38 @@
+/**
+ * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
+ * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * transaction committed (or failed). Messages are handled one at a time, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+
+type Request =
+  | { n: number; op: 'write'; batch: EncodedBatch }
+  | { n: number; op: 'prune'; cutoff: number; batchSize: number }
+  | { n: number; op: 'close' };
+
+const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
+const db = new Database(file);
+configureConnection(db, synchronous);
+const writer = new SqliteWriter(db);
+
+parentPort!.on('message', (msg: Request) => {
+  try {
+    let value: unknown;
+    if (msg.op === 'write') {
+      value = writer.write(msg.batch);
+    } else if (msg.op === 'prune') {
+      value = writer.prune(msg.cutoff, msg.batchSize);
+    } else {
+      db.close();
+      parentPort!.postMessage({ n: msg.n, ok: true, value: null });
+      parentPort!.close();
+      return;
+    }
+    parentPort!.postMessage({ n: msg.n, ok: true, value });
+  } catch (err) {
+    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+});
+parentPort!.postMessage({ ready: true });

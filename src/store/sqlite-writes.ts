@@ -1,0 +1,203 @@
+/**
+ * Every write to the SQLite database, on one connection: a batch in one transaction, and retention
+ * pruning. The store runs this in a worker thread (so commits and their fsync never stall request handling),
+ * or inline for an in-memory database.
+ */
+import type Database from 'better-sqlite3';
+import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { NewEvent, NewRejected, WriteBatch } from './types.ts';
+
+/**
+ * An event as it crosses to the writer thread: a flat tuple with the JSON already made, which is cheaper to
+ * copy between threads than the objects (receivedAt, mac, incident, callId, vars, extra, raw target, source).
+ */
+export type EncodedEvent = [number, string, string, string | null, string, string, Uint8Array, string];
+
+export interface EncodedBatch {
+  events: EncodedEvent[];
+  rejected: readonly NewRejected[];
+  phones?: WriteBatch['phones'];
+  calls?: WriteBatch['calls'];
+  stateEventId?: number;
+}
+
+export function encodeEvent(e: NewEvent): EncodedEvent {
+  return [e.receivedAt, e.mac, e.incident, e.vars.call_id || null, JSON.stringify(e.vars), JSON.stringify(e.extra), e.rawTarget, e.sourceIp];
+}
+
+export function encodeBatch(batch: WriteBatch): EncodedBatch {
+  return {
+    events: batch.events.map(encodeEvent),
+    rejected: batch.rejected,
+    ...(batch.phones?.length ? { phones: batch.phones } : {}),
+    ...(batch.calls?.length ? { calls: batch.calls } : {}),
+    ...(batch.stateEventId !== undefined ? { stateEventId: batch.stateEventId } : {}),
+  };
+}
+
+/**
+ * Each phone's newest event id: where its prev_id chain starts. From the stored phone states (complete up to
+ * the state checkpoint), then the events after the checkpoint.
+ */
+export function newestEventByMac(db: Database.Database): Map<string, number> {
+  const newest = new Map<string, number>();
+  for (const row of db.prepare('SELECT mac, last_event_id FROM phones').iterate() as Iterable<{ mac: string; last_event_id: number }>) {
+    newest.set(row.mac, row.last_event_id);
+  }
+  const checkpoint = (db.prepare("SELECT value FROM receiver_state WHERE key = 'state_event_id'").get() as { value: number } | undefined)?.value ?? 0;
+  for (const row of db.prepare('SELECT id, mac FROM events WHERE id > ? ORDER BY id').iterate(checkpoint) as Iterable<{ id: number; mac: string }>) {
+    newest.set(row.mac, row.id);
+  }
+  return newest;
+}
+
+/**
+ * Durability: the receiver answers `200` only after the transaction holding the event committed. In WAL
+ * mode, `synchronous=NORMAL` does not fsync the WAL at commit: a committed transaction survives the process
+ * dying (`kill -9`: the bytes are in the OS page cache) but not a power cut or kernel crash, which can lose
+ * the last transactions. `synchronous=FULL` fsyncs the WAL on every commit, so an acknowledged event
+ * survives those too. The cost is one fsync per transaction, shared by every request of a group commit.
+ */
+export function configureConnection(db: Database.Database, synchronous: 'FULL' | 'NORMAL' = 'FULL'): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('busy_timeout = 5000');
+  // A larger page cache keeps the index pages that random phones hit in memory (64 MiB).
+  db.pragma('cache_size = -65536');
+}
+
+export class SqliteWriter {
+  private readonly stmt;
+  private readonly tx: (batch: EncodedBatch) => number[];
+  /** Each phone's newest event id (the head of its prev_id chain). */
+  private readonly newest: Map<string, number>;
+  /** During a transaction: chain heads as they were before it, to restore on rollback. */
+  private undo: Map<string, number | undefined> | undefined;
+  private readonly pruneTx: (cutoff: number, batchSize: number) => number;
+
+  constructor(private readonly db: Database.Database) {
+    this.newest = newestEventByMac(db);
+    this.stmt = {
+      insertEvent: db.prepare(
+        `INSERT INTO events (received_at, mac, incident, call_id, vars, extra, raw_target, source_ip, prev_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertRejected: db.prepare(
+        `INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target, count)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      upsertPhone: db.prepare(
+        `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
+         VALUES (@mac, @ip, @model, @firmware, @accounts, @registered, @dnd, @presence, @state, @first_seen, @last_seen, @last_event_id)
+         ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
+           accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd,
+           presence = excluded.presence, state = excluded.state, last_seen = excluded.last_seen,
+           last_event_id = excluded.last_event_id`,
+      ),
+      upsertCall: db.prepare(
+        `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at,
+           outcome, ring_ms, talk_ms, state, last_event_id)
+         VALUES (@mac, @call_id, @started_at, @direction, @remote, @display_remote, @local, @answered_at, @ended_at,
+           @outcome, @ring_ms, @talk_ms, @state, @last_event_id)
+         ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
+           display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
+           ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms,
+           talk_ms = excluded.talk_ms, state = excluded.state, last_event_id = excluded.last_event_id`,
+      ),
+      setStateEventId: db.prepare(
+        `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', ?)
+         ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+      ),
+      pruneEvents: db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY id LIMIT ?)'),
+      pruneRejected: db.prepare('DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < ? ORDER BY id LIMIT ?)'),
+      pruneCalls: db.prepare(
+        'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < ? AND ended_at IS NOT NULL ORDER BY id LIMIT ?)',
+      ),
+    };
+    this.tx = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
+    this.pruneTx = db.transaction(
+      (cutoff: number, batchSize: number) =>
+        this.stmt.pruneEvents.run(cutoff, batchSize).changes +
+        this.stmt.pruneRejected.run(cutoff, batchSize).changes +
+        this.stmt.pruneCalls.run(cutoff, batchSize).changes,
+    );
+  }
+
+  /** Stores the batch in one transaction; returns the new events' ids in order. */
+  write(batch: EncodedBatch): number[] {
+    const undo = new Map<string, number | undefined>();
+    this.undo = undo;
+    try {
+      return this.tx(batch);
+    } catch (err) {
+      // Rolled back: the chain heads go back to what is stored.
+      for (const [mac, id] of undo) {
+        if (id === undefined) this.newest.delete(mac);
+        else this.newest.set(mac, id);
+      }
+      throw err;
+    } finally {
+      this.undo = undefined;
+    }
+  }
+
+  prune(cutoff: number, batchSize: number): number {
+    return this.pruneTx(cutoff, batchSize);
+  }
+
+  private writeNow(batch: EncodedBatch): number[] {
+    const ids: number[] = [];
+    for (const e of batch.events) {
+      const mac = e[1];
+      const prev = this.newest.get(mac);
+      const info = this.stmt.insertEvent.run(e[0], mac, e[2], e[3], e[4], e[5], e[6], e[7], prev ?? null);
+      const id = Number(info.lastInsertRowid);
+      if (this.undo && !this.undo.has(mac)) this.undo.set(mac, prev);
+      this.newest.set(mac, id);
+      ids.push(id);
+    }
+    for (const r of batch.rejected) {
+      this.stmt.insertRejected.run(r.receivedAt, r.sourceIp, r.method, r.status, r.reason, r.rawTarget, r.count);
+    }
+    for (const phone of batch.phones ?? []) this.upsertPhone(phone);
+    for (const { mac, call } of batch.calls ?? []) this.upsertCall(mac, call);
+    if (batch.stateEventId !== undefined) this.stmt.setStateEventId.run(batch.stateEventId);
+    return ids;
+  }
+
+  private upsertPhone(p: PhoneState): void {
+    this.stmt.upsertPhone.run({
+      mac: p.mac,
+      ip: p.ip,
+      model: p.model,
+      firmware: p.firmware,
+      accounts: JSON.stringify(p.accounts),
+      registered: p.registered === null ? null : p.registered ? 1 : 0,
+      dnd: p.dnd ? 1 : 0,
+      presence: p.presence,
+      state: JSON.stringify(p),
+      first_seen: p.firstSeen,
+      last_seen: p.lastSeen,
+      last_event_id: p.lastEventId,
+    });
+  }
+
+  private upsertCall(mac: string, c: CallState): void {
+    this.stmt.upsertCall.run({
+      mac,
+      call_id: c.callId,
+      started_at: c.startedAt,
+      direction: c.direction,
+      remote: c.remote,
+      display_remote: c.displayRemote,
+      local: c.local,
+      answered_at: c.answeredAt,
+      ended_at: c.endedAt,
+      outcome: c.outcome,
+      ring_ms: (c.answeredAt ?? c.endedAt ?? c.startedAt) - c.startedAt,
+      talk_ms: c.answeredAt !== null && c.endedAt !== null ? c.endedAt - c.answeredAt : null,
+      state: JSON.stringify(c),
+      last_event_id: c.lastEventId,
+    });
+  }
+}
