@@ -1,14 +1,434 @@
 /**
- * PostgreSQL storage: not in this version yet. `--db postgres://…` says so in one line instead of failing
- * somewhere deeper; the SQLite store implements the same Store interface in the meantime.
+ * The PostgreSQL store: `--db postgres://user@host:5432/db` (add `?schema=name` to keep the tables in a
+ * schema of their own; it is created if missing). Same Store interface as SQLite.
+ *
+ * Writes go one at a time, in order, on one connection (each batch one transaction), so event ids grow in
+ * commit order as the group commit and the stream rely on; reads use a small pool. With PostgreSQL's default
+ * `synchronous_commit = on`, a COMMIT returns once the transaction is flushed to its write-ahead log: the
+ * receiver's 200 still means "on disk".
  */
-import type { Store } from './types.ts';
+import pg from 'pg';
+import type { CallState, PhoneState } from '../server/state/types.ts';
 import { StoreConfigError, redactDbUrl } from './open.ts';
+import type {
+  CallQuery,
+  CallRecord,
+  EventFilter,
+  EventQuery,
+  RejectedQuery,
+  Store,
+  StoreCounts,
+  StoredEvent,
+  StoredRejected,
+  WriteBatch,
+} from './types.ts';
 
-export const PostgresStore = {
-  async connect(url: string): Promise<Store> {
-    throw new StoreConfigError(
-      `--db ${redactDbUrl(url)}: PostgreSQL storage is not available in this version yet; use a SQLite file (--db data/actionurl.sqlite)`,
-    );
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'events, phones, calls, rejected, receiver state',
+    sql: `
+      CREATE TABLE events (
+        id BIGSERIAL PRIMARY KEY,
+        received_at BIGINT NOT NULL,
+        mac TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        call_id TEXT,
+        vars JSON NOT NULL,
+        extra JSON NOT NULL,
+        raw_target BYTEA NOT NULL,
+        source_ip TEXT NOT NULL
+      );
+      CREATE INDEX events_mac ON events (mac, id);
+      CREATE INDEX events_incident ON events (incident, id);
+      CREATE INDEX events_call ON events (call_id, id) WHERE call_id IS NOT NULL;
+      CREATE INDEX events_time ON events (received_at);
+
+      CREATE TABLE phones (
+        mac TEXT PRIMARY KEY,
+        ip TEXT NOT NULL,
+        model TEXT NOT NULL,
+        firmware TEXT NOT NULL,
+        accounts JSON NOT NULL,
+        registered BOOLEAN,
+        dnd BOOLEAN NOT NULL,
+        presence TEXT NOT NULL,
+        state JSON NOT NULL,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        last_event_id BIGINT NOT NULL
+      );
+
+      -- Phones reuse their call ids (a counter restarting at boot), so a call is one (mac, call_id, start).
+      CREATE TABLE calls (
+        id BIGSERIAL PRIMARY KEY,
+        mac TEXT NOT NULL,
+        call_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        direction TEXT NOT NULL,
+        remote TEXT NOT NULL,
+        display_remote TEXT NOT NULL,
+        local TEXT NOT NULL,
+        answered_at BIGINT,
+        ended_at BIGINT,
+        outcome TEXT NOT NULL,
+        ring_ms BIGINT,
+        talk_ms BIGINT,
+        state JSON NOT NULL,
+        last_event_id BIGINT NOT NULL,
+        UNIQUE (mac, call_id, started_at)
+      );
+      CREATE INDEX calls_mac ON calls (mac, id);
+      CREATE INDEX calls_outcome ON calls (outcome, id);
+      CREATE INDEX calls_started ON calls (started_at);
+
+      CREATE TABLE rejected (
+        id BIGSERIAL PRIMARY KEY,
+        received_at BIGINT NOT NULL,
+        source_ip TEXT NOT NULL,
+        method TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        raw_target BYTEA NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX rejected_time ON rejected (received_at);
+
+      CREATE TABLE receiver_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    `,
   },
+];
+
+// BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our pool only.
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
+
+/**
+ * PostgreSQL text cannot hold a NUL character, and phones' values are hostile: a `%00` in a display name
+ * would fail the whole batch. Text columns get U+FFFD instead; JSON columns are `json` (not `jsonb`), which
+ * keeps `\u0000` escapes as sent.
+ */
+function text(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+interface EventRow {
+  id: number;
+  received_at: number;
+  mac: string;
+  incident: string;
+  vars: Record<string, string>;
+  extra: Record<string, string>;
+  raw_target: Buffer;
+  source_ip: string;
+}
+
+const EVENT_COLUMNS = 'id, received_at, mac, incident, vars, extra, raw_target, source_ip';
+
+function toEvent(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    receivedAt: r.received_at,
+    mac: r.mac,
+    incident: r.incident,
+    vars: r.vars,
+    extra: r.extra,
+    rawTarget: r.raw_target,
+    sourceIp: r.source_ip,
+  };
+}
+
+/** `WHERE` from the filters that are set, numbering parameters from `first`. */
+function conditions(parts: [string, string | number | undefined][], first = 1): { where: string; args: (string | number)[] } {
+  const set = parts.filter((p): p is [string, string | number] => p[1] !== undefined);
+  const clauses = set.map((p, i) => p[0].replace('?', `$${first + i}`));
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => (typeof p[1] === 'string' ? text(p[1]) : p[1])) };
+}
+
+/** `postgres://…?schema=s` -> the URL without it, and the schema. */
+export function splitSchema(url: string): { url: string; schema?: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreConfigError(`--db: schema "${schema}" must be lower-case letters, digits and _`);
+  }
+  return { url: u.toString(), schema };
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly description: string;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly writer: pg.PoolClient,
+    url: string,
+  ) {
+    this.description = `postgres ${redactDbUrl(url)}`;
+  }
+
+  /** Connects, creates the schema if asked for, and migrates. */
+  static async connect(url: string): Promise<PostgresStore> {
+    const { url: plain, schema } = splitSchema(url);
+    // Every connection starts with the schema on its search path (it is created below if missing).
+    const pool = new pg.Pool({ connectionString: plain, max: 4, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    pool.on('error', () => {}); // an idle client's error; the next query reports the problem
+    let writer: pg.PoolClient;
+    try {
+      writer = await pool.connect();
+    } catch (err) {
+      await pool.end();
+      throw new StoreConfigError(`--db ${redactDbUrl(url)}: cannot connect: ${(err as Error).message}`);
+    }
+    try {
+      if (schema) await writer.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await migrate(writer);
+    } catch (err) {
+      writer.release();
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStore(pool, writer, url);
+  }
+
+  /** Runs writes one after another on the writer connection, in the order they were asked for. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  write(batch: WriteBatch): Promise<StoredEvent[]> {
+    return this.serial(async () => {
+      const c = this.writer;
+      await c.query('BEGIN');
+      try {
+        let ids: number[] = [];
+        if (batch.events.length) {
+          const e = batch.events;
+          const res = await c.query<{ id: number }>(
+            `INSERT INTO events (received_at, mac, incident, call_id, vars, extra, raw_target, source_ip)
+             SELECT t.received_at, t.mac, t.incident, t.call_id, t.vars, t.extra, t.raw_target, t.source_ip
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::json[], $6::json[], $7::bytea[], $8::text[])
+               WITH ORDINALITY AS t(received_at, mac, incident, call_id, vars, extra, raw_target, source_ip, n)
+             ORDER BY t.n
+             RETURNING id`,
+            [
+              e.map((x) => x.receivedAt),
+              e.map((x) => x.mac),
+              e.map((x) => x.incident),
+              e.map((x) => (x.vars.call_id ? text(x.vars.call_id) : null)),
+              e.map((x) => JSON.stringify(x.vars)),
+              e.map((x) => JSON.stringify(x.extra)),
+              e.map((x) => x.rawTarget),
+              e.map((x) => text(x.sourceIp)),
+            ],
+          );
+          // Ids are drawn in insertion order, which ORDER BY n made the input order.
+          ids = res.rows.map((r) => r.id).sort((a, b) => a - b);
+        }
+        for (const r of batch.rejected) {
+          await c.query(
+            'INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target, count) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+            [r.receivedAt, text(r.sourceIp), text(r.method), r.status, text(r.reason), r.rawTarget, r.count],
+          );
+        }
+        for (const p of batch.phones ?? []) await upsertPhone(c, p);
+        for (const { mac, call } of batch.calls ?? []) await upsertCall(c, mac, call);
+        if (batch.stateEventId !== undefined) {
+          await c.query(
+            `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', $1)
+             ON CONFLICT (key) DO UPDATE SET value = GREATEST(receiver_state.value, excluded.value)`,
+            [batch.stateEventId],
+          );
+        }
+        await c.query('COMMIT');
+        return batch.events.map((e, i) => ({ ...e, id: ids[i] }));
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async loadPhones(): Promise<PhoneState[]> {
+    const res = await this.pool.query<{ state: PhoneState }>('SELECT state FROM phones');
+    return res.rows.map((r) => r.state);
+  }
+
+  async stateCheckpoint(): Promise<number> {
+    const res = await this.pool.query<{ value: number }>("SELECT value FROM receiver_state WHERE key = 'state_event_id'");
+    return res.rows[0]?.value ?? 0;
+  }
+
+  async events(q: EventQuery): Promise<StoredEvent[]> {
+    const { where, args } = conditions([
+      ['mac = ?', q.mac],
+      ['incident = ?', q.incident],
+      ['call_id = ?', q.callId],
+      ['received_at >= ?', q.since],
+      ['id < ?', q.before],
+    ]);
+    const res = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT $${args.length + 1}`,
+      [...args, q.limit],
+    );
+    return res.rows.map(toEvent);
+  }
+
+  async eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
+    const { where, args } = conditions([
+      ['id > ?', afterId],
+      ['mac = ?', filter.mac],
+      ['incident = ?', filter.incident],
+    ]);
+    const res = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id LIMIT $${args.length + 1}`,
+      [...args, limit],
+    );
+    return res.rows.map(toEvent);
+  }
+
+  async lastEventId(): Promise<number> {
+    // The sequence, not max(id): ids stay unique even when retention deleted the newest rows.
+    const res = await this.pool.query<{ last_value: number; is_called: boolean }>('SELECT last_value, is_called FROM events_id_seq');
+    const row = res.rows[0];
+    return row && row.is_called ? row.last_value : 0;
+  }
+
+  async calls(q: CallQuery): Promise<CallRecord[]> {
+    const { where, args } = conditions([
+      ['mac = ?', q.mac],
+      ['outcome = ?', q.outcome],
+      ['started_at >= ?', q.since],
+      ['id < ?', q.before],
+    ]);
+    const res = await this.pool.query<{ id: number; mac: string; state: CallState }>(
+      `SELECT id, mac, state FROM calls ${where} ORDER BY id DESC LIMIT $${args.length + 1}`,
+      [...args, q.limit],
+    );
+    return res.rows.map((r) => ({ id: r.id, mac: r.mac, call: r.state }));
+  }
+
+  async rejected(q: RejectedQuery): Promise<StoredRejected[]> {
+    const { where, args } = conditions([
+      ['received_at >= ?', q.since],
+      ['id < ?', q.before],
+    ]);
+    const res = await this.pool.query(
+      `SELECT id, received_at, source_ip, method, status, reason, raw_target, count FROM rejected ${where}
+       ORDER BY id DESC LIMIT $${args.length + 1}`,
+      [...args, q.limit],
+    );
+    return res.rows.map((r) => ({
+      id: r.id,
+      receivedAt: r.received_at,
+      sourceIp: r.source_ip,
+      method: r.method,
+      status: r.status,
+      reason: r.reason,
+      rawTarget: r.raw_target,
+      count: r.count,
+    }));
+  }
+
+  prune(cutoff: number, batchSize: number): Promise<number> {
+    return this.serial(async () => {
+      const c = this.writer;
+      let deleted = 0;
+      for (const sql of [
+        'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)',
+        'DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < $1 ORDER BY id LIMIT $2)',
+        'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
+      ]) {
+        deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
+      }
+      return deleted;
+    });
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const res = await this.pool.query<StoreCounts>(
+      `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM phones)::int AS phones,
+              (SELECT count(*) FROM calls)::int AS calls, (SELECT count(*) FROM rejected)::int AS rejected`,
+    );
+    return res.rows[0];
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    this.writer.release();
+    await this.pool.end();
+  }
+}
+
+async function migrate(c: pg.PoolClient): Promise<void> {
+  // One receiver migrating at a time, even when several start together.
+  await c.query('SELECT pg_advisory_lock(7267431)');
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    const have = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    const newest = Math.max(0, ...have);
+    if (newest > known) {
+      throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+    }
+    for (const m of MIGRATIONS) {
+      if (have.has(m.version)) continue;
+      await c.query('BEGIN');
+      try {
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await c.query('SELECT pg_advisory_unlock(7267431)');
+  }
+}
+
+async function upsertPhone(c: pg.PoolClient, p: PhoneState): Promise<void> {
+  await c.query(
+    `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
+       accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd, presence = excluded.presence,
+       state = excluded.state, last_seen = excluded.last_seen, last_event_id = excluded.last_event_id`,
+    [p.mac, text(p.ip), text(p.model), text(p.firmware), JSON.stringify(p.accounts), p.registered, p.dnd, p.presence, JSON.stringify(p), p.firstSeen, p.lastSeen, p.lastEventId],
+  );
+}
+
+async function upsertCall(c: pg.PoolClient, mac: string, call: CallState): Promise<void> {
+  await c.query(
+    `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at, outcome,
+       ring_ms, talk_ms, state, last_event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
+       display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
+       ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms, talk_ms = excluded.talk_ms,
+       state = excluded.state, last_event_id = excluded.last_event_id`,
+    [
+      mac,
+      text(call.callId),
+      call.startedAt,
+      call.direction,
+      text(call.remote),
+      text(call.displayRemote),
+      text(call.local),
+      call.answeredAt,
+      call.endedAt,
+      call.outcome,
+      (call.answeredAt ?? call.endedAt ?? call.startedAt) - call.startedAt,
+      call.answeredAt !== null && call.endedAt !== null ? call.endedAt - call.answeredAt : null,
+      JSON.stringify(call),
+      call.lastEventId,
+    ],
+  );
+}

@@ -32,7 +32,7 @@ test('serve creates the database directory, prints the ingest template, stores e
   }
 });
 
-test('a postgres:// database that is not available in this version is one clear line and exit code 2', () => {
+test('a postgres:// database that cannot be reached is one clear line and exit code 2', () => {
   const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', 'postgres://user:pw@127.0.0.1:1/none'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
