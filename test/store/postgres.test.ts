@@ -51,14 +51,14 @@ function call(callId: string, startedAt: number, over: Partial<CallState> = {}):
 
 describe('PostgreSQL store', () => {
   let store: PostgresStore;
-  beforeEach(async (t) => {
-    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
-    store = await PostgresStore.connect(freshUrl());
+  beforeEach(async () => {
+    // Each test skips itself (with the reason) when there is no server.
+    if (available) store = await PostgresStore.connect(freshUrl());
   });
   afterEach(() => store?.close());
 
   test('events keep their ids, order, fields and bytes; filters and the id cursor work', async (t) => {
-    if (!available) return t.skip();
+    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
     const events: NewEvent[] = [];
     for (let i = 0; i < 12; i++) events.push(event(i % 2 ? 'aa0000000001' : 'aa0000000002', i % 3 ? 'hold' : 'unhold', 1000 + i, { call_id: String(i % 4), display_remote: 'a\u0000b' }));
     const stored = await store.write({ events, rejected: [] });
@@ -79,7 +79,7 @@ describe('PostgreSQL store', () => {
   });
 
   test('phones, calls and the state checkpoint; a call is updated in place', async (t) => {
-    if (!available) return t.skip();
+    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
     const [e] = await store.write({ events: [event('aa0000000001', 'incoming_call', 5)], rejected: [] });
     const phone = { mac: 'aa0000000001', ip: '10.0.0.9', model: 'T46S', firmware: '1', accounts: [], registered: true, dnd: true,
       forward: { always: false, busy: false, no_answer: false }, muted: false, offHook: false, busy: false, calls: [], presence: 'dnd' as const,
@@ -96,7 +96,7 @@ describe('PostgreSQL store', () => {
   });
 
   test('a failed batch stores nothing, and later writes still work', async (t) => {
-    if (!available) return t.skip();
+    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
     await assert.rejects(store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [], calls: [{ mac: null as unknown as string, call: call('1', 1) }] }));
     assert.equal((await store.counts()).events, 0);
     await store.write({ events: [event('aa0000000001', 'hold', 2)], rejected: [] });
@@ -104,7 +104,7 @@ describe('PostgreSQL store', () => {
   });
 
   test('retention prunes old rows in batches, and ids are never reused', async (t) => {
-    if (!available) return t.skip();
+    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
     const first = await store.write({ events: [1, 2, 3].map((n) => event('aa0000000001', 'hold', n)), rejected: [] });
     assert.equal(await store.prune(10, 2), 2);
     assert.equal(await store.prune(10, 2), 1);
