@@ -42,6 +42,8 @@ export interface ServerOptions {
   rateLimit?: string | RateLimit;
   /** Keep events, rejected requests and ended calls this long: `90d`, or ms. Default: forever. */
   retention?: string | number;
+  /** How often retention runs (ms). Default once a minute. */
+  retentionEveryMs?: number;
   publicUrl?: string;
   /** PEM file paths (or contents) of the certificate chain and key: serve HTTPS. */
   tlsCert?: string;
@@ -187,7 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (checked.retention !== undefined) {
       const retention = checked.retention;
       // Small batches, one at a time, so pruning never holds the database for long between ingest commits.
-      every(60_000, async () => {
+      every(options.retentionEveryMs ?? 60_000, async () => {
         for (;;) {
           const deleted = await store.prune(now() - retention, 1000);
           metrics.pruned.inc({}, deleted);

@@ -153,3 +153,23 @@ test('a call that stays silent is closed by the clock and the phone goes back to
     await server.close();
   }
 });
+
+test('--retention deletes events older than the span, and keeps the phones', async () => {
+  let clock = Date.parse('2025-01-01T00:00:00Z');
+  const server = await startServer({
+    db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', now: () => clock, retention: '7d', retentionEveryMs: 20,
+  });
+  try {
+    const send = (target: string) => sendRaw(server.port, `GET ${target} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    await send('/actionurl/dnd_on?mac=001565aabbcc');
+    clock += 8 * 86_400_000;
+    await send('/actionurl/dnd_off?mac=001565aabbcc');
+    while ((await server.ctx.store.counts()).events > 1) await new Promise((r) => setTimeout(r, 10));
+    const [left] = await server.ctx.store.events({ limit: 10 });
+    assert.equal(left.incident, 'dnd_off');
+    assert.equal(server.ctx.phones.get('001565aabbcc')?.dnd, false);
+    assert.ok(server.ctx.metrics.pruned.get() >= 1);
+  } finally {
+    await server.close();
+  }
+});
