@@ -55,13 +55,22 @@ export function directionOf(vars: unknown): 'incoming' | 'outgoing' | 'unknown' 
   return 'unknown';
 }
 
-/** What an event says, independent of when it arrived: two requests with the same fingerprint are copies. */
+/**
+ * What an event says, independent of when it arrived: two requests with the same fingerprint are copies.
+ * The incident and every variable whose value is text, by name in code-unit order; each part is prefixed
+ * by its length, so no two different events give the same text. Runs on every event: no sort comparator,
+ * no intermediate entry arrays, no JSON.
+ */
 export function fingerprintOf(incident: unknown, vars: unknown): string {
-  const entries =
-    typeof vars === 'object' && vars !== null
-      ? Object.entries(vars)
-          .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      : [];
-  return JSON.stringify([typeof incident === 'string' ? incident : '', entries]);
+  const parts: string[] = [typeof incident === 'string' ? `${incident.length}:${incident}` : '0:'];
+  if (typeof vars === 'object' && vars !== null) {
+    // The default sort orders strings by UTF-16 code units, like `<`.
+    const names = Object.keys(vars).sort();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const value = (vars as Record<string, unknown>)[name];
+      if (typeof value === 'string') parts.push(`|${name.length}:${name}${value.length}:${value}`);
+    }
+  }
+  return parts.join('');
 }
