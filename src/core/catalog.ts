@@ -136,6 +136,11 @@ export interface Variable {
   readonly seed: boolean;
   /** Other spellings phones use for the same value. */
   readonly aliases: readonly VariableAlias[];
+  /**
+   * Chosen by the far end of a call (its SIP user part, its display name): may hold any character,
+   * including `&`, `=` and `;`, which phones do not encode. URLs put these last, see ingest-url.ts.
+   */
+  readonly fromCaller: boolean;
 }
 
 function variable(
@@ -144,8 +149,9 @@ function variable(
   scope: VariableScope,
   seed: boolean,
   aliases: VariableAlias[] = [],
+  fromCaller = false,
 ): Variable {
-  return Object.freeze({ name, description, scope, seed, aliases: Object.freeze(aliases) });
+  return Object.freeze({ name, description, scope, seed, aliases: Object.freeze(aliases), fromCaller });
 }
 
 export const VARIABLES: readonly Variable[] = Object.freeze([
@@ -159,10 +165,10 @@ export const VARIABLES: readonly Variable[] = Object.freeze([
   variable('active_user', 'The current account\'s user name', 'account', true),
   variable('active_host', 'The current account\'s server address', 'account', true),
   variable('local', 'Local SIP URI of the call', 'call', true),
-  variable('remote', 'Remote SIP URI of the call', 'call', true),
+  variable('remote', 'Remote SIP URI of the call', 'call', true, [], true),
   variable('display_local', 'Local display name', 'call', true),
   variable('display_remote', 'Remote display name', 'call', true,
-    [{ spelling: 'callerID', vendors: ['yealink'] }]),
+    [{ spelling: 'callerID', vendors: ['yealink'] }], true),
   variable('call_id', 'Call id of the active conversation (opaque, per phone)', 'call', true,
     [{ spelling: 'call-id', vendors: ['snom', 'grandstream'] }]),
   variable('called_number', 'The number that was called (the callee)', 'call', false,

@@ -3,7 +3,7 @@
  * one per incident, carrying every seed variable that incident fills. Config generation, the provisioning
  * endpoint and the receiver's docs all build them here so that they agree on one form.
  */
-import { getIncident, INCIDENTS, seedVariablesFilledBy } from './catalog.ts';
+import { getIncident, INCIDENTS, seedVariablesFilledBy, type Variable } from './catalog.ts';
 import type { ActionUrlConfig, VendorId } from './vendors/types.ts';
 import { variableSpelling } from './vendors/variables.ts';
 
@@ -47,11 +47,15 @@ export function normalizeServerUrl(server: string): string {
 export function ingestUrlTemplate(server: string, slug: string, opts: IngestUrlOptions = {}): string {
   const base = normalizeServerUrl(server);
   const incident = getIncident(slug);
-  const pairs = seedVariablesFilledBy(incident).map(
-    (v) => `${v.name}=$${opts.vendor ? variableSpelling(v, opts.vendor) : v.name}`,
-  );
+  const pair = (v: Variable) => `${v.name}=$${opts.vendor ? variableSpelling(v, opts.vendor) : v.name}`;
+  const filled = seedVariablesFilledBy(incident);
+  const pairs = filled.filter((v) => !v.fromCaller).map(pair);
   // encodeURIComponent also turns `$` into %24, so no phone mistakes part of a token for a variable.
   if (opts.token !== undefined && opts.token !== '') pairs.push(`token=${encodeURIComponent(opts.token)}`);
+  // Phones do not encode values, and a caller picks their own name: `Bob&call_id=9` arrives as two pairs.
+  // Values a caller controls go last, so the receiver (which keeps the first value of a repeated name) always
+  // gets the phone's own mac, call_id and token.
+  pairs.push(...filled.filter((v) => v.fromCaller).map(pair));
   return `${base}/actionurl/${incident.slug}?${pairs.join('&')}`;
 }
 

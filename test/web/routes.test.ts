@@ -136,7 +136,7 @@ describe('dashboard handler: set-up', () => {
     assert.equal(body.server_source, 'configured');
     assert.equal(body.incidents.length, 34);
     const incoming = body.incidents.find((i: { slug: string }) => i.slug === 'incoming_call');
-    assert.match(incoming.template, /^http:\/\/10\.0\.0\.5:8080\/actionurl\/incoming_call\?mac=\$mac&.*display_remote=\$display_remote.*&token=s3cret$/);
+    assert.match(incoming.template, /^http:\/\/10\.0\.0\.5:8080\/actionurl\/incoming_call\?mac=\$mac&.*&token=s3cret&remote=\$remote&display_remote=\$display_remote$/);
     assert.deepEqual(body.vendors.map((v: { id: string }) => v.id), ['yealink', 'akuvox', 'fanvil', 'snom', 'grandstream']);
   });
 
