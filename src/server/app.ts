@@ -56,6 +56,8 @@ async function loadWebHandler(ctx: ServerContext): Promise<HttpHandler | undefin
   return mod.createWebHandler ? await mod.createWebHandler(webContext(ctx)) : undefined;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<HttpHandler> {
   const api = new Router();
   registerRestRoutes(api, ctx);
@@ -109,17 +111,32 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
   const handler = root.handler(notFound);
 
-  return async (req: HttpRequest, res: HttpResponse) => {
-    try {
-      await handler(req, res);
-    } catch (err) {
-      if (res.sent) throw err;
-      if (err instanceof ParamError) {
-        res.json(400, { error: err.message });
-        return;
-      }
-      ctx.logger.error({ err, path: req.path }, 'request failed');
-      res.json(500, { error: 'internal error' });
+  const failed = (req: HttpRequest, res: HttpResponse, err: unknown): void => {
+    if (res.sent) throw err;
+    if (err instanceof ParamError) {
+      res.json(400, { error: err.message });
+      return;
     }
+    ctx.logger.error({ err, path: req.path }, 'request failed');
+    res.json(500, { error: 'internal error' });
+  };
+  // Like an async function around the handler (always a promise; a throw or rejection is answered by
+  // `failed`), without an extra async frame and await per request.
+  return (req: HttpRequest, res: HttpResponse): Promise<void> => {
+    let result: void | Promise<void>;
+    try {
+      result = handler(req, res);
+    } catch (err) {
+      try {
+        failed(req, res, err);
+        return RESOLVED;
+      } catch (rethrown) {
+        return Promise.reject(rethrown);
+      }
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(undefined, (err: unknown) => failed(req, res, err));
+    }
+    return RESOLVED;
   };
 }

@@ -5,9 +5,29 @@
 
 type Labels = Record<string, string>;
 
-function labelKey(labels: Labels): string {
+function canonicalLabelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   return keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(',');
+}
+
+/**
+ * Label sets seen so far, by their names and values in the order given, to the canonical (sorted, escaped)
+ * key: a counter updated on every request then costs one string and one lookup, not a sort and escaping.
+ * Label values are few (incidents, results, status codes); past a bound the cache starts over.
+ */
+const labelKeys = new Map<string, string>();
+
+function labelKey(labels: Labels): string {
+  let given = '';
+  // Length-prefixed, so no two different label sets give the same text.
+  for (const name in labels) given += `${name.length}:${name}${labels[name].length}:${labels[name]}`;
+  let key = labelKeys.get(given);
+  if (key === undefined) {
+    if (labelKeys.size >= 10_000) labelKeys.clear();
+    key = canonicalLabelKey(labels);
+    labelKeys.set(given, key);
+  }
+  return key;
 }
 
 function escapeLabel(value: string): string {

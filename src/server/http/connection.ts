@@ -121,41 +121,46 @@ export class Connection implements SlotOwner {
     const slot = new ResponseSlot(this, parsed.method, parsed.httpVersion, parsed.keepAlive && !this.closing);
     this.slots.push(slot);
     const req = buildRequest(parsed, this.info, performance.now());
-    const fail = (err: unknown) => {
-      this.opts.onHandlerError(err, req);
-      if (!slot.sent) slot.send(500, 'internal error\n');
-      else if (slot.streaming) slot.peerClosed();
-    };
-    const done = () => this.opts.onResponse?.(req, slot.status);
     let result: void | Promise<void>;
     try {
       result = this.handler(req, slot);
     } catch (err) {
-      fail(err);
-      done();
+      this.fail(err, req, slot);
+      this.done(req, slot);
       return;
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(
         () => {
-          if (!slot.sent) fail(new Error(`handler for ${req.method} ${req.path} returned without answering`));
-          done();
+          if (!slot.sent) this.fail(new Error(`handler for ${req.method} ${req.path} returned without answering`), req, slot);
+          this.done(req, slot);
         },
         (err) => {
-          fail(err);
-          done();
+          this.fail(err, req, slot);
+          this.done(req, slot);
         },
       );
     } else if (!slot.sent) {
       // A plain function may answer from a callback later; give it time, then answer for it.
       const timer = setTimeout(() => {
-        if (!slot.sent) fail(new Error(`handler for ${req.method} ${req.path} did not answer in time`));
-        done();
+        if (!slot.sent) this.fail(new Error(`handler for ${req.method} ${req.path} did not answer in time`), req, slot);
+        this.done(req, slot);
       }, this.opts.responseTimeoutMs);
       timer.unref();
     } else {
-      done();
+      this.done(req, slot);
     }
+  }
+
+  /** A handler threw, rejected or never answered: report it, and answer 500 if nothing was sent. */
+  private fail(err: unknown, req: HttpRequest, slot: ResponseSlot): void {
+    this.opts.onHandlerError(err, req);
+    if (!slot.sent) slot.send(500, 'internal error\n');
+    else if (slot.streaming) slot.peerClosed();
+  }
+
+  private done(req: HttpRequest, slot: ResponseSlot): void {
+    this.opts.onResponse?.(req, slot.status);
   }
 
   output(slot: ResponseSlot, data: Buffer): boolean {
@@ -187,8 +192,20 @@ export class Connection implements SlotOwner {
       this.endSocket();
       return;
     }
-    // Room again in the pipeline: read on (bytes may already be buffered).
-    if (!this.stopped) setImmediate(() => this.drain());
+    // Room again in the pipeline: read on (bytes may already be buffered, a body may be awaited, or reading
+    // was paused). With none of that there is nothing to drain until the next bytes arrive.
+    if (!this.stopped && (this.paused || this.parser.buffered > 0 || this.parser.awaitingBody)) this.drainSoon();
+  }
+
+  private drainScheduled = false;
+
+  private drainSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
   }
 
   private onIdle(): void {

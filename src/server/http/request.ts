@@ -71,28 +71,46 @@ export interface SocketInfo {
   secure: boolean;
 }
 
+/** A request as handlers see it; the query is parsed on first use (the ingest path reads the raw target). */
+class Request implements HttpRequest {
+  readonly method: string;
+  readonly rawTarget: Buffer;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly httpVersion: string;
+  readonly body: Buffer;
+  readonly remoteAddress: string;
+  readonly receivedAt: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly secure: boolean;
+  private queryBytes: Buffer;
+  private params: URLSearchParams | undefined;
+
+  constructor(parsed: ParsedRequest, socket: SocketInfo, receivedAt: number) {
+    const { path, query } = splitTarget(parsed.rawTarget);
+    this.method = parsed.method;
+    this.rawTarget = parsed.rawTarget;
+    this.path = path.length === 0 ? '/' : percentDecode(path);
+    this.headers = parsed.headers;
+    this.httpVersion = parsed.httpVersion;
+    this.body = parsed.body;
+    this.remoteAddress = socket.remoteAddress;
+    this.receivedAt = receivedAt;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
+    this.secure = socket.secure;
+    this.queryBytes = query;
+  }
+
+  get query(): URLSearchParams {
+    this.params ??= new URLSearchParams(bytesToText(this.queryBytes));
+    return this.params;
+  }
+}
+
 export function buildRequest(parsed: ParsedRequest, socket: SocketInfo, receivedAt: number): HttpRequest {
-  const { path, query } = splitTarget(parsed.rawTarget);
-  const pathText = path.length === 0 ? '/' : percentDecode(path);
-  let params: URLSearchParams | undefined;
-  return {
-    method: parsed.method,
-    rawTarget: parsed.rawTarget,
-    path: pathText,
-    // Parsed on first use: the ingest path reads the raw target, never this.
-    get query() {
-      params ??= new URLSearchParams(bytesToText(query));
-      return params;
-    },
-    headers: parsed.headers,
-    httpVersion: parsed.httpVersion,
-    body: parsed.body,
-    remoteAddress: socket.remoteAddress,
-    receivedAt,
-    localAddress: socket.localAddress,
-    localPort: socket.localPort,
-    secure: socket.secure,
-  };
+  return new Request(parsed, socket, receivedAt);
 }
 
 /** `::ffff:10.0.0.5` -> `10.0.0.5`. */

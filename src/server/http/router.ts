@@ -51,14 +51,15 @@ export class Router {
 
   /** Finds the route; undefined when no path matches, `{allow}` when only other methods do. */
   resolve(method: string, path: string): { handler: RouteHandler; params: Record<string, string> } | { allow: string[] } | undefined {
-    const allow = new Set<string>();
+    let allow: Set<string> | undefined;
     for (const route of this.routes) {
       const params = route.match(path);
       if (!params) continue;
       if (route.methods === '*' || route.methods.includes(method)) return { handler: route.handler, params };
+      allow ??= new Set<string>();
       for (const m of route.methods) allow.add(m);
     }
-    return allow.size > 0 ? { allow: [...allow] } : undefined;
+    return allow !== undefined && allow.size > 0 ? { allow: [...allow] } : undefined;
   }
 
   /** The router as one handler; `notFound` answers paths no route has. */
