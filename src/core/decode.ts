@@ -73,6 +73,8 @@ for (const [spelling, canonical] of VARIABLE_SPELLINGS) {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Parameter names already taken, during one decodeRequestTarget call. */
+const SEEN = new Set<string>();
 const PLACEHOLDER = /^\$[A-Za-z_][A-Za-z0-9_-]*$/;
 
 const AMP = 0x26;
@@ -245,7 +247,9 @@ export function decodeRequestTarget(target: Uint8Array | string, options: Decode
   }
   if (q !== -1) splitPairs(bytes, q + 1, end, pairs, problems);
 
-  const seen = new Set<string>();
+  // Reused: decoding is synchronous, and a set per request is garbage the next moment.
+  const seen = SEEN;
+  seen.clear();
   let eventParam: string | undefined;
   let macText: string | undefined;
   for (const { name, value: raw } of pairs) {
