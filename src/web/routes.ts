@@ -5,6 +5,7 @@
  * the sign-in page when an admin token is set, and a few small JSON documents the pages need that the REST
  * API does not carry (catalog names, set-up templates, vendor config downloads).
  */
+import { isSameOriginPost, LoginThrottle } from '../core/login-guard.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../server/http/types.ts';
 import { loadAssets, type Asset, type AssetSet } from './assets.ts';
 import {
@@ -58,28 +59,6 @@ export interface WebHandlerOptions {
 /** Largest login form we read; a token is a few dozen characters. */
 const MAX_LOGIN_BODY = 8192;
 
-/** Wrong tokens allowed per source address per window, so the admin token cannot be guessed at speed. */
-const LOGIN_FAILURES_ALLOWED = 10;
-const LOGIN_WINDOW_MS = 60_000;
-
-/** Counts failed sign-ins per source address in fixed windows. */
-class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; until: number }>();
-
-  blocked(address: string, now: number): boolean {
-    const entry = this.failures.get(address);
-    return entry !== undefined && entry.until > now && entry.count >= LOGIN_FAILURES_ALLOWED;
-  }
-
-  fail(address: string, now: number): void {
-    const entry = this.failures.get(address);
-    if (entry && entry.until > now) entry.count++;
-    else this.failures.set(address, { count: 1, until: now + LOGIN_WINDOW_MS });
-    // Forget expired windows now and then, so a scan from many addresses cannot grow the map for ever.
-    if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.until <= now) this.failures.delete(k);
-  }
-}
-
 /** Where a sign-in may send the browser back to: an app route in the fragment, nothing else. */
 const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
 
@@ -114,7 +93,7 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     }
     if (path === '/logout') {
       if (req.method !== 'POST') return reply.notAllowed('POST');
-      if (!sameOrigin(req)) return reply.text(403, 'cross-site sign-out refused\n');
+      if (!isSameOriginPost(req.headers)) return reply.text(403, 'cross-site sign-out refused\n');
       return reply.redirect('/login', { 'Set-Cookie': clearSessionSetCookie(isHttps(req, ctx)) });
     }
     if (path === '/robots.txt') {
@@ -171,12 +150,11 @@ function handleLogin(
   throttle: LoginThrottle,
 ): void {
   if (!adminToken) return reply.redirect('/');
-  if (!sameOrigin(req)) return reply.text(403, 'cross-site sign-in refused\n');
+  if (!isSameOriginPost(req.headers)) return reply.text(403, 'cross-site sign-in refused\n');
   if (req.body.length > MAX_LOGIN_BODY) return reply.text(413, 'form too large\n');
   const now = Date.now();
-  if (throttle.blocked(req.remoteAddress, now)) {
-    return reply.text(429, 'too many wrong tokens from this address; try again in a minute\n', { 'Retry-After': '60' });
-  }
+  const wait = throttle.retryAfter(req.remoteAddress, now);
+  if (wait > 0) return reply.text(429, 'too many wrong tokens from this address; try again in a minute\n', { 'Retry-After': String(wait) });
   const form = new URLSearchParams(req.body.toString('utf8'));
   const next = form.get('next') ?? '';
   const target = SAFE_NEXT.test(next) ? `/${next}` : '/';
@@ -186,21 +164,6 @@ function handleLogin(
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
   }
   return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
-}
-
-/** A state-changing form post must come from our own pages (browsers send Origin and Sec-Fetch-Site on POST). */
-function sameOrigin(req: HttpRequest): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
-  const origin = req.headers['origin'];
-  if (origin === undefined || origin === '') return true;
-  const host = req.headers['host'];
-  if (!host) return false;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 function isHttps(req: HttpRequest, ctx: WebContext): boolean {

@@ -97,6 +97,55 @@ test('pages need a login (admin/admin); every page has a strict CSP and no inlin
   }
 });
 
+test('wrong logins from one address are throttled: after 10 in a minute, 429 with Retry-After, even for the right password', async () => {
+  const { web } = await setup();
+  const post = (password: string, headers: Record<string, string> = {}) => fetch(`${web.url}/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ username: 'admin', password }).toString(),
+  });
+  for (let i = 0; i < 10; i++) assert.equal((await post(`guess${i}`)).status, 401, `attempt ${i + 1}`);
+  const blocked = await post('admin');
+  assert.equal(blocked.status, 429);
+  assert.equal(blocked.headers.get('set-cookie'), null);
+  const wait = Number(blocked.headers.get('retry-after'));
+  assert.ok(wait >= 1 && wait <= 60, `Retry-After ${blocked.headers.get('retry-after')}`);
+  assert.match(await blocked.text(), /Too many wrong logins/);
+  // Basic credentials on the control API are the same password: they are blocked too.
+  const viaApi = await fetch(`${web.url}/api/state`, { headers: { authorization: BASIC } });
+  assert.equal(viaApi.status, 429);
+  assert.ok(Number(viaApi.headers.get('retry-after')) >= 1);
+});
+
+test('wrong basic credentials on the control API count as wrong logins', async () => {
+  const { web } = await setup();
+  const wrong = `Basic ${Buffer.from('admin:nope').toString('base64')}`;
+  for (let i = 0; i < 10; i++) assert.equal((await fetch(`${web.url}/api/state`, { headers: { authorization: wrong } })).status, 401);
+  assert.equal((await fetch(`${web.url}/api/state`, { headers: { authorization: BASIC } })).status, 429);
+  assert.equal(await login(web.url), undefined, 'the login form is blocked for that address as well');
+});
+
+test('a login posted from another site is refused without a session (login CSRF)', async () => {
+  const { web } = await setup();
+  const post = (headers: Record<string, string>) => fetch(`${web.url}/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: 'username=admin&password=admin',
+  });
+  const crossSite: Record<string, string>[] = [
+    { origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' },
+  ];
+  for (const headers of crossSite) {
+    const r = await post(headers);
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.equal(r.headers.get('set-cookie'), null, JSON.stringify(headers));
+  }
+  const ours = await post({ origin: web.url, 'sec-fetch-site': 'same-origin' });
+  assert.equal(ours.status, 303);
+  assert.match(ours.headers.get('set-cookie') ?? '', /^sid=/);
+  assert.equal((await post({})).status, 303, 'scripts without Origin or Sec-Fetch-Site still log in');
+});
+
 test('forms without the session\'s token are refused', async () => {
   const { web, phone } = await setup();
   const sid = (await login(web.url))!;

@@ -232,6 +232,8 @@ describe('dashboard handler: admin token sign-in', () => {
     const blocked = await guess('10.0.0.66', TOKEN);
     assert.equal(blocked.status, 429);
     assert.equal(blocked.header('set-cookie'), undefined);
+    const wait = Number(blocked.header('retry-after'));
+    assert.ok(wait >= 1 && wait <= 60, `Retry-After ${blocked.header('retry-after')}`);
     // Others are not affected.
     assert.match((await guess('10.0.0.67', TOKEN)).header('set-cookie')!, /^actionurl_session=/);
   });

@@ -35,9 +35,10 @@ ${ctx ? html`<nav>${NAV.map(([href, label]) => html`<a href="${href}"${page === 
 
 const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 
-export function loginPage(failed: boolean): SafeHtml {
+/** The login form, with the reason the last attempt failed, if any. */
+export function loginPage(problem?: string): SafeHtml {
   return layout('Log in', 'login', html`<h1>Log in</h1>
-${failed ? html`<p class="flash error" role="alert">Wrong user name or password.</p>` : ''}
+${problem ? html`<p class="flash error" role="alert">${problem}</p>` : ''}
 <form method="post" action="/login" class="login">
 <label>User name <input name="username" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>

@@ -13,6 +13,7 @@ import { parseStep } from '../engine/index.ts';
 import type { Phone } from '../phone.ts';
 import { checkConfig } from '../settings/action-url.ts';
 import { isRefused, loadConfigText, saveConfigText } from '../settings/config-file.ts';
+import { isSameOriginPost } from '../../core/login-guard.ts';
 import { Auth, sameToken, type Session } from './auth.ts';
 import { configFromForm, stepFromForm } from './forms.ts';
 import type { SafeHtml } from './html.ts';
@@ -41,7 +42,8 @@ const STATIC: Record<string, { type: string; body: Buffer }> = {
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Not `no-referrer`: that makes browsers send `Origin: null` on our own form posts, which login checks.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
 
@@ -158,25 +160,32 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
   const url = new URL(req.url ?? '/', 'http://phone');
   const method = req.method ?? 'GET';
   const session = auth.get(cookie(req, 'sid'));
-  const r: Req = {
-    req, res, path: url.pathname, query: url.searchParams, ...(session ? { session } : {}),
-    apiAuthorised: Boolean(session) || auth.checkBasic(req.headers.authorization),
-  };
+  const address = req.socket.remoteAddress ?? '';
+  const r: Req = { req, res, path: url.pathname, query: url.searchParams, ...(session ? { session } : {}), apiAuthorised: Boolean(session) };
   const key = `${method} ${url.pathname}`;
 
   const file = STATIC[url.pathname];
   if (file && method === 'GET') return send(res, 200, file.type, file.body, { 'Cache-Control': 'no-cache' });
 
   if (key === 'GET /favicon.ico') return send(res, 204, 'image/x-icon', '');
-  if (key === 'GET /login') return sendHtml(res, 200, loginPage(false));
+  if (key === 'GET /login') return sendHtml(res, 200, loginPage());
   if (key === 'POST /login') {
+    // A page on another site must not be able to log a visitor's browser in (login CSRF).
+    if (!isSameOriginPost(req.headers)) throw new HttpError(403, 'cross-site login refused');
     const fields = new URLSearchParams((await readBody(req)).toString('utf8'));
-    if (!auth.check(fields.get('username') ?? '', fields.get('password') ?? '')) return sendHtml(res, 401, loginPage(true));
+    const outcome = auth.attempt(address, fields.get('username') ?? '', fields.get('password') ?? '');
+    if (outcome === 'blocked') return tooManyLogins(res, auth.retryAfter(address), 'html');
+    if (outcome === 'wrong') return sendHtml(res, 401, loginPage('Wrong user name or password.'));
     const s = auth.create();
     return redirect(res, '/panel', { 'Set-Cookie': `sid=${s.id}; HttpOnly; SameSite=Strict; Path=/` });
   }
 
   if (url.pathname.startsWith('/api/')) {
+    if (!session) {
+      const basic = auth.basic(req.headers.authorization, address);
+      if (basic === 'blocked') return tooManyLogins(res, auth.retryAfter(address), 'json');
+      r.apiAuthorised = basic === 'ok';
+    }
     if (!r.apiAuthorised) {
       res.setHeader('WWW-Authenticate', 'Basic realm="phone"');
       return sendJson(res, 401, { error: 'log in, or send the admin credentials as basic auth' });
@@ -239,6 +248,14 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
     default:
       throw new HttpError(404, 'not found');
   }
+}
+
+/** 429 for an address that got the password wrong too often; nothing was checked. */
+function tooManyLogins(res: http.ServerResponse, seconds: number, as: 'html' | 'json'): void {
+  const text = `Too many wrong logins from this address; try again in ${seconds} s.`;
+  const extra = { 'Retry-After': String(Math.max(1, seconds)) };
+  if (as === 'json') return send(res, 429, 'application/json; charset=utf-8', `${JSON.stringify({ error: text })}\n`, extra);
+  return sendHtml(res, 429, loginPage(text), extra);
 }
 
 /** The settings as a vendor's config file, named as that vendor's phone asks for it. */
