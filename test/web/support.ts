@@ -3,19 +3,12 @@
  * profile, and phones that send Action URL requests the way firmware does (raw bytes on a socket, values not
  * percent-encoded).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+import { launchChromium } from '../chromium.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+export { CHROMIUM } from '../chromium.ts';
 
 /** A receiver with an in-memory store, on 127.0.0.1 and a free port. */
 export function startReceiver(options: ServerOptions = {}): Promise<RunningServer> {
@@ -31,14 +24,7 @@ export interface Browser {
 }
 
 export async function openBrowser(viewport = { width: 1280, height: 900 }): Promise<Browser> {
-  const profile = await mkdtemp(join(tmpdir(), 'actionurl-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    acceptDownloads: true,
-    viewport,
-  });
+  const { context, close } = await launchChromium({ acceptDownloads: true, viewport });
   const problems: string[] = [];
   return {
     context,
@@ -58,10 +44,7 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
       });
       return page;
     },
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
