@@ -14,16 +14,23 @@ import type { NewEvent } from '../../src/store/types.ts';
 import type { CallState } from '../../src/server/state/types.ts';
 
 const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** On CI the database is part of the set-up: not reaching it fails the run instead of skipping these tests. */
+const ON_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
 let admin: pg.Client | undefined;
 let available = true;
 before(async () => {
-  admin = new pg.Client({ connectionString: BASE });
+  const client = new pg.Client({ connectionString: BASE });
   try {
-    await admin.connect();
-  } catch {
+    await client.connect();
+    admin = client;
+  } catch (err) {
     available = false;
-    admin = undefined;
+    await client.end().catch(() => {});
+    if (ON_CI) {
+      const where = BASE.replace(/\/\/[^@/]*@/, '//…@');
+      throw new Error(`CI is set but PostgreSQL at ${where} cannot be reached (${(err as Error).message}); set ACTIONURL_TEST_PG or start the database`, { cause: err });
+    }
   }
 });
 after(() => admin?.end());
