@@ -1,13 +1,21 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unsupportedIncidents } from '../../src/core/vendors/index.ts';
 import { runCli } from './run-cli.ts';
 
 const SERVER = 'http://10.0.0.5:8080';
-const tmp = () => mkdtempSync(join(tmpdir(), 'actionurl-config-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'actionurl-config-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 test('config generate --vendor yealink prints a Yealink file for all 34 incidents, nothing on stderr', () => {
   const r = runCli(['config', 'generate', '--vendor', 'yealink', '--server', `${SERVER}/`, '--token', 's3cret']);
