@@ -17,7 +17,7 @@
  * several random page writes per event, and throughput with it.
  */
 import { expireCalls, reduce } from './state/reduce.ts';
-import type { CallState, PhoneEvent, PhoneState } from './state/types.ts';
+import type { CallState, PhoneState } from './state/types.ts';
 import type { NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';
@@ -55,9 +55,6 @@ const STATE_EVERY = 4;
 
 const callKey = (mac: string, call: CallState) => `${mac}\u0000${call.callId}\u0000${call.startedAt}`;
 
-function toPhoneEvent(e: StoredEvent): PhoneEvent {
-  return { id: e.id, receivedAt: e.receivedAt, mac: e.mac, incident: e.incident, vars: e.vars, sourceIp: e.sourceIp };
-}
 
 /** A part of a state checkpoint, written as its own transaction. */
 interface StateChunk {
@@ -340,7 +337,7 @@ export class CommitQueue {
 
   /** One committed event through the reducer into the in-memory states. */
   private apply(e: StoredEvent): { phone: PhoneState; changedCalls: readonly CallState[] } {
-    const { state, changedCalls } = reduce(this.opts.phones.get(e.mac), toPhoneEvent(e));
+    const { state, changedCalls } = reduce(this.opts.phones.get(e.mac), e); // a StoredEvent is a PhoneEvent (and more)
     this.remember(state, changedCalls);
     if (e.id > this.appliedEventId) this.appliedEventId = e.id;
     return { phone: state, changedCalls };

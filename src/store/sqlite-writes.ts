@@ -25,11 +25,17 @@ export interface EncodedBatch {
   stateEventId?: number;
 }
 
+/** No own enumerable property (what JSON.stringify would write as `{}`). */
+function isEmpty(o: object): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return false;
+  return true;
+}
+
 /** One event in the packed form described at EncodedBatch. */
 export function encodeEvent(e: NewEvent): string {
   const callId = e.vars.call_id || null;
   const vars = JSON.stringify(e.vars);
-  const extra = JSON.stringify(e.extra);
+  const extra = isEmpty(e.extra) ? '{}' : JSON.stringify(e.extra);
   const bytes: Uint8Array = e.rawTarget;
   const raw = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
   return (

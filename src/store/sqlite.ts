@@ -202,10 +202,23 @@ export class SqliteStore implements Store {
   async write(batch: WriteBatch): Promise<StoredEvent[]> {
     const writes = await this.writing;
     const ids = await writes.write(encodeBatch(batch));
-    return batch.events.map((e, i) => {
-      if (ids[i] > (this.newest.get(e.mac) ?? 0)) this.newest.set(e.mac, ids[i]);
-      return { ...e, id: ids[i] };
-    });
+    const stored: StoredEvent[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const e = batch.events[i];
+      const id = ids[i];
+      if (id > (this.newest.get(e.mac) ?? 0)) this.newest.set(e.mac, id);
+      stored[i] = {
+        receivedAt: e.receivedAt,
+        mac: e.mac,
+        incident: e.incident,
+        vars: e.vars,
+        extra: e.extra,
+        rawTarget: e.rawTarget,
+        sourceIp: e.sourceIp,
+        id,
+      };
+    }
+    return stored;
   }
 
   async stateCheckpoint(): Promise<number> {
