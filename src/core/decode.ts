@@ -93,9 +93,11 @@ function hexValue(c: number): number {
 
 /**
  * Text of bytes[start, end): percent-escapes decoded (invalid ones kept as typed), `+` kept as `+`,
- * UTF-8 where the bytes are valid UTF-8, otherwise Latin-1 (so nothing is dropped).
+ * UTF-8 where the bytes are valid UTF-8, otherwise Latin-1 (so nothing is dropped). `whole` is all of
+ * `bytes` read as Latin-1: plain ASCII parts (most of them) are slices of it, which is cheaper than asking
+ * the buffer for each part.
  */
-function decodeText(bytes: Buffer, start: number, end: number, problems: DecodeProblem[]): string {
+function decodeText(bytes: Buffer, whole: string, start: number, end: number, problems: DecodeProblem[]): string {
   let ascii = true;
   let escapes = false;
   for (let i = start; i < end; i++) {
@@ -105,7 +107,7 @@ function decodeText(bytes: Buffer, start: number, end: number, problems: DecodeP
   }
   let buf: Buffer;
   if (!escapes) {
-    if (ascii) return latin1(bytes, start, end);
+    if (ascii) return whole.slice(start, end);
     buf = bytes.subarray(start, end);
   } else {
     const out = Buffer.allocUnsafe(end - start);
@@ -150,7 +152,7 @@ interface Pair {
 }
 
 /** Splits bytes[start, end) into name=value pairs at `&` and `;`. */
-function splitPairs(bytes: Buffer, start: number, end: number, out: Pair[], problems: DecodeProblem[]): void {
+function splitPairs(bytes: Buffer, whole: string, start: number, end: number, out: Pair[], problems: DecodeProblem[]): void {
   let segStart = start;
   for (let i = start; i <= end; i++) {
     if (i < end && bytes[i] !== AMP && bytes[i] !== SEMI) continue;
@@ -165,7 +167,7 @@ function splitPairs(bytes: Buffer, start: number, end: number, out: Pair[], prob
       if (eq === -1) {
         // No `=`: phones do not encode values, so this is most likely the rest of the previous value after a
         // raw `&` or `;` in it ("Tom & Jerry"). Keep it there rather than lose it.
-        const text = decodeText(bytes, segStart, i, problems);
+        const text = decodeText(bytes, whole, segStart, i, problems);
         const prev = out[out.length - 1];
         if (prev) {
           prev.value += String.fromCharCode(bytes[segStart - 1]) + text;
@@ -178,7 +180,7 @@ function splitPairs(bytes: Buffer, start: number, end: number, out: Pair[], prob
           out.push({ name: text, value: '' });
         }
       } else {
-        out.push({ name: decodeText(bytes, segStart, eq, problems), value: decodeText(bytes, eq + 1, i, problems) });
+        out.push({ name: decodeText(bytes, whole, segStart, eq, problems), value: decodeText(bytes, whole, eq + 1, i, problems) });
       }
     }
     // An empty segment (`&&`) is dropped.
@@ -230,22 +232,23 @@ export function decodeRequestTarget(target: Uint8Array | string, options: Decode
   }
 
   const pairs: Pair[] = [];
+  const whole = latin1(bytes, 0, bytes.length);
   let slugText: string | undefined;
   const rest = start + base.length + 1; // just after `/actionurl/`
   if (rest < pathEnd) {
     const slash = indexOfByte(bytes, SLASH, rest, pathEnd);
     const slugEnd = slash === -1 ? pathEnd : slash;
-    slugText = decodeText(bytes, rest, slugEnd, problems);
+    slugText = decodeText(bytes, whole, rest, slugEnd, problems);
     if (slash !== -1 && slash + 1 < pathEnd) {
       result.form = 'grandstream';
-      splitPairs(bytes, slash + 1, pathEnd, pairs, problems);
+      splitPairs(bytes, whole, slash + 1, pathEnd, pairs, problems);
     } else {
       result.form = 'path';
     }
   } else {
     result.form = 'query';
   }
-  if (q !== -1) splitPairs(bytes, q + 1, end, pairs, problems);
+  if (q !== -1) splitPairs(bytes, whole, q + 1, end, pairs, problems);
 
   // Reused: decoding is synchronous, and a set per request is garbage the next moment.
   const seen = SEEN;
