@@ -20,9 +20,75 @@ export interface EncodedBatch {
   count: number;
   events: string;
   rejected: readonly NewRejected[];
-  phones?: WriteBatch['phones'];
-  calls?: WriteBatch['calls'];
+  /** Phone rows, already made on the sending side (see encodePhone). */
+  phones?: PhoneRow[];
+  /** Call rows, already made on the sending side (see encodeCall). */
+  calls?: CallRow[];
   stateEventId?: number;
+}
+
+/**
+ * A phone's row: mac, ip, model, firmware, accounts JSON, registered (null, 0 or 1), dnd (0 or 1), presence,
+ * state JSON, first seen, last seen, last event id. Flat values only: a phone state with its calls is a deep
+ * object graph, which costs far more to copy between threads than its JSON text.
+ */
+export type PhoneRow = [string, string, string, string, string, number | null, number, string, string, number, number, number];
+
+/**
+ * A call's row: mac, call id, started at, direction, remote, display remote, local, answered at, ended at,
+ * outcome, ring ms, talk ms, state JSON, last event id.
+ */
+export type CallRow = [
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  number | null,
+  number | null,
+  string,
+  number | null,
+  number | null,
+  string,
+  number,
+];
+
+export function encodePhone(p: PhoneState): PhoneRow {
+  return [
+    p.mac,
+    p.ip,
+    p.model,
+    p.firmware,
+    JSON.stringify(p.accounts),
+    p.registered === null ? null : p.registered ? 1 : 0,
+    p.dnd ? 1 : 0,
+    p.presence,
+    JSON.stringify(p),
+    p.firstSeen,
+    p.lastSeen,
+    p.lastEventId,
+  ];
+}
+
+export function encodeCall(mac: string, c: CallState): CallRow {
+  return [
+    mac,
+    c.callId,
+    c.startedAt,
+    c.direction,
+    c.remote,
+    c.displayRemote,
+    c.local,
+    c.answeredAt,
+    c.endedAt,
+    c.outcome,
+    (c.answeredAt ?? c.endedAt ?? c.startedAt) - c.startedAt,
+    c.answeredAt !== null && c.endedAt !== null ? c.endedAt - c.answeredAt : null,
+    JSON.stringify(c),
+    c.lastEventId,
+  ];
 }
 
 /** No own enumerable property (what JSON.stringify would write as `{}`). */
@@ -48,8 +114,8 @@ export function encodeBatch(batch: WriteBatch): EncodedBatch {
   let events = '';
   for (let i = 0; i < batch.events.length; i++) events += encodeEvent(batch.events[i]);
   const encoded: EncodedBatch = { count: batch.events.length, events, rejected: batch.rejected };
-  if (batch.phones?.length) encoded.phones = batch.phones;
-  if (batch.calls?.length) encoded.calls = batch.calls;
+  if (batch.phones?.length) encoded.phones = batch.phones.map(encodePhone);
+  if (batch.calls?.length) encoded.calls = batch.calls.map(({ mac, call }) => encodeCall(mac, call));
   if (batch.stateEventId !== undefined) encoded.stateEventId = batch.stateEventId;
   return encoded;
 }
@@ -152,7 +218,7 @@ export class SqliteWriter {
       ),
       upsertPhone: db.prepare(
         `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
-         VALUES (@mac, @ip, @model, @firmware, @accounts, @registered, @dnd, @presence, @state, @first_seen, @last_seen, @last_event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
            accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd,
            presence = excluded.presence, state = excluded.state, last_seen = excluded.last_seen,
@@ -161,8 +227,7 @@ export class SqliteWriter {
       upsertCall: db.prepare(
         `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at,
            outcome, ring_ms, talk_ms, state, last_event_id)
-         VALUES (@mac, @call_id, @started_at, @direction, @remote, @display_remote, @local, @answered_at, @ended_at,
-           @outcome, @ring_ms, @talk_ms, @state, @last_event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
            display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
            ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms,
@@ -226,45 +291,9 @@ export class SqliteWriter {
     for (const r of batch.rejected) {
       this.stmt.insertRejected.run(r.receivedAt, r.sourceIp, r.method, r.status, r.reason, r.rawTarget, r.count);
     }
-    for (const phone of batch.phones ?? []) this.upsertPhone(phone);
-    for (const { mac, call } of batch.calls ?? []) this.upsertCall(mac, call);
+    for (const row of batch.phones ?? []) this.stmt.upsertPhone.run(row);
+    for (const row of batch.calls ?? []) this.stmt.upsertCall.run(row);
     if (batch.stateEventId !== undefined) this.stmt.setStateEventId.run(batch.stateEventId);
     return ids;
-  }
-
-  private upsertPhone(p: PhoneState): void {
-    this.stmt.upsertPhone.run({
-      mac: p.mac,
-      ip: p.ip,
-      model: p.model,
-      firmware: p.firmware,
-      accounts: JSON.stringify(p.accounts),
-      registered: p.registered === null ? null : p.registered ? 1 : 0,
-      dnd: p.dnd ? 1 : 0,
-      presence: p.presence,
-      state: JSON.stringify(p),
-      first_seen: p.firstSeen,
-      last_seen: p.lastSeen,
-      last_event_id: p.lastEventId,
-    });
-  }
-
-  private upsertCall(mac: string, c: CallState): void {
-    this.stmt.upsertCall.run({
-      mac,
-      call_id: c.callId,
-      started_at: c.startedAt,
-      direction: c.direction,
-      remote: c.remote,
-      display_remote: c.displayRemote,
-      local: c.local,
-      answered_at: c.answeredAt,
-      ended_at: c.endedAt,
-      outcome: c.outcome,
-      ring_ms: (c.answeredAt ?? c.endedAt ?? c.startedAt) - c.startedAt,
-      talk_ms: c.answeredAt !== null && c.endedAt !== null ? c.endedAt - c.answeredAt : null,
-      state: JSON.stringify(c),
-      last_event_id: c.lastEventId,
-    });
   }
 }
