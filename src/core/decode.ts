@@ -180,12 +180,33 @@ function splitPairs(bytes: Buffer, whole: string, start: number, end: number, ou
           out.push({ name: text, value: '' });
         }
       } else {
-        out.push({ name: decodeText(bytes, whole, segStart, eq, problems), value: decodeText(bytes, whole, eq + 1, i, problems) });
+        const name = decodeText(bytes, whole, segStart, eq, problems);
+        const prev = out[out.length - 1];
+        if (prev && bytes[segStart - 1] === SEMI && segStart > start && isUriParameter(prev.value, name)) {
+          // `remote=sip:100@pbx;user=phone`: a `;` inside a SIP URI starts a URI parameter, not a new pair.
+          prev.value += `;${decodeText(bytes, whole, segStart, i, problems)}`;
+        } else {
+          out.push({ name, value: decodeText(bytes, whole, eq + 1, i, problems) });
+        }
       }
     }
     // An empty segment (`&&`) is dropped.
     segStart = i + 1;
   }
+}
+
+const URI_SCHEME = /^(sips?|tel):/i;
+const PARAMETER_NAMES = new Set(['event', 'incident', 'token']);
+
+/** True when `name=…` after a `;` continues the SIP/tel URI in `value` rather than starting a new pair. */
+function isUriParameter(value: string, name: string): boolean {
+  return URI_SCHEME.test(value) && variableFor(name) === undefined && !PARAMETER_NAMES.has(name.toLowerCase());
+}
+
+/** `record[name] = value`, also for a parameter a client named `__proto__` (kept as data, like any other). */
+function setOwn(record: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  else record[name] = value;
 }
 
 function truncate(text: string): string {
@@ -277,7 +298,7 @@ export function decodeRequestTarget(target: Uint8Array | string, options: Decode
       if (existing === '' && value !== '') {
         // A placeholder under one spelling and a value under another (`$call-id` and `$call_id`): keep the value.
         if (canonical) result.vars[key] = value;
-        else result.extra[key] = value;
+        else setOwn(result.extra, key, value);
       } else if (existing !== value && value !== '') {
         problems.push({ severity: 'warning', code: 'duplicate', message: `${name} was sent more than once; the first value was kept` });
       }
@@ -288,7 +309,7 @@ export function decodeRequestTarget(target: Uint8Array | string, options: Decode
       result.vars[canonical] = value;
       if (canonical === 'mac') macText = value;
     } else {
-      result.extra[name] = value;
+      setOwn(result.extra, name, value);
     }
   }
 

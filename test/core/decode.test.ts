@@ -252,3 +252,23 @@ test('MAC spellings normalise to 12 lowercase hex digits', () => {
   for (const m of ['', '00:15:65:AA:BB', '00:15:65:AA:BB:CC:DD', 'zz1565aabbcc', '$mac']) assert.equal(normalizeMac(m), undefined, m);
   assert.equal(formatMac('001565aabbcc'), '00:15:65:aa:bb:cc');
 });
+
+test('decode: a ; inside a SIP URI value starts a URI parameter, not a new pair', () => {
+  const d = decodeRequestTarget('/actionurl/incoming_call?mac=001565aabbcc&remote=sip:100@pbx;user=phone;transport=tcp&call_id=8');
+  assert.equal(d.vars.remote, 'sip:100@pbx;user=phone;transport=tcp');
+  assert.equal(d.vars.call_id, '8');
+  assert.deepEqual(d.extra, {});
+  // `;` still separates pairs when a known name follows, as in the seed's help.xml?model=$model;mac=$mac.
+  const e = decodeRequestTarget('/actionurl?event=incoming_call;remote=sip:100@pbx;mac=001565aabbcc;call_id=3;site=x');
+  assert.equal(e.vars.remote, 'sip:100@pbx');
+  assert.equal(e.mac, '001565aabbcc');
+  assert.equal(e.vars.call_id, '3');
+  assert.deepEqual(e.extra, { site: 'x' });
+});
+
+test('decode: a parameter named __proto__ is kept as an ordinary extra', () => {
+  const d = decodeRequestTarget('/actionurl/registered?mac=001565aabbcc&__proto__=x&constructor=y');
+  assert.equal(Object.getPrototypeOf(d.extra), Object.prototype);
+  assert.deepEqual(Object.entries(d.extra), [['__proto__', 'x'], ['constructor', 'y']]);
+  assert.equal(JSON.parse(JSON.stringify(d.extra)).constructor, 'y');
+});
