@@ -19,6 +19,11 @@ export interface ConnectionOptions {
   maxPipeline: number;
   /** A handler that returned without answering and without a promise gets this long, then a 500. */
   responseTimeoutMs: number;
+  /**
+   * Answer bytes a connection may hold unsent (in the socket's buffer plus answers waiting for earlier ones)
+   * before it stops reading further requests; it reads on once the client took the answers ('drain').
+   */
+  maxBufferedOutput: number;
   onHandlerError(err: unknown, req: HttpRequest): void;
   /** Each answered request, for access metrics. */
   onResponse?(req: HttpRequest | undefined, status: number): void;
@@ -32,6 +37,10 @@ export class Connection implements SlotOwner {
   /** No more requests are read (error answered, stream started, shutdown). */
   private stopped = false;
   private paused = false;
+  /** Reading waits for the socket's 'drain': the client is not taking its answers. */
+  private awaitingDrain = false;
+  /** Bytes of answers waiting in slots behind an unfinished earlier one. */
+  private queuedBytes = 0;
   private ending = false;
   closing = false;
   destroyed = false;
@@ -52,6 +61,7 @@ export class Connection implements SlotOwner {
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
     socket.on('timeout', () => this.onIdle());
     socket.on('end', () => this.onPeerEnd());
     socket.on('error', () => this.teardown());
@@ -81,8 +91,24 @@ export class Connection implements SlotOwner {
     this.drain();
   }
 
+  /** Bytes of answers not yet taken by the client (socket buffer plus answers queued behind earlier ones). */
+  get bufferedOutput(): number {
+    return this.socket.writableLength + this.queuedBytes;
+  }
+
+  /** Too much unsent output: a client that pipelines requests but does not read gets no further answers made. */
+  private outputFull(): boolean {
+    return this.socket.writableLength + this.queuedBytes > this.opts.maxBufferedOutput;
+  }
+
+  private onDrain(): void {
+    if (!this.awaitingDrain) return;
+    this.awaitingDrain = false;
+    this.drain();
+  }
+
   private drain(): void {
-    while (!this.stopped && this.slots.length < this.opts.maxPipeline) {
+    while (!this.stopped && this.slots.length < this.opts.maxPipeline && !this.outputFull()) {
       let out: ParseOutput | undefined;
       try {
         out = this.parser.next();
@@ -107,7 +133,13 @@ export class Connection implements SlotOwner {
       this.socket.write(`${waiting.httpVersion} 100 Continue\r\n\r\n`);
     }
     if (!this.stopped && (this.parser.buffered > 0 || waiting)) this.armRequestTimer();
-    const full = this.slots.length >= this.opts.maxPipeline;
+    let full = this.slots.length >= this.opts.maxPipeline;
+    if (!this.stopped && this.outputFull()) {
+      full = true;
+      // 'drain' comes once the client took what the socket holds; answers still queued behind a slow handler
+      // go out through finish(), which reads on (or waits for 'drain') then.
+      if (this.socket.writableNeedDrain) this.awaitingDrain = true;
+    }
     if (full && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -167,6 +199,7 @@ export class Connection implements SlotOwner {
     if (this.destroyed) return false;
     if (this.slots[0] === slot) return this.socket.write(data);
     slot.pending.push(data);
+    this.queuedBytes += data.length;
     return true;
   }
 
@@ -179,12 +212,16 @@ export class Connection implements SlotOwner {
         this.stopped = true;
         for (const rest of this.slots) rest.peerClosed();
         this.slots.length = 0;
+        this.queuedBytes = 0;
         this.endSocket();
         return;
       }
       const next = this.slots[0];
       if (next && next.pending.length > 0 && !this.destroyed) {
-        for (const chunk of next.pending) this.socket.write(chunk);
+        for (const chunk of next.pending) {
+          this.queuedBytes -= chunk.length;
+          this.socket.write(chunk);
+        }
         next.pending = [];
       }
     }
@@ -193,8 +230,9 @@ export class Connection implements SlotOwner {
       return;
     }
     // Room again in the pipeline: read on (bytes may already be buffered, a body may be awaited, or reading
-    // was paused). With none of that there is nothing to drain until the next bytes arrive.
-    if (!this.stopped && (this.paused || this.parser.buffered > 0 || this.parser.awaitingBody)) this.drainSoon();
+    // was paused). With none of that there is nothing to drain until the next bytes arrive. A connection
+    // waiting for the client to take its answers reads on from 'drain' instead.
+    if (!this.stopped && !this.awaitingDrain && (this.paused || this.parser.buffered > 0 || this.parser.awaitingBody)) this.drainSoon();
   }
 
   private drainScheduled = false;
@@ -265,6 +303,7 @@ export class Connection implements SlotOwner {
     this.clearRequestTimer();
     for (const slot of this.slots) slot.peerClosed();
     this.slots.length = 0;
+    this.queuedBytes = 0;
     this.socket.destroy();
     this.onGone?.();
   }

@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
   maxPipeline?: number;
   responseTimeoutMs?: number;
+  /** Unsent answer bytes per connection before it stops reading further pipelined requests. Default 256 KiB. */
+  maxBufferedOutput?: number;
   onHandlerError?(err: unknown, req: HttpRequest): void;
   onResponse?(req: HttpRequest | undefined, status: number): void;
   /** Connection opened or closed (for the open-connections gauge). */
@@ -40,6 +42,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
     maxPipeline: options.maxPipeline ?? 32,
     responseTimeoutMs: options.responseTimeoutMs ?? 30_000,
+    maxBufferedOutput: options.maxBufferedOutput ?? 256 * 1024,
     onHandlerError: options.onHandlerError ?? (() => {}),
     onResponse: options.onResponse,
   };
