@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { openSse } from './helpers/sse.ts';
+import { sendRaw } from './helpers/raw-client.ts';
 
 describe('event stream', () => {
   let r: TestReceiver;
@@ -91,4 +92,19 @@ test('shutting the receiver down ends open streams', async () => {
   await sse.status;
   await r.cleanup();
   await sse.closed;
+});
+
+test('HEAD of the stream gets the headers only, and no stream client is counted', async () => {
+  const r = await startTestReceiver();
+  try {
+    const { raw, closed } = await sendRaw(r.port, 'HEAD /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 5000 });
+    const text = raw.toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.match(text, /Content-Type: text\/event-stream/);
+    assert.ok(text.endsWith('\r\n\r\n'), `no body after the headers: ${JSON.stringify(text.slice(text.indexOf('\r\n\r\n')))}`);
+    assert.equal(closed, true);
+    assert.equal(r.server.ctx.metrics.streamClients.get(), 0);
+  } finally {
+    await r.cleanup();
+  }
 });

@@ -43,6 +43,8 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
       'Cache-Control': 'no-cache',
       'X-Accel-Buffering': 'no',
     });
+    // HEAD: the headers were all of it.
+    if (stream.closed) return;
     clients++;
     ctx.metrics.streamClients.set(clients);
 

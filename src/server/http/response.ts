@@ -113,6 +113,8 @@ export class ResponseSlot implements HttpResponse {
     this.closeAfter = true;
     this.owner.output(this, this.head(status, headers, undefined));
     this.streamState = new StreamImpl(this, this.owner);
+    // A HEAD gets the headers only: the stream is over before its first write.
+    if (this.method === 'HEAD') this.streamState.end();
     return this.streamState;
   }
 
