@@ -185,6 +185,14 @@ export function receiverMetrics() {
     httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code'),
     connections: registry.gauge('actionurl_open_connections', 'Open client connections'),
     streamClients: registry.gauge('actionurl_stream_clients', 'Connected event-stream (SSE) clients'),
+    streamDropped: registry.counter(
+      'actionurl_stream_dropped_total',
+      'Event-stream clients dropped because they did not read (unsent bytes over the limit)',
+    ),
+    streamRefused: registry.counter(
+      'actionurl_stream_refused_total',
+      'Event-stream requests answered 503 because the most concurrent stream clients were connected',
+    ),
     phones: registry.gauge('actionurl_phones', 'Phones known to the receiver'),
     pruned: registry.counter('actionurl_retention_deleted_rows_total', 'Rows deleted by retention'),
   };

@@ -65,6 +65,10 @@ export interface ServerOptions {
   callTimeoutMs?: number;
   /** SSE keep-alive comment interval. Default 15 s. */
   heartbeatMs?: number;
+  /** Most event-stream (SSE) clients at once; beyond, `503`. Default 200. */
+  maxStreamClients?: number;
+  /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
+  streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
@@ -157,7 +161,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
-      stream: { heartbeatMs: options.heartbeatMs ?? 15_000, maxBacklog: 10_000 },
+      stream: {
+        heartbeatMs: options.heartbeatMs ?? 15_000,
+        maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,
+        maxClients: options.maxStreamClients ?? 200,
+      },
     });
     const http = createHttpServer({
       handler,

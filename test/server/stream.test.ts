@@ -1,5 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { openSse } from './helpers/sse.ts';
 import { sendRaw } from './helpers/raw-client.ts';
@@ -104,6 +105,88 @@ test('HEAD of the stream gets the headers only, and no stream client is counted'
     assert.ok(text.endsWith('\r\n\r\n'), `no body after the headers: ${JSON.stringify(text.slice(text.indexOf('\r\n\r\n')))}`);
     assert.equal(closed, true);
     assert.equal(r.server.ctx.metrics.streamClients.get(), 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+test('a stream client that does not read is dropped once its unsent bytes pass the limit, and counted', async () => {
+  const r = await startTestReceiver({ streamMaxBufferedBytes: 64 * 1024 });
+  const socket = net.connect(r.port, '127.0.0.1');
+  socket.on('error', () => {});
+  try {
+    await r.ingest('/actionurl/registered?mac=001565000077');
+    const [stored] = await r.server.ctx.store.eventsAfter(0, 1);
+    const phone = r.server.ctx.phones.get('001565000077')!;
+    const metrics = r.server.ctx.metrics;
+    // Never reads: no 'data' listener, so nothing is taken from the kernel.
+    socket.write('GET /api/v1/stream?phones=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let i = 0; i < 200 && metrics.streamClients.get() === 0; i++) await sleep(10);
+    assert.equal(metrics.streamClients.get(), 1);
+    const big = 'x'.repeat(256 * 1024);
+    // 200 messages of 256 KiB would be 50 MB; the client must be dropped long before.
+    for (let i = 0; i < 200 && metrics.streamDropped.get() === 0; i++) {
+      r.server.ctx.bus.publish({
+        type: 'event',
+        event: { ...stored, id: stored.id + 1 + i, vars: { ...stored.vars, display_remote: big } },
+        phone,
+        changedCalls: [],
+      });
+      await sleep(1);
+    }
+    assert.equal(metrics.streamDropped.get(), 1);
+    for (let i = 0; i < 200 && metrics.streamClients.get() !== 0; i++) await sleep(10);
+    assert.equal(metrics.streamClients.get(), 0);
+    // The connection (and what it held) is let go, even though the client never reads.
+    for (let i = 0; i < 500 && r.server.ctx.metrics.connections.get() !== 0; i++) await sleep(10);
+    assert.equal(r.server.ctx.metrics.connections.get(), 0);
+  } finally {
+    socket.destroy();
+    await r.cleanup();
+  }
+});
+
+test('stream clients beyond the limit get a 503 with a JSON error, counted in the metrics', async () => {
+  const r = await startTestReceiver({ maxStreamClients: 2 });
+  const a = openSse(r.port, '/api/v1/stream');
+  const b = openSse(r.port, '/api/v1/stream');
+  let c: ReturnType<typeof openSse> | undefined;
+  try {
+    assert.equal(await a.status, 200);
+    assert.equal(await b.status, 200);
+    const { responses } = await sendRaw(r.port, 'GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n', { expect: 1 });
+    assert.equal(responses[0].status, 503);
+    assert.match(responses[0].headers['content-type'], /application\/json/);
+    assert.match(JSON.parse(responses[0].body.toString()).error, /too many event-stream clients \(limit 2\)/);
+    assert.equal(r.server.ctx.metrics.streamRefused.get(), 1);
+    assert.match(r.server.ctx.metrics.registry.render(), /actionurl_stream_refused_total 1/);
+    a.close();
+    await a.closed;
+    for (let i = 0; i < 200 && r.server.ctx.metrics.streamClients.get() !== 1; i++) await sleep(10);
+    c = openSse(r.port, '/api/v1/stream');
+    assert.equal(await c.status, 200);
+  } finally {
+    a.close();
+    b.close();
+    c?.close();
+    await r.cleanup();
+  }
+});
+
+test('a resuming client that reads is replayed everything it missed, however small the byte limit', async () => {
+  const r = await startTestReceiver({ streamMaxBufferedBytes: 4 * 1024 });
+  try {
+    for (let i = 0; i < 120; i++) await r.ingest(`/actionurl/hold?mac=001565000088&call_id=${i}&display_remote=${'n'.repeat(300)}`);
+    const sse = openSse(r.port, '/api/v1/stream', { 'Last-Event-ID': '0' });
+    try {
+      const msgs = await sse.waitFor(120, 20_000);
+      assert.deepEqual(msgs.map((m) => Number(m.id)), msgs.map((_, i) => i + 1));
+      assert.equal(r.server.ctx.metrics.streamDropped.get(), 0);
+    } finally {
+      sse.close();
+    }
   } finally {
     await r.cleanup();
   }

@@ -14,9 +14,20 @@ import { cursorParam, incidentParam, macParam, ParamError } from './params.ts';
 export interface StreamOptions {
   /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
   heartbeatMs: number;
-  /** A client this many messages behind (not reading) is dropped; it can resume with Last-Event-ID. */
-  maxBacklog: number;
+  /**
+   * A client with this many bytes unsent (it does not read) is dropped; it can resume with Last-Event-ID.
+   * Replaying missed events waits for the client to take them before sending more.
+   */
+  maxBufferedBytes: number;
+  /** Most stream clients at once; beyond, `503`. */
+  maxClients: number;
 }
+
+/** A replay waits this long at most for a client to take what was sent before dropping it. */
+const REPLAY_STALL_MS = 30_000;
+/** Live messages held while a replay runs. */
+const MAX_EARLY = 10_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const REPLAY_PAGE = 500;
 
@@ -38,6 +49,16 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     const withPhones = req.query.get('phones') === '1' || req.query.get('phones') === 'true';
     const resumeFrom = lastEventId(req);
 
+    if (req.method !== 'HEAD' && clients >= opts.maxClients) {
+      ctx.metrics.streamRefused.inc();
+      res.json(
+        503,
+        { error: `too many event-stream clients (limit ${opts.maxClients}); try again later` },
+        { 'Retry-After': '10' },
+      );
+      return;
+    }
+
     const stream = res.stream(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache',
@@ -50,14 +71,29 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
 
     const matches = (e: StoredEvent) => (mac === undefined || e.mac === mac) && (incident === undefined || e.incident === incident);
     let lastSent = resumeFrom ?? 0;
-    let backlog = 0;
     let live = false;
     const early: BusMessage[] = [];
 
     const send = (text: string) => {
       if (stream.closed) return;
-      if (stream.write(text)) backlog = 0;
-      else if (++backlog > opts.maxBacklog) stream.end();
+      if (!stream.write(text) && stream.buffered > opts.maxBufferedBytes) {
+        ctx.metrics.streamDropped.inc();
+        stream.end();
+      }
+    };
+    /** During a replay: wait until the client took most of what was sent (false: it was dropped or left). */
+    const caughtUp = async () => {
+      let waited = 0;
+      while (!stream.closed && stream.buffered > opts.maxBufferedBytes / 2) {
+        if (waited >= REPLAY_STALL_MS) {
+          ctx.metrics.streamDropped.inc();
+          stream.end();
+          break;
+        }
+        await sleep(20);
+        waited += 20;
+      }
+      return !stream.closed;
     };
     const sendEvent = (e: StoredEvent) => {
       if (e.id <= lastSent || !matches(e)) return;
@@ -72,7 +108,16 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     };
 
     // Subscribe before replaying, keeping what arrives meanwhile, so nothing falls between replay and live.
-    const unsubscribe = ctx.bus.subscribe((m) => (live ? deliver(m) : early.push(m)));
+    // A replay that takes long while events pour in: past MAX_EARLY held messages the client is dropped
+    // (it resumes with Last-Event-ID) rather than holding them all.
+    const unsubscribe = ctx.bus.subscribe((m) => {
+      if (live) deliver(m);
+      else if (!stream.closed && early.push(m) > MAX_EARLY) {
+        early.length = 0;
+        ctx.metrics.streamDropped.inc();
+        stream.end();
+      }
+    });
     const heartbeat = setInterval(() => send(': keep-alive\n\n'), opts.heartbeatMs);
     heartbeat.unref();
     stream.onClose(() => {
@@ -85,9 +130,12 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     send('retry: 2000\n\n');
     if (resumeFrom !== undefined) {
       try {
-        for (;;) {
+        replay: for (;;) {
           const page = await ctx.store.eventsAfter(lastSent, REPLAY_PAGE, { mac, incident });
-          for (const e of page) sendEvent(e);
+          for (const e of page) {
+            sendEvent(e);
+            if (stream.buffered > opts.maxBufferedBytes / 2 && !(await caughtUp())) break replay;
+          }
           if (page.length < REPLAY_PAGE || stream.closed) break;
         }
       } catch (err) {

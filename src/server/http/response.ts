@@ -16,6 +16,8 @@ export interface SlotOwner {
   readonly closing: boolean;
   /** The socket went away. */
   readonly destroyed: boolean;
+  /** Bytes of answers not yet taken by the client. */
+  readonly bufferedOutput: number;
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -166,6 +168,10 @@ class StreamImpl implements HttpStream {
   write(chunk: string | Buffer): boolean {
     if (this.closed || this.owner.destroyed) return false;
     return this.owner.output(this.slot, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  }
+
+  get buffered(): number {
+    return this.closed || this.owner.destroyed ? 0 : this.owner.bufferedOutput;
   }
 
   end(): void {

@@ -47,6 +47,8 @@ export interface HttpResponse {
 export interface HttpStream {
   /** Returns false when the peer is slow (backpressure), like a Writable. */
   write(chunk: string | Buffer): boolean;
+  /** Bytes written on this connection that the peer has not taken yet (0 once closed). */
+  readonly buffered: number;
   end(): void;
   /** Called once when the peer goes away or `end` was called. */
   onClose(listener: () => void): void;
