@@ -74,7 +74,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       rawTarget: redactToken(req.rawTarget),
       count: 1,
     };
-    const { store, summaries } = opts.sampler.admit(row);
+    const { store, summaries } = opts.sampler.admit(row, result);
     for (const s of summaries) void commits.addRejected(s).catch(() => {});
     if (!store) metrics.rejectedSuppressed.inc({ reason: result });
     // A flood is answered at once; a stored refusal once it is on disk, like an event.

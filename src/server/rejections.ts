@@ -3,9 +3,12 @@
  *
  * Every refused request is counted in the metrics. The first `perSource` refusals of a source in each
  * window are stored one by one; after that, that source's refusals in the window are only counted and
- * written as one summary row per reason when the window closes (`count` says how many it stands for). A
- * global budget per window caps the rows from all sources together, so spoofed or many distinct sources
- * cannot get around the per-source limit; over budget, refusals go into summary rows as well.
+ * written as one summary row per kind of refusal when the window closes (`count` says how many it stands
+ * for; the last one's reason and target are shown). A kind is a fixed code (`unknown_incident`,
+ * `wrong_token`, `http_400`, …), never the reason text, which names what the client sent: a client varying
+ * that text gets no extra rows. A global budget per window caps the rows from all sources together, so
+ * spoofed or many distinct sources cannot get around the per-source limit; over budget, refusals go into
+ * summary rows as well. Summary rows per window are capped too; beyond, sources share source `*`.
  */
 import type { NewRejected } from '../store/types.ts';
 
@@ -18,6 +21,8 @@ export interface RejectionPolicy {
   total: number;
   /** Sources tracked per window; beyond, refusals are summarised under source `*`. */
   maxSources: number;
+  /** Summary rows kept per window; beyond, new summaries go under source `*` (one per kind). */
+  maxSummaries: number;
 }
 
 export const DEFAULT_REJECTION_POLICY: RejectionPolicy = {
@@ -25,7 +30,11 @@ export const DEFAULT_REJECTION_POLICY: RejectionPolicy = {
   perSource: 20,
   total: 2000,
   maxSources: 10_000,
+  maxSummaries: 1000,
 };
+
+/** Kinds of refusal with no code of their own share this one under source `*` once summaries are full. */
+const OTHER = 'other';
 
 interface Summary {
   count: number;
@@ -41,16 +50,17 @@ export class RejectionSampler {
   private windowStart = 0;
   private storedTotal = 0;
   private readonly perSource = new Map<string, number>();
-  /** Suppressed refusals by source and reason. */
+  /** Suppressed refusals by source and kind of refusal. */
   private readonly summaries = new Map<string, Summary>();
 
   constructor(private readonly policy: RejectionPolicy = DEFAULT_REJECTION_POLICY) {}
 
   /**
    * Whether this refusal is stored on its own (`store`) or only counted (`summarised`). Returns the rows of
-   * the previous window's summaries when a new window began, to be stored now.
+   * the previous window's summaries when a new window began, to be stored now. `code` is the kind of
+   * refusal: a fixed word such as the decoder's problem code, never text taken from the request.
    */
-  admit(r: NewRejected): { store: boolean; summaries: NewRejected[] } {
+  admit(r: NewRejected, code: string): { store: boolean; summaries: NewRejected[] } {
     const summaries = r.receivedAt - this.windowStart >= this.policy.windowMs ? this.rollover(r.receivedAt) : [];
     const seen = this.perSource.get(r.sourceIp);
     const trackable = seen !== undefined || this.perSource.size < this.policy.maxSources;
@@ -60,13 +70,26 @@ export class RejectionSampler {
       this.storedTotal++;
       return { store: true, summaries };
     }
-    const source = trackable ? r.sourceIp : '*';
-    const key = `${source}\u0000${r.reason}`;
-    const s = this.summaries.get(key);
+    let source = trackable ? r.sourceIp : '*';
+    let key = `${source}\u0000${code}`;
+    let s = this.summaries.get(key);
+    if (!s && this.summaries.size >= this.policy.maxSummaries) {
+      // Full: one shared summary per kind (and past a few more, one for all kinds), so the map stays bounded.
+      source = '*';
+      key = `*\u0000${code}`;
+      s = this.summaries.get(key);
+      if (!s && this.summaries.size >= this.policy.maxSummaries + 64) {
+        key = `*\u0000${OTHER}`;
+        s = this.summaries.get(key);
+      }
+    }
     if (s) {
       s.count++;
       s.lastAt = r.receivedAt;
       s.rawTarget = r.rawTarget;
+      s.reason = r.reason;
+      s.status = r.status;
+      s.method = r.method;
     } else {
       this.summaries.set(key, { count: 1, status: r.status, method: r.method, rawTarget: r.rawTarget, sourceIp: source, reason: r.reason, lastAt: r.receivedAt });
     }
@@ -85,7 +108,7 @@ export class RejectionSampler {
       sourceIp: s.sourceIp,
       method: s.method,
       status: s.status,
-      reason: `${s.reason} (summary: ${s.count} refused requests like this one, the last one shown)`,
+      reason: `${s.reason} (summary: ${s.count} refused requests of this kind, the last one shown)`,
       rawTarget: s.rawTarget,
       count: s.count,
     }));

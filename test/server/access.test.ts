@@ -64,10 +64,10 @@ describe('rejection sampling', () => {
   });
 
   test('stores the first refusals per source, summarises the rest, and the counts add up', () => {
-    const s = new RejectionSampler({ windowMs: 1000, perSource: 3, total: 100, maxSources: 10 });
-    const stored = Array.from({ length: 10 }, (_, i) => s.admit(row('a', i)).store);
+    const s = new RejectionSampler({ windowMs: 1000, perSource: 3, total: 100, maxSources: 10, maxSummaries: 100 });
+    const stored = Array.from({ length: 10 }, (_, i) => s.admit(row('a', i), 'rate_limited').store);
     assert.deepEqual(stored, [true, true, true, false, false, false, false, false, false, false]);
-    const next = s.admit(row('a', 2000));
+    const next = s.admit(row('a', 2000), 'rate_limited');
     assert.equal(next.store, true);
     assert.equal(next.summaries.length, 1);
     assert.equal(next.summaries[0].count, 7);
@@ -75,13 +75,49 @@ describe('rejection sampling', () => {
   });
 
   test('many distinct sources are capped by the global budget and the source limit', () => {
-    const s = new RejectionSampler({ windowMs: 1000, perSource: 5, total: 50, maxSources: 20 });
+    const s = new RejectionSampler({ windowMs: 1000, perSource: 5, total: 50, maxSources: 20, maxSummaries: 100 });
     let stored = 0;
-    for (let i = 0; i < 10_000; i++) if (s.admit(row(`src${i}`, 1)).store) stored++;
+    for (let i = 0; i < 10_000; i++) if (s.admit(row(`src${i}`, 1), 'rate_limited').store) stored++;
     assert.equal(stored, 20);
     const summaries = s.drain(0, true);
     assert.equal(summaries.reduce((n, r) => n + r.count, 0), 10_000 - 20);
     assert.ok(summaries.length <= 1, 'untracked sources share one summary row per reason');
+  });
+});
+
+describe('rejection sampling by kind of refusal', () => {
+  const refusal = (source: string, at: number, reason: string): NewRejected => ({
+    receivedAt: at, sourceIp: source, method: 'GET', status: 400, reason, rawTarget: Buffer.from(`/actionurl/${reason}`), count: 1,
+  });
+
+  test('reasons that differ only in what the client sent share one summary row', () => {
+    const s = new RejectionSampler({ windowMs: 60_000, perSource: 20, total: 2000, maxSources: 10_000, maxSummaries: 1000 });
+    let stored = 0;
+    for (let i = 0; i < 20_000; i++) if (s.admit(refusal('10.0.0.9', 1, `unknown incident "nope${i}"`), 'unknown_incident').store) stored++;
+    assert.equal(stored, 20);
+    const rows = s.drain(0, true);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].count, 20_000 - 20);
+    assert.equal(rows[0].sourceIp, '10.0.0.9');
+    assert.match(rows[0].reason, /^unknown incident "nope19999" \(summary: 19980 refused requests/);
+    assert.equal(rows[0].rawTarget.toString(), '/actionurl/unknown incident "nope19999"');
+  });
+
+  test('different kinds of refusal of one source get a summary row each', () => {
+    const s = new RejectionSampler({ windowMs: 60_000, perSource: 1, total: 2000, maxSources: 100, maxSummaries: 100 });
+    for (let i = 0; i < 5; i++) s.admit(refusal('a', 1, `unknown incident "x${i}"`), 'unknown_incident');
+    for (let i = 0; i < 5; i++) s.admit(refusal('a', 1, `"m${i}" is not a MAC address`), 'invalid_mac');
+    const rows = s.drain(0, true);
+    assert.deepEqual(rows.map((r) => r.count).sort(), [4, 5]);
+  });
+
+  test('summary rows per window are capped; beyond, sources share one per kind under *', () => {
+    const s = new RejectionSampler({ windowMs: 60_000, perSource: 1, total: 100_000, maxSources: 100_000, maxSummaries: 10 });
+    for (let i = 0; i < 1000; i++) for (let k = 0; k < 3; k++) s.admit(refusal(`src${i}`, 1, `r${k}`), 'invalid_mac');
+    const rows = s.drain(0, true);
+    assert.equal(rows.length, 11);
+    assert.equal(rows.reduce((n, r) => n + r.count, 0), 2000);
+    assert.equal(rows.filter((r) => r.sourceIp === '*').length, 1);
   });
 });
 

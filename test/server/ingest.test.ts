@@ -210,6 +210,27 @@ describe('source allowlist and rate limit', () => {
   });
 });
 
+describe('rejected requests are bounded whatever text a client varies', () => {
+  test('unknown incidents with a different name each: the first ones stored, the rest one summary row', async () => {
+    let clock = 1_000_000;
+    const r = await startTestReceiver({ now: () => clock, rejectionPolicy: { windowMs: 60_000, perSource: 5, total: 100 } });
+    try {
+      for (let i = 0; i < 200; i++) assert.equal((await r.ingest(`/actionurl/nope${i}?mac=${mac}`)).status, 400);
+      assert.equal((await r.api('/api/v1/rejected?limit=500')).body.rejected.length, 5);
+      clock += 61_000;
+      assert.equal((await r.ingest('/actionurl/dnd_off')).status, 400); // the next refusal rolls the window over
+      const rows = (await r.api('/api/v1/rejected?limit=500')).body.rejected;
+      assert.equal(rows.length, 7);
+      const summary = rows.find((x: { count: number }) => x.count > 1);
+      assert.equal(summary.count, 195);
+      assert.match(summary.reason, /^unknown incident "nope199" \(summary: 195 refused requests/);
+      assert.equal(summary.raw, `/actionurl/nope199?mac=${mac}`);
+    } finally {
+      await r.cleanup();
+    }
+  });
+});
+
 describe('durability across restarts', () => {
   test('phone states and event ids continue after the receiver restarts on the same database', async () => {
     const r1 = await startTestReceiver();
