@@ -5,7 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { decodeRequestTarget, isUsable, refusalReason } from '../core/decode.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
+import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from './http/types.ts';
+import type { NewRejected } from '../store/types.ts';
 import type { ServerContext } from './context.ts';
 import type { Allowlist, RateLimiter } from './access.ts';
 import type { RejectionSampler } from './rejections.ts';
@@ -59,12 +60,46 @@ export function redactToken(target: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * Keeps a refused request through the bounded sampler (see rejections.ts): counted always, stored one by
+ * one or summarised. `code` is the kind of refusal, a fixed word. Resolves once a row stored on its own is
+ * on disk; a summarised one resolves at once.
+ */
+export function recordRejected(ctx: ServerContext, sampler: RejectionSampler, row: NewRejected, code: string): Promise<void> {
+  const { metrics, commits } = ctx;
+  metrics.rejected.inc({ reason: code });
+  const { store, summaries } = sampler.admit(row, code);
+  for (const s of summaries) void commits.addRejected(s).catch(() => {});
+  if (!store) {
+    metrics.rejectedSuppressed.inc({ reason: code });
+    return RESOLVED;
+  }
+  return commits.addRejected(row).catch((err) => ctx.logger.error({ err }, 'could not store a rejected request'));
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Requests the HTTP layer refused before any handler saw them, kept like any other refused request. */
+export function createRefusalRecorder(ctx: ServerContext, sampler: RejectionSampler): (refusal: HttpRefusal) => void {
+  return (refusal) => {
+    const row: NewRejected = {
+      receivedAt: ctx.now(),
+      sourceIp: refusal.remoteAddress,
+      method: refusal.method,
+      status: refusal.status,
+      reason: refusal.reason,
+      rawTarget: redactToken(refusal.rawTarget),
+      count: 1,
+    };
+    void recordRejected(ctx, sampler, row, `http_${refusal.status}`);
+  };
+}
+
 export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): HttpHandler {
   const { metrics, settings, commits } = ctx;
 
   const refuse = async (req: HttpRequest, res: HttpResponse, status: number, reason: string, result: string, incident = 'unknown') => {
     metrics.ingest.inc({ incident, result });
-    metrics.rejected.inc({ reason: result });
     const row = {
       receivedAt: ctx.now(),
       sourceIp: req.remoteAddress,
@@ -74,11 +109,8 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       rawTarget: redactToken(req.rawTarget),
       count: 1,
     };
-    const { store, summaries } = opts.sampler.admit(row, result);
-    for (const s of summaries) void commits.addRejected(s).catch(() => {});
-    if (!store) metrics.rejectedSuppressed.inc({ reason: result });
     // A flood is answered at once; a stored refusal once it is on disk, like an event.
-    if (store) await commits.addRejected(row).catch((err) => ctx.logger.error({ err }, 'could not store a rejected request'));
+    await recordRejected(ctx, opts.sampler, row, result);
     res.send(status, `${reason}\n`, TEXT);
   };
 

@@ -17,6 +17,7 @@ import { CommitQueue } from './commit-queue.ts';
 import type { ReceiverSettings, ServerContext } from './context.ts';
 import { parseDuration } from './duration.ts';
 import { createHttpServer } from './http/server.ts';
+import { createRefusalRecorder } from './ingest.ts';
 import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
@@ -172,6 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls,
       onHandlerError: (err, req) => logger.error({ err, method: req.method, path: req.path }, 'handler failed'),
       onResponse: (_req, status) => metrics.httpResponses.inc({ code: String(status) }),
+      onRefused: createRefusalRecorder(ctx, sampler),
       onConnectionCount: (n) => metrics.connections.set(n),
     });
     const address = await http.listen(options.port ?? 8080, options.host ?? '0.0.0.0');

@@ -4,10 +4,10 @@
  * holding sockets forever. Whatever arrives, the connection answers or closes; it never throws.
  */
 import type { Socket } from 'node:net';
-import { RequestParser, type ParserLimits, type ParseOutput } from './parser.ts';
+import { describeRequestLine, KEPT_LINE_BYTES, RequestParser, type ParserLimits, type ParseOutput } from './parser.ts';
 import { ResponseSlot, type SlotOwner } from './response.ts';
 import { buildRequest, plainAddress, type SocketInfo } from './request.ts';
-import type { HttpHandler, HttpRequest } from './types.ts';
+import type { HttpHandler, HttpRefusal, HttpRequest } from './types.ts';
 
 export interface ConnectionOptions {
   limits: ParserLimits;
@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   onHandlerError(err: unknown, req: HttpRequest): void;
   /** Each answered request, for access metrics. */
   onResponse?(req: HttpRequest | undefined, status: number): void;
+  /** A request refused here, before any handler saw it (to be kept as a rejected request). Must not throw. */
+  onRefused?(refusal: HttpRefusal): void;
 }
 
 export class Connection implements SlotOwner {
@@ -123,6 +125,7 @@ export class Connection implements SlotOwner {
         this.slots.push(slot);
         slot.send(out.status, `${out.message}\n`, { Connection: 'close' });
         this.opts.onResponse?.(undefined, out.status);
+        this.refused(out.status, out.message, out.line ?? this.parser.firstLine());
         break;
       }
       this.dispatch(out);
@@ -272,8 +275,28 @@ export class Connection implements SlotOwner {
     this.stopped = true;
     const slot = new ResponseSlot(this, 'GET', 'HTTP/1.1', false);
     this.slots.push(slot);
+    // A head that arrived whose body did not: that head's method and target; else the line so far.
+    const pending = this.parser.awaitingBody;
+    const line = pending ? undefined : this.parser.firstLine();
     slot.send(408, 'request timeout\n', { Connection: 'close' });
     this.opts.onResponse?.(undefined, 408);
+    if (pending) this.report(408, 'request timeout', pending.method, pending.rawTarget.subarray(0, KEPT_LINE_BYTES));
+    else this.refused(408, 'request timeout', line!);
+  }
+
+  private refused(status: number, reason: string, line: Buffer): void {
+    if (!this.opts.onRefused) return;
+    const { method, target } = describeRequestLine(line);
+    this.report(status, reason, method, target);
+  }
+
+  private report(status: number, reason: string, method: string, target: Buffer): void {
+    if (!this.opts.onRefused) return;
+    try {
+      this.opts.onRefused({ status, reason, method, rawTarget: target, remoteAddress: this.info.remoteAddress });
+    } catch {
+      // Keeping the refusal is best effort; the answer went out regardless.
+    }
   }
 
   private onPeerEnd(): void {

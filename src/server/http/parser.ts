@@ -45,6 +45,32 @@ export interface ParseError {
   message: string;
   /** The version to answer in, when the request line got that far. */
   httpVersion: 'HTTP/1.0' | 'HTTP/1.1';
+  /** The request line as far as it arrived, at most KEPT_LINE_BYTES (for the rejected-requests log). */
+  line?: Buffer;
+}
+
+/** Most bytes of a refused request line that are kept. */
+export const KEPT_LINE_BYTES = 1024;
+
+/**
+ * The method and target of a request line as far as they can be told apart: the method is the first word
+ * when it looks like one, the target what follows up to ` HTTP/1.x` (or the end); otherwise the whole line.
+ */
+export function describeRequestLine(line: Buffer): { method: string; target: Buffer } {
+  const space = line.indexOf(SP);
+  if (space <= 0 || space > 32 || !isToken(line, 0, space)) return { method: '', target: line };
+  const mark = line.lastIndexOf(VERSION_MARK);
+  const end = mark > space && mark + VERSION_MARK.length + 1 === line.length ? mark : line.length;
+  return { method: line.toString('latin1', 0, space), target: line.subarray(space + 1, end) };
+}
+
+/** Names of the headers that decide where a request ends: never guessed at (request smuggling). */
+const FRAMING = /^\s*(content-length|transfer-encoding)\s*$/i;
+
+/** A malformed header line whose name, spaces aside, is Content-Length or Transfer-Encoding. */
+function namesFraming(line: Buffer): boolean {
+  const colon = line.indexOf(COLON);
+  return colon > 0 && FRAMING.test(line.toString('latin1', 0, colon));
 }
 
 export type ParseOutput = ParsedRequest | ParseError;
@@ -136,8 +162,20 @@ export class RequestParser {
 
   private fail(err: ParseError): ParseError {
     this.failed = true;
+    err.line ??= this.firstLine();
     this.buf = EMPTY;
     return err;
+  }
+
+  /** The first line of what is buffered (a request line in the making), a copy of at most KEPT_LINE_BYTES. */
+  firstLine(): Buffer {
+    const b = this.buf;
+    let start = 0;
+    while (start < b.length && (b[start] === CR || b[start] === LF)) start++;
+    let end = b.indexOf(LF, start);
+    if (end === -1) end = b.length;
+    if (end > start && b[end - 1] === CR) end--;
+    return Buffer.from(b.subarray(start, Math.min(end, start + KEPT_LINE_BYTES)));
   }
 
   private consume(n: number): void {
@@ -234,13 +272,23 @@ function parseHeadBytes(head: Buffer, limits: ParserLimits): PendingHead | Parse
     const h = lines[n];
     if (h.length === 0) continue;
     if (h[0] === SP || h[0] === HTAB) {
-      // Obsolete line folding: the line continues the previous header's value.
-      if (last === undefined) return err(400, 'malformed header line', httpVersion);
+      // Obsolete line folding: the line continues the previous header's value (or, first, is skipped).
+      if (last === undefined) {
+        if (namesFraming(h)) return err(400, 'malformed header line', httpVersion);
+        continue;
+      }
+      if (last === 'content-length' || last === 'transfer-encoding') return err(400, 'malformed header line', httpVersion);
       headers[last] = `${headers[last]} ${h.toString('latin1').trim()}`.trim();
       continue;
     }
     const colon = h.indexOf(COLON);
-    if (colon <= 0 || !isToken(h, 0, colon)) return err(400, 'malformed header line', httpVersion);
+    if (colon <= 0 || !isToken(h, 0, colon)) {
+      // A line that is not a header: phones' requests matter more than strictness, so it is skipped, unless
+      // it could be meant to say where the request ends ("Content-Length : 5"), which is never guessed.
+      if (namesFraming(h)) return err(400, 'malformed header line', httpVersion);
+      last = undefined;
+      continue;
+    }
     const name = h.toString('latin1', 0, colon).toLowerCase();
     const value = h.toString('latin1', colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;

@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { DEFAULT_LIMITS, type ParserLimits } from './parser.ts';
-import type { HttpHandler, HttpRequest } from './types.ts';
+import type { HttpHandler, HttpRefusal, HttpRequest } from './types.ts';
 
 export interface HttpServerOptions {
   handler: HttpHandler;
@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   maxBufferedOutput?: number;
   onHandlerError?(err: unknown, req: HttpRequest): void;
   onResponse?(req: HttpRequest | undefined, status: number): void;
+  /** A request the HTTP layer refused itself (malformed, too long, unsupported, too slow). */
+  onRefused?(refusal: HttpRefusal): void;
   /** Connection opened or closed (for the open-connections gauge). */
   onConnectionCount?(open: number): void;
 }
@@ -45,6 +47,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     maxBufferedOutput: options.maxBufferedOutput ?? 256 * 1024,
     onHandlerError: options.onHandlerError ?? (() => {}),
     onResponse: options.onResponse,
+    onRefused: options.onRefused,
   };
   const open = new Set<Connection>();
 

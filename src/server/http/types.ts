@@ -56,3 +56,15 @@ export interface HttpStream {
 }
 
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => void | Promise<void>;
+
+/** A request the HTTP layer itself refused (not HTTP/1.x, too long, unsupported framing, too slow). */
+export interface HttpRefusal {
+  status: number;
+  /** The one line the client got. */
+  reason: string;
+  /** The method, when the request line got that far; else ''. */
+  method: string;
+  /** The target, or the whole request line when it could not be split; at most 1 KiB, as received. */
+  rawTarget: Buffer;
+  remoteAddress: string;
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import { createHttpServer, type HttpServer } from '../../../src/server/http/server.ts';
-import type { HttpHandler } from '../../../src/server/http/types.ts';
+import type { HttpHandler, HttpRefusal } from '../../../src/server/http/types.ts';
 import { sendRaw } from '../helpers/raw-client.ts';
 
 // Echoes what the handler saw, so tests can check the parser's view of the raw bytes.
@@ -30,6 +30,7 @@ const echo: HttpHandler = async (req, res) => {
 
 let http: HttpServer;
 let port: number;
+const refusals: HttpRefusal[] = [];
 
 before(async () => {
   http = createHttpServer({
@@ -37,6 +38,7 @@ before(async () => {
     limits: { maxTargetBytes: 2048, maxHeadBytes: 4096, maxBodyBytes: 64 },
     requestTimeoutMs: 300,
     idleTimeoutMs: 2000,
+    onRefused: (r) => refusals.push(r),
   });
   port = (await http.listen(0, '127.0.0.1')).port;
 });
@@ -86,6 +88,15 @@ describe('request line as phones send it', () => {
   test('LF-only line endings are accepted', async () => {
     const { responses } = await sendRaw(port, 'GET /lf HTTP/1.1\nX-A: 1\n\n', { expect: 1 });
     assert.equal(json(responses[0].body).headers['x-a'], '1');
+  });
+
+  test('a malformed header line is skipped, the request and its other headers are kept', async () => {
+    const req = 'GET /hdr HTTP/1.1\r\nHost: h\r\nnonsense without colon\r\nBad Name: v\r\n\tfolded after it\r\nX-B: 2\r\n\r\n';
+    const { responses } = await sendRaw(port, req, { expect: 1 });
+    assert.equal(responses[0].status, 200);
+    const seen = json(responses[0].body);
+    assert.equal(seen.path, '/hdr');
+    assert.deepEqual(seen.headers, { host: 'h', 'x-b': '2' });
   });
 
   test('absolute-form targets route by their path', async () => {
@@ -153,6 +164,17 @@ describe('connections', () => {
     const { responses, closed } = await sendRaw(port, 'GET /never-finished HTTP/1.1\r\nHost:');
     assert.equal(responses[0]?.status, 408);
     assert.equal(closed, true);
+    const r = refusals.find((x) => x.status === 408 && x.rawTarget.toString() === '/never-finished');
+    assert.ok(r, 'the timed-out request is reported');
+    assert.equal(r.method, 'GET');
+    assert.equal(r.reason, 'request timeout');
+  });
+
+  test('a client that stops mid-body gets 408, reported with the head it sent', async () => {
+    const { responses } = await sendRaw(port, 'POST /half-body?x=1 HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc');
+    assert.equal(responses[0]?.status, 408);
+    const r = refusals.find((x) => x.status === 408 && x.method === 'POST');
+    assert.equal(r?.rawTarget.toString(), '/half-body?x=1');
   });
 });
 
@@ -161,7 +183,8 @@ describe('refusals', () => {
     ['no version', 'GET /x\r\n\r\n', 400],
     ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400],
     ['bad method characters', 'G(T /x HTTP/1.1\r\n\r\n', 400],
-    ['header without colon', 'GET /x HTTP/1.1\r\nnonsense\r\n\r\n', 400],
+    ['Content-Length with a space before the colon', 'POST /x HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello', 400],
+    ['folded line naming Transfer-Encoding first', 'POST /x HTTP/1.1\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
     ['bad Content-Length', 'POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400],
     ['conflicting Content-Lengths', 'POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400],
     ['body over the cap', 'POST /x HTTP/1.1\r\nContent-Length: 65\r\n\r\n', 413],
