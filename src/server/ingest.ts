@@ -7,9 +7,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { decodeRequestTarget, isUsable, refusalReason } from '../core/decode.ts';
 import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from './http/types.ts';
 import type { NewRejected } from '../store/types.ts';
-import type { ServerContext } from './context.ts';
+import type { ReceiverSettings, ServerContext } from './context.ts';
+import { redactToken, secretForms } from './redact.ts';
 import type { Allowlist, RateLimiter } from './access.ts';
 import type { RejectionSampler } from './rejections.ts';
+
+export { redactToken } from './redact.ts';
 
 export interface IngestOptions {
   allowlist?: Allowlist;
@@ -28,36 +31,19 @@ export function sameToken(given: string | null, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const TOKEN = [0x74, 0x6f, 0x6b, 0x65, 0x6e]; // "token"
-
-/** Start of the value of each parameter named `token` (any case): after ?, &, ; or / and `token=`. */
-function tokenValueStarts(target: Buffer): number[] {
-  const starts: number[] = [];
-  for (let eq = target.indexOf(0x3d, 6); eq !== -1; eq = target.indexOf(0x3d, eq + 1)) {
-    const name = eq - 5;
-    let match = true;
-    for (let k = 0; k < 5 && match; k++) match = (target[name + k] | 0x20) === TOKEN[k];
-    const before = target[name - 1];
-    if (match && (before === 0x3f || before === 0x26 || before === 0x3b || before === 0x2f)) starts.push(eq + 1);
-  }
-  return starts;
+/** The byte forms of the configured tokens, recomputed only when the settings change. */
+function secretsOf(settings: ReceiverSettings): readonly Buffer[] {
+  const cached = SECRETS.get(settings);
+  if (cached && cached.token === settings.token && cached.adminToken === settings.adminToken) return cached.forms;
+  const forms = secretForms([settings.token, settings.adminToken]);
+  SECRETS.set(settings, { token: settings.token, adminToken: settings.adminToken, forms });
+  return forms;
 }
+const SECRETS = new WeakMap<ReceiverSettings, { token?: string; adminToken?: string; forms: readonly Buffer[] }>();
 
-/** The target with every `token=` value blanked out, so stored requests never reveal the ingest token. */
-export function redactToken(target: Buffer): Buffer {
-  const starts = tokenValueStarts(target);
-  if (starts.length === 0) return target;
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const start of starts) {
-    if (start < from) continue;
-    let end = start;
-    while (end < target.length && target[end] !== 0x26 && target[end] !== 0x3b) end++;
-    parts.push(target.subarray(from, start), Buffer.from('***'));
-    from = end;
-  }
-  parts.push(target.subarray(from));
-  return Buffer.concat(parts);
+/** A target as it may be stored: `token` values and the configured tokens (however encoded) blanked. */
+export function redactForStorage(target: Buffer, settings: ReceiverSettings): Buffer {
+  return redactToken(target, secretsOf(settings));
 }
 
 /**
@@ -88,7 +74,7 @@ export function createRefusalRecorder(ctx: ServerContext, sampler: RejectionSamp
       method: refusal.method,
       status: refusal.status,
       reason: refusal.reason,
-      rawTarget: redactToken(refusal.rawTarget),
+      rawTarget: redactForStorage(refusal.rawTarget, ctx.settings),
       count: 1,
     };
     void recordRejected(ctx, sampler, row, `http_${refusal.status}`);
@@ -106,7 +92,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       method: req.method,
       status,
       reason,
-      rawTarget: redactToken(req.rawTarget),
+      rawTarget: redactForStorage(req.rawTarget, settings),
       count: 1,
     };
     // A flood is answered at once; a stored refusal once it is on disk, like an event.
@@ -142,7 +128,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
         incident,
         vars: decoded.vars,
         extra: decoded.extra,
-        rawTarget: redactToken(req.rawTarget),
+        rawTarget: redactForStorage(req.rawTarget, settings),
         sourceIp: source,
       });
     } catch (err) {

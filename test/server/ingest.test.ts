@@ -157,6 +157,26 @@ describe('ingest token', () => {
     assert.ok(!events[0].raw.includes('s3cret'));
     assert.equal(events[0].extra.token, undefined);
   });
+
+  test('the token is blanked however the request spelled or encoded it, in events and rejected requests', async () => {
+    const accepted = await r.ingest(`/actionurl/dnd_off?mac=${mac}&to%6Ben=s3cret`);
+    assert.equal(accepted.status, 200);
+    assert.equal((await r.ingest(`/actionurl/dnd_on?mac=${mac}&TOKEN=s%33cret`)).status, 200);
+    assert.equal((await r.ingest(`/actionurl/dnd_on?mac=${mac}&%20token=s3cret`)).status, 403);
+    assert.equal((await r.ingest(`/actionurl/dnd_on?mac=${mac}&token%3Ds3cret`)).status, 403);
+    assert.equal((await r.ingest(`/actionurl/nope?mac=${mac}&note=s3cret`)).status, 403);
+    const events = (await r.api('/api/v1/events?limit=2')).body.events;
+    assert.deepEqual(events.map((e: { raw: string }) => e.raw), [
+      `/actionurl/dnd_on?mac=${mac}&TOKEN=***`,
+      `/actionurl/dnd_off?mac=${mac}&to%6Ben=***`,
+    ]);
+    const rejected = (await r.api('/api/v1/rejected?limit=3')).body.rejected;
+    assert.deepEqual(rejected.map((x: { raw: string }) => x.raw), [
+      `/actionurl/nope?mac=${mac}&note=***`,
+      `/actionurl/dnd_on?mac=${mac}&token%3D***`,
+      `/actionurl/dnd_on?mac=${mac}&%20token=***`,
+    ]);
+  });
 });
 
 describe('source allowlist and rate limit', () => {

@@ -1,0 +1,179 @@
+/**
+ * Blanking secrets out of request targets before they are stored (events, rejected requests), so the API
+ * and the dashboard never show them. Two rules, both over the raw bytes:
+ *
+ *  - the value of every parameter whose name, percent-decoded (and spaces aside), is `token` in any case:
+ *    `token=…`, `TOKEN=…`, `to%6Ben=…`, `%20token=…`. The value runs as the decoder reads it: to the next
+ *    `&` or `;`, and on over following parts that have no `=` (the decoder joins those into the value);
+ *  - every occurrence of a configured secret (the ingest and admin tokens), however it is percent-encoded:
+ *    `s3cret`, `s%33cret`, `token%3Ds3cret`, `…&%20token=s3cret`.
+ *
+ * Each match becomes `***`. Targets with nothing to blank are returned as they are, without copying.
+ */
+import { percentDecode } from './http/request.ts';
+
+const AMP = 0x26;
+const SEMI = 0x3b;
+const EQ = 0x3d;
+const QUESTION = 0x3f;
+const SLASH = 0x2f;
+const PERCENT = 0x25;
+const MASK = Buffer.from('***');
+const NONE: readonly Buffer[] = [];
+
+/** Secrets shorter than this are only blanked as `token=` values: blanking every `ab` would garble targets. */
+export const MIN_SECRET_LENGTH = 4;
+
+function hex(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** The byte forms a secret may arrive in: UTF-8, and Latin-1 where that differs (the decoder reads both). */
+export function secretForms(values: readonly (string | undefined)[]): Buffer[] {
+  const forms: Buffer[] = [];
+  for (const v of values) {
+    if (v === undefined || v.length < MIN_SECRET_LENGTH) continue;
+    const utf8 = Buffer.from(v, 'utf8');
+    forms.push(utf8);
+    let latin1able = true;
+    for (let i = 0; i < v.length && latin1able; i++) latin1able = v.charCodeAt(i) <= 0xff;
+    if (latin1able) {
+      const latin1 = Buffer.from(v, 'latin1');
+      if (!latin1.equals(utf8)) forms.push(latin1);
+    }
+  }
+  return forms;
+}
+
+/** Whether bytes[start, end) name the token parameter once decoded: `token` in any case, spaces aside. */
+function namesToken(t: Buffer, start: number, end: number): boolean {
+  let ascii = true;
+  for (let i = start; i < end; i++) if (t[i] === PERCENT || t[i] > 0x7f) ascii = false;
+  if (ascii) {
+    while (start < end && (t[start] === 0x20 || t[start] === 0x09)) start++;
+    while (end > start && (t[end - 1] === 0x20 || t[end - 1] === 0x09)) end--;
+    if (end - start !== 5) return false;
+    return (
+      (t[start] | 0x20) === 0x74 &&
+      (t[start + 1] | 0x20) === 0x6f &&
+      (t[start + 2] | 0x20) === 0x6b &&
+      (t[start + 3] | 0x20) === 0x65 &&
+      (t[start + 4] | 0x20) === 0x6e
+    );
+  }
+  // Escapes or non-ASCII bytes (the Kelvin sign lower-cases to `k`): decode like the decoder does.
+  if (end - start > 64) return false;
+  return percentDecode(t.subarray(start, end)).trim().toLowerCase() === 'token';
+}
+
+/** Adds [start, end) of each `token` parameter's value to `ranges`. */
+function tokenValues(t: Buffer, ranges: number[]): void {
+  const firstQ = t.indexOf(QUESTION);
+  let p = 0;
+  while (p < t.length) {
+    // One part: from p to its `=` or the next separator.
+    let j = p;
+    while (j < t.length) {
+      const c = t[j];
+      if (c === EQ || c === AMP || c === SEMI || c === QUESTION || c === SLASH) break;
+      j++;
+    }
+    if (j < t.length && t[j] === EQ && j > p && namesToken(t, p, j)) {
+      // In the path (Grandstream's form) a value ends at the query; in the query at `&` or `;`, running on
+      // over following parts without `=`, which the decoder takes as part of the value.
+      const limit = firstQ !== -1 && j < firstQ ? firstQ : t.length;
+      let end = j + 1;
+      for (;;) {
+        while (end < limit && t[end] !== AMP && t[end] !== SEMI) end++;
+        if (end >= limit) break;
+        let next = end + 1;
+        while (next < limit && t[next] !== AMP && t[next] !== SEMI && t[next] !== EQ) next++;
+        if (next < limit && t[next] === EQ) break;
+        end = next;
+      }
+      ranges.push(j + 1, end);
+      p = end;
+      continue;
+    }
+    p = j + 1;
+  }
+}
+
+/** End of a match of `secret` at raw position i, reading valid %-escapes as their byte; -1 if none. */
+function matchDecoded(t: Buffer, i: number, secret: Buffer): number {
+  let k = 0;
+  while (k < secret.length) {
+    if (i >= t.length) return -1;
+    let b = t[i];
+    let len = 1;
+    if (b === PERCENT && i + 2 < t.length) {
+      const h = hex(t[i + 1]);
+      const l = hex(t[i + 2]);
+      if (h >= 0 && l >= 0) {
+        b = (h << 4) | l;
+        len = 3;
+      }
+    }
+    if (b !== secret[k]) return -1;
+    i += len;
+    k++;
+  }
+  return i;
+}
+
+/** Adds [start, end) of each occurrence of a secret, plain or percent-encoded, to `ranges`. */
+function secretOccurrences(t: Buffer, secrets: readonly Buffer[], ranges: number[]): void {
+  const escaped = t.indexOf(PERCENT) !== -1;
+  for (const secret of secrets) {
+    if (!escaped) {
+      for (let at = t.indexOf(secret); at !== -1; at = t.indexOf(secret, at + secret.length)) ranges.push(at, at + secret.length);
+      continue;
+    }
+    for (let i = 0; i < t.length; ) {
+      const end = matchDecoded(t, i, secret);
+      if (end !== -1) {
+        ranges.push(i, end);
+        i = end;
+        continue;
+      }
+      // Step over a whole escape: a match starts where a decoded byte starts.
+      i += t[i] === PERCENT && i + 2 < t.length && hex(t[i + 1]) >= 0 && hex(t[i + 2]) >= 0 ? 3 : 1;
+    }
+  }
+}
+
+/**
+ * The target with every `token` parameter's value and every occurrence of a secret (byte forms from
+ * `secretForms`) replaced by `***`.
+ */
+export function redactToken(target: Buffer, secrets: readonly Buffer[] = NONE): Buffer {
+  const ranges: number[] = [];
+  tokenValues(target, ranges);
+  if (secrets.length > 0) secretOccurrences(target, secrets, ranges);
+  if (ranges.length === 0) return target;
+  // Ranges as [start, end) pairs: sorted by start, overlapping ones merged.
+  const order: number[] = [];
+  for (let r = 0; r < ranges.length; r += 2) order.push(r);
+  order.sort((a, b) => ranges[a] - ranges[b]);
+  const parts: Buffer[] = [];
+  let from = 0;
+  let open = -1;
+  let close = -1;
+  for (const r of order) {
+    const start = ranges[r];
+    const end = ranges[r + 1];
+    if (open !== -1 && start <= close) {
+      close = Math.max(close, end);
+      continue;
+    }
+    if (open !== -1) parts.push(target.subarray(from, open), MASK);
+    if (open !== -1) from = close;
+    open = start;
+    close = end;
+  }
+  parts.push(target.subarray(from, open), MASK, target.subarray(close));
+  return Buffer.concat(parts);
+}
