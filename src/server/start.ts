@@ -96,6 +96,11 @@ function retentionMs(value: string | number | undefined): number | undefined {
   return ms;
 }
 
+/** Logged at start when the ingest token is set but nothing limits who may fetch config files. */
+export const PROVISION_TOKEN_WARNING =
+  '--token is set without --allow: anyone who can reach /provision/<file> gets the ingest token in the config file; ' +
+  'set --allow to the phones\' addresses (e.g. --allow 10.0.0.0/8)';
+
 /** An option the user must change; the message is one line, fit to print as is. */
 export class ServerOptionError extends Error {}
 
@@ -213,6 +218,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
     logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+    if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
 
     let closing: Promise<void> | undefined;
     return {

@@ -4,6 +4,8 @@ import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 import { chooseVendor } from '../../src/server/provision.ts';
 import { getVendorCodec } from '../../src/core/vendors/index.ts';
+import { PROVISION_TOKEN_WARNING } from '../../src/server/start.ts';
+import pino from 'pino';
 
 describe('choosing the vendor for a requested file', () => {
   test('file name patterns name the vendor (and the MAC)', () => {
@@ -75,4 +77,39 @@ test('--public-url decides the URLs in provisioned files', async () => {
   } finally {
     await r.cleanup();
   }
+});
+
+describe('the ingest token in config files', () => {
+  /** Starts a receiver with a logger that keeps its lines; returns the warnings logged at start. */
+  async function startupWarnings(options: { token?: string; allow?: string }): Promise<string[]> {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const r = await startTestReceiver({ ...options, logger });
+    try {
+      return lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40).map((l) => l.msg as string);
+    } finally {
+      await r.cleanup();
+    }
+  }
+
+  test('--token without --allow: a warning at start-up says anyone can fetch the token from /provision', async () => {
+    assert.deepEqual(await startupWarnings({ token: 'tok3n' }), [PROVISION_TOKEN_WARNING]);
+    assert.match(PROVISION_TOKEN_WARNING, /anyone who can reach \/provision.*ingest token.*--allow/);
+  });
+
+  test('no warning with --allow, or without a token', async () => {
+    assert.deepEqual(await startupWarnings({ token: 'tok3n', allow: '127.0.0.0/8' }), []);
+    assert.deepEqual(await startupWarnings({}), []);
+  });
+
+  test('with --allow, a source outside it gets no file (and no token)', async () => {
+    const r = await startTestReceiver({ token: 'tok3n', allow: '10.0.0.0/8' });
+    try {
+      const res = await r.api('/provision/y000000000000.cfg');
+      assert.equal(res.status, 403);
+      assert.ok(!JSON.stringify(res.body).includes('tok3n'));
+    } finally {
+      await r.cleanup();
+    }
+  });
 });
