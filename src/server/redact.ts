@@ -71,34 +71,31 @@ function namesToken(t: Buffer, start: number, end: number): boolean {
 
 /** Adds [start, end) of each `token` parameter's value to `ranges`. */
 function tokenValues(t: Buffer, ranges: number[]): void {
-  const firstQ = t.indexOf(QUESTION);
-  let p = 0;
-  while (p < t.length) {
-    // One part: from p to its `=` or the next separator.
-    let j = p;
-    while (j < t.length) {
-      const c = t[j];
-      if (c === EQ || c === AMP || c === SEMI || c === QUESTION || c === SLASH) break;
-      j++;
+  let firstQ = -2;
+  for (let eq = t.indexOf(EQ); eq !== -1; eq = t.indexOf(EQ, eq + 1)) {
+    // The name: back from `=` to a separator (a name that decodes to `token` is 5 to 64 bytes).
+    let p = eq;
+    while (p > 0 && eq - p <= 64) {
+      const c = t[p - 1];
+      if (c === AMP || c === SEMI || c === QUESTION || c === SLASH || c === EQ) break;
+      p--;
     }
-    if (j < t.length && t[j] === EQ && j > p && namesToken(t, p, j)) {
-      // In the path (Grandstream's form) a value ends at the query; in the query at `&` or `;`, running on
-      // over following parts without `=`, which the decoder takes as part of the value.
-      const limit = firstQ !== -1 && j < firstQ ? firstQ : t.length;
-      let end = j + 1;
-      for (;;) {
-        while (end < limit && t[end] !== AMP && t[end] !== SEMI) end++;
-        if (end >= limit) break;
-        let next = end + 1;
-        while (next < limit && t[next] !== AMP && t[next] !== SEMI && t[next] !== EQ) next++;
-        if (next < limit && t[next] === EQ) break;
-        end = next;
-      }
-      ranges.push(j + 1, end);
-      p = end;
-      continue;
+    if (eq - p < 5 || eq - p > 64 || !namesToken(t, p, eq)) continue;
+    // In the path (Grandstream's form) a value ends at the query; in the query at `&` or `;`, running on
+    // over following parts without `=`, which the decoder takes as part of the value.
+    if (firstQ === -2) firstQ = t.indexOf(QUESTION);
+    const limit = firstQ !== -1 && eq < firstQ ? firstQ : t.length;
+    let end = eq + 1;
+    for (;;) {
+      while (end < limit && t[end] !== AMP && t[end] !== SEMI) end++;
+      if (end >= limit) break;
+      let next = end + 1;
+      while (next < limit && t[next] !== AMP && t[next] !== SEMI && t[next] !== EQ) next++;
+      if (next < limit && t[next] === EQ) break;
+      end = next;
     }
-    p = j + 1;
+    ranges.push(eq + 1, end);
+    if (end > eq + 1) eq = end - 1;
   }
 }
 
