@@ -3,11 +3,11 @@
  * stderr while it runs, a summary at the end (per incident, failures by reason, latency percentiles), or
  * the summary as JSON with --json. Ctrl-C stops early and still prints the summary.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { normalizeServerUrl } from '../../core/ingest-url.ts';
 import { DEFAULT_CALLS_PER_HOUR, runFleet, type FleetProgress, type FleetSummary } from '../../phone/fleet/index.ts';
 import { UsageError } from '../errors.ts';
+import { expandModeOption, numberOption, readFileOption } from '../options.ts';
 import { print, table } from '../output.ts';
 
 interface FleetCliOptions {
@@ -29,13 +29,7 @@ interface FleetCliOptions {
   quiet?: boolean;
 }
 
-function num(text: string, flag: string, min: number, max: number, integer = false): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} "${text}": expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  }
-  return n;
-}
+const num = numberOption;
 
 export function progressLine(p: FleetProgress): string {
   return `fleet ${p.elapsedSec.toFixed(1)}s  phones up ${p.phonesUp}/${p.phones}  sent ${p.sent}  failed ${p.failed}  queued ${p.queued}  rate ${Math.round(p.rate)}/s`;
@@ -84,15 +78,8 @@ export function registerFleetCommand(program: Command): void {
       } catch (err) {
         throw new UsageError(`--target: ${(err as Error).message}`);
       }
-      if (o.mode !== 'phone' && o.mode !== 'safe') throw new UsageError(`--mode "${o.mode}": expected phone or safe`);
-      let ca: Buffer | undefined;
-      if (o.ca) {
-        try {
-          ca = readFileSync(o.ca);
-        } catch (err) {
-          throw new UsageError(`cannot read --ca ${o.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
-      }
+      const mode = expandModeOption(o.mode);
+      const ca = o.ca ? readFileOption(o.ca, '--ca') : undefined;
       const tty = process.stderr.isTTY;
       let ticks = 0;
       const abort = new AbortController();
@@ -109,7 +96,7 @@ export function registerFleetCommand(program: Command): void {
         concurrency: num(o.concurrency, '--concurrency', 1, 100_000, true),
         ...(o.ramp !== undefined ? { rampSec: num(o.ramp, '--ramp', 0, 3600) } : {}),
         ...(o.talk !== undefined ? { talkSec: num(o.talk, '--talk', 0.001, 86_400) } : {}),
-        mode: o.mode,
+        mode,
         timeoutMs: num(o.timeout, '--timeout', 1, 600_000, true),
         macBase: num(o.macOffset, '--mac-offset', 0, 0xffffff, true),
         ...(ca ? { ca } : {}),

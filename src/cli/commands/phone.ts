@@ -3,7 +3,6 @@
  * (Phone → Action URL, the panel, the log, the control API) until stopped. With --script it runs the JSON
  * scenario, prints one JSON line per request it sent, and exits: 1 when a step is impossible.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
 import { formatMac } from '../../core/mac.ts';
@@ -15,6 +14,7 @@ import type { Delivery } from '../../phone/sender/index.ts';
 import { isRefused, loadConfigText, parseVendor } from '../../phone/settings/config-file.ts';
 import { startPhoneWeb } from '../../phone/web/server.ts';
 import { UsageError } from '../errors.ts';
+import { expandModeOption, numberOption, readFileOption } from '../options.ts';
 
 interface PhoneCliOptions {
   port: string;
@@ -44,18 +44,10 @@ interface PhoneCliOptions {
 }
 
 function readText(file: string, what: string): string {
-  try {
-    return new TextDecoder('utf-8').decode(readFileSync(file === '-' ? 0 : file));
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return new TextDecoder('utf-8').decode(readFileOption(file, what));
 }
 
-function int(text: string, flag: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} "${text}": expected a whole number ${min}..${max}`);
-  return n;
-}
+const int = (text: string, flag: string, min: number, max: number): number => numberOption(text, flag, min, max, true);
 
 /** The Action URL settings from --config or --target (not both: each says what every URL is). */
 export function actionUrlFromOptions(o: { config?: string; vendor?: string; target?: string; token?: string }): ActionUrlConfig | undefined {
@@ -91,15 +83,8 @@ export function deliveryLine(d: Delivery): string {
 }
 
 function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): PhoneOptions {
-  if (o.mode !== 'phone' && o.mode !== 'safe') throw new UsageError(`--mode "${o.mode}": expected phone or safe`);
-  let ca: Buffer | undefined;
-  if (o.ca) {
-    try {
-      ca = readFileSync(o.ca);
-    } catch (err) {
-      throw new UsageError(`cannot read --ca ${o.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
+  const mode = expandModeOption(o.mode);
+  const ca = o.ca ? readFileOption(o.ca, '--ca') : undefined;
   const actionUrl = actionUrlFromOptions(o);
   const account = { user: o.user, host: o.sipHost, displayName: o.displayName };
   return {
@@ -109,7 +94,7 @@ function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Ph
     ...(o.firmware ? { firmware: o.firmware } : {}),
     accounts: [account],
     ...(actionUrl ? { actionUrl } : {}),
-    mode: o.mode,
+    mode,
     transport: {
       timeoutMs: int(o.timeout, '--timeout', 1, 600_000), ...(ca ? { ca } : {}), insecure: Boolean(o.insecure),
       http10: Boolean(o.http10), noHost: !o.hostHeader,
