@@ -12,6 +12,11 @@ import type { PhoneRegistry } from './phones.ts';
 export interface ReceiverSettings {
   /** Ingest token phones must send as `token=`; undefined: none required. */
   token?: string;
+  /**
+   * Secret each phone's own ingest token is derived from (`--token-secret`, see core/phone-token.ts);
+   * undefined: no per-phone tokens. With `token` also set, either token is accepted.
+   */
+  tokenSecret?: string;
   /** Bearer token for `/api`; undefined: the API is open. */
   adminToken?: string;
   /** The base URL phones reach this server at (`--public-url`); otherwise taken from each request's Host. */

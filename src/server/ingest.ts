@@ -4,7 +4,8 @@
  * only once committed; anything else gets a 4xx with a one-line reason and is kept as a rejected request.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { decodeRequestTarget, isUsable, refusalReason } from '../core/decode.ts';
+import { decodeRequestTarget, isUsable, refusalReason, type DecodedRequest } from '../core/decode.ts';
+import { phoneToken } from '../core/phone-token.ts';
 import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from './http/types.ts';
 import type { NewRejected } from '../store/types.ts';
 import type { ReceiverSettings, ServerContext } from './context.ts';
@@ -34,16 +35,71 @@ export function sameToken(given: string | null, expected: string): boolean {
 /** The byte forms of the configured tokens, recomputed only when the settings change. */
 function secretsOf(settings: ReceiverSettings): readonly Buffer[] {
   const cached = SECRETS.get(settings);
-  if (cached && cached.token === settings.token && cached.adminToken === settings.adminToken) return cached.forms;
-  const forms = secretForms([settings.token, settings.adminToken]);
-  SECRETS.set(settings, { token: settings.token, adminToken: settings.adminToken, forms });
+  if (
+    cached &&
+    cached.token === settings.token &&
+    cached.adminToken === settings.adminToken &&
+    cached.tokenSecret === settings.tokenSecret
+  ) {
+    return cached.forms;
+  }
+  const forms = secretForms([settings.token, settings.adminToken, settings.tokenSecret]);
+  SECRETS.set(settings, { token: settings.token, adminToken: settings.adminToken, tokenSecret: settings.tokenSecret, forms });
   return forms;
 }
-const SECRETS = new WeakMap<ReceiverSettings, { token?: string; adminToken?: string; forms: readonly Buffer[] }>();
+const SECRETS = new WeakMap<ReceiverSettings, { token?: string; adminToken?: string; tokenSecret?: string; forms: readonly Buffer[] }>();
 
-/** A target as it may be stored: `token` values and the configured tokens (however encoded) blanked. */
-export function redactForStorage(target: Buffer, settings: ReceiverSettings): Buffer {
-  return redactToken(target, secretsOf(settings));
+/** A phone's derived token, as text and bytes. */
+interface PhoneTokenEntry {
+  text: string;
+  bytes: Buffer;
+}
+
+/** Derived tokens kept per secret: an HMAC costs microseconds, a lookup next to nothing. */
+const PHONE_TOKEN_CACHE_SIZE = 16_384;
+const PHONE_TOKENS = new WeakMap<ReceiverSettings, { secret: string; tokens: Map<string, PhoneTokenEntry> }>();
+
+/** The derived token of the phone with `mac` (normalised) under `secret`, from the cache when it is there. */
+function derivedToken(settings: ReceiverSettings, secret: string, mac: string): PhoneTokenEntry {
+  let cache = PHONE_TOKENS.get(settings);
+  if (!cache || cache.secret !== secret) {
+    cache = { secret, tokens: new Map() };
+    PHONE_TOKENS.set(settings, cache);
+  }
+  let entry = cache.tokens.get(mac);
+  if (entry === undefined) {
+    const text = phoneToken(secret, mac);
+    entry = { text, bytes: Buffer.from(text, 'utf8') };
+    // Bounded, oldest first out: requests with made-up MACs cannot grow it.
+    if (cache.tokens.size >= PHONE_TOKEN_CACHE_SIZE) cache.tokens.delete(cache.tokens.keys().next().value!);
+    cache.tokens.set(mac, entry);
+  }
+  return entry;
+}
+
+/**
+ * A target as it may be stored: `token` values and the configured tokens (however encoded) blanked; with
+ * per-phone tokens on, also the token of the phone `mac` (the request's own MAC), however encoded.
+ */
+export function redactForStorage(target: Buffer, settings: ReceiverSettings, mac?: string | null): Buffer {
+  const secrets = secretsOf(settings);
+  if (settings.tokenSecret === undefined || !mac) return redactToken(target, secrets);
+  return redactToken(target, [...secrets, derivedToken(settings, settings.tokenSecret, mac).bytes]);
+}
+
+/**
+ * With per-phone tokens on (`--token-secret`): why the request's token is refused, or undefined when it is
+ * that phone's derived token or the shared `--token`.
+ */
+function phoneTokenRefusal(decoded: DecodedRequest, settings: ReceiverSettings, secret: string): { reason: string; code: string } | undefined {
+  const given = decoded.token;
+  if (settings.token !== undefined && sameToken(given, settings.token)) return undefined;
+  if (given === null) return { reason: 'missing token: add token=<this phone\'s ingest token> to the URL', code: 'missing_token' };
+  if (decoded.mac === null) return { reason: 'wrong token: a phone\'s token is checked against its mac, and the request has no valid mac', code: 'wrong_token' };
+  const expected = derivedToken(settings, secret, decoded.mac).bytes;
+  const bytes = Buffer.from(given, 'utf8');
+  if (bytes.length === expected.length && timingSafeEqual(bytes, expected)) return undefined;
+  return { reason: `wrong token for phone ${decoded.mac}`, code: 'wrong_token' };
 }
 
 /**
@@ -84,7 +140,15 @@ export function createRefusalRecorder(ctx: ServerContext, sampler: RejectionSamp
 export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): HttpHandler {
   const { metrics, settings, commits } = ctx;
 
-  const refuse = async (req: HttpRequest, res: HttpResponse, status: number, reason: string, result: string, incident = 'unknown') => {
+  const refuse = async (
+    req: HttpRequest,
+    res: HttpResponse,
+    status: number,
+    reason: string,
+    result: string,
+    incident = 'unknown',
+    mac: string | null = null,
+  ) => {
     metrics.ingest.inc({ incident, result });
     const row = {
       receivedAt: ctx.now(),
@@ -92,7 +156,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       method: req.method,
       status,
       reason,
-      rawTarget: redactForStorage(req.rawTarget, settings),
+      rawTarget: redactForStorage(req.rawTarget, settings, mac),
       count: 1,
     };
     // A flood is answered at once; a stored refusal once it is on disk, like an event.
@@ -112,13 +176,16 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       return refuse(req, res, 405, `method ${req.method} not accepted: phones send GET`, 'bad_method');
     }
     const decoded = decodeRequestTarget(req.rawTarget);
-    if (settings.token !== undefined && !sameToken(decoded.token, settings.token)) {
+    if (settings.tokenSecret !== undefined) {
+      const refusal = phoneTokenRefusal(decoded, settings, settings.tokenSecret);
+      if (refusal) return refuse(req, res, 403, refusal.reason, refusal.code, decoded.incident ?? 'unknown', decoded.mac);
+    } else if (settings.token !== undefined && !sameToken(decoded.token, settings.token)) {
       const reason = decoded.token === null ? 'missing token: add token=<ingest token> to the URL' : 'wrong token';
       return refuse(req, res, 403, reason, decoded.token === null ? 'missing_token' : 'wrong_token', decoded.incident ?? 'unknown');
     }
     if (!isUsable(decoded)) {
       const code = decoded.problems.find((p) => p.severity === 'error')?.code ?? 'invalid';
-      return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown');
+      return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
     }
     const incident = decoded.incident!;
     try {
@@ -128,7 +195,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
         incident,
         vars: decoded.vars,
         extra: decoded.extra,
-        rawTarget: redactForStorage(req.rawTarget, settings),
+        rawTarget: redactForStorage(req.rawTarget, settings, decoded.mac),
         sourceIp: source,
       });
     } catch (err) {

@@ -2,11 +2,13 @@
  * `GET /provision/<file>`: the config file a phone asks its provisioning server for, with every Action URL
  * pointing at this receiver (and carrying its ingest token). The vendor comes from the file name; where
  * several vendors use the same name (`<mac>.cfg`: Yealink, Akuvox, Fanvil) the phone's User-Agent decides,
- * then Yealink. `?vendor=` overrides both.
+ * then Yealink. `?vendor=` overrides both. With per-phone tokens (`--token-secret`) a file named for a MAC
+ * carries that phone's own token; a common file (no MAC) carries the shared `--token`, or is refused.
  */
 import { ingestConfig, normalizeServerUrl } from '../core/ingest-url.ts';
 import { getVendorCodec, isVendorId, renderConfigFile, vendorsForFileName, type VendorId } from '../core/vendors/index.ts';
 import { normalizeMac } from '../core/mac.ts';
+import { phoneToken } from '../core/phone-token.ts';
 import type { HttpRequest } from './http/types.ts';
 import type { ReceiverSettings } from './context.ts';
 
@@ -62,6 +64,22 @@ export interface ProvisionedFile {
   contentType: string;
 }
 
+/**
+ * The token a file carries: the phone's derived token when per-phone tokens are on and the name gives a MAC,
+ * else the shared token. A common file with only per-phone tokens on has none to carry: a 404 saying so.
+ */
+export function tokenFor(choice: ProvisionChoice, settings: ReceiverSettings): string | undefined | { error: string; status: number } {
+  if (settings.tokenSecret === undefined) return settings.token;
+  if (choice.mac) return phoneToken(settings.tokenSecret, choice.mac);
+  if (settings.token !== undefined) return settings.token;
+  return {
+    status: 404,
+    error:
+      'no common config file with --token-secret: each phone\'s token comes from its MAC, so provision per MAC ' +
+      '(e.g. /provision/<mac>.cfg, cfg<mac>.xml, <MAC>.xml), or also set --token for a shared token in common files',
+  };
+}
+
 /** The file for a request, or a one-line error for a name no vendor uses or a Host no URL can hold. */
 export function provisionFile(req: HttpRequest, fileName: string, settings: ReceiverSettings): ProvisionedFile | { error: string; status: number } {
   const choice = chooseVendor(fileName, req.headers['user-agent'], req.query.get('vendor') ?? undefined);
@@ -76,7 +94,9 @@ export function provisionFile(req: HttpRequest, fileName: string, settings: Rece
   } catch (err) {
     return { status: 400, error: (err as Error).message };
   }
-  const config = ingestConfig(server, { token: settings.token, vendor: choice.vendor });
+  const token = tokenFor(choice, settings);
+  if (typeof token === 'object') return token;
+  const config = ingestConfig(server, { token, vendor: choice.vendor });
   const rendered = renderConfigFile(choice.vendor, config, choice.mac ? { mac: choice.mac } : {});
   const xml = /\.xml$/i.test(fileName) || rendered.text.trimStart().startsWith('<?xml') || rendered.text.trimStart().startsWith('<gs_provision');
   return {

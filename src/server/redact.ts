@@ -5,8 +5,10 @@
  *  - the value of every parameter whose name, percent-decoded (and spaces aside), is `token` in any case:
  *    `token=…`, `TOKEN=…`, `to%6Ben=…`, `%20token=…`. The value runs as the decoder reads it: to the next
  *    `&` or `;`, and on over following parts that have no `=` (the decoder joins those into the value);
- *  - every occurrence of a configured secret (the ingest and admin tokens), however it is percent-encoded:
- *    `s3cret`, `s%33cret`, `token%3Ds3cret`, `…&%20token=s3cret`.
+ *  - every occurrence of a configured secret (the ingest and admin tokens, the `--token-secret`, and with
+ *    per-phone tokens the requesting phone's derived token: see ingest.ts), however it is percent-encoded:
+ *    `s3cret`, `s%33cret`, `token%3Ds3cret`, `…&%20token=s3cret`. A derived token of some other phone is
+ *    blanked by the first rule, as any `token` value is.
  *
  * Each match becomes `***`. Targets with nothing to blank are returned as they are, without copying.
  */

@@ -36,6 +36,8 @@ export interface ServerOptions {
   /** An already open store (the server closes it on close). Takes precedence over `db`. */
   store?: Store;
   token?: string;
+  /** Secret per-phone ingest tokens are derived from (with the phone's MAC); see core/phone-token.ts. */
+  tokenSecret?: string;
   adminToken?: string;
   /** Comma-separated CIDR ranges or addresses that may send events and fetch provisioning files. */
   allow?: string;
@@ -101,6 +103,11 @@ export const PROVISION_TOKEN_WARNING =
   '--token is set without --allow: anyone who can reach /provision/<file> gets the ingest token in the config file; ' +
   'set --allow to the phones\' addresses (e.g. --allow 10.0.0.0/8)';
 
+/** Logged at start when per-phone tokens are on but nothing limits who may fetch config files. */
+export const PROVISION_TOKEN_SECRET_WARNING =
+  '--token-secret is set without --allow: anyone who can reach /provision/<mac file> gets that phone\'s ingest token ' +
+  'and can send events as that phone; set --allow to the phones\' addresses (e.g. --allow 10.0.0.0/8)';
+
 /** An option the user must change; the message is one line, fit to print as is. */
 export class ServerOptionError extends Error {}
 
@@ -156,6 +163,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
     const settings: ReceiverSettings = {
       token: options.token || undefined,
+      tokenSecret: options.tokenSecret || undefined,
       adminToken: options.adminToken || undefined,
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
@@ -219,6 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
     logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
+    if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 
     let closing: Promise<void> | undefined;
     return {

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
 import { normalizeMac } from '../../core/mac.ts';
+import { phoneToken } from '../../core/phone-token.ts';
 import { lint } from '../../core/templates.ts';
 import {
   convertConfigFile, getVendorCodec, isVendorId, renderConfigFile, supportedIncidents, VENDOR_IDS, vendorsForFileName,
@@ -98,9 +99,10 @@ export function registerConfigCommands(program: Command): void {
     .option('--server <url>', 'the receiver\'s base URL, e.g. http://192.168.1.10:8080')
     .option('--mac <mac>', 'the phone\'s MAC (any spelling); names the file and, for Grandstream, goes inside it')
     .option('--token <token>', 'shared secret the receiver checks, sent as token=<T>')
+    .option('--token-secret <secret>', 'the receiver\'s --token-secret: writes this phone\'s own token (needs --mac)')
     .option('--format <format>', 'Grandstream only: v1 (P-codes, default) or v2 (aliases)')
     .option('--out <path>', 'write to this file, or into this directory under the phone\'s file name')
-    .action(async (opts: { vendor?: string; server?: string; mac?: string; token?: string; format?: string; out?: string }) => {
+    .action(async (opts: { vendor?: string; server?: string; mac?: string; token?: string; tokenSecret?: string; format?: string; out?: string }) => {
       const codec = vendorOption(opts.vendor, '--vendor');
       if (opts.server === undefined) throw new UsageError('--server is required, e.g. --server http://192.168.1.10:8080');
       let server: string;
@@ -110,9 +112,17 @@ export function registerConfigCommands(program: Command): void {
         throw new UsageError((err as Error).message);
       }
       if (opts.token === '') throw new UsageError('--token must not be empty');
+      if (opts.tokenSecret === '') throw new UsageError('--token-secret must not be empty');
+      if (opts.tokenSecret !== undefined && opts.token !== undefined) {
+        throw new UsageError('--token and --token-secret both name the token to write; give one');
+      }
       const mac = macOption(opts.mac);
+      if (opts.tokenSecret !== undefined && mac === undefined) {
+        throw new UsageError('--token-secret needs --mac: each phone\'s token is derived from its MAC (or give the shared --token)');
+      }
+      const token = opts.tokenSecret !== undefined && mac !== undefined ? phoneToken(opts.tokenSecret, mac) : opts.token;
       const format = formatOption(opts.format, codec);
-      const cfg = ingestConfig(server, { vendor: codec.id, ...(opts.token ? { token: opts.token } : {}) });
+      const cfg = ingestConfig(server, { vendor: codec.id, ...(token ? { token } : {}) });
       const rendered = renderConfigFile(codec.id, cfg, { ...(mac ? { mac } : {}), ...(format ? { format } : {}) });
       lackingNote(codec, rendered.lacking);
       for (const n of rendered.notes) note(n);

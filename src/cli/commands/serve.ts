@@ -16,6 +16,7 @@ interface ServeOptions {
   host: string;
   db: string;
   token?: string;
+  tokenSecret?: string;
   adminToken?: string;
   allow?: string;
   rateLimit?: string;
@@ -46,17 +47,28 @@ function parsePort(text: string): number {
   return port;
 }
 
+/** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
+const PHONE_TOKEN_MARK = 'PHONE_TOKEN_MARK';
+
 /** What to paste into phones: the base URL and the ingest template (`<incident>` stands for each slug). */
 export function startupBanner(server: RunningServer, opts: ServeOptions): string {
   const scheme = opts.tlsCert ? 'https' : 'http';
   const host = lanAddress(opts.host);
   const base = opts.publicUrl ?? `${scheme}://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
-  const template = ingestUrlTemplate(base, 'incoming_call', { token: opts.token }).replace('/incoming_call?', '/<incident>?');
+  // With per-phone tokens (and no shared one) the template shows where each phone's own token goes.
+  const perPhone = Boolean(opts.tokenSecret) && !opts.token;
+  const template = ingestUrlTemplate(base, 'incoming_call', { token: perPhone ? PHONE_TOKEN_MARK : opts.token })
+    .replace('/incoming_call?', '/<incident>?')
+    .replace(`token=${PHONE_TOKEN_MARK}`, 'token=<phone token>');
+  const configs = perPhone
+    ? `${base}/provision/<mac>.cfg (cfg<mac>.xml, <MAC>.xml, …) or: actionurl config generate --server ${base} --mac <mac> --token-secret …`
+    : `${base}/provision/y000000000000.cfg (and <mac>.cfg, cfg<mac>.xml, …) or: actionurl config generate --server ${base}`;
   return [
     `actionurl receiver listening on ${server.url}`,
     `  store:       ${server.ctx.store.description}`,
     `  phones send: ${template}`,
-    `  configs:     ${base}/provision/y000000000000.cfg (and <mac>.cfg, cfg<mac>.xml, …) or: actionurl config generate --server ${base}`,
+    ...(opts.tokenSecret ? [`  tokens:      one per phone, derived from --token-secret and its MAC${opts.token ? ' (the shared --token is accepted too)' : ''}`] : []),
+    `  configs:     ${configs}`,
     `  API:         ${base}/api/v1/events   stream: ${base}/api/v1/stream   metrics: ${base}/metrics`,
   ].join('\n');
 }
@@ -69,6 +81,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
     .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
+    .addOption(opt(
+      '--token-secret <secret>',
+      'per-phone ingest tokens: each phone sends its own token, derived from this secret and its MAC '
+        + '(/provision/<mac file> and config generate --mac M --token-secret S write it); --token is accepted too when set',
+      'ACTIONURL_TOKEN_SECRET',
+    ))
     .addOption(opt('--admin-token <token>', 'token for the API and dashboard (Authorization: Bearer)', 'ACTIONURL_ADMIN_TOKEN'))
     .addOption(opt('--allow <cidrs>', 'sources that may send events, e.g. 10.0.0.0/8,fd00::/8', 'ACTIONURL_ALLOW'))
     .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
@@ -86,6 +104,7 @@ export function registerServeCommand(program: Command): void {
           host: opts.host,
           db: opts.db,
           token: opts.token,
+          tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,
           allow: opts.allow,
           rateLimit: opts.rateLimit,
