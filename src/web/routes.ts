@@ -15,7 +15,8 @@ import {
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
-import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
+import { catalogJson, configDownload, ingestTokenFor, serverAddress, setupJson } from './setup.ts';
+import { normalizeMac } from '../core/mac.ts';
 
 export interface WebContext {
   /** When set, pages and their data need a sign-in (session cookie) or `Authorization: Bearer`. */
@@ -24,6 +25,8 @@ export interface WebContext {
   publicUrl?: () => string;
   /** The ingest token phones must send, shown in the Set-up page's templates and config files. */
   ingestToken?: string;
+  /** The secret each phone's own ingest token derives from (`serve --token-secret`). */
+  tokenSecret?: string;
 }
 
 /** The receiver's context (src/server/context.ts), as far as the dashboard reads it: its settings. */
@@ -32,6 +35,7 @@ export interface ReceiverContextLike {
     readonly adminToken?: string;
     /** The ingest token. */
     readonly token?: string;
+    readonly tokenSecret?: string;
     readonly publicUrl?: string;
   };
 }
@@ -46,6 +50,9 @@ function webContext(ctx: WebContext | ReceiverContextLike): WebContext {
     },
     get ingestToken() {
       return settings.token;
+    },
+    get tokenSecret() {
+      return settings.tokenSecret;
     },
     publicUrl: () => settings.publicUrl ?? '',
   };
@@ -128,10 +135,17 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   if (name === 'catalog.json') return reply.json(200, catalogJson(), 'public, max-age=300');
   // Everything below carries the ingest token.
   if (!authorized) return reply.json(401, { error: 'sign in first' });
-  if (name === 'setup.json') return reply.json(200, setupJson(serverAddress(req, ctx.publicUrl), ctx.ingestToken));
+  const tokens = { token: ctx.ingestToken, tokenSecret: ctx.tokenSecret };
+  if (name === 'setup.json') return reply.json(200, setupJson(serverAddress(req, ctx.publicUrl), tokens));
+  if (name === 'token.json') {
+    // The token one phone sends (its own, with per-phone tokens): what the "test it" button needs.
+    const mac = normalizeMac(req.query.get('mac') ?? '');
+    if (!mac) return reply.json(400, { error: 'give a MAC address: ?mac=00:15:65:aa:bb:cc' });
+    return reply.json(200, { mac, token: ingestTokenFor(tokens, mac) ?? null });
+  }
   const m = /^config\/([a-z]+)$/.exec(name);
   if (m) {
-    const file = configDownload(m[1], req.query, serverAddress(req, ctx.publicUrl), ctx.ingestToken);
+    const file = configDownload(m[1], req.query, serverAddress(req, ctx.publicUrl), tokens);
     if (!file.ok) return reply.json(file.status, { error: file.error });
     return reply.body(200, file.text, {
       'Content-Type': file.contentType,

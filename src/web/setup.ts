@@ -6,6 +6,7 @@
 import { INCIDENTS, VARIABLES } from '../core/catalog.ts';
 import { ingestConfig, ingestUrlTemplate, normalizeServerUrl } from '../core/ingest-url.ts';
 import { normalizeMac } from '../core/mac.ts';
+import { phoneToken } from '../core/phone-token.ts';
 import { isVendorId, renderConfigFile, supportedIncidents, VENDOR_CODECS } from '../core/vendors/index.ts';
 import type { HttpRequest } from '../server/http/types.ts';
 
@@ -54,13 +55,28 @@ export function catalogJson(): unknown {
   };
 }
 
-export function setupJson(server: ServerAddress, ingestToken: string | undefined): unknown {
+/** The receiver's ingest tokens: one shared by every phone, and/or a secret each phone's own token derives from. */
+export interface IngestTokens {
+  readonly token?: string;
+  readonly tokenSecret?: string;
+}
+
+/** The token a phone sends: its own when per-phone tokens are on and the MAC is known, else the shared one. */
+export function ingestTokenFor(tokens: IngestTokens, mac?: string): string | undefined {
+  if (tokens.tokenSecret && mac) return phoneToken(tokens.tokenSecret, mac);
+  return tokens.token || undefined;
+}
+
+export function setupJson(server: ServerAddress, tokens: IngestTokens): unknown {
   // Templates use the canonical variable names; the config files below use each vendor's own spellings.
-  const opts = ingestToken ? { token: ingestToken } : {};
+  // With per-phone tokens only, no template fits every phone: each phone's config file carries its own.
+  const shared = tokens.token || undefined;
+  const opts = shared ? { token: shared } : {};
   return {
     server: server.url,
     server_source: server.source,
-    token: ingestToken ?? null,
+    token: shared ?? null,
+    per_phone_tokens: Boolean(tokens.tokenSecret),
     test_mac: TEST_MAC,
     incidents: INCIDENTS.map((i) => ({
       slug: i.slug,
@@ -89,7 +105,7 @@ export function configDownload(
   vendor: string,
   query: URLSearchParams,
   server: ServerAddress,
-  ingestToken: string | undefined,
+  tokens: IngestTokens,
 ): ConfigDownload {
   if (!isVendorId(vendor)) return { ok: false, status: 404, error: `unknown vendor "${vendor}"` };
   const macText = (query.get('mac') ?? '').trim();
@@ -100,8 +116,12 @@ export function configDownload(
   if (format !== undefined && !codec.formats.includes(format)) {
     return { ok: false, status: 400, error: `${codec.label} has no format "${format}" (one of ${codec.formats.join(', ')})` };
   }
+  const token = ingestTokenFor(tokens, mac);
+  if (tokens.tokenSecret && !token) {
+    return { ok: false, status: 400, error: 'each phone has its own ingest token: give the phone\'s MAC to get its file' };
+  }
   // Variables spelled as this vendor's phones spell them, as the receiver's /provision files do.
-  const config = ingestConfig(server.url, { ...(ingestToken ? { token: ingestToken } : {}), vendor });
+  const config = ingestConfig(server.url, { ...(token ? { token } : {}), vendor });
   try {
     const rendered = renderConfigFile(vendor, config, { ...(mac ? { mac } : {}), ...(format ? { format } : {}) });
     const xml = rendered.text.trimStart().startsWith('<') && !rendered.text.startsWith('<<');

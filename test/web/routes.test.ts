@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { getVendorCodec, supportedIncidents, VENDOR_IDS } from '../../src/core/vendors/index.ts';
 import { createSessionValue, SESSION_COOKIE } from '../../src/web/auth.ts';
 import { createWebHandler } from '../../src/web/routes.ts';
+import { phoneToken } from '../../src/core/phone-token.ts';
 import { call, request } from './fake-http.ts';
 
 const handler = createWebHandler({});
@@ -270,5 +271,32 @@ describe('dashboard handler: admin token sign-in', () => {
     const res = await call(handler, request('GET', '/login'));
     assert.equal(res.status, 303);
     assert.equal(res.header('location'), '/');
+  });
+});
+
+describe('dashboard handler: set-up with per-phone ingest tokens', () => {
+  const secret = 'fleet-secret';
+  const perPhone = createWebHandler({ publicUrl: () => 'http://10.0.0.5:8080', tokenSecret: secret });
+
+  it('says tokens are per phone, and tells a signed-in page one phone\'s own token', async () => {
+    const body = JSON.parse((await call(perPhone, request('GET', '/ui/setup.json'))).text);
+    assert.equal(body.per_phone_tokens, true);
+    assert.equal(body.token, null);
+    const one = await call(perPhone, request('GET', '/ui/token.json?mac=00-15-65-AA-BB-CC'));
+    assert.deepEqual(JSON.parse(one.text), { mac: '001565aabbcc', token: phoneToken(secret, '001565aabbcc') });
+    assert.equal((await call(perPhone, request('GET', '/ui/token.json?mac=nope'))).status, 400);
+    const guarded = createWebHandler({ adminToken: 'adm', tokenSecret: secret });
+    assert.equal((await call(guarded, request('GET', '/ui/token.json?mac=001565aabbcc'))).status, 401);
+    // No template fits every phone, so none carries a token.
+    assert.ok(body.incidents.every((i: { template: string }) => !i.template.includes('token=')));
+  });
+
+  it('writes each phone\'s own token into its file, and refuses a common file', async () => {
+    const res = await call(perPhone, request('GET', '/ui/config/yealink?mac=00:15:65:AA:BB:CC'));
+    assert.equal(res.status, 200);
+    assert.ok(res.text.includes(`token=${phoneToken(secret, '001565aabbcc')}`));
+    const common = await call(perPhone, request('GET', '/ui/config/yealink'));
+    assert.equal(common.status, 400);
+    assert.match(common.text, /give the phone's MAC/);
   });
 });

@@ -81,3 +81,28 @@ describe('set-up page', () => {
     await page.close();
   });
 });
+
+describe('set-up page with per-phone ingest tokens', () => {
+  let server: RunningServer;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startReceiver({ tokenSecret: 'fleet-secret' });
+    browser = await openBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('"Send a test event" sends the typed phone\'s own token, so ingest accepts it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#/setup`);
+    await page.fill('#test-mac', '00:00:5e:00:53:43');
+    await page.click('#test-send');
+    await page.locator('#test-arrived').waitFor();
+    assert.match(await page.locator('.test-result').innerText(), /Ingest answered 200/);
+    assert.deepEqual(browser.problems, []);
+    await page.close();
+  });
+});

@@ -60,7 +60,7 @@ export function mount(root) {
         h('h2', { id: 'su-server' }, 'Receiver'),
         h('dl', { class: 'kv' },
           h('dt', {}, 'Phones send to'), h('dd', {}, h('code', {}, info.server)),
-          h('dt', {}, 'Ingest token'), h('dd', {}, info.token ? h('code', {}, info.token) : h('span', { class: 'muted' }, 'none (anyone on the network can send events)'))),
+          h('dt', {}, 'Ingest token'), h('dd', {}, tokenText(info))),
         info.server_source === 'request'
           ? h('p', { class: 'notice' }, 'This address is the one your browser used. If phones reach the receiver at another address, start it with its public URL, or replace the address in the URLs below.')
           : null),
@@ -113,8 +113,10 @@ export function mount(root) {
       show();
       // The same request a phone sends after booting, through the same ingest path.
       const q = new URLSearchParams({ mac, model: 'actionurl-test', firmware: 'dashboard' });
-      if (info.token) q.set('token', info.token);
       try {
+        // With per-phone tokens each MAC has its own; ask the dashboard for this one's.
+        const token = info.per_phone_tokens ? (await getJson('/ui/token.json', { mac })).token : info.token;
+        if (token) q.set('token', token);
         const res = await fetch(`/actionurl/setup_completed?${q}`, { credentials: 'omit', cache: 'no-store' });
         acknowledged = { ok: res.ok, status: res.status, text: (await res.text()).trim().slice(0, 200) };
       } catch (err) {
@@ -168,4 +170,14 @@ function copyButton(getText, label, visible = 'Copy') {
     setTimeout(() => { button.textContent = visible; }, 1500);
   });
   return button;
+}
+
+/** What the Set-up page says about the ingest token. */
+function tokenText(info) {
+  const parts = [];
+  if (info.token) parts.push(h('code', {}, info.token));
+  if (info.per_phone_tokens) {
+    parts.push(h('span', {}, `${info.token ? ' or ' : ''}each phone's own token, which its config file below carries (give its MAC)`));
+  }
+  return parts.length ? h('span', {}, ...parts) : h('span', { class: 'muted' }, 'none (anyone on the network can send events)');
 }
