@@ -11,6 +11,7 @@
  *   /actionurl/<slug>/name=value&…            Grandstream's path form (no `?`)
  */
 import { canonicalVariableName, INCIDENTS, VARIABLE_SPELLINGS } from './catalog.ts';
+import { AMP, EQ, hexValue, PERCENT, QUESTION, SEMI, SLASH } from './bytes.ts';
 import { normalizeMac } from './mac.ts';
 
 export interface DecodeProblem {
@@ -77,19 +78,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const SEEN = new Set<string>();
 const PLACEHOLDER = /^\$[A-Za-z_][A-Za-z0-9_-]*$/;
 
-const AMP = 0x26;
-const SEMI = 0x3b;
-const EQ = 0x3d;
-const QUESTION = 0x3f;
-const SLASH = 0x2f;
-const PERCENT = 0x25;
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
 
 /**
  * Text of bytes[start, end): percent-escapes decoded (invalid ones kept as typed), `+` kept as `+`,

@@ -12,26 +12,15 @@
  *
  * Each match becomes `***`. Targets with nothing to blank are returned as they are, without copying.
  */
+import { AMP, EQ, hexValue, PERCENT, QUESTION, SEMI, SLASH } from '../core/bytes.ts';
 import { percentDecode } from './http/request.ts';
 
-const AMP = 0x26;
-const SEMI = 0x3b;
-const EQ = 0x3d;
-const QUESTION = 0x3f;
-const SLASH = 0x2f;
-const PERCENT = 0x25;
 const MASK = Buffer.from('***');
 const NONE: readonly Buffer[] = [];
 
 /** Secrets shorter than this are only blanked as `token=` values: blanking every `ab` would garble targets. */
 export const MIN_SECRET_LENGTH = 4;
 
-function hex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
 
 /** The byte forms a secret may arrive in: UTF-8, and Latin-1 where that differs (the decoder reads both). */
 export function secretForms(values: readonly (string | undefined)[]): Buffer[] {
@@ -109,8 +98,8 @@ function matchDecoded(t: Buffer, i: number, secret: Buffer): number {
     let b = t[i];
     let len = 1;
     if (b === PERCENT && i + 2 < t.length) {
-      const h = hex(t[i + 1]);
-      const l = hex(t[i + 2]);
+      const h = hexValue(t[i + 1]);
+      const l = hexValue(t[i + 2]);
       if (h >= 0 && l >= 0) {
         b = (h << 4) | l;
         len = 3;
@@ -139,7 +128,7 @@ function secretOccurrences(t: Buffer, secrets: readonly Buffer[], ranges: number
         continue;
       }
       // Step over a whole escape: a match starts where a decoded byte starts.
-      i += t[i] === PERCENT && i + 2 < t.length && hex(t[i + 1]) >= 0 && hex(t[i + 2]) >= 0 ? 3 : 1;
+      i += t[i] === PERCENT && i + 2 < t.length && hexValue(t[i + 1]) >= 0 && hexValue(t[i + 2]) >= 0 ? 3 : 1;
     }
   }
 }

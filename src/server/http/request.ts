@@ -2,6 +2,7 @@
  * From a parsed request to the HttpRequest handlers see: the raw target stays bytes (the ingest decoder
  * reads those); `path` and `query` are decoded leniently for routing and for the API's parameters.
  */
+import { hexValue } from '../../core/bytes.ts';
 import type { HttpRequest } from './types.ts';
 import type { ParsedRequest } from './parser.ts';
 
@@ -21,12 +22,6 @@ export function bytesToText(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
-function hex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
 
 /** Percent-decodes where the escape is valid; invalid escapes stay as typed. */
 export function percentDecode(bytes: Uint8Array): string {
@@ -36,8 +31,8 @@ export function percentDecode(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (c === 0x25 && i + 2 < bytes.length) {
-      const h = hex(bytes[i + 1]);
-      const l = hex(bytes[i + 2]);
+      const h = hexValue(bytes[i + 1]);
+      const l = hexValue(bytes[i + 2]);
       if (h >= 0 && l >= 0) {
         out[n++] = (h << 4) | l;
         i += 2;
