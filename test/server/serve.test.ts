@@ -40,7 +40,7 @@ test('a postgres:// database that cannot be reached is one clear line and exit c
 });
 
 test('bad flags are one line and exit code 2', () => {
-  for (const args of [['--port', 'x'], ['--allow', 'lan'], ['--rate-limit', 'fast'], ['--retention', 'forever'], ['--tls-cert', 'a.pem']]) {
+  for (const args of [['--port', 'x'], ['--allow', 'lan'], ['--rate-limit', 'fast'], ['--retention', 'forever'], ['--tls-cert', 'a.pem'], ['--max-stream-clients', '0']]) {
     const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', ':memory:', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, /^actionurl: .+\n$/);

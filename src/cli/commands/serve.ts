@@ -8,6 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
 import { StoreConfigError } from '../../store/open.ts';
+import { numberOption } from '../options.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
@@ -25,6 +26,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
+  maxStreamClients: string;
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
@@ -42,9 +44,7 @@ export function lanAddress(host: string): string {
 }
 
 function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port "${text}": expected 0..65535`);
-  return port;
+  return numberOption(text, '--port', 0, 65535, true);
 }
 
 /** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
@@ -94,6 +94,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--public-url <url>', 'base URL phones reach this server at (for provisioning and set-up)', 'ACTIONURL_PUBLIC_URL'))
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
+    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', '200'))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
@@ -113,6 +114,7 @@ export function registerServeCommand(program: Command): void {
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
+          maxStreamClients: numberOption(opts.maxStreamClients, '--max-stream-clients', 1, 100_000, true),
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
