@@ -24,3 +24,18 @@ export function phoneToken(secret: string, mac: string): string {
   if (!normalized) throw new Error(`"${mac}" is not a MAC address; expected 12 hex digits such as 00:15:65:AA:BB:CC`);
   return createHmac('sha256', secret).update(normalized).digest('base64url').slice(0, PHONE_TOKEN_LENGTH);
 }
+
+/** A receiver's ingest tokens: one shared by every phone (`--token`) and/or the secret per-phone tokens derive from. */
+export interface IngestTokens {
+  readonly token?: string;
+  readonly tokenSecret?: string;
+}
+
+/**
+ * The token a phone sends: its own when per-phone tokens are on and its MAC is known, else the shared one
+ * (undefined when there is none). The receiver's provisioning, the dashboard and `config generate` all ask this.
+ */
+export function ingestTokenFor(tokens: IngestTokens, mac?: string): string | undefined {
+  if (tokens.tokenSecret && mac) return phoneToken(tokens.tokenSecret, mac);
+  return tokens.token || undefined;
+}

@@ -8,7 +8,7 @@
 import { ingestConfig, normalizeServerUrl } from '../core/ingest-url.ts';
 import { getVendorCodec, isVendorId, renderConfigFile, vendorsForFileName, type VendorId } from '../core/vendors/index.ts';
 import { normalizeMac } from '../core/mac.ts';
-import { phoneToken } from '../core/phone-token.ts';
+import { ingestTokenFor } from '../core/phone-token.ts';
 import type { HttpRequest } from './http/types.ts';
 import type { ReceiverSettings } from './context.ts';
 
@@ -69,9 +69,8 @@ export interface ProvisionedFile {
  * else the shared token. A common file with only per-phone tokens on has none to carry: a 404 saying so.
  */
 export function tokenFor(choice: ProvisionChoice, settings: ReceiverSettings): string | undefined | { error: string; status: number } {
-  if (settings.tokenSecret === undefined) return settings.token;
-  if (choice.mac) return phoneToken(settings.tokenSecret, choice.mac);
-  if (settings.token !== undefined) return settings.token;
+  const token = ingestTokenFor(settings, choice.mac);
+  if (token !== undefined || !settings.tokenSecret) return token;
   return {
     status: 404,
     error:

@@ -15,7 +15,8 @@ import {
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
-import { catalogJson, configDownload, ingestTokenFor, serverAddress, setupJson } from './setup.ts';
+import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
+import { ingestTokenFor } from '../core/phone-token.ts';
 import { normalizeMac } from '../core/mac.ts';
 
 export interface WebContext {

@@ -6,7 +6,7 @@
 import { INCIDENTS, VARIABLES } from '../core/catalog.ts';
 import { ingestConfig, ingestUrlTemplate, normalizeServerUrl } from '../core/ingest-url.ts';
 import { normalizeMac } from '../core/mac.ts';
-import { phoneToken } from '../core/phone-token.ts';
+import { ingestTokenFor, type IngestTokens } from '../core/phone-token.ts';
 import { isVendorId, renderConfigFile, supportedIncidents, VENDOR_CODECS } from '../core/vendors/index.ts';
 import type { HttpRequest } from '../server/http/types.ts';
 
@@ -53,18 +53,6 @@ export function catalogJson(): unknown {
     incidents: INCIDENTS.map((i) => ({ n: i.n, slug: i.slug, name: i.name, description: i.description, kind: i.kind })),
     variables: VARIABLES.map((v) => ({ name: v.name, description: v.description, scope: v.scope, seed: v.seed })),
   };
-}
-
-/** The receiver's ingest tokens: one shared by every phone, and/or a secret each phone's own token derives from. */
-export interface IngestTokens {
-  readonly token?: string;
-  readonly tokenSecret?: string;
-}
-
-/** The token a phone sends: its own when per-phone tokens are on and the MAC is known, else the shared one. */
-export function ingestTokenFor(tokens: IngestTokens, mac?: string): string | undefined {
-  if (tokens.tokenSecret && mac) return phoneToken(tokens.tokenSecret, mac);
-  return tokens.token || undefined;
 }
 
 export function setupJson(server: ServerAddress, tokens: IngestTokens): unknown {

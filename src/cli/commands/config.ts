@@ -5,17 +5,18 @@
  * The file itself goes to stdout (or --out); everything the user must know about it (incidents the vendor
  * lacks, lines that could not be used) goes to stderr, so `> file` captures a clean config.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
 import { normalizeMac } from '../../core/mac.ts';
-import { phoneToken } from '../../core/phone-token.ts';
+import { ingestTokenFor } from '../../core/phone-token.ts';
 import { lint } from '../../core/templates.ts';
 import {
   convertConfigFile, getVendorCodec, isVendorId, renderConfigFile, supportedIncidents, VENDOR_IDS, vendorsForFileName,
   type ReadResult, type RenderedConfig, type VendorCodec, type VendorId,
 } from '../../core/vendors/index.ts';
+import { readFileOption } from '../options.ts';
 import { UsageError } from '../main.ts';
 import { print } from '../output.ts';
 
@@ -74,12 +75,8 @@ async function emit(rendered: RenderedConfig, codec: VendorCodec, out: string | 
 }
 
 function readInput(file: string): string {
-  try {
-    // Config files are UTF-8 (or ASCII); a stray byte becomes U+FFFD and shows in the report rather than failing.
-    return new TextDecoder('utf-8').decode(readFileSync(file));
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  // Config files are UTF-8 (or ASCII); a stray byte becomes U+FFFD and shows in the report rather than failing.
+  return new TextDecoder('utf-8').decode(readFileOption(file, 'config file'));
 }
 
 function reportRead(file: string, read: ReadResult): void {
@@ -120,7 +117,7 @@ export function registerConfigCommands(program: Command): void {
       if (opts.tokenSecret !== undefined && mac === undefined) {
         throw new UsageError('--token-secret needs --mac: each phone\'s token is derived from its MAC (or give the shared --token)');
       }
-      const token = opts.tokenSecret !== undefined && mac !== undefined ? phoneToken(opts.tokenSecret, mac) : opts.token;
+      const token = ingestTokenFor(opts, mac);
       const format = formatOption(opts.format, codec);
       const cfg = ingestConfig(server, { vendor: codec.id, ...(token ? { token } : {}) });
       const rendered = renderConfigFile(codec.id, cfg, { ...(mac ? { mac } : {}), ...(format ? { format } : {}) });
