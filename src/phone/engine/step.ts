@@ -246,15 +246,7 @@ const ACTIONS: Handlers = {
     if (active?.phase === 'dialing') impossible('a call is already being dialled: hang it up first');
     if (active) tx.holdCall(active);
     tx.s.predial = false;
-    const call = tx.newCall({
-      direction: 'outgoing',
-      account,
-      remoteUser: party.user,
-      remoteHost: party.host || tx.s.accounts[account].host,
-      remoteName: '',
-      calledNumber: party.user,
-      phase: 'dialing',
-    });
+    const call = dialledCall(tx, account, party);
     tx.s.calls.push(call);
     tx.becomeBusy();
     tx.fire(I.outgoingCall);
@@ -406,15 +398,7 @@ const ACTIONS: Handlers = {
     const call = talking(tx) ?? impossible('no active call to transfer');
     const account = call.account;
     tx.holdCall(call);
-    const consult = tx.newCall({
-      direction: 'outgoing',
-      account,
-      remoteUser: target.user,
-      remoteHost: target.host || tx.s.accounts[account].host,
-      remoteName: '',
-      calledNumber: target.user,
-      phase: 'dialing',
-    });
+    const consult = dialledCall(tx, account, target);
     tx.s.calls.push(consult);
     tx.s.transfer = { mode: 'attended', callId: call.id, consultId: consult.id, requested: false };
     tx.fire(I.outgoingCall);
@@ -441,6 +425,19 @@ const ACTIONS: Handlers = {
     tx.fire(I.ipChange);
   },
 };
+
+/** An outgoing call the user dialled from `account` (a new call, or an attended transfer's consultation). */
+function dialledCall(tx: Tx, account: number, party: ReturnType<typeof checkedParty>): Call {
+  return tx.newCall({
+    direction: 'outgoing',
+    account,
+    remoteUser: party.user,
+    remoteHost: party.host || tx.s.accounts[account].host,
+    remoteName: '',
+    calledNumber: party.user,
+    phase: 'dialing',
+  });
+}
 
 function talking(tx: Tx): Call | undefined {
   return tx.s.calls.find((c) => c.phase === 'talking');
