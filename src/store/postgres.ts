@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import type { CallState, PhoneState } from '../server/state/types.ts';
+import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { StoreConfigError, redactDbUrl } from './open.ts';
 import type {
   CallQuery,
@@ -114,31 +115,8 @@ function text(value: string): string {
   return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
 }
 
-interface EventRow {
-  id: number;
-  received_at: number;
-  mac: string;
-  incident: string;
-  vars: Record<string, string>;
-  extra: Record<string, string>;
-  raw_target: Buffer;
-  source_ip: string;
-}
-
-const EVENT_COLUMNS = 'id, received_at, mac, incident, vars, extra, raw_target, source_ip';
-
-function toEvent(r: EventRow): StoredEvent {
-  return {
-    id: r.id,
-    receivedAt: r.received_at,
-    mac: r.mac,
-    incident: r.incident,
-    vars: r.vars,
-    extra: r.extra,
-    rawTarget: r.raw_target,
-    sourceIp: r.source_ip,
-  };
-}
+type EventRow = StoredEventRow<Record<string, string>>;
+const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, (v) => v);
 
 /** `WHERE` from the filters that are set, numbering parameters from `first`. */
 function conditions(parts: [string, string | number | undefined][], first = 1): { where: string; args: (string | number)[] } {

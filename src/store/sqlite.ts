@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
+import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
 import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
 import type {
@@ -26,17 +27,6 @@ import type {
   WriteBatch,
 } from './types.ts';
 
-interface EventRow {
-  id: number;
-  received_at: number;
-  mac: string;
-  incident: string;
-  vars: string;
-  extra: string;
-  raw_target: Buffer;
-  source_ip: string;
-}
-
 interface RejectedRow {
   id: number;
   received_at: number;
@@ -48,20 +38,8 @@ interface RejectedRow {
   count: number;
 }
 
-const EVENT_COLUMNS = 'id, received_at, mac, incident, vars, extra, raw_target, source_ip';
-
-function toEvent(r: EventRow): StoredEvent {
-  return {
-    id: r.id,
-    receivedAt: r.received_at,
-    mac: r.mac,
-    incident: r.incident,
-    vars: JSON.parse(r.vars),
-    extra: JSON.parse(r.extra),
-    rawTarget: r.raw_target,
-    sourceIp: r.source_ip,
-  };
-}
+type EventRow = StoredEventRow<string>;
+const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
 
 /** A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). */
 function conditions(parts: [string, string | number | undefined][]): { where: string; args: (string | number)[] } {
