@@ -13,6 +13,8 @@ import { parseScenario, runScenario } from '../../phone/scenario.ts';
 import type { Delivery } from '../../phone/sender/index.ts';
 import { isRefused, loadConfigText, parseVendor } from '../../phone/settings/config-file.ts';
 import { startPhoneWeb } from '../../phone/web/server.ts';
+import type { RemoteControlOptions } from '../../phone/control/remote.ts';
+import { controlDialect, parseControlAllowlist, readControlSettings, type FileControlSettings } from '../../core/control/index.ts';
 import { UsageError } from '../errors.ts';
 import { expandModeOption, numberOption, readFileOption } from '../options.ts';
 
@@ -41,6 +43,8 @@ interface PhoneCliOptions {
   webUser: string;
   webPassword: string;
   boot: boolean;
+  actionUriAllow?: string;
+  actionUriPrompt?: boolean;
 }
 
 function readText(file: string, what: string): string {
@@ -49,8 +53,18 @@ function readText(file: string, what: string): string {
 
 const int = (text: string, flag: string, min: number, max: number): number => numberOption(text, flag, min, max, true);
 
-/** The Action URL settings from --config or --target (not both: each says what every URL is). */
+/** The phone's vendor (--vendor), the Action URL settings (--config or --target, not both: each says what every URL is) and the remote-control settings a config file holds. */
+export interface PhoneSettingsFromOptions {
+  vendor?: VendorId;
+  actionUrl?: ActionUrlConfig;
+  control: FileControlSettings;
+}
+
 export function actionUrlFromOptions(o: { config?: string; vendor?: string; target?: string; token?: string }): ActionUrlConfig | undefined {
+  return settingsFromOptions(o).actionUrl;
+}
+
+export function settingsFromOptions(o: { config?: string; vendor?: string; target?: string; token?: string }): PhoneSettingsFromOptions {
   if (o.config && o.target) throw new UsageError('give --config or --target, not both');
   let vendor: VendorId | undefined;
   if (o.vendor !== undefined) {
@@ -59,19 +73,21 @@ export function actionUrlFromOptions(o: { config?: string; vendor?: string; targ
   }
   if (o.target !== undefined) {
     try {
-      return ingestConfig(normalizeServerUrl(o.target), o.token ? { token: o.token } : {});
+      return { ...(vendor ? { vendor } : {}), actionUrl: ingestConfig(normalizeServerUrl(o.target), o.token ? { token: o.token } : {}), control: {} };
     } catch (err) {
       throw new UsageError(`--target: ${(err as Error).message}`);
     }
   }
-  if (o.config === undefined) return undefined;
-  const loaded = loadConfigText(readText(o.config, 'config file'), { ...(vendor ? { vendor } : {}), fileName: o.config });
+  if (o.config === undefined) return { ...(vendor ? { vendor } : {}), control: {} };
+  const text = readText(o.config, 'config file');
+  const loaded = loadConfigText(text, { ...(vendor ? { vendor } : {}), fileName: o.config });
   if (isRefused(loaded)) {
     for (const p of loaded.problems) process.stderr.write(`${o.config}: ${p}\n`);
     throw new UsageError(`${o.config}: ${loaded.error}`);
   }
   for (const n of loaded.notes) process.stderr.write(`${o.config}: note: ${n}\n`);
-  return loaded.config;
+  // The file's vendor is the phone's vendor, and its remote-control settings (allowlist, prompt) apply.
+  return { vendor: loaded.vendor, actionUrl: loaded.config, control: readControlSettings(loaded.vendor, text) };
 }
 
 /** One line per request, as the user scripts against it. */
@@ -82,12 +98,13 @@ export function deliveryLine(d: Delivery): string {
   });
 }
 
-function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): PhoneOptions {
+function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void, settings: PhoneSettingsFromOptions): PhoneOptions {
   const mode = expandModeOption(o.mode);
   const ca = o.ca ? readFileOption(o.ca, '--ca') : undefined;
-  const actionUrl = actionUrlFromOptions(o);
+  const { actionUrl, vendor } = settings;
   const account = { user: o.user, host: o.sipHost, displayName: o.displayName };
   return {
+    ...(vendor ? { vendor } : {}),
     ...(o.mac ? { mac: o.mac } : {}),
     ...(o.ip ? { ip: o.ip } : {}),
     ...(o.model ? { model: o.model } : {}),
@@ -104,8 +121,8 @@ function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Ph
   };
 }
 
-function makePhone(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Phone {
-  const options = phoneOptions(o, onDelivery);
+function makePhone(o: PhoneCliOptions, onDelivery: (d: Delivery) => void, settings = settingsFromOptions(o)): Phone {
+  const options = phoneOptions(o, onDelivery, settings);
   try {
     return createPhone(options);
   } catch (err) {
@@ -125,11 +142,25 @@ async function runScript(o: PhoneCliOptions & { script: string }): Promise<void>
   }
 }
 
+/** --action-uri-allow / --action-uri-prompt, else what the --config file says, else nobody and no prompt. */
+function remoteControlOptions(o: PhoneCliOptions, settings: PhoneSettingsFromOptions): RemoteControlOptions {
+  const file = settings.control;
+  const allow = o.actionUriAllow ?? file.allow ?? '';
+  const list = parseControlAllowlist(allow);
+  if ('error' in list) throw new UsageError(`${o.actionUriAllow !== undefined ? '--action-uri-allow' : `${o.config}`}: ${list.error}`);
+  return { allow, prompt: o.actionUriPrompt ?? file.prompt ?? false };
+}
+
 async function runInteractive(o: PhoneCliOptions): Promise<void> {
-  const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`));
+  const settings = settingsFromOptions(o);
+  const remoteControl = remoteControlOptions(o, settings); // a bad --action-uri-allow fails before anything starts
+  const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`), settings);
   let web;
   try {
-    web = await startPhoneWeb(phone, { port: int(o.port, '--port', 0, 65535), host: o.host, username: o.webUser, password: o.webPassword });
+    web = await startPhoneWeb(phone, {
+      port: int(o.port, '--port', 0, 65535), host: o.host, username: o.webUser, password: o.webPassword,
+      remoteControl,
+    });
   } catch (err) {
     throw new UsageError(`cannot listen on ${o.host}:${o.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -138,6 +169,7 @@ async function runInteractive(o: PhoneCliOptions): Promise<void> {
     `virtual phone ${formatMac(id.mac)} (${id.model} ${id.firmware}, ${id.ip}, account ${id.accounts[0].user}@${id.accounts[0].host})\n`
     + `  web page: ${web.url}  (user ${o.webUser}; Phone → Action URL at ${web.url}/actionurl)\n`
     + `  control:  POST ${web.url}/api/action {"do":"incoming","from":"2001","name":"…"}\n`
+    + `  remote control (${id.vendor}): ${controlDialect(id.vendor).keyEndpoint.path}, allowed from ${web.control.allow || 'nobody (--action-uri-allow)'}${web.control.prompt ? ', asks first' : ''}\n`
     + `  Action URL ${phone.config.enabled ? `enabled, ${Object.keys(phone.config.urls).length} URLs` : 'disabled: set URLs on the web page'}\n`,
   );
   if (o.boot) {
@@ -167,7 +199,7 @@ export function registerPhoneCommand(program: Command): void {
     .option('--sip-host <host>', 'SIP server of the account')
     .option('--display-name <name>', 'display name of the account')
     .option('--config <file>', 'Action URL settings from a vendor config file')
-    .option('--vendor <vendor>', `vendor of --config (default: recognised): ${VENDOR_IDS.join(', ')}`)
+    .option('--vendor <vendor>', `the phone's vendor: its remote-control endpoint, default model and MAC prefix, and the format of --config (default: the --config file's vendor, else yealink): ${VENDOR_IDS.join(', ')}`)
     .option('--target <url>', 'point every incident at a receiver, e.g. http://127.0.0.1:8080')
     .option('--token <token>', 'with --target: the receiver\'s shared secret')
     .option('--script <file>', 'run this JSON scenario and exit (- reads stdin)')
@@ -181,6 +213,8 @@ export function registerPhoneCommand(program: Command): void {
     .option('--web-user <user>', 'web page user name', 'admin')
     .option('--web-password <password>', 'web page password', 'admin')
     .option('--no-boot', 'start powered off (press Boot on the panel)')
+    .option('--action-uri-allow <list>', 'addresses allowed to send remote-control commands: any, or a comma list (10.0.0.5,10.10.*.*); default: nobody, as on a real phone')
+    .option('--action-uri-prompt', 'ask "Allow remote control?" on the web page before obeying a new address')
     .action(async (opts: PhoneCliOptions) => {
       if (opts.script !== undefined) await runScript(opts as PhoneCliOptions & { script: string });
       else await runInteractive(opts);

@@ -4,8 +4,12 @@
  */
 import { normalizeMac } from '../../core/mac.ts';
 import type { AccountIdentity, Device } from '../engine/index.ts';
+import { DEFAULT_MODELS, VENDOR_OUIS } from '../../core/control/detect.ts';
+import type { VendorId } from '../../core/vendors/types.ts';
 
 export interface PhoneIdentity extends Device {
+  /** Whose phone this is: decides its remote-control endpoint, default model and MAC prefix. */
+  readonly vendor: VendorId;
   readonly accounts: readonly AccountIdentity[];
 }
 
@@ -16,6 +20,8 @@ export interface IdentityOptions {
   firmware?: string;
   hardwareVersion?: string;
   accounts?: readonly Partial<AccountIdentity>[];
+  /** Default yealink. */
+  vendor?: VendorId;
   /** Source of randomness for a generated MAC (default Math.random); the fleet passes its seeded PRNG. */
   random?: () => number;
 }
@@ -27,15 +33,20 @@ export const DEFAULT_FIRMWARE = '108.86.0.45';
 export const DEFAULT_HARDWARE = '108.0.0.1.0.0.0';
 export const DEFAULT_SIP_HOST = 'pbx.example.com';
 
-export function randomMac(random: () => number = Math.random): string {
+/** The MAC prefix a vendor's virtual phones use (its maker's OUI). */
+export function ouiFor(vendor: VendorId = 'yealink'): string {
+  return VENDOR_OUIS[vendor][0];
+}
+
+export function randomMac(random: () => number = Math.random, oui = DEFAULT_OUI): string {
   let tail = '';
   for (let i = 0; i < 6; i++) tail += Math.floor(random() * 16).toString(16);
-  return DEFAULT_OUI + tail;
+  return oui + tail;
 }
 
 /** The MAC of the n-th phone of a fleet: distinct for n < 2^24. */
-export function macForIndex(n: number, base = 0): string {
-  return DEFAULT_OUI + ((base + n) % 0x1000000).toString(16).padStart(6, '0');
+export function macForIndex(n: number, base = 0, oui = DEFAULT_OUI): string {
+  return oui + ((base + n) % 0x1000000).toString(16).padStart(6, '0');
 }
 
 /** A private address 10.a.b.c derived from the MAC's last 24 bits; c is never 0 or 255, distinct MACs rarely collide. */
@@ -58,7 +69,7 @@ export function buildIdentity(opts: IdentityOptions = {}): PhoneIdentity {
     if (!m) throw new Error(`"${opts.mac}" is not a MAC address (expected 12 hex digits, e.g. 00:15:65:AA:BB:CC)`);
     mac = m;
   } else {
-    mac = randomMac(opts.random);
+    mac = randomMac(opts.random, ouiFor(opts.vendor));
   }
   const ext = extensionForMac(mac);
   const given = opts.accounts && opts.accounts.length > 0 ? opts.accounts : [{}];
@@ -66,10 +77,12 @@ export function buildIdentity(opts: IdentityOptions = {}): PhoneIdentity {
     const user = a.user?.trim() || (i === 0 ? ext : `${ext}${i + 1}`);
     return { user, host: a.host?.trim() || DEFAULT_SIP_HOST, displayName: a.displayName ?? `Desk ${user}` };
   });
+  const vendor = opts.vendor ?? 'yealink';
   return {
+    vendor,
     mac,
     ip: opts.ip ?? ipForMac(mac),
-    model: opts.model ?? DEFAULT_MODEL,
+    model: opts.model ?? DEFAULT_MODELS[vendor],
     firmware: opts.firmware ?? DEFAULT_FIRMWARE,
     hardwareVersion: opts.hardwareVersion ?? DEFAULT_HARDWARE,
     accounts,

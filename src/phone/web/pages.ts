@@ -16,7 +16,7 @@ export interface PageContext {
   flash?: { kind: 'ok' | 'error'; text: string };
 }
 
-const NAV: [string, string][] = [['/panel', 'Panel'], ['/actionurl', 'Phone → Action URL'], ['/log', 'Delivery log'], ['/password', 'Password']];
+const NAV: [string, string][] = [['/panel', 'Panel'], ['/actionurl', 'Phone → Action URL'], ['/log', 'Delivery log'], ['/remote', 'Remote control'], ['/password', 'Password']];
 
 export function layout(title: string, page: string, body: SafeHtml, ctx?: PageContext): SafeHtml {
   const id = ctx ? `${ctx.phone.identity.model} ${formatMac(ctx.phone.mac)}` : '';
@@ -33,7 +33,7 @@ ${ctx ? html`<nav>${NAV.map(([href, label]) => html`<a href="${href}"${page === 
 </body></html>`;
 }
 
-const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
+export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 
 /** The login form, with the reason the last attempt failed, if any. */
 export function loginPage(problem?: string): SafeHtml {

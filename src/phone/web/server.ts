@@ -14,23 +14,30 @@ import type { Phone } from '../phone.ts';
 import { checkConfig } from '../settings/action-url.ts';
 import { isRefused, loadConfigText, saveConfigText } from '../settings/config-file.ts';
 import { isSameOriginPost } from '../../core/login-guard.ts';
+import { isControlPath } from '../../core/control/index.ts';
+import { RemoteControl, type RemoteControlOptions } from '../control/remote.ts';
 import { Auth, sameToken, type Session } from './auth.ts';
 import { configFromForm, stepFromForm } from './forms.ts';
 import type { SafeHtml } from './html.ts';
 import { parseMultipart } from './multipart.ts';
 import { actionUrlPage, logPage, loginPage, panelLive, panelPage, passwordPage, type ActionUrlView, type PageContext } from './pages.ts';
+import { remoteControlPage } from './remote-page.ts';
 
 export interface PhoneWebOptions {
   port?: number;
   host?: string;
   username?: string;
   password?: string;
+  /** Remote control: who may send commands (`any`, addresses, patterns; default nobody) and whether to ask first. */
+  remoteControl?: RemoteControlOptions;
 }
 
 export interface PhoneWeb {
   url: string;
   port: number;
   auth: Auth;
+  /** The phone's remote-control endpoint and its settings. */
+  control: RemoteControl;
   close(): Promise<void>;
 }
 
@@ -67,8 +74,9 @@ interface Req {
 
 export async function startPhoneWeb(phone: Phone, opts: PhoneWebOptions = {}): Promise<PhoneWeb> {
   const auth = new Auth(opts.username ?? 'admin', opts.password ?? 'admin');
+  const control = new RemoteControl(phone, auth, phone.identity.vendor, opts.remoteControl);
   const server = http.createServer((req, res) => {
-    handle(phone, auth, req, res).catch((err: unknown) => {
+    handle(phone, auth, control, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof HttpError ? err.message : 'internal error';
       if (!res.headersSent) send(res, status, 'text/plain; charset=utf-8', `${message}\n`);
@@ -86,6 +94,7 @@ export async function startPhoneWeb(phone: Phone, opts: PhoneWebOptions = {}): P
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     auth,
+    control,
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -156,7 +165,7 @@ function savedView(phone: Phone): ActionUrlView {
   return { config: phone.config, errors: check.errors, warnings: check.warnings };
 }
 
-async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(phone: Phone, auth: Auth, control: RemoteControl, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://phone');
   const method = req.method ?? 'GET';
   const session = auth.get(cookie(req, 'sid'));
@@ -166,6 +175,12 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
 
   const file = STATIC[url.pathname];
   if (file && method === 'GET') return send(res, 200, file.type, file.body, { 'Cache-Control': 'no-cache' });
+
+  // The vendor's remote-control endpoint: its own authentication, no session or page involved.
+  if (method === 'GET' && isControlPath(control.vendor, url.pathname)) {
+    const answer = control.handle({ address, path: url.pathname, params: url.searchParams, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    return send(res, answer.status, answer.contentType, answer.body, answer.headers);
+  }
 
   if (key === 'GET /favicon.ico') return send(res, 204, 'image/x-icon', '');
   if (key === 'GET /login') return sendHtml(res, 200, loginPage());
@@ -232,6 +247,24 @@ async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: 
       return upload(phone, r);
     case 'GET /log':
       return sendHtml(res, 200, logPage(ctxOf(phone, r)));
+    case 'GET /remote':
+      return sendHtml(res, 200, remoteControlPage(ctxOf(phone, r), control));
+    case 'POST /remote': {
+      const f = await readForm(r);
+      const problem = control.configure(f.get('allow') ?? '', f.get('prompt') === '1');
+      if (problem) return sendHtml(res, 422, remoteControlPage(ctxOf(phone, r), control, problem.error));
+      session.flash = { kind: 'ok', text: `Saved: remote control allowed from ${control.allow || 'nobody'}${control.prompt ? ', asking first' : ''}.` };
+      return redirect(res, '/remote');
+    }
+    case 'POST /remote/prompt': {
+      const f = await readForm(r);
+      const address = f.get('address') ?? '';
+      const allow = f.get('allow') === '1';
+      session.flash = control.answerPrompt(address, allow)
+        ? { kind: 'ok', text: `Remote control from ${address} ${allow ? 'allowed' : 'refused'}.` }
+        : { kind: 'error', text: 'that request is no longer waiting' };
+      return redirect(res, '/remote');
+    }
     case 'GET /password':
       return sendHtml(res, 200, passwordPage(ctxOf(phone, r)));
     case 'POST /password': {

@@ -1,0 +1,136 @@
+/**
+ * The virtual phone's remote-control endpoint ("Action URI"), with the settings a real phone has: an
+ * allowlist (empty: every request refused, as out of the box), the "Allow remote control?" prompt, the web
+ * admin account (HTTP Basic, or Grandstream's passcode) with lock-out after repeated wrong passwords. A
+ * request that gets through drives the call engine exactly as key presses do, so the same incidents fire.
+ */
+import {
+  allowsAddress, decodeControlRequest, formatControlAllowlist, parseControlAllowlist, phoneAnswer, controlDialect,
+  type ControlAllowlist, type PhoneAnswer, type PhoneOutcome,
+} from '../../core/control/index.ts';
+import type { VendorId } from '../../core/vendors/types.ts';
+import type { Phone } from '../phone.ts';
+import type { Auth } from '../web/auth.ts';
+import { actionForOperation } from './operations.ts';
+
+export interface RemoteControlOptions {
+  /** `any`, or a comma list of addresses and patterns; '' (default): refuse everyone. */
+  allow?: string;
+  /** Ask "Allow remote control?" on the web panel before obeying a new address. Default false. */
+  prompt?: boolean;
+}
+
+export interface ControlRequest {
+  address: string;
+  path: string;
+  params: URLSearchParams;
+  authorization?: string;
+}
+
+export interface ControlRecord {
+  time: string;
+  from: string;
+  /** The request path and its parameters, the passcode blanked. */
+  request: string;
+  outcome: PhoneOutcome;
+  detail?: string;
+}
+
+/** Addresses waiting for an answer to the prompt, and log entries, kept at most. */
+const MAX_PENDING = 20;
+const MAX_LOG = 100;
+
+export class RemoteControl {
+  private allowlist: ControlAllowlist;
+  prompt: boolean;
+  /** Addresses the user allowed at the prompt (until the phone's settings change). */
+  private readonly approved = new Set<string>();
+  private readonly pending = new Set<string>();
+  private readonly log: ControlRecord[] = [];
+  private typed = '';
+
+  constructor(
+    private readonly phone: Phone,
+    private readonly auth: Auth,
+    readonly vendor: VendorId,
+    opts: RemoteControlOptions = {},
+  ) {
+    const list = parseControlAllowlist(opts.allow ?? '');
+    if ('error' in list) throw new Error(`--action-uri-allow: ${list.error}`);
+    this.allowlist = list;
+    this.prompt = opts.prompt ?? false;
+  }
+
+  get allow(): string {
+    return formatControlAllowlist(this.allowlist);
+  }
+
+  /** New settings from the web page or a config file; a bad allowlist is refused with the reason. */
+  configure(allow: string, prompt: boolean): { error: string } | undefined {
+    const list = parseControlAllowlist(allow);
+    if ('error' in list) return list;
+    this.allowlist = list;
+    this.prompt = prompt;
+    this.approved.clear();
+    this.pending.clear();
+    return undefined;
+  }
+
+  pendingPrompts(): string[] {
+    return [...this.pending];
+  }
+
+  /** The user's answer at the prompt. */
+  answerPrompt(address: string, allow: boolean): boolean {
+    if (!this.pending.delete(address)) return false;
+    if (allow) this.approved.add(address);
+    return true;
+  }
+
+  records(): readonly ControlRecord[] {
+    return this.log;
+  }
+
+  handle(req: ControlRequest): PhoneAnswer {
+    const outcome = this.decide(req);
+    const params = new URLSearchParams(req.params);
+    if (params.has('passcode')) params.set('passcode', '');
+    const query = params.toString();
+    this.log.push({ time: new Date().toISOString(), from: req.address, request: `${req.path}${query ? `?${query}` : ''}`, ...outcome });
+    if (this.log.length > MAX_LOG) this.log.shift();
+    return phoneAnswer(this.vendor, outcome.outcome, outcome.detail);
+  }
+
+  private decide(req: ControlRequest): { outcome: PhoneOutcome; detail?: string } {
+    if (!allowsAddress(this.allowlist, req.address)) return { outcome: 'not_allowed' };
+    const login = this.login(req);
+    if (login !== 'ok') return { outcome: login === 'blocked' ? 'locked' : 'credentials', ...(login === 'blocked' ? { detail: `try again in ${this.auth.retryAfter(req.address)} s` } : {}) };
+    if (this.prompt && !this.approved.has(req.address)) {
+      if (this.pending.size < MAX_PENDING) this.pending.add(req.address);
+      return { outcome: 'prompt' };
+    }
+    const decoded = decodeControlRequest(this.vendor, req.path, req.params);
+    if ('error' in decoded) return { outcome: 'unknown_request', detail: decoded.error };
+    for (const op of decoded.operations) {
+      const step = actionForOperation(op, this.phone.state, this.typed);
+      if ('error' in step) return { outcome: 'failed', detail: step.error };
+      this.typed = step.typed;
+      if (!step.action) continue;
+      const out = this.phone.act(step.action);
+      if ('error' in out) return { outcome: 'failed', detail: out.error };
+      // A reboot comes back registered, as a phone does once its accounts register again.
+      if (step.action.do === 'boot') this.phone.act({ do: 'register' });
+    }
+    return { outcome: 'done' };
+  }
+
+  private login(req: ControlRequest): 'ok' | 'wrong' | 'blocked' {
+    if (controlDialect(this.vendor).auth === 'passcode') {
+      return this.auth.attempt(req.address, this.auth.username, req.params.get('passcode') ?? '');
+    }
+    const outcome = this.auth.basic(req.authorization, req.address);
+    // No credentials at all: a challenge, not counted as a wrong password (unless already locked out).
+    if (outcome === 'none') return this.auth.retryAfter(req.address) > 0 ? 'blocked' : 'wrong';
+    return outcome;
+  }
+}
