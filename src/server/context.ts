@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
+import type { ControlService } from './control/service.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
 
@@ -35,6 +36,8 @@ export interface ServerContext {
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
   readonly settings: ReceiverSettings;
+  /** Remote control of phones (settings and commands); absent in contexts built without it. */
+  readonly control?: ControlService;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
 }

@@ -22,6 +22,8 @@ import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
 import { openStore } from '../store/open.ts';
+import { ControlService } from './control/service.ts';
+import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './control/secrets.ts';
 import type { Store } from '../store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
@@ -73,6 +75,17 @@ export interface ServerOptions {
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
+  /** Remote control: the web admin account used for phones that have no credentials of their own. */
+  phoneUser?: string;
+  phonePassword?: string;
+  /** Key sealing phone credentials: 64 hex digits or base64 of 32 bytes. Default: the key file. */
+  controlKey?: string;
+  /** File holding that key (created 0600 when missing). Default: control.key beside the SQLite file. */
+  controlKeyFile?: string;
+  /** A command not confirmed by the phone's Action URL this long fails (ms). Default 10 s. */
+  commandTimeoutMs?: number;
+  /** A phone that has not answered a control request this long is unreachable (ms). Default 5 s. */
+  commandSendTimeoutMs?: number;
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -116,12 +129,23 @@ function checkOptions(options: ServerOptions) {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new ServerOptionError('--tls-cert and --tls-key go together');
   }
+  if ((options.phoneUser === undefined) !== (options.phonePassword === undefined)) {
+    throw new ServerOptionError('--phone-user and --phone-password go together');
+  }
+  let controlKey;
+  try {
+    controlKey = loadControlKey({ key: options.controlKey, keyFile: options.controlKeyFile ?? (options.store ? undefined : defaultKeyFile(options.db ?? DEFAULT_DB)) });
+  } catch (err) {
+    if (err instanceof ControlKeyError) throw new ServerOptionError(err.message);
+    throw err;
+  }
   try {
     return {
       allowlist: options.allow ? new Allowlist(options.allow) : undefined,
       rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
+      controlKey,
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -169,7 +193,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
     };
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now };
+    const control = new ControlService({
+      store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(checked.controlKey.key), now,
+      ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
+      confirmTimeoutMs: options.commandTimeoutMs,
+      sendTimeoutMs: options.commandSendTimeoutMs,
+    });
+    await control.load();
+    if (checked.controlKey.source === 'ephemeral') {
+      logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
+    }
+    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, control, now };
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
@@ -238,6 +272,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
+          control.close();
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();

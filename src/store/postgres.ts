@@ -20,6 +20,7 @@ import type {
   Store,
   StoreCounts,
   StoredEvent,
+  StoredControl,
   StoredRejected,
   WriteBatch,
 } from './types.ts';
@@ -96,6 +97,20 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX rejected_time ON rejected (received_at);
 
       CREATE TABLE receiver_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    `,
+  },
+  {
+    version: 5,
+    name: 'remote-control settings per phone',
+    sql: `
+      -- credentials: sealed with AES-256-GCM under a key kept outside the database (docs/control.md).
+      CREATE TABLE phone_control (
+        mac TEXT PRIMARY KEY,
+        url TEXT,
+        vendor TEXT,
+        credentials BYTEA,
+        updated_at BIGINT NOT NULL
+      );
     `,
   },
 ];
@@ -335,6 +350,30 @@ export class PostgresStore implements Store {
               (SELECT count(*) FROM calls)::int AS calls, (SELECT count(*) FROM rejected)::int AS rejected`,
     );
     return res.rows[0];
+  }
+
+  async controlSettings(): Promise<StoredControl[]> {
+    const res = await this.pool.query<{ mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }>(
+      'SELECT mac, url, vendor, credentials, updated_at FROM phone_control',
+    );
+    return res.rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: Number(r.updated_at) }));
+  }
+
+  putControl(row: StoredControl): Promise<void> {
+    return this.serial(async () => {
+      await this.writer.query(
+        `INSERT INTO phone_control (mac, url, vendor, credentials, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (mac) DO UPDATE SET url = excluded.url, vendor = excluded.vendor,
+           credentials = excluded.credentials, updated_at = excluded.updated_at`,
+        [row.mac, row.url, row.vendor, row.credentials, row.updatedAt],
+      );
+    });
+  }
+
+  deleteControl(mac: string): Promise<void> {
+    return this.serial(async () => {
+      await this.writer.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
+    });
   }
 
   async close(): Promise<void> {

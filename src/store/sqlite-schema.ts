@@ -107,6 +107,21 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX events_mac;
     `,
   },
+  {
+    version: 5,
+    name: 'remote-control settings per phone',
+    sql: `
+      -- credentials: user name and password sealed with AES-256-GCM under a key kept outside the database
+      -- (see docs/control.md), so a copy of this file alone does not give them away.
+      CREATE TABLE phone_control (
+        mac TEXT PRIMARY KEY,
+        url TEXT,
+        vendor TEXT,
+        credentials BLOB,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations the database lacks. Returns the versions applied. */

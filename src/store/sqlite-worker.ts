@@ -1,15 +1,18 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }`, `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import type { StoredControl } from './types.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
+  | { n: number; op: 'putControl'; row: StoredControl }
+  | { n: number; op: 'deleteControl'; mac: string }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -24,6 +27,10 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.write(msg.batch);
     } else if (msg.op === 'prune') {
       value = writer.prune(msg.cutoff, msg.batchSize);
+    } else if (msg.op === 'putControl') {
+      writer.putControl(msg.row);
+    } else if (msg.op === 'deleteControl') {
+      writer.deleteControl(msg.mac);
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { CallState, PhoneState } from '../server/state/types.ts';
-import type { NewEvent, NewRejected, WriteBatch } from './types.ts';
+import type { NewEvent, NewRejected, StoredControl, WriteBatch } from './types.ts';
 
 /**
  * A batch's events as they cross to the writer thread: one string, so the copy between threads is a single
@@ -237,6 +237,12 @@ export class SqliteWriter {
         `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', ?)
          ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
       ),
+      putControl: db.prepare(
+        `INSERT INTO phone_control (mac, url, vendor, credentials, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (mac) DO UPDATE SET url = excluded.url, vendor = excluded.vendor,
+           credentials = excluded.credentials, updated_at = excluded.updated_at`,
+      ),
+      deleteControl: db.prepare('DELETE FROM phone_control WHERE mac = ?'),
       pruneEvents: db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneRejected: db.prepare('DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneCalls: db.prepare(
@@ -272,6 +278,15 @@ export class SqliteWriter {
 
   prune(cutoff: number, batchSize: number): number {
     return this.pruneTx(cutoff, batchSize);
+  }
+
+  putControl(row: StoredControl): void {
+    const creds = row.credentials === null ? null : Buffer.from(row.credentials);
+    this.stmt.putControl.run(row.mac, row.url, row.vendor, creds, row.updatedAt);
+  }
+
+  deleteControl(mac: string): void {
+    this.stmt.deleteControl.run(mac);
   }
 
   private writeNow(batch: EncodedBatch): number[] {

@@ -23,6 +23,7 @@ import type {
   Store,
   StoreCounts,
   StoredEvent,
+  StoredControl,
   StoredRejected,
   WriteBatch,
 } from './types.ts';
@@ -58,6 +59,8 @@ export interface SqliteStoreOptions {
 interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
+  putControl(row: StoredControl): Promise<void>;
+  deleteControl(mac: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,8 @@ function inlineWrites(db: Database.Database): Writes {
   return {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
+    putControl: async (row) => writer.putControl(row),
+    deleteControl: async (mac) => writer.deleteControl(mac),
     close: async () => {},
   };
 }
@@ -114,6 +119,8 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
+    putControl: (row) => call<void>({ op: 'putControl', row }),
+    deleteControl: (mac) => call<void>({ op: 'deleteControl', mac }),
     close: async () => {
       if (failure) return;
       await call({ op: 'close' });
@@ -292,6 +299,20 @@ export class SqliteStore implements Store {
   async counts(): Promise<StoreCounts> {
     const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
+  }
+
+  async controlSettings(): Promise<StoredControl[]> {
+    const rows = this.cached('SELECT mac, url, vendor, credentials, updated_at FROM phone_control').all() as
+      { mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }[];
+    return rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: r.updated_at }));
+  }
+
+  async putControl(row: StoredControl): Promise<void> {
+    await (await this.writing).putControl(row);
+  }
+
+  async deleteControl(mac: string): Promise<void> {
+    await (await this.writing).deleteControl(mac);
   }
 
   async close(): Promise<void> {

@@ -105,6 +105,21 @@ export interface StoreCounts {
   rejected: number;
 }
 
+/**
+ * How the receiver reaches one phone for remote control. `credentials` is sealed (AES-256-GCM) by the
+ * server with a key kept outside the database; the store never sees them in clear.
+ */
+export interface StoredControl {
+  mac: string;
+  /** Base URL of the phone's web server; null: `http://<the phone's last $ip>`. */
+  url: string | null;
+  /** null: recognised from the phone's model and MAC. */
+  vendor: string | null;
+  credentials: Buffer | null;
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Human description for logs (`sqlite data/actionurl.sqlite`), without passwords. */
@@ -134,5 +149,10 @@ export interface Store {
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
   counts(): Promise<StoreCounts>;
+  /** Every phone's remote-control settings (loaded once at start-up). */
+  controlSettings(): Promise<StoredControl[]>;
+  /** Stores (replaces) one phone's remote-control settings, durably. */
+  putControl(row: StoredControl): Promise<void>;
+  deleteControl(mac: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -27,6 +27,11 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: string;
+  phoneUser?: string;
+  phonePassword?: string;
+  controlKey?: string;
+  controlKeyFile?: string;
+  commandTimeout: string;
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
@@ -70,6 +75,7 @@ export function startupBanner(server: RunningServer, opts: ServeOptions): string
     ...(opts.tokenSecret ? [`  tokens:      one per phone, derived from --token-secret and its MAC${opts.token ? ' (the shared --token is accepted too)' : ''}`] : []),
     `  configs:     ${configs}`,
     `  API:         ${base}/api/v1/events   stream: ${base}/api/v1/stream   metrics: ${base}/metrics`,
+    `  control:     POST ${base}/api/v1/phones/<mac>/commands {"command":"dial","number":"2001"}  or: actionurl command <mac> dial 2001 --server ${base}`,
   ].join('\n');
 }
 
@@ -95,6 +101,11 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', '200'))
+    .addOption(opt('--phone-user <user>', 'remote control: phones\' web admin user, for phones without credentials of their own', 'ACTIONURL_PHONE_USER'))
+    .addOption(opt('--phone-password <password>', 'remote control: that account\'s password (prefer the environment variable)', 'ACTIONURL_PHONE_PASSWORD'))
+    .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
+    .addOption(opt('--control-key-file <file>', 'file holding that key, created 0600 when missing (default: control.key beside the SQLite file)', 'ACTIONURL_CONTROL_KEY_FILE'))
+    .addOption(opt('--command-timeout <ms>', 'remote control: a command the phone\'s Action URL does not confirm within this fails', 'ACTIONURL_COMMAND_TIMEOUT', '10000'))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
@@ -115,6 +126,11 @@ export function registerServeCommand(program: Command): void {
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
           maxStreamClients: numberOption(opts.maxStreamClients, '--max-stream-clients', 1, 100_000, true),
+          phoneUser: opts.phoneUser,
+          phonePassword: opts.phonePassword,
+          controlKey: opts.controlKey,
+          controlKeyFile: opts.controlKeyFile,
+          commandTimeoutMs: numberOption(opts.commandTimeout, '--command-timeout', 100, 600_000, true),
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

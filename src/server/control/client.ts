@@ -1,0 +1,57 @@
+/**
+ * Sends one control request to a phone and reads its answer. One attempt only: a phone that refused or
+ * could not be reached is reported, never retried (phones lock the admin account after wrong passwords).
+ * The credentials travel in the Authorization header or the passcode parameter and nowhere else.
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+export interface PhoneReply {
+  status: number;
+  body: string;
+  /** The receiver's own address on the connection: the one the phone's allowlist must hold. */
+  localAddress?: string;
+}
+
+export interface SendOptions {
+  /** Full URL with the query; may hold a passcode, so it must never be logged. */
+  url: URL;
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+}
+
+const MAX_BODY = 16 * 1024;
+
+export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: string }> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = { 'User-Agent': 'actionurl-control', Connection: 'close' };
+    if (opts.username !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`, 'utf8').toString('base64')}`;
+    }
+    const lib = opts.url.protocol === 'https:' ? https : http;
+    let done = false;
+    const finish = (v: PhoneReply | { error: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(v);
+    };
+    const req = lib.request(opts.url, { method: 'GET', headers, agent: false, ...(opts.url.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), localAddress: req.socket?.localAddress?.replace(/^::ffff:/, '') }));
+      res.on('error', (err) => finish({ error: err.message }));
+    });
+    const timer = setTimeout(() => {
+      finish({ error: `no answer within ${opts.timeoutMs} ms` });
+      req.destroy();
+    }, opts.timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+    req.end();
+  });
+}

@@ -1,0 +1,347 @@
+/**
+ * Remote control on the receiver: each phone's control settings (credentials sealed), and the commands in
+ * flight. A command is `sent` to the phone, `accepted` when the phone says it took it, `confirmed` when the
+ * phone's own Action URL reports the effect, or `failed` with a reason (refused, unreachable, not confirmed in
+ * time). Events reach it from the event bus after they are committed; nothing here touches the ingest path
+ * other than one map lookup per event.
+ *
+ * Commands are kept in memory (the newest 10,000, and at most 20 waiting per phone): a command's life is
+ * seconds, and its outcome is also in the log and the metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  CONFIRMING_INCIDENTS, confirms, encodeCommand, isConfirmable, pointlessBecause, readAnswer, refusalReason,
+  targetText, withPasscode, type CommandRequest,
+} from '../../core/control/index.ts';
+import { isVendorId, VENDOR_IDS, type VendorId } from '../../core/vendors/index.ts';
+import type { StoredControl, Store } from '../../store/types.ts';
+import type { BusMessage, EventBus } from '../bus.ts';
+import type { MetricsRegistry } from '../metrics.ts';
+import type { PhoneRegistry } from '../phones.ts';
+import { sendToPhone, type PhoneReply } from './client.ts';
+import { checkControlUrl, resolveTarget } from './target.ts';
+import type { PhoneCredentials, SecretBox } from './secrets.ts';
+
+export type CommandStatus = 'sent' | 'accepted' | 'confirmed' | 'failed';
+
+export interface CommandRecord {
+  readonly id: string;
+  readonly mac: string;
+  readonly request: CommandRequest;
+  vendor?: VendorId;
+  status: CommandStatus;
+  reason?: string;
+  readonly createdAt: number;
+  acceptedAt?: number;
+  finishedAt?: number;
+  confirmedBy?: { eventId: number; incident: string };
+  /** Monotonic ms at creation, for the latency metric. */
+  readonly startedMono: number;
+  timer?: NodeJS.Timeout;
+}
+
+export interface ControlSettingsView {
+  mac: string;
+  /** As set; null: the default. */
+  url: string | null;
+  vendor: string | null;
+  /** Which credentials a command uses: this phone's own, the fleet default (--phone-user), or none. */
+  credentials: 'set' | 'default' | 'none' | 'unreadable';
+  /** What a command would use now (null where it cannot be decided yet). */
+  effective: { url: string | null; vendor: VendorId | null; problem?: string };
+  updated_at: string | null;
+}
+
+export interface ControlServiceOptions {
+  store: Store;
+  phones: PhoneRegistry;
+  bus: EventBus;
+  logger: Logger;
+  registry: MetricsRegistry;
+  box: SecretBox;
+  defaults?: PhoneCredentials;
+  /** A command not confirmed this long after it was created fails. Default 10 s. */
+  confirmTimeoutMs?: number;
+  /** A phone that has not answered the request this long is unreachable. Default 5 s. */
+  sendTimeoutMs?: number;
+  now: () => number;
+}
+
+const MAX_COMMANDS = 10_000;
+export const MAX_WAITING_PER_PHONE = 20;
+
+export class ControlService {
+  private readonly settings = new Map<string, StoredControl>();
+  private readonly commands = new Map<string, CommandRecord>();
+  /** Commands waiting for their confirming event, per MAC, oldest first. */
+  private readonly waiting = new Map<string, CommandRecord[]>();
+  private readonly unsubscribe: () => void;
+  private readonly confirmTimeoutMs: number;
+  private readonly sendTimeoutMs: number;
+  private readonly finished;
+  private readonly confirmSeconds;
+  private closed = false;
+
+  constructor(private readonly o: ControlServiceOptions) {
+    this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
+    this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
+    this.finished = o.registry.counter('actionurl_control_commands_total', 'Remote-control commands by command and final status');
+    this.confirmSeconds = o.registry.histogram('actionurl_control_confirm_seconds', 'From a command created to the phone\'s Action URL confirming it',
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    o.registry.gauge('actionurl_control_waiting', 'Remote-control commands waiting for confirmation', () => {
+      let n = 0;
+      for (const list of this.waiting.values()) n += list.length;
+      return n;
+    });
+    this.unsubscribe = o.bus.subscribe((m) => this.onBus(m));
+  }
+
+  async load(): Promise<void> {
+    for (const row of await this.o.store.controlSettings()) this.settings.set(row.mac, row);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    for (const list of this.waiting.values()) for (const c of list) if (c.timer) clearTimeout(c.timer);
+    this.waiting.clear();
+  }
+
+  // ---- settings ----
+
+  private credentialsOf(row: StoredControl | undefined): PhoneCredentials | undefined | null {
+    if (!row?.credentials) return undefined;
+    return this.o.box.open(row.mac, row.credentials) ?? null;
+  }
+
+  view(mac: string): ControlSettingsView {
+    const row = this.settings.get(mac);
+    const creds = this.credentialsOf(row);
+    const seen = this.o.phones.get(mac);
+    const target = resolveTarget({
+      mac,
+      ...(row ? { settings: { url: row.url, vendor: row.vendor } } : {}),
+      ...(this.o.defaults ? { defaults: this.o.defaults } : {}),
+      ...(seen ? { seen: { ip: seen.ip, model: seen.model } } : {}),
+    });
+    return {
+      mac,
+      url: row?.url ?? null,
+      vendor: row?.vendor ?? null,
+      credentials: creds === null ? 'unreadable' : creds ? 'set' : this.o.defaults ? 'default' : 'none',
+      effective: 'error' in target ? { url: null, vendor: null, problem: target.error } : { url: target.baseUrl, vendor: target.vendor },
+      updated_at: row ? new Date(row.updatedAt).toISOString() : null,
+    };
+  }
+
+  /**
+   * Sets a phone's control settings from a JSON body: `url`, `vendor`, `username` + `password` (all
+   * optional; null clears one; credentials kept when not mentioned).
+   */
+  async put(mac: string, body: unknown): Promise<ControlSettingsView | { error: string }> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'expected {"url"?, "vendor"?, "username"?, "password"?}' };
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (!['url', 'vendor', 'username', 'password'].includes(k)) return { error: `unexpected field "${k}"` };
+    const old = this.settings.get(mac);
+    let url = old?.url ?? null;
+    if (b.url !== undefined) {
+      if (b.url === null || b.url === '') url = null;
+      else if (typeof b.url !== 'string') return { error: '"url" must be a string' };
+      else {
+        const checked = checkControlUrl(b.url);
+        if (typeof checked !== 'string') return checked;
+        url = checked;
+      }
+    }
+    let vendor = old?.vendor ?? null;
+    if (b.vendor !== undefined) {
+      if (b.vendor === null || b.vendor === '') vendor = null;
+      else if (typeof b.vendor !== 'string' || !isVendorId(b.vendor)) return { error: `"vendor" must be one of ${VENDOR_IDS.join(', ')}` };
+      else vendor = b.vendor;
+    }
+    let credentials = old?.credentials ?? null;
+    if (b.username !== undefined || b.password !== undefined) {
+      if (b.username === null && (b.password === null || b.password === undefined)) credentials = null;
+      else {
+        if (typeof b.username !== 'string' || b.username === '' || b.username.length > 128) return { error: '"username" must be the phone\'s web admin user name' };
+        if (typeof b.password !== 'string' || b.password.length > 256) return { error: '"password" must be a string (the web admin password)' };
+        credentials = this.o.box.seal(mac, { username: b.username, password: b.password });
+      }
+    }
+    const row: StoredControl = { mac, url, vendor, credentials, updatedAt: this.o.now() };
+    await this.o.store.putControl(row);
+    this.settings.set(mac, row);
+    return this.view(mac);
+  }
+
+  async remove(mac: string): Promise<void> {
+    await this.o.store.deleteControl(mac);
+    this.settings.delete(mac);
+  }
+
+  known(mac: string): boolean {
+    return this.settings.has(mac) || this.o.phones.get(mac) !== undefined;
+  }
+
+  // ---- commands ----
+
+  get(id: string): CommandRecord | undefined {
+    return this.commands.get(id);
+  }
+
+  /** The newest commands of a phone, newest first. */
+  recent(mac: string, limit: number): CommandRecord[] {
+    const out: CommandRecord[] = [];
+    for (const c of [...this.commands.values()].reverse()) {
+      if (c.mac !== mac) continue;
+      out.push(c);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Starts a command; the record is returned at once (status `sent`, or `failed` when nothing could be sent). */
+  submit(mac: string, request: CommandRequest): CommandRecord | { busy: string } {
+    const queue = this.waiting.get(mac) ?? [];
+    if (queue.length >= MAX_WAITING_PER_PHONE) {
+      return { busy: `${MAX_WAITING_PER_PHONE} commands to this phone are still waiting for confirmation; try again when they finish` };
+    }
+    const record: CommandRecord = { id: randomUUID(), mac, request, status: 'sent', createdAt: this.o.now(), startedMono: performance.now() };
+    this.remember(record);
+    const row = this.settings.get(mac);
+    const creds = this.credentialsOf(row);
+    if (creds === null) {
+      this.fail(record, 'the stored credentials cannot be opened with this server\'s control key (was the key file replaced?): set them again');
+      return record;
+    }
+    const seen = this.o.phones.get(mac);
+    const target = resolveTarget({
+      mac,
+      ...(row ? { settings: { url: row.url, vendor: row.vendor, ...(creds ? { credentials: creds } : {}) } } : {}),
+      ...(this.o.defaults ? { defaults: this.o.defaults } : {}),
+      ...(seen ? { seen: { ip: seen.ip, model: seen.model } } : {}),
+    });
+    if ('error' in target) {
+      this.fail(record, target.error);
+      return record;
+    }
+    record.vendor = target.vendor;
+    const pointless = pointlessBecause(request, seen);
+    if (pointless) {
+      this.fail(record, pointless);
+      return record;
+    }
+    const encoded = encodeCommand(target.vendor, request);
+    if ('error' in encoded) {
+      this.fail(record, encoded.error);
+      return record;
+    }
+    // Waiting before sending: a phone may report the effect before it answers the request.
+    if (isConfirmable(request.command)) {
+      queue.push(record);
+      this.waiting.set(mac, queue);
+      record.timer = setTimeout(() => this.timeout(record), this.confirmTimeoutMs);
+      record.timer.unref();
+    }
+    const withPass = target.credentials ? withPasscode(target.vendor, encoded, target.credentials.password) : encoded;
+    const url = new URL(`${target.baseUrl}${targetText(withPass)}`);
+    const basic = target.credentials && !withPass.params.some(([k]) => k === 'passcode');
+    void sendToPhone({
+      url,
+      ...(basic ? { username: target.credentials!.username, password: target.credentials!.password } : {}),
+      timeoutMs: this.sendTimeoutMs,
+    }).then((reply) => this.onReply(record, target.baseUrl, reply));
+    return record;
+  }
+
+  private onReply(record: CommandRecord, baseUrl: string, reply: PhoneReply | { error: string }): void {
+    if (record.status === 'confirmed' || record.status === 'failed') return;
+    const vendor = record.vendor!;
+    if ('error' in reply) {
+      this.fail(record, `the phone at ${baseUrl} is unreachable (${reply.error}); not retried`);
+      return;
+    }
+    const reading = readAnswer(vendor, reply.status, reply.body);
+    if (!reading.accepted) {
+      this.fail(record, refusalReason(vendor, reading.refusal, reading.detail, reply.localAddress));
+      return;
+    }
+    record.status = 'accepted';
+    record.acceptedAt = this.o.now();
+    // A raw key press has no effect a phone reports: accepted is as far as it goes.
+    if (!isConfirmable(record.request.command)) this.finish(record, 'accepted');
+  }
+
+  private onBus(m: BusMessage): void {
+    if (m.type !== 'event' || this.waiting.size === 0) return;
+    const queue = this.waiting.get(m.event.mac);
+    if (!queue) return;
+    const record = queue.find((c) => confirms(c.request, m.event));
+    if (!record) return;
+    record.confirmedBy = { eventId: m.event.id, incident: m.event.incident };
+    this.confirmSeconds.observe((performance.now() - record.startedMono) / 1000);
+    this.finish(record, 'confirmed');
+  }
+
+  private timeout(record: CommandRecord): void {
+    if (record.status === 'confirmed' || record.status === 'failed') return;
+    const incidents = CONFIRMING_INCIDENTS[record.request.command].join(' or ');
+    const s = this.confirmTimeoutMs / 1000;
+    this.fail(record, record.status === 'accepted'
+      ? `the phone accepted the command but its Action URL reported no ${incidents} within ${s} s: check that the phone's Action URL for ${incidents} points at this server, and that the command made sense in the phone's state`
+      : `no answer and no ${incidents} from the phone within ${s} s`);
+  }
+
+  private fail(record: CommandRecord, reason: string): void {
+    record.reason = reason;
+    this.finish(record, 'failed');
+  }
+
+  private finish(record: CommandRecord, status: CommandStatus): void {
+    record.status = status;
+    record.finishedAt = this.o.now();
+    if (record.timer) clearTimeout(record.timer);
+    record.timer = undefined;
+    const queue = this.waiting.get(record.mac);
+    if (queue) {
+      const i = queue.indexOf(record);
+      if (i !== -1) queue.splice(i, 1);
+      if (queue.length === 0) this.waiting.delete(record.mac);
+    }
+    this.finished.inc({ command: record.request.command, status });
+    if (this.closed) return;
+    const fields = { command_id: record.id, mac: record.mac, command: record.request.command, vendor: record.vendor, status, ...(record.reason ? { reason: record.reason } : {}) };
+    if (status === 'failed') this.o.logger.warn(fields, 'remote-control command failed');
+    else this.o.logger.info(fields, 'remote-control command finished');
+  }
+
+  private remember(record: CommandRecord): void {
+    this.commands.set(record.id, record);
+    if (this.commands.size <= MAX_COMMANDS) return;
+    // Drop the oldest finished ones; one still waiting stays until its timeout.
+    for (const [id, c] of this.commands) {
+      if (this.commands.size <= MAX_COMMANDS) break;
+      if (c.status === 'confirmed' || c.status === 'failed' || (c.status === 'accepted' && !c.timer)) this.commands.delete(id);
+    }
+  }
+}
+
+/** The JSON shape of a command in the API. */
+export function commandJson(c: CommandRecord) {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    id: c.id,
+    mac: c.mac,
+    command: c.request.command,
+    ...(c.request.number !== undefined ? { number: c.request.number } : {}),
+    ...(c.request.keys !== undefined ? { keys: c.request.keys } : {}),
+    vendor: c.vendor ?? null,
+    status: c.status,
+    reason: c.reason ?? null,
+    created_at: iso(c.createdAt),
+    accepted_at: iso(c.acceptedAt),
+    finished_at: iso(c.finishedAt),
+    confirmed_by: c.confirmedBy ? { event_id: c.confirmedBy.eventId, incident: c.confirmedBy.incident } : null,
+  };
+}
