@@ -79,7 +79,9 @@ export type AnswerReading = { accepted: true } | { accepted: false; refusal: Ref
 
 /** Printable and short, whatever the phone sent. */
 function clean(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  let flat = '';
+  for (const ch of text) flat += ch.charCodeAt(0) < 0x20 || ch === '\u007f' ? ' ' : ch;
+  flat = flat.replace(/ {2,}/g, ' ').trim();
   return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
 }
 
