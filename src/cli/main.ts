@@ -10,6 +10,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerPhoneCommand } from './commands/phone.ts';
 import { registerFleetCommand } from './commands/fleet.ts';
+import { registerCommandCommand } from './commands/command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('actionurl')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerPhoneCommand(program);
   registerFleetCommand(program);
+  registerCommandCommand(program);
   registerCatalogCommands(program);
   registerExpandCommand(program);
   registerConfigCommands(program);
