@@ -46,6 +46,18 @@ export async function getJson(path, params, init) {
   return body;
 }
 
+/**
+ * POST a JSON body. The JSON content type is what keeps other sites out: a browser cannot send it cross-site
+ * without a preflight the receiver never grants.
+ */
+export function postJson(path, body) {
+  return getJson(path, undefined, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
 /** The array in a list answer: `{ <key>: [...] }` or a bare array. */
 export function listOf(body, key) {
   if (Array.isArray(body)) return body;

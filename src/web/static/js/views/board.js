@@ -10,6 +10,7 @@ import { h, replace, select, setText } from '../dom.js';
 import { callParty, formatAgo, formatDuration, formatMac, PRESENCES, presenceLabel, shortUri, toMs } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
 import { VirtualList } from '../virtual-list.js';
+import { controlPanel } from '../control.js';
 
 const MAX_PARALLEL_FETCHES = 4;
 /** How long an event waits for its phone's new state on the stream before the board fetches it. */
@@ -115,6 +116,19 @@ export function mount(root, route) {
     h('div', { class: 'row head', role: 'row', 'aria-rowindex': '1' }, headerCells),
     viewport);
   const empty = h('p', { class: 'empty', hidden: true });
+  // Call control for the phone picked with a row's ☎ button.
+  let controlled = '';
+  const controlledName = h('strong', { id: 'board-control-phone' }, 'none: press ☎ on a row');
+  const control = controlPanel(() => controlled, { id: 'board-control' });
+  const controlBox = h('section', { class: 'board-control', 'aria-label': 'Call control' },
+    h('p', {}, 'Call control: ', controlledName), control.el);
+  viewport.addEventListener('click', (e) => {
+    const pick = e.target.closest?.('button.pick');
+    const row = pick?.closest('.row');
+    if (!row?.dataset.mac) return;
+    controlled = row.dataset.mac;
+    setText(controlledName, formatMac(controlled));
+  });
   root.append(
     h('div', { class: 'page board-page' },
       h('div', { class: 'page-head' }, h('h1', {}, 'Board'), summary),
@@ -125,6 +139,7 @@ export function mount(root, route) {
         h('label', {}, h('span', {}, 'Account'), account),
         h('label', {}, h('span', {}, 'Sort by'), sortSel),
         dirBtn),
+      controlBox,
       count,
       table,
       empty));
@@ -348,6 +363,7 @@ export function mount(root, route) {
     },
     unmount() {
       destroyed = true;
+      control.stop();
       for (const t of waiting.values()) clearTimeout(t);
       offEvent();
       offResync();
@@ -379,7 +395,8 @@ function createRow() {
   cells.presence.appendChild(cells.badge);
   cells.link = h('a', { class: 'mac' });
   cells.ip = h('span', { class: 'sub' });
-  cells.mac.append(cells.link, cells.ip);
+  cells.pick = h('button', { type: 'button', class: 'pick', title: 'Call control for this phone', 'aria-label': 'Call control for this phone' }, '☎');
+  cells.mac.append(cells.link, cells.pick, cells.ip);
   cells.modelName = h('span', {});
   cells.firmware = h('span', { class: 'sub' });
   cells.model.append(cells.modelName, cells.firmware);

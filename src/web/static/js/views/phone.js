@@ -7,6 +7,7 @@ import {
   callParty, formatAgo, formatDuration, formatMac, formatTime, formatTimestamp, normalizeMac, presenceLabel, toMs,
 } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
+import { controlPanel } from '../control.js';
 
 const TIMELINE_LIMIT = 100;
 const TIMELINE_MAX = 1000;
@@ -24,13 +25,18 @@ export function mount(root, route) {
   const accounts = h('section', { class: 'card', 'aria-labelledby': 'ph-acc' });
   const current = h('section', { class: 'card', 'aria-labelledby': 'ph-cur' });
   const callsBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-calls' });
+  const control = controlPanel(() => mac, { id: 'phone-control' });
+  const controlBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-ctl' },
+    h('h2', { id: 'ph-ctl' }, 'Call control'),
+    h('p', { class: 'muted' }, 'Sent to the phone over its remote-control URL; confirmed when its Action URL reports the effect.'),
+    control.el);
   const timelineList = h('ol', { class: 'timeline', reversed: true });
   const moreBtn = h('button', { type: 'button', hidden: true, onclick: () => loadEvents(true) }, 'Load older events');
   root.append(h('div', { class: 'page phone-page' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/board' }, '← Board')),
     title,
     status,
-    h('div', { class: 'cards' }, identity, accounts, current, callsBox,
+    h('div', { class: 'cards' }, identity, accounts, current, controlBox, callsBox,
       h('section', { class: 'card wide', 'aria-labelledby': 'ph-tl' },
         h('h2', { id: 'ph-tl' }, 'Recent events'),
         timelineList,
@@ -188,6 +194,7 @@ export function mount(root, route) {
   return {
     unmount() {
       destroyed = true;
+      control.stop();
       offEvent();
       offResync();
       clearInterval(clock);
