@@ -148,3 +148,20 @@ test('config check reports what a phone would take from a file; exit 0 when clea
   assert.deepEqual(json.unused.map((u: { line: number }) => u.line), [2]);
   assert.ok(json.urlProblems.some((p: { message: string }) => p.message.includes('$nope')));
 });
+
+test('config generate --remote-control: the settings that let the receiver control the phone, in the vendor\'s place', () => {
+  const y = runCli(['config', 'generate', '--vendor', 'yealink', '--server', SERVER, '--remote-control']);
+  assert.equal(y.status, 0, y.stderr);
+  const lines = y.stdout.trimEnd().split('\n');
+  assert.ok(lines.includes('features.action_uri_limit_ip = 10.0.0.5'), 'the --server host is allowed');
+  assert.ok(lines.includes('features.show_action_uri_option = 0'), 'no on-screen prompt');
+  const f = runCli(['config', 'generate', '--vendor', 'fanvil', '--server', SERVER, '--mac', '0c383e000001', '--remote-control', '10.0.0.*']);
+  assert.equal(f.status, 0, f.stderr);
+  assert.match(f.stdout, /<CTI CONFIG MODULE>\r\nActive Uri IP {6}:10\.0\.0\.\*\r\n/);
+  const g = runCli(['config', 'generate', '--vendor', 'grandstream', '--server', SERVER, '--mac', '000b82000001', '--remote-control']);
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stderr, /Action URI Allowed IP List/);
+  const bad = runCli(['config', 'generate', '--vendor', 'yealink', '--server', SERVER, '--remote-control', 'x y']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--remote-control: "x y" is not an address/);
+});

@@ -17,6 +17,7 @@ import {
   type ReadResult, type RenderedConfig, type VendorCodec, type VendorId,
 } from '../../core/vendors/index.ts';
 import { readFileOption } from '../options.ts';
+import { addControlSettings, parseControlAllowlist } from '../../core/control/index.ts';
 import { UsageError } from '../main.ts';
 import { print } from '../output.ts';
 
@@ -99,7 +100,8 @@ export function registerConfigCommands(program: Command): void {
     .option('--token-secret <secret>', 'the receiver\'s --token-secret: writes this phone\'s own token (needs --mac)')
     .option('--format <format>', 'Grandstream only: v1 (P-codes, default) or v2 (aliases)')
     .option('--out <path>', 'write to this file, or into this directory under the phone\'s file name')
-    .action(async (opts: { vendor?: string; server?: string; mac?: string; token?: string; tokenSecret?: string; format?: string; out?: string }) => {
+    .option('--remote-control [address]', 'also let the receiver control the phone: allow this address (default: the --server host) and turn the on-screen prompt off')
+    .action(async (opts: { vendor?: string; server?: string; mac?: string; token?: string; tokenSecret?: string; format?: string; out?: string; remoteControl?: string | boolean }) => {
       const codec = vendorOption(opts.vendor, '--vendor');
       if (opts.server === undefined) throw new UsageError('--server is required, e.g. --server http://192.168.1.10:8080');
       let server: string;
@@ -121,6 +123,16 @@ export function registerConfigCommands(program: Command): void {
       const format = formatOption(opts.format, codec);
       const cfg = ingestConfig(server, { vendor: codec.id, ...(token ? { token } : {}) });
       const rendered = renderConfigFile(codec.id, cfg, { ...(mac ? { mac } : {}), ...(format ? { format } : {}) });
+      if (opts.remoteControl !== undefined) {
+        const address = opts.remoteControl === true ? new URL(server).hostname.replace(/^\[|\]$/g, '') : String(opts.remoteControl);
+        const list = parseControlAllowlist(address);
+        if ('error' in list || (!list.any && list.entries.length === 0)) {
+          throw new UsageError(`--remote-control: ${'error' in list ? list.error : 'give the receiver\'s address'}`);
+        }
+        const added = addControlSettings(codec.id, rendered.text, address);
+        rendered.text = added.text;
+        rendered.notes.push(...added.notes);
+      }
       lackingNote(codec, rendered.lacking);
       for (const n of rendered.notes) note(n);
       await emit(rendered, codec, opts.out);
