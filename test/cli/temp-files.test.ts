@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // The command line tests write config files into temp folders; a run must not leave them behind.
-test('the command line tests remove the temp folders they make', () => {
+test('the command line tests remove the temp folders they make', { timeout: 180_000 }, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'actionurl-tmpcheck-'));
   // Without the runner's own context variable, the child runs its tests instead of reporting to this run.
   const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;

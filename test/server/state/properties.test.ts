@@ -96,7 +96,7 @@ function run(events: readonly PhoneEvent[], each?: (before: PhoneState | undefin
   return { state, calls };
 }
 
-test('reduce never throws and the state stays coherent after every event', () => {
+test('reduce never throws and the state stays coherent after every event', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       run(events, (_before, r) => assertCoherent(r.state, r.changedCalls));
@@ -105,7 +105,7 @@ test('reduce never throws and the state stays coherent after every event', () =>
   );
 });
 
-test('applying the same event twice equals applying it once, whether stored once or arriving twice', () => {
+test('applying the same event twice equals applying it once, whether stored once or arriving twice', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       run(events, (_before, r, event) => {
@@ -121,7 +121,7 @@ test('applying the same event twice equals applying it once, whether stored once
   );
 });
 
-test('after anything, busy_to_idle and registered bring the phone back to idle and registered', () => {
+test('after anything, busy_to_idle and registered bring the phone back to idle and registered', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, fc.constantFrom<Record<string, string>>({}, { active_url: 'sip:100@pbx' }), (events, account) => {
       const { state } = run(events);
@@ -143,7 +143,7 @@ test('after anything, busy_to_idle and registered bring the phone back to idle a
   );
 });
 
-test('expireCalls far in the future leaves no open call and ends each one it closes', () => {
+test('expireCalls far in the future leaves no open call and ends each one it closes', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       const { state, calls } = run(events);
@@ -160,7 +160,7 @@ test('expireCalls far in the future leaves no open call and ends each one it clo
   );
 });
 
-test('a state saved as JSON and loaded again reduces the rest of the events the same way', () => {
+test('a state saved as JSON and loaded again reduces the rest of the events the same way', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, fc.nat(), (events, cut) => {
       const at = events.length === 0 ? 0 : cut % events.length;
