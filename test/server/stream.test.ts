@@ -5,6 +5,8 @@ import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { openSse } from './helpers/sse.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
 describe('event stream', { timeout: 60_000 }, () => {
   let r: TestReceiver;
   before(async () => {
@@ -90,9 +92,16 @@ describe('event stream', { timeout: 60_000 }, () => {
 test('shutting the receiver down ends open streams', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver();
   const sse = openSse(r.port, '/api/v1/stream');
-  await sse.status;
+  assert.equal(await sse.status, 200);
+  assert.equal(r.server.ctx.metrics.streamClients.get(), 1);
+  let ended = false;
+  void sse.closed.then(() => (ended = true));
+  await sleep(100);
+  assert.equal(ended, false, 'the stream stays open while the receiver runs');
   await r.cleanup();
-  await sse.closed;
+  const outcome = await Promise.race([sse.closed.then(() => 'closed'), sleep(5000).then(() => 'still open')]);
+  assert.equal(outcome, 'closed', 'the server closed the stream when it shut down');
+  assert.equal(r.server.ctx.metrics.streamClients.get(), 0);
 });
 
 test('HEAD of the stream gets the headers only, and no stream client is counted', { timeout: 60_000 }, async () => {
@@ -110,7 +119,6 @@ test('HEAD of the stream gets the headers only, and no stream client is counted'
   }
 });
 
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 test('a stream client that does not read is dropped once its unsent bytes pass the limit, and counted', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ streamMaxBufferedBytes: 64 * 1024 });

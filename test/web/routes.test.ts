@@ -30,10 +30,20 @@ describe('dashboard handler: pages and assets', { timeout: 60_000 }, () => {
     assert.equal(res.header('cache-control'), 'no-cache');
   });
 
-  it('has no inline script or style in any page', async () => {
-    for (const path of ['/', '/login']) {
-      const res = await call(createWebHandler({ adminToken: 't' }), request('GET', path));
-      if (res.status !== 200) continue;
+  it('has no inline script or style in any page, and each page carries the strict CSP', async () => {
+    // Signed in, so `/` is the app shell itself and not the redirect to the login page.
+    const guarded = createWebHandler({ adminToken: 't' });
+    const cookie = `${SESSION_COOKIE}=${createSessionValue('t')}`;
+    const pages = [
+      { path: '/', page: await call(handler, request('GET', '/')) },
+      { path: '/ (signed in)', page: await call(guarded, request('GET', '/', { cookie })) },
+      { path: '/login', page: await call(guarded, request('GET', '/login')) },
+    ];
+    for (const { path, page: res } of pages) {
+      assert.equal(res.status, 200, path);
+      assert.equal(res.header('content-type'), 'text/html; charset=utf-8', path);
+      assert.match(res.text, /<script[^>]*\bsrc="\/static\//, `${path} loads its script from /static/`);
+      assert.match(res.header('content-security-policy') ?? '', /script-src 'self'(;|$)/, path);
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/i, `${path} has an inline script`);
       assert.doesNotMatch(res.text, /<style|\sstyle=|\son[a-z]+=/i, `${path} has inline style or handlers`);
     }
