@@ -13,7 +13,9 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
-import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import {
+  configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
+} from './sqlite-writes.ts';
 import type {
   CallQuery,
   CallRecord,
@@ -58,6 +60,7 @@ export interface SqliteStoreOptions {
 interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
+  settings(): Promise<WriterSettings>;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ function inlineWrites(db: Database.Database): Writes {
   return {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
+    settings: async () => writerSettings(db),
     close: async () => {},
   };
 }
@@ -114,6 +118,7 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
+    settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
       if (failure) return;
       await call({ op: 'close' });
@@ -148,6 +153,14 @@ export class SqliteStore implements Store {
     this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
     // An unobserved failure to start is reported by the first write instead of crashing the process.
     if (this.writing instanceof Promise) this.writing.catch(() => {});
+  }
+
+  /**
+   * The journal mode and `synchronous` level of the connection that writes (the writer thread's own, for a
+   * file database): what decides whether an acknowledged event survives a crash or power loss.
+   */
+  async writerSettings(): Promise<WriterSettings> {
+    return (await this.writing).settings();
   }
 
   /** Resolves once the store can write (the writer thread is up). */

@@ -255,13 +255,17 @@ describe('opening', { timeout: 60_000 }, () => {
     store = new SqliteStore(':memory:');
   });
 
-  test('commits are synchronous=FULL so acknowledged events survive power loss', async () => {
-    // The writer thread's connection sets it; a connection configured the same way reports FULL (2).
-    const { configureConnection } = await import('../../src/store/sqlite-writes.ts');
-    const db = new Database(join(dir, 'probe.sqlite'));
-    configureConnection(db);
-    assert.equal(db.pragma('synchronous', { simple: true }), 2);
-    db.close();
+  test('the writer thread\'s own connection commits in WAL mode with synchronous=FULL', async () => {
+    // Asked of the connection that writes, on its thread: FULL fsyncs the WAL at every commit, so an
+    // acknowledged event survives power loss, not only a crash of the process.
+    assert.deepEqual(await store.writerSettings(), { journalMode: 'wal', synchronous: 2 });
+    // The setting is really passed to that thread: asking for NORMAL is what that connection reports.
+    const relaxed = new SqliteStore(join(dir, 'normal.sqlite'), { synchronous: 'NORMAL' });
+    try {
+      assert.deepEqual(await relaxed.writerSettings(), { journalMode: 'wal', synchronous: 1 });
+    } finally {
+      await relaxed.close();
+    }
   });
 
   test('a file database writes from its writer thread, visible to reads at once', async () => {
