@@ -20,7 +20,8 @@ interface Row {
   errors?: string[];
 }
 
-// Request targets as phones really send them (vendors.md: values not encoded, `;` separators, placeholders…).
+// Request targets as phones really send them (docs/vendors.md, "How phones substitute and send": values not
+// encoded, `;` separators, placeholders…).
 const REAL_WORLD: Row[] = [
   {
     what: 'generated path form, Yealink incoming call with a raw space in the display name',
