@@ -3,7 +3,8 @@
 // Usage: npm test [-- path ...]   (paths are files or folders under test/; default: all of test/)
 //
 // Timeouts: a regression must fail the run, never hang it. Every top-level test and suite in test/ carries
-// `{ timeout }` (60 s, 180 s for browser and kill-under-load tests), and this runner adds
+// `{ timeout }` (60 s for a test, 120 s for a suite, 180 s for browser, command-line and kill-under-load tests;
+// test/docs/test-timeouts.test.ts checks that none is missing), and this runner adds
 // `--test-timeout` as a backstop. Node 20 applies `--test-timeout` to each test *file* (the file's process
 // is one test of the run), so the backstop is sized for the slowest file; pass `--test-timeout=MS` to
 // change it.

@@ -6,7 +6,7 @@ import { sendRaw } from './helpers/raw-client.ts';
 const MAC = '00:15:65:AA:BB:CC';
 const mac = '001565aabbcc';
 
-describe('ingest, open receiver', { timeout: 60_000 }, () => {
+describe('ingest, open receiver', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver();
@@ -139,7 +139,7 @@ describe('ingest, open receiver', { timeout: 60_000 }, () => {
   });
 });
 
-describe('ingest token', { timeout: 60_000 }, () => {
+describe('ingest token', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ token: 's3cret' });
@@ -184,7 +184,7 @@ describe('ingest token', { timeout: 60_000 }, () => {
   });
 });
 
-describe('source allowlist and rate limit', { timeout: 60_000 }, () => {
+describe('source allowlist and rate limit', { timeout: 120_000 }, () => {
   test('a source outside --allow gets 403 and is kept', async () => {
     const r = await startTestReceiver({ allow: '10.0.0.0/8, fd00::/8' });
     try {
@@ -235,7 +235,7 @@ describe('source allowlist and rate limit', { timeout: 60_000 }, () => {
   });
 });
 
-describe('rejected requests are bounded whatever text a client varies', { timeout: 60_000 }, () => {
+describe('rejected requests are bounded whatever text a client varies', { timeout: 120_000 }, () => {
   test('unknown incidents with a different name each: the first ones stored, the rest one summary row', async () => {
     let clock = 1_000_000;
     const r = await startTestReceiver({ now: () => clock, rejectionPolicy: { windowMs: 60_000, perSource: 5, total: 100 } });
@@ -256,7 +256,7 @@ describe('rejected requests are bounded whatever text a client varies', { timeou
   });
 });
 
-describe('durability across restarts', { timeout: 60_000 }, () => {
+describe('durability across restarts', { timeout: 120_000 }, () => {
   test('phone states and event ids continue after the receiver restarts on the same database', async () => {
     const r1 = await startTestReceiver();
     await r1.ingest(`/actionurl/dnd_on?mac=${mac}`);

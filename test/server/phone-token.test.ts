@@ -15,7 +15,7 @@ const other = '0c383e112233';
 const mine = phoneToken(SECRET, mac);
 const theirs = phoneToken(SECRET, other);
 
-describe('ingest with --token-secret', { timeout: 60_000 }, () => {
+describe('ingest with --token-secret', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ tokenSecret: SECRET });
@@ -85,7 +85,7 @@ test('with --token-secret and --token, either the phone\'s own token or the shar
   }
 });
 
-describe('provisioning with --token-secret', { timeout: 60_000 }, () => {
+describe('provisioning with --token-secret', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ tokenSecret: SECRET });

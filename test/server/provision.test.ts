@@ -7,7 +7,7 @@ import { getVendorCodec } from '../../src/core/vendors/index.ts';
 import { PROVISION_TOKEN_WARNING } from '../../src/server/start.ts';
 import pino from 'pino';
 
-describe('choosing the vendor for a requested file', { timeout: 60_000 }, () => {
+describe('choosing the vendor for a requested file', { timeout: 120_000 }, () => {
   test('file name patterns name the vendor (and the MAC)', () => {
     assert.deepEqual(chooseVendor('y000000000000.cfg', undefined), { vendor: 'yealink' });
     assert.deepEqual(chooseVendor('r000000000000.cfg', undefined), { vendor: 'akuvox' });
@@ -24,7 +24,7 @@ describe('choosing the vendor for a requested file', { timeout: 60_000 }, () => 
   });
 });
 
-describe('GET /provision/<file>', { timeout: 60_000 }, () => {
+describe('GET /provision/<file>', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ token: 'tok3n' });
@@ -79,7 +79,7 @@ test('--public-url decides the URLs in provisioned files', { timeout: 60_000 }, 
   }
 });
 
-describe('the ingest token in config files', { timeout: 60_000 }, () => {
+describe('the ingest token in config files', { timeout: 120_000 }, () => {
   /** Starts a receiver with a logger that keeps its lines; returns the warnings logged at start. */
   async function startupWarnings(options: { token?: string; allow?: string }): Promise<string[]> {
     const lines: string[] = [];

@@ -13,7 +13,7 @@ interface Row {
   source_ip: string;
 }
 
-describe('requests the HTTP layer refuses are kept as rejected requests', { timeout: 60_000 }, () => {
+describe('requests the HTTP layer refuses are kept as rejected requests', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ token: 's3cret' });

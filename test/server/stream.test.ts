@@ -7,7 +7,7 @@ import { sendRaw } from './helpers/raw-client.ts';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-describe('event stream', { timeout: 60_000 }, () => {
+describe('event stream', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ heartbeatMs: 50 });

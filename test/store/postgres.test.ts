@@ -56,7 +56,7 @@ function call(callId: string, startedAt: number, over: Partial<CallState> = {}):
   };
 }
 
-describe('PostgreSQL store', { timeout: 60_000 }, () => {
+describe('PostgreSQL store', { timeout: 120_000 }, () => {
   let store: PostgresStore;
   beforeEach(async () => {
     // Each test skips itself (with the reason) when there is no server.

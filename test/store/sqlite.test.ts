@@ -75,7 +75,7 @@ function phone(mac: string, lastEventId: number): PhoneState {
   };
 }
 
-describe('events', { timeout: 60_000 }, () => {
+describe('events', { timeout: 120_000 }, () => {
   test('a batch gets increasing ids and reads back newest first with every field', async () => {
     const stored = await store.write({
       events: [event('aa0000000001', 'registered', 1000), event('aa0000000002', 'dnd_on', 2000, { display_remote: 'a & b' })],
@@ -169,7 +169,7 @@ describe('events', { timeout: 60_000 }, () => {
   });
 });
 
-describe('transactions', { timeout: 60_000 }, () => {
+describe('transactions', { timeout: 120_000 }, () => {
   test('phone states, calls and the state checkpoint are stored together and read back', async () => {
     const [stored] = await store.write({ events: [event('aa0000000001', 'incoming_call', 5, { call_id: '7' })], rejected: [] });
     assert.equal(await store.stateCheckpoint(), 0);
@@ -213,7 +213,7 @@ describe('transactions', { timeout: 60_000 }, () => {
   });
 });
 
-describe('opening', { timeout: 60_000 }, () => {
+describe('opening', { timeout: 120_000 }, () => {
   test('reopening a database keeps its data and applies no migration twice', async () => {
     await store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [] });
     await store.close();
@@ -282,7 +282,7 @@ describe('opening', { timeout: 60_000 }, () => {
   });
 });
 
-describe('retention', { timeout: 60_000 }, () => {
+describe('retention', { timeout: 120_000 }, () => {
   test('prune deletes only old rows, in batches, and keeps ongoing calls and phones', async () => {
     const mac = 'aa0000000001';
     await store.write({

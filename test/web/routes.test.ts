@@ -15,7 +15,7 @@ async function shellAssetUrls(): Promise<string[]> {
   return [...res.text.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
 }
 
-describe('dashboard handler: pages and assets', { timeout: 60_000 }, () => {
+describe('dashboard handler: pages and assets', { timeout: 120_000 }, () => {
   it('serves the app shell with a strict CSP and nosniff', async () => {
     const res = await call(handler, request('GET', '/'));
     assert.equal(res.status, 200);
@@ -135,7 +135,7 @@ describe('dashboard handler: pages and assets', { timeout: 60_000 }, () => {
   });
 });
 
-describe('dashboard handler: set-up', { timeout: 60_000 }, () => {
+describe('dashboard handler: set-up', { timeout: 120_000 }, () => {
   const setupHandler = createWebHandler({ publicUrl: () => 'http://10.0.0.5:8080/', ingestToken: 's3cret' });
 
   it('lists a URL template per incident, pointing at the public URL with the ingest token', async () => {
@@ -190,7 +190,7 @@ describe('dashboard handler: set-up', { timeout: 60_000 }, () => {
   });
 });
 
-describe('dashboard handler: admin token sign-in', { timeout: 60_000 }, () => {
+describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
   const TOKEN = 'let-me-in';
   const guarded = createWebHandler({ adminToken: TOKEN, ingestToken: 'ingest' });
   const form = (body: string, headers: Record<string, string> = {}) =>
@@ -284,7 +284,7 @@ describe('dashboard handler: admin token sign-in', { timeout: 60_000 }, () => {
   });
 });
 
-describe('dashboard handler: set-up with per-phone ingest tokens', { timeout: 60_000 }, () => {
+describe('dashboard handler: set-up with per-phone ingest tokens', { timeout: 120_000 }, () => {
   const secret = 'fleet-secret';
   const perPhone = createWebHandler({ publicUrl: () => 'http://10.0.0.5:8080', tokenSecret: secret });
 
