@@ -13,7 +13,14 @@ const dist = join(root, 'dist');
 
 if (process.argv.includes('--clean')) rmSync(dist, { recursive: true, force: true });
 
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  // `npm install --omit=dev` runs `prepare` without the compiler: build with dev dependencies, then prune.
+  console.error('build: TypeScript is not installed; run `npm install` with dev dependencies (then `npm prune --omit=dev` if wanted)');
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (result.status !== 0) {
   console.error(`build: tsc failed (exit ${result.status ?? result.signal}); dist/ may be incomplete`);
