@@ -18,6 +18,7 @@ import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
 import { provisionFile, serverUrlFor } from './provision.ts';
 import { isAuthorizedByCookie } from '../web/auth.ts';
+import { siblingModule } from '../core/module-url.ts';
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
@@ -31,7 +32,7 @@ function presentedToken(req: HttpRequest): string | null {
   return req.query.get('access_token');
 }
 
-const WEB_ROUTES = new URL('../web/routes.ts', import.meta.url);
+const WEB_ROUTES = siblingModule(import.meta.url, '../web/routes');
 
 /**
  * What the dashboard gets: its own settings (admin token, public URL, ingest token) next to the receiver's
