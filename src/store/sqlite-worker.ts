@@ -1,11 +1,13 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }`, `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }`,
+ * `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`), `{ n, op: 'close' }`;
+ * each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
 import type { StoredControl } from './types.ts';
 
 type Request =
@@ -13,6 +15,7 @@ type Request =
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
   | { n: number; op: 'putControl'; row: StoredControl }
   | { n: number; op: 'deleteControl'; mac: string }
+  | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -31,6 +34,8 @@ parentPort!.on('message', (msg: Request) => {
       writer.putControl(msg.row);
     } else if (msg.op === 'deleteControl') {
       writer.deleteControl(msg.mac);
+    } else if (msg.op === 'settings') {
+      value = writerSettings(db);
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });

@@ -86,7 +86,7 @@ export class ControlService {
   constructor(private readonly o: ControlServiceOptions) {
     this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
     this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
-    this.finished = o.registry.counter('actionurl_control_commands_total', 'Remote-control commands by command and final status');
+    this.finished = o.registry.counter('actionurl_control_commands_total', 'Remote-control commands by command and final status', ['command', 'status']);
     this.confirmSeconds = o.registry.histogram('actionurl_control_confirm_seconds', 'From a command created to the phone\'s Action URL confirming it',
       [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     o.registry.gauge('actionurl_control_waiting', 'Remote-control commands waiting for confirmation', () => {
