@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { runCliAsync, startCli } from '../phone/spawn-cli.ts';
 import { startTestReceiver } from '../server/helpers/receiver.ts';
 
-describe('actionurl command', { timeout: 60_000 }, () => {
+describe('actionurl command', { timeout: 180_000 }, () => {
   test('dials through the receiver and reports the confirmation; a refusal exits 1 with the reason', async () => {
     const r = await startTestReceiver();
     after(() => r.cleanup());

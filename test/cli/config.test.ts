@@ -149,7 +149,7 @@ test('config check reports what a phone would take from a file; exit 0 when clea
   assert.ok(json.urlProblems.some((p: { message: string }) => p.message.includes('$nope')));
 });
 
-test('config generate --remote-control: the settings that let the receiver control the phone, in the vendor\'s place', () => {
+test('config generate --remote-control: the settings that let the receiver control the phone, in the vendor\'s place', { timeout: 180_000 }, () => {
   const y = runCli(['config', 'generate', '--vendor', 'yealink', '--server', SERVER, '--remote-control']);
   assert.equal(y.status, 0, y.stderr);
   const lines = y.stdout.trimEnd().split('\n');

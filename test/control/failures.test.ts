@@ -17,7 +17,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('remote control failures', { timeout: 60_000 }, () => {
+describe('remote control failures', { timeout: 120_000 }, () => {
   test('a phone that does not allow this server: failed with what to set, sent once', async () => {
     const r = await receiver();
     const { web, mac } = await virtualPhone(r, 'yealink', { remoteControl: { allow: '' } });
@@ -180,5 +180,22 @@ describe('remote control failures', { timeout: 60_000 }, () => {
       assert.equal(bytes.includes('deskadmin'), false, `${f} holds the user name in clear`);
     }
     assert.equal(statSync(join(r.dir, 'control.key')).mode & 0o777, 0o600);
+  });
+});
+
+describe('waiting for a command', { timeout: 120_000 }, () => {
+  test('?wait= answers as soon as the command is final; a bad wait is a 400', async () => {
+    const r = await receiver({ commandTimeoutMs: 1_500 });
+    const { web, mac, phone } = await virtualPhone(r, 'yealink');
+    await setControl(r, mac, { url: web.url, username: 'admin', password: 'admin' });
+    phone.setConfig({ ...phone.config, enabled: false });
+    const sent = await command(r, mac, { command: 'dnd_on' });
+    const t0 = performance.now();
+    const got = await r.api(`/api/v1/commands/${sent.body.id}?wait=10`);
+    const waited = performance.now() - t0;
+    assert.equal(got.body.status, 'failed');
+    assert.ok(waited < 9_000, `answered when the command failed (after ${Math.round(waited)} ms), not after the full wait`);
+    assert.match((await r.api(`/api/v1/commands/${sent.body.id}?wait=99`)).body.error, /wait must be seconds from 0 to 20/);
+    assert.match((await r.api(`/api/v1/commands/${sent.body.id}?wait=abc`)).body.error, /wait must be/);
   });
 });

@@ -3,6 +3,7 @@
  * Action URL points at the receiver, its control endpoint listens on its own web port.
  */
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
 import type { VendorId } from '../../src/core/vendors/index.ts';
 import { createPhone, type Phone } from '../../src/phone/phone.ts';
@@ -53,10 +54,15 @@ export async function command(r: TestReceiver, mac: string, body: Record<string,
   return r.api(`/api/v1/phones/${mac}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-/** Polls a command until it is confirmed or failed (or accepted, for keys); the test's timeout bounds it. */
+/**
+ * Asks for a command until it reaches one of `final` (default: confirmed or failed); the test's timeout
+ * bounds it. Asking with ?wait= makes the receiver answer when the command is final.
+ */
 export async function finished(r: TestReceiver, id: string, final: readonly string[] = ['confirmed', 'failed']): Promise<any> {
+  const wait = final.includes('accepted') ? '' : '?wait=5';
   for (;;) {
-    const got = await r.api(`/api/v1/commands/${id}`);
+    const got = await r.api(`/api/v1/commands/${id}${wait}`);
+    assert.equal(got.status, 200);
     if (final.includes(got.body.status)) return got.body;
     await new Promise((res) => setTimeout(res, 20));
   }

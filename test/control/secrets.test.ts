@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { loadControlKey, parseKey, SecretBox } from '../../src/server/control/secrets.ts';
 import { resolveTarget } from '../../src/server/control/target.ts';
 
-describe('sealed credentials', { timeout: 10_000 }, () => {
+describe('sealed credentials', { timeout: 60_000 }, () => {
   test('open only with the same key and for the same phone; tampering is detected', () => {
     const box = new SecretBox(randomBytes(32));
     const sealed = box.seal('001565000001', { username: 'admin', password: 'pw' });
@@ -50,7 +50,7 @@ describe('sealed credentials', { timeout: 10_000 }, () => {
   });
 });
 
-describe('control target', { timeout: 10_000 }, () => {
+describe('control target', { timeout: 60_000 }, () => {
   test('defaults: the phone\'s last IP, the vendor from its model; set values win; reasons when neither is known', () => {
     assert.deepEqual(resolveTarget({ mac: '001565000001', seen: { ip: '10.0.0.7', model: 'SIP-T46U' } }), { baseUrl: 'http://10.0.0.7', vendor: 'yealink', vendorFrom: 'events' });
     assert.deepEqual(resolveTarget({ mac: '001565000001', seen: { ip: 'fe80::1', model: 'SIP-T46U' }, defaults: { username: 'a', password: 'b' } }),

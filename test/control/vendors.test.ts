@@ -9,7 +9,7 @@ import { VENDOR_IDS } from '../../src/core/vendors/index.ts';
 import { receiver, run, setControl, virtualPhone } from './helpers.ts';
 
 for (const vendor of VENDOR_IDS) {
-  describe(`${vendor} phone`, { timeout: 30_000 }, () => {
+  describe(`${vendor} phone`, { timeout: 120_000 }, () => {
     test('dial, far end answers, hold, resume, mute, hang up, answer an incoming call, DND: each confirmed by the phone\'s Action URL', async () => {
       const r = await receiver();
       const { phone, web, mac } = await virtualPhone(r, vendor);

@@ -11,7 +11,7 @@ import { startPhoneWeb, type PhoneWeb } from '../../src/phone/web/server.ts';
 import type { RunningServer } from '../../src/server/start.ts';
 import { boardRow, openBrowser, startReceiver, type Browser } from './support.ts';
 
-describe('call control in the dashboard', { timeout: 60_000 }, () => {
+describe('call control in the dashboard', { timeout: 120_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let phone: Phone;

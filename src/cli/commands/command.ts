@@ -103,8 +103,9 @@ export function registerCommandCommand(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        await new Promise((r) => setTimeout(r, 50));
-        last = (await call(`${server}/api/v1/commands/${sent.body.id}`, o.adminToken)).body;
+        // The receiver answers as soon as the command is final (or after `wait` seconds, to show progress).
+        const wait = o.json ? Math.min(20, Math.max(1, Math.ceil((until - Date.now()) / 1000))) : 1;
+        last = (await call(`${server}/api/v1/commands/${sent.body.id}?wait=${wait}`, o.adminToken)).body;
       }
       if (o.json) await print(JSON.stringify(last));
       else if (last.status === 'failed') process.stderr.write(`failed: ${last.reason}\n`);

@@ -3,16 +3,18 @@
  *   PUT/GET/DELETE /api/v1/phones/<mac>/control
  *   POST /api/v1/phones/<mac>/commands  → 202 {id, status}
  *   GET  /api/v1/phones/<mac>/commands  (the phone's newest commands)
- *   GET  /api/v1/commands/<id>
+ *   GET  /api/v1/commands/<id>[?wait=<seconds>]  (wait: answer once the command is final, or after that long)
  */
 import { parseCommandRequest } from '../../core/control/index.ts';
 import type { ControlService } from '../control/service.ts';
 import { commandJson } from '../control/service.ts';
 import type { HttpRequest } from '../http/types.ts';
 import type { Router } from '../http/router.ts';
-import { limitParam, macParam } from './params.ts';
+import { limitParam, macParam, ParamError } from './params.ts';
 
 const MAX_BODY = 4096;
+/** GET /api/v1/commands/<id>?wait=S holds the answer until the command is final, at most this long. */
+const MAX_WAIT_S = 20;
 
 function jsonBody(req: HttpRequest): unknown | { error: string } {
   if (req.body.length > MAX_BODY) return { error: `body over ${MAX_BODY} bytes` };
@@ -67,8 +69,15 @@ export function registerControlRoutes(router: Router, control: ControlService): 
     res.json(200, { commands: control.recent(mac, limitParam(req.query, 20)).map(commandJson) });
   });
 
-  router.get('/api/v1/commands/:id', (_req, res, params) => {
-    const c = control.get(params.id);
+  router.get('/api/v1/commands/:id', async (req, res, params) => {
+    const wait = req.query.get('wait');
+    let ms = 0;
+    if (wait !== null && wait !== '') {
+      const s = Number(wait);
+      if (!Number.isFinite(s) || s < 0 || s > MAX_WAIT_S) throw new ParamError(`wait must be seconds from 0 to ${MAX_WAIT_S}`);
+      ms = s * 1000;
+    }
+    const c = await control.waitFor(params.id, ms);
     if (!c) return res.json(404, { error: `no command ${params.id.slice(0, 64)} (commands are kept in memory: the newest 10,000 since the receiver started)` });
     res.json(200, commandJson(c));
   });

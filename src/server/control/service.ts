@@ -76,6 +76,8 @@ export class ControlService {
   private readonly commands = new Map<string, CommandRecord>();
   /** Commands waiting for their confirming event, per MAC, oldest first. */
   private readonly waiting = new Map<string, CommandRecord[]>();
+  /** Callers waiting for a command to finish (GET /api/v1/commands/<id>?wait=…). */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
   private readonly confirmTimeoutMs: number;
   private readonly sendTimeoutMs: number;
@@ -106,6 +108,7 @@ export class ControlService {
     this.unsubscribe();
     for (const list of this.waiting.values()) for (const c of list) if (c.timer) clearTimeout(c.timer);
     this.waiting.clear();
+    for (const set of [...this.watchers.values()]) for (const wake of [...set]) wake();
   }
 
   // ---- settings ----
@@ -188,6 +191,28 @@ export class ControlService {
 
   get(id: string): CommandRecord | undefined {
     return this.commands.get(id);
+  }
+
+  /**
+   * The command once it is final (confirmed, failed, or accepted for keys), or as it stands after `ms`.
+   * Undefined for an unknown id.
+   */
+  async waitFor(id: string, ms: number): Promise<CommandRecord | undefined> {
+    const c = this.commands.get(id);
+    if (!c || isFinal(c) || ms <= 0) return c;
+    await new Promise<void>((resolve) => {
+      const set = this.watchers.get(id) ?? new Set();
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.watchers.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      this.watchers.set(id, set);
+    });
+    return c;
   }
 
   /** The newest commands of a phone, newest first. */
@@ -310,6 +335,7 @@ export class ControlService {
       if (queue.length === 0) this.waiting.delete(record.mac);
     }
     this.finished.inc({ command: record.request.command, status });
+    for (const wake of [...(this.watchers.get(record.id) ?? [])]) wake();
     if (this.closed) return;
     const fields = { command_id: record.id, mac: record.mac, command: record.request.command, vendor: record.vendor, status, ...(record.reason ? { reason: record.reason } : {}) };
     if (status === 'failed') this.o.logger.warn(fields, 'remote-control command failed');
@@ -322,9 +348,14 @@ export class ControlService {
     // Drop the oldest finished ones; one still waiting stays until its timeout.
     for (const [id, c] of this.commands) {
       if (this.commands.size <= MAX_COMMANDS) break;
-      if (c.status === 'confirmed' || c.status === 'failed' || (c.status === 'accepted' && !c.timer)) this.commands.delete(id);
+      if (isFinal(c)) this.commands.delete(id);
     }
   }
+}
+
+/** Nothing more will happen to it: confirmed, failed, or accepted and not waiting for a confirmation. */
+export function isFinal(c: CommandRecord): boolean {
+  return c.status === 'confirmed' || c.status === 'failed' || (c.status === 'accepted' && !c.timer);
 }
 
 /** The JSON shape of a command in the API. */
