@@ -4,6 +4,7 @@
  */
 import { INCIDENTS, VARIABLES } from '../../core/catalog.ts';
 import { OUTCOMES } from './rest.ts';
+import { controlPaths, controlSchemas } from './openapi-control.ts';
 
 const PRESENCES = ['offline', 'unregistered', 'idle', 'ringing', 'dialing', 'talking', 'held', 'dnd'];
 
@@ -190,6 +191,7 @@ export function openApiDocument(serverUrl?: string) {
           },
         },
       },
+      ...controlPaths(secured),
       '/metrics': {
         get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Text format 0.0.4', content: { 'text/plain': { schema: text } } } } },
       },
@@ -198,6 +200,7 @@ export function openApiDocument(serverUrl?: string) {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Error: { type: 'object', required: ['error'], properties: { error: text } },
+        ...controlSchemas,
         Incident: { type: 'string', enum: INCIDENTS.map((i) => i.slug) },
         Event: {
           type: 'object',
