@@ -1,7 +1,7 @@
 /**
  * The receiver for the remote-control benchmark, in its own process so the virtual phones' work does not
  * count against it: a SQLite file in a temporary folder, fleet credentials admin/admin. Tells the parent its
- * port; "exit" closes it cleanly.
+ * port; "cpu" asks for its CPU time so far (ms), "exit" closes it cleanly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,11 @@ const server = await startServer({
 });
 process.send!({ port: server.port });
 process.on('message', (m) => {
+  if (m === 'cpu') {
+    const u = process.cpuUsage();
+    process.send!({ cpuMs: (u.user + u.system) / 1000 });
+    return;
+  }
   if (m !== 'exit') return;
   void server.close().finally(() => {
     rmSync(dir, { recursive: true, force: true });

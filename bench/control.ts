@@ -39,11 +39,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startReceiver(): Promise<{ base: string; stop(): Promise<void> }> {
+async function startReceiver(): Promise<{ base: string; cpuMs(): Promise<number>; stop(): Promise<void> }> {
   const child = fork(fileURLToPath(new URL('./control-receiver.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return {
     base: `http://127.0.0.1:${port}`,
+    cpuMs: () => new Promise((resolve) => {
+      child.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs));
+      child.send('cpu');
+    }),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.send('exit');
@@ -110,6 +114,19 @@ async function toggle(phone: Phone): Promise<Outcome> {
   return { status: done.status, reason: done.reason ?? undefined, ms: performance.now() - start };
 }
 
+/** CPU time (ms) of the receiver and of this process (the phones and the client) over a run. */
+async function cpuNow(): Promise<{ receiver: number; phones: number }> {
+  const u = process.cpuUsage();
+  return { receiver: await receiver.cpuMs(), phones: (u.user + u.system) / 1000 };
+}
+
+function cpuLine(before: { receiver: number; phones: number }, after: { receiver: number; phones: number }, commands: number, wallS: number): string {
+  const r = after.receiver - before.receiver;
+  const p = after.phones - before.phones;
+  return `  CPU: receiver ${(r / commands).toFixed(1)} ms per command (${((r / 1000 / wallS) * 100).toFixed(0)}% of a core), `
+    + `phones + client ${(p / commands).toFixed(1)} ms per command (${((p / 1000 / wallS) * 100).toFixed(0)}% of a core)`;
+}
+
 function report(title: string, outcomes: Outcome[], seconds?: number): void {
   const ok = outcomes.filter((o) => o.status === 'confirmed');
   const ms = ok.map((o) => o.ms).sort((a, b) => a - b);
@@ -122,18 +139,25 @@ function report(title: string, outcomes: Outcome[], seconds?: number): void {
 
 // 1. One command at a time: the latency a user clicking a button sees.
 const sequential: Outcome[] = [];
+const cpuSeq = await cpuNow();
+const tSeq = performance.now();
 for (let i = 0; i < SEQUENTIAL; i++) sequential.push(await toggle(phones[(i * 7) % PHONES].phone));
 report(`one at a time`, sequential);
+console.log(cpuLine(cpuSeq, await cpuNow(), sequential.length, (performance.now() - tSeq) / 1000));
 
 // 2. Many at once across the fleet: each worker owns its own phones, one command in flight per phone.
 const loaded: Outcome[] = [];
 const until = performance.now() + SECONDS * 1000;
+const cpuLoad = await cpuNow();
 const tLoad = performance.now();
 await Promise.all(Array.from({ length: CONCURRENCY }, async (_v, w) => {
   const mine = phones.filter((_p, i) => i % CONCURRENCY === w);
   for (let k = 0; performance.now() < until; k++) loaded.push(await toggle(mine[k % mine.length].phone));
 }));
-report(`${CONCURRENCY} in flight across ${PHONES} phones for ${SECONDS} s`, loaded, (performance.now() - tLoad) / 1000);
+const loadS = (performance.now() - tLoad) / 1000;
+report(`${CONCURRENCY} in flight across ${PHONES} phones for ${SECONDS} s`, loaded, loadS);
+console.log(cpuLine(cpuLoad, await cpuNow(), loaded.length, loadS));
+console.log(`  machine load average at the end: ${(await import('node:os')).loadavg()[0].toFixed(1)} (cores: ${(await import('node:os')).availableParallelism()})`);
 
 endpoints.close();
 endpoints.closeAllConnections();
