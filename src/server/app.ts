@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ServerContext } from './context.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
-import { Router } from './http/router.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
+import { Router } from '../http/router.ts';
 import { createIngestHandler, sameToken, type IngestOptions } from './ingest.ts';
 import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';

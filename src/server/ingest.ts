@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { decodeRequestTarget, isUsable, refusalReason, type DecodedRequest } from '../core/decode.ts';
 import { phoneToken } from '../core/phone-token.ts';
-import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from './http/types.ts';
+import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from '../http/types.ts';
 import type { NewRejected } from '../store/types.ts';
 import type { ReceiverSettings, ServerContext } from './context.ts';
 import { redactToken, secretForms } from './redact.ts';

@@ -9,7 +9,7 @@ import { ingestConfig, normalizeServerUrl } from '../core/ingest-url.ts';
 import { getVendorCodec, isVendorId, renderConfigFile, vendorsForFileName, type VendorId } from '../core/vendors/index.ts';
 import { normalizeMac } from '../core/mac.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
-import type { HttpRequest } from './http/types.ts';
+import type { HttpRequest } from '../http/types.ts';
 import type { ReceiverSettings } from './context.ts';
 
 const PREFERENCE: readonly VendorId[] = ['yealink', 'akuvox', 'fanvil', 'snom', 'grandstream'];

@@ -10,7 +10,7 @@
  *   actionurl_session=v1.<expiry, unix seconds>.<base64url HMAC-SHA256(adminToken, "actionurl-session:v1.<expiry>")>
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { HttpRequest } from '../server/http/types.ts';
+import type { HttpRequest } from '../http/types.ts';
 
 export const SESSION_COOKIE = 'actionurl_session';
 

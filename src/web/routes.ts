@@ -6,7 +6,7 @@
  * API does not carry (catalog names, set-up templates, vendor config downloads).
  */
 import { isSameOriginPost, LoginThrottle } from '../core/login-guard.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from '../server/http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import { loadAssets, type Asset, type AssetSet } from './assets.ts';
 import {
   clearSessionSetCookie,

@@ -8,7 +8,7 @@ import { ingestConfig, ingestUrlTemplate, normalizeServerUrl } from '../core/ing
 import { normalizeMac } from '../core/mac.ts';
 import { ingestTokenFor, type IngestTokens } from '../core/phone-token.ts';
 import { isVendorId, renderConfigFile, supportedIncidents, VENDOR_CODECS } from '../core/vendors/index.ts';
-import type { HttpRequest } from '../server/http/types.ts';
+import type { HttpRequest } from '../http/types.ts';
 
 /**
  * The MAC the "test it" button reports as: from the range RFC 7042 reserves for documentation, so it can

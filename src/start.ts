@@ -10,19 +10,19 @@
  */
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './access.ts';
-import { createApp } from './app.ts';
-import { EventBus } from './bus.ts';
-import { CommitQueue } from './commit-queue.ts';
-import type { ReceiverSettings, ServerContext } from './context.ts';
-import { parseDuration } from './duration.ts';
+import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
+import { createApp } from './server/app.ts';
+import { EventBus } from './server/bus.ts';
+import { CommitQueue } from './server/commit-queue.ts';
+import type { ReceiverSettings, ServerContext } from './server/context.ts';
+import { parseDuration } from './server/duration.ts';
 import { createHttpServer } from './http/server.ts';
-import { createRefusalRecorder } from './ingest.ts';
-import { receiverMetrics } from './metrics.ts';
-import { PhoneRegistry } from './phones.ts';
-import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/types.ts';
+import { createRefusalRecorder } from './server/ingest.ts';
+import { receiverMetrics } from './server/metrics.ts';
+import { PhoneRegistry } from './server/phones.ts';
+import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 

@@ -2,7 +2,7 @@
  * From a parsed request to the HttpRequest handlers see: the raw target stays bytes (the ingest decoder
  * reads those); `path` and `query` are decoded leniently for routing and for the API's parameters.
  */
-import { hexValue } from '../../core/bytes.ts';
+import { hexValue } from '../core/bytes.ts';
 import type { HttpRequest } from './types.ts';
 import type { ParsedRequest } from './parser.ts';
 
