@@ -3,18 +3,9 @@
  */
 import { SqliteStore } from './sqlite.ts';
 import type { Store } from './types.ts';
+import { isPostgresUrl, redactDbUrl, StoreConfigError } from './db-url.ts';
 
-/** A `--db` value the user must change; the message is one line, fit to print as is. */
-export class StoreConfigError extends Error {}
-
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
-/** `postgres://user:secret@host/db` -> `postgres://user:***@host/db`, for logs and messages. */
-export function redactDbUrl(db: string): string {
-  return db.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
-}
+export { isPostgresUrl, redactDbUrl, StoreConfigError };
 
 export async function openStore(db: string): Promise<Store> {
   if (isPostgresUrl(db)) {

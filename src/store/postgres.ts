@@ -10,7 +10,7 @@
 import pg from 'pg';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { StoreConfigError, redactDbUrl } from './open.ts';
+import { StoreConfigError, redactDbUrl } from './db-url.ts';
 import type {
   CallQuery,
   CallRecord,

@@ -42,7 +42,7 @@ export interface ReceiverContextLike {
 }
 
 /** Reads the receiver's settings on every request, so the dashboard follows them if they change. */
-function webContext(ctx: WebContext | ReceiverContextLike): WebContext {
+function dashboardSettings(ctx: WebContext | ReceiverContextLike): WebContext {
   if (!('settings' in ctx)) return ctx;
   const { settings } = ctx;
   return {
@@ -71,7 +71,7 @@ const MAX_LOGIN_BODY = 8192;
 const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
 
 export function createWebHandler(context: WebContext | ReceiverContextLike, options: WebHandlerOptions = {}): HttpHandler {
-  const ctx = webContext(context);
+  const ctx = dashboardSettings(context);
   const assets = options.assets ?? loadAssets();
   const index = assets.files.get('index.html');
   const login = assets.files.get('login.html');

@@ -17,7 +17,7 @@ import {
   type ReadResult, type RenderedConfig, type VendorCodec, type VendorId,
 } from '../../core/vendors/index.ts';
 import { readFileOption } from '../options.ts';
-import { UsageError } from '../main.ts';
+import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
 const note = (text: string) => process.stderr.write(`note: ${text}\n`);
