@@ -25,8 +25,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-export { UsageError };
-
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();

@@ -12,7 +12,8 @@
 import type { ServerContext } from './context.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import { Router } from '../http/router.ts';
-import { createIngestHandler, sameToken, type IngestOptions } from './ingest.ts';
+import { equalSecrets } from '../core/secret-compare.ts';
+import { createIngestHandler, type IngestOptions } from './ingest.ts';
 import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
@@ -74,7 +75,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   root.add('*', '/api/*', (req, res) => {
     const { adminToken } = ctx.settings;
     // The dashboard's pages call the API with their sign-in cookie; scripts send the token.
-    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken) && !opts.dashboard?.signedIn(req)) {
+    if (adminToken !== undefined && !equalSecrets(presentedToken(req), adminToken) && !opts.dashboard?.signedIn(req)) {
       res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }

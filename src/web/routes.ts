@@ -10,13 +10,13 @@ import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import { loadAssets, type Asset, type AssetSet } from './assets.ts';
 import {
   clearSessionSetCookie,
-  equalStrings,
   isAuthorized,
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
 import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
+import { equalSecrets } from '../core/secret-compare.ts';
 import { normalizeMac } from '../core/mac.ts';
 
 export interface WebContext {
@@ -173,7 +173,7 @@ function handleLogin(
   const form = new URLSearchParams(req.body.toString('utf8'));
   const next = form.get('next') ?? '';
   const target = SAFE_NEXT.test(next) ? `/${next}` : '/';
-  if (!equalStrings(form.get('token') ?? '', adminToken)) {
+  if (!equalSecrets(form.get('token'), adminToken)) {
     throttle.fail(req.remoteAddress, now);
     // Post/redirect/get: a reload of the error page does not resend the token.
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
