@@ -18,7 +18,8 @@ import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
-import { provisionFile, serverUrlFor } from './provision.ts';
+import { provisionFile } from './provision.ts';
+import { serverAddressOf } from '../http/server-url.ts';
 
 /** What the receiver mounts for every path it does not own itself. */
 export interface MountedDashboard {
@@ -49,7 +50,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   api.get('/api/v1/openapi.json', (req, res) => {
     let server: string | undefined;
     try {
-      server = serverUrlFor(req, ctx.settings);
+      server = serverAddressOf(req, ctx.settings).url;
     } catch {
       server = undefined;
     }

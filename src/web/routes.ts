@@ -14,7 +14,8 @@ import {
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
-import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
+import { catalogJson, configDownload, setupJson } from './setup.ts';
+import { serverAddressOf } from '../http/server-url.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
 import { equalSecrets } from '../core/secret-compare.ts';
 import { normalizeMac } from '../core/mac.ts';
@@ -137,7 +138,7 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   // Everything below carries the ingest token.
   if (!authorized) return reply.json(401, { error: 'sign in first' });
   const tokens = { token: ctx.ingestToken, tokenSecret: ctx.tokenSecret };
-  if (name === 'setup.json') return reply.json(200, setupJson(serverAddress(req, ctx.publicUrl), tokens));
+  if (name === 'setup.json') return reply.json(200, setupJson(shownServerAddress(req, ctx), tokens));
   if (name === 'token.json') {
     // The token one phone sends (its own, with per-phone tokens): what the "test it" button needs.
     const mac = normalizeMac(req.query.get('mac') ?? '');
@@ -146,7 +147,7 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   }
   const m = /^config\/([a-z]+)$/.exec(name);
   if (m) {
-    const file = configDownload(m[1], req.query, serverAddress(req, ctx.publicUrl), tokens);
+    const file = configDownload(m[1], req.query, shownServerAddress(req, ctx), tokens);
     if (!file.ok) return reply.json(file.status, { error: file.error });
     return reply.body(200, file.text, {
       'Content-Type': file.contentType,
@@ -179,6 +180,11 @@ function handleLogin(
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
   }
   return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
+}
+
+/** The receiver's address for the Set-up page and its downloads; the default port when the request has no usable host. */
+function shownServerAddress(req: HttpRequest, ctx: WebContext) {
+  return serverAddressOf(req, { publicUrl: ctx.publicUrl?.(), fallback: 'http://127.0.0.1:8080' });
 }
 
 function isHttps(req: HttpRequest, ctx: WebContext): boolean {
