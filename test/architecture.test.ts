@@ -2,7 +2,8 @@
  * The layering rule of docs/architecture.md ("## Layers"), checked on every import in src/: a file may import
  * its own folder's layer and any layer below it, never one above it, and never a sibling of its own rank
  * (server, web, phone and forwarding do not import each other). No file-level import cycles either.
- * Static, dynamic (`import('…')`), type-only and `new URL('…', import.meta.url)` references all count.
+ * Static, dynamic (`import('…')`), type-only, `new URL('…', import.meta.url)` and `siblingModule(import.meta.url, '…')`
+ * references all count.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,7 @@ const REFERENCE = [
   /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
   /\bimport\s+['"]([^'"]+)['"]/g,
   /\bnew\s+URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g,
+  /\bsiblingModule\(\s*import\.meta\.url\s*,\s*['"]([^'"]+)['"]/g,
 ];
 
 function tsFiles(dir: string): string[] {
@@ -94,7 +96,9 @@ function importGraph(): Graph {
       for (const m of text.matchAll(re)) {
         const spec = m[1];
         if (!spec.startsWith('.')) continue;
-        const target = posix.normalize(posix.join(posix.dirname(file), spec));
+        let target = posix.normalize(posix.join(posix.dirname(file), spec));
+        // siblingModule() names a module without its extension (.ts in src/, .js in dist/).
+        if (!/\.[a-z]+$/.test(target)) target += '.ts';
         if (target.startsWith('../')) throw new Error(`${file}: "${spec}" points outside src/`);
         targets.add(target);
       }

@@ -60,7 +60,7 @@ after(() => http.close(100));
 
 const json = (body: Buffer) => JSON.parse(body.toString('utf8'));
 
-describe('request line as phones send it', () => {
+describe('request line as phones send it', { timeout: 120_000 }, () => {
   test('raw spaces and raw UTF-8 in the target reach the handler as the exact bytes', async () => {
     const target = Buffer.from('/actionurl/incoming_call?display_remote=Jörg Müller&mac=001565aabbcc', 'utf8');
     const req = Buffer.concat([Buffer.from('GET '), target, Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]);
@@ -146,7 +146,7 @@ describe('request line as phones send it', () => {
   });
 });
 
-describe('connections', () => {
+describe('connections', { timeout: 120_000 }, () => {
   test('pipelined requests are answered in request order even when the first is slower', async () => {
     const reqs = 'GET /slow HTTP/1.1\r\n\r\nGET /fast1 HTTP/1.1\r\n\r\nGET /fast2 HTTP/1.1\r\nConnection: close\r\n\r\n';
     const { responses, closed } = await sendRaw(port, reqs);
@@ -219,7 +219,7 @@ describe('connections', () => {
   });
 });
 
-describe('refusals', () => {
+describe('refusals', { timeout: 120_000 }, () => {
   const cases: [string, string, number][] = [
     ['no version', 'GET /x\r\n\r\n', 400],
     ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400],
@@ -254,7 +254,7 @@ describe('refusals', () => {
   });
 });
 
-test('random bytes never crash the server: each connection is answered or closed', async () => {
+test('random bytes never crash the server: each connection is answered or closed', { timeout: 60_000 }, async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.oneof(

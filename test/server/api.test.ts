@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { INCIDENTS } from '../../src/core/catalog.ts';
 
-describe('REST API', () => {
+describe('REST API', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   let clock = Date.parse('2025-03-01T12:00:00Z');
   before(async () => {
@@ -101,7 +101,7 @@ describe('REST API', () => {
   });
 });
 
-describe('admin token', () => {
+describe('admin token', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ adminToken: 'adm1n' });
