@@ -69,9 +69,10 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
       res.json(503, { status: 'unavailable', store: ctx.store.kind, error: (err as Error).message });
     }
   });
-  root.get('/metrics', (_req, res) => {
+  root.get('/metrics', async (_req, res) => {
     ctx.metrics.phones.set(ctx.phones.size);
-    res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    const { registry } = ctx.metrics;
+    res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });
   root.add('*', '/api/*', (req, res) => {
     const { adminToken } = ctx.settings;

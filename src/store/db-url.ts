@@ -3,9 +3,6 @@
  * themselves (their error messages), so neither imports the other.
  */
 
-/** A `--db` value the user must change; the message is one line, fit to print as is. */
-export class StoreConfigError extends Error {}
-
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }

@@ -10,7 +10,8 @@
 import pg from 'pg';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { StoreConfigError, redactDbUrl } from './db-url.ts';
+import { redactDbUrl } from './db-url.ts';
+import { StoreConfigError } from './store-config-error.ts';
 import type {
   CallQuery,
   CallRecord,
