@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../src/server/start.ts';
+import { startServer } from '../src/start.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'actionurl-bench-control-'));
 const server = await startServer({

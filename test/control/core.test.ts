@@ -12,7 +12,7 @@ import {
 } from '../../src/core/control/index.ts';
 import { renderConfigFile, VENDOR_IDS, type VendorId } from '../../src/core/vendors/index.ts';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
-import { initialState, step, type Action, type PhoneState } from '../../src/phone/engine/index.ts';
+import { initialState, step, type Action, type HandsetState } from '../../src/phone/engine/index.ts';
 import { actionForOperation } from '../../src/phone/control/operations.ts';
 import { loadConfigText } from '../../src/phone/settings/config-file.ts';
 
@@ -58,7 +58,7 @@ describe('remote-control requests on the wire', { timeout: 60_000 }, () => {
     dnd_off: [{ do: 'dnd', on: true }],
   };
 
-  function booted(): PhoneState {
+  function booted(): HandsetState {
     let s = initialState({ device: { mac: '001565000001', ip: '10.0.0.1', model: 'm', firmware: 'f', hardwareVersion: 'h' }, accounts: [{ user: '100', host: 'pbx', displayName: '' }] });
     for (const a of [{ do: 'boot' }, { do: 'register' }] as Action[]) {
       const r = step(s, a);

@@ -10,7 +10,7 @@ import { createPhone, type Phone } from '../../src/phone/phone.ts';
 import { startPhoneWeb, type PhoneWeb } from '../../src/phone/web/server.ts';
 import type { RemoteControlOptions } from '../../src/phone/control/remote.ts';
 import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
-import type { ServerOptions } from '../../src/server/start.ts';
+import type { ServerOptions } from '../../src/start.ts';
 
 export interface ControlledPhone {
   phone: Phone;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
 import { createPhone, type Phone } from '../../src/phone/phone.ts';
 import { startPhoneWeb, type PhoneWeb } from '../../src/phone/web/server.ts';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { boardRow, openBrowser, startReceiver, type Browser } from './support.ts';
 
 describe('call control in the dashboard', { timeout: 120_000 }, () => {

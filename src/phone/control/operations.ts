@@ -4,7 +4,7 @@
  * so far in, the action (if any) and the digits typed afterwards out.
  */
 import type { PhoneOperation } from '../../core/control/index.ts';
-import type { Action, PhoneState } from '../engine/index.ts';
+import type { Action, HandsetState } from '../engine/index.ts';
 
 export interface OperationStep {
   /** The engine action to run; undefined when the operation only changes the keypad or does nothing. */
@@ -15,7 +15,7 @@ export interface OperationStep {
 
 const MAX_TYPED = 64;
 
-export function actionForOperation(op: PhoneOperation, state: PhoneState, typed: string): OperationStep | { error: string } {
+export function actionForOperation(op: PhoneOperation, state: HandsetState, typed: string): OperationStep | { error: string } {
   const talking = state.calls.find((c) => c.phase === 'talking');
   const held = state.calls.some((c) => c.phase === 'held');
   const ringing = state.calls.some((c) => c.phase === 'ringing');

@@ -8,8 +8,8 @@
 import { parseCommandRequest } from '../../core/control/index.ts';
 import type { ControlService } from '../control/service.ts';
 import { commandJson } from '../control/service.ts';
-import type { HttpRequest } from '../http/types.ts';
-import type { Router } from '../http/router.ts';
+import type { HttpRequest } from '../../http/types.ts';
+import type { Router } from '../../http/router.ts';
 import { limitParam, macParam, ParamError } from './params.ts';
 
 const MAX_BODY = 4096;
