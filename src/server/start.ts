@@ -20,6 +20,7 @@ import { createHttpServer } from './http/server.ts';
 import { createRefusalRecorder } from './ingest.ts';
 import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
+import { Inventory } from './inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
@@ -140,6 +141,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     const phones = new PhoneRegistry();
     for (const state of await store.loadPhones()) phones.set(state);
+    const inventory = new Inventory();
+    for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
     const commits = new CommitQueue({
@@ -169,7 +172,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
     };
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, now };
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
