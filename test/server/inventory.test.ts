@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
+import { startTestReceiver } from './helpers/receiver.ts';
 import { expectedFigures, MONDAY, planEvents, samplePlan } from './helpers/call-plan.ts';
 
 const A = '001565000001';
