@@ -5,10 +5,11 @@
  * Exported values come from phones and callers and are hostile: a spreadsheet runs a cell that starts with
  * `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a formula. Such a cell gets a leading `'`,
  * which spreadsheets show as text; reading a CSV back (`parseCsv`) removes that guard again, so an exported
- * inventory imports unchanged.
+ * inventory imports unchanged. (A value that already starts with `'` before such a character gets one more,
+ * so that it, too, reads back as it was.)
  */
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^'*[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One field, guarded against formulas and quoted when needed. */
@@ -35,7 +36,7 @@ export class CsvError extends Error {}
 
 /** The formula guard `csvCell` adds, removed. */
 function unguard(cell: string): string {
-  return cell.length > 1 && cell[0] === "'" && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+  return cell[0] === "'" && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /** Reads CSV text (a UTF-8 byte order mark, LF or CRLF line ends); blank lines are skipped. */

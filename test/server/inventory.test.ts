@@ -251,6 +251,19 @@ describe('exports and reports', { timeout: 120_000 }, () => {
     assert.equal((await t.r.api('/api/v1/calls?format=xml')).status, 400);
   });
 
+  it('describes every new route in the OpenAPI document', async () => {
+    const doc = (await t.r.api('/api/v1/openapi.json')).body;
+    const want: [string, string][] = [
+      ['/api/v1/phones/{mac}', 'patch'], ['/api/v1/phones/{mac}', 'delete'], ['/api/v1/inventory', 'get'], ['/api/v1/inventory', 'post'],
+      ['/api/v1/reports/phones', 'get'], ['/api/v1/reports/accounts', 'get'], ['/api/v1/reports/groups', 'get'], ['/api/v1/reports/heatmap', 'get'],
+    ];
+    for (const [path, method] of want) assert.ok(doc.paths[path]?.[method], `${method} ${path}`);
+    for (const path of ['/api/v1/calls', '/api/v1/events']) {
+      const names = doc.paths[path].get.parameters.map((p: any) => p.name);
+      for (const n of ['group', 'until', 'format']) assert.ok(names.includes(n), `${path} ${n}`);
+    }
+  });
+
   it('streams an export larger than one page in order, each event once', async () => {
     t.clock.now = MONDAY + 4 * 86_400_000;
     const many = 2600;
