@@ -412,11 +412,8 @@ export class PostgresStore implements Store {
 
   async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
     if (q.macs?.length === 0) return [];
-    const { hours, days } = splitPeriod(q);
-    const parts: [string, string, [number, number]][] = hours.map((range) => ['call_stats_hour', 'hour', range]);
-    if (days) parts.push(['call_stats_day', 'day', days]);
     const results = await Promise.all(
-      parts.map(([table, column, [from, to]]) => {
+      splitPeriod(q).map(({ table, column, from, to }) => {
         const { where, args } = conditions([
           [`${column} >= ?`, from],
           [`${column} < ?`, to],

@@ -332,11 +332,8 @@ export class SqliteStore implements Store {
 
   async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
     if (q.macs?.length === 0) return [];
-    const { hours, days } = splitPeriod(q);
     const merged = new Map<string, CallStatsRow>();
-    const parts: [string, string, [number, number]][] = hours.map((range) => ['call_stats_hour', 'hour', range]);
-    if (days) parts.push(['call_stats_day', 'day', days]);
-    for (const [table, column, [from, to]] of parts) {
+    for (const { table, column, from, to } of splitPeriod(q)) {
       const { where, args } = conditions([
         [`${column} >= ?`, from],
         [`${column} < ?`, to],

@@ -14,6 +14,8 @@ import pg from 'pg';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { MIGRATIONS } from '../../src/store/sqlite-schema.ts';
+import { splitPeriod, TIERS } from '../../src/store/call-stats.ts';
+import fc from 'fast-check';
 import type { CallState } from '../../src/server/state/types.ts';
 import type { NewEvent, Store } from '../../src/store/types.ts';
 
@@ -92,7 +94,7 @@ function contract(name: string, open: () => Promise<Store | undefined>) {
         await store.write({ events: [], rejected: [], calls });
         // An ongoing call does not count.
         await store.write({ events: [], rejected: [], calls: [{ mac: 'aa0000000000', call: { ...calls[0].call, callId: 'open', endedAt: null, outcome: 'ongoing' } }] });
-        for (const [from, to] of [[T0, T0 + 5 * D], [T0 + 3 * H, T0 + 2 * D + 5 * H], [T0 + 26 * H, T0 + 29 * H], [T0 - D, T0 + 10 * D]]) {
+        for (const [from, to] of [[T0, T0 + 5 * D], [T0 + 3 * H, T0 + 2 * D + 5 * H], [T0 + 26 * H, T0 + 29 * H], [T0 - D, T0 + 10 * D], [T0 - 60 * D, T0 + 60 * D]]) {
           assert.deepEqual(await actual(store, from, to), expected(calls, from, to), `${(from - T0) / H} h to ${(to - T0) / H} h`);
         }
         const group = ['aa0000000001', 'aa0000000003'];
@@ -174,6 +176,24 @@ contract('PostgreSQL', async () => {
   const schema = `au_test_${randomBytes(6).toString('hex')}`;
   schemas.push(schema);
   return PostgresStore.connect(`${BASE}?schema=${schema}`);
+});
+
+describe('splitting a period over the summary tables', { timeout: 20_000 }, () => {
+  it('covers the period exactly, each part whole buckets of its table, at most 6 parts per end', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 1, max: 20_000 }), (startHour, hours) => {
+      const from = startHour * H;
+      const to = from + hours * H;
+      const parts = splitPeriod({ from, to });
+      assert.equal(parts[0].from, from);
+      assert.equal(parts[parts.length - 1].to, to);
+      for (let i = 0; i < parts.length; i++) {
+        const size = TIERS.find((t) => t.table === parts[i].table)!.size;
+        assert.ok(parts[i].from % size === 0 && parts[i].to % size === 0 && parts[i].from < parts[i].to);
+        if (i > 0) assert.equal(parts[i].from, parts[i - 1].to);
+      }
+      assert.ok(parts.length <= 7);
+    }), { numRuns: 500 });
+  });
 });
 
 describe('upgrading a SQLite database', { timeout: 30_000 }, () => {
