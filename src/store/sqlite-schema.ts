@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { accountOfCall, statsBackfillSql, statsTablesSql, statsUpsertsSql } from './call-stats.ts';
+import { StoreConfigError } from './store-config-error.ts';
 
 export interface Migration {
   version: number;
@@ -159,7 +160,7 @@ export function migrate(db: Database.Database): number[] {
   const newest = Math.max(0, ...have);
   const known = Math.max(...MIGRATIONS.map((m) => m.version));
   if (newest > known) {
-    throw new Error(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+    throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
