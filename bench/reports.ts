@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { statsBackfillSql } from '../src/store/call-stats.ts';
 import { encodeCall } from '../src/store/sqlite-writes.ts';
-import { startServer } from '../src/server/start.ts';
-import type { CallState } from '../src/server/state/types.ts';
+import { startServer } from '../src/start.ts';
+import type { CallState } from '../src/domain/types.ts';
 import type { StatsQuery } from '../src/store/types.ts';
 
 const PHONES = Number(process.env.BENCH_PHONES ?? 1000);

@@ -18,7 +18,7 @@
  * Both stores use the SQL built here; only the trigger's wrapper differs (SQLite: trigger bodies, PostgreSQL:
  * a PL/pgSQL function).
  */
-import { accountIdOf } from '../server/state/vars.ts';
+import { accountIdOf } from '../domain/vars.ts';
 import { SERVICE_LEVEL_SECONDS, type CallStatsRow } from './types.ts';
 
 /** The account a call is counted under: its `$local` as `user@host` (`sip:201@PBX;x=y` -> `201@pbx`). */

@@ -16,7 +16,7 @@ import { PostgresStore } from '../../src/store/postgres.ts';
 import { MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import { splitPeriod, TIERS } from '../../src/store/call-stats.ts';
 import fc from 'fast-check';
-import type { CallState } from '../../src/server/state/types.ts';
+import type { CallState } from '../../src/domain/types.ts';
 import type { NewEvent, Store } from '../../src/store/types.ts';
 
 const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';

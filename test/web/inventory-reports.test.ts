@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { launchChromium } from '../chromium.ts';
 import { boardMacs, boardRow, rawGet, startReceiver } from './support.ts';
 import { expectedFigures, MONDAY, planEvents, samplePlan, type PlannedCall } from '../server/helpers/call-plan.ts';

@@ -4,7 +4,7 @@
  * as they come, waiting while the client has not taken what was sent: a year of a big site's calls goes out
  * without ever being held in memory.
  */
-import type { HttpResponse, HttpStream } from '../http/types.ts';
+import type { HttpResponse, HttpStream } from '../../http/types.ts';
 import type { CallRecord, StoredEvent } from '../../store/types.ts';
 import { csvLine } from '../csv.ts';
 import { accountOfCall } from '../../store/call-stats.ts';

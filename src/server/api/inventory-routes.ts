@@ -9,8 +9,8 @@
  */
 import { isSameOriginPost } from '../../core/login-guard.ts';
 import type { ServerContext } from '../context.ts';
-import type { HttpRequest, HttpResponse } from '../http/types.ts';
-import type { Router } from '../http/router.ts';
+import type { HttpRequest, HttpResponse } from '../../http/types.ts';
+import type { Router } from '../../http/router.ts';
 import { blankEntry, inventoryCsv, InventoryError, parseInventoryCsv, patchEntry } from '../inventory.ts';
 import { inventoryJson, phoneJson } from './json.ts';
 import { macParam, ParamError } from './params.ts';

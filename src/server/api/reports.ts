@@ -5,7 +5,7 @@
  * 5, 10, 15, 20, 30, 60; default 20), and for the heat map `tz` (an IANA zone; default UTC).
  */
 import type { ServerContext } from '../context.ts';
-import type { Router } from '../http/router.ts';
+import type { Router } from '../../http/router.ts';
 import { HOUR_MS } from '../../store/call-stats.ts';
 import { SERVICE_LEVEL_SECONDS, type CallStatsRow, type StatsQuery } from '../../store/types.ts';
 import { checkTimeZone, extensionOf, figuresOf, groupRows, heatMap, WEEKDAYS } from '../reports.ts';

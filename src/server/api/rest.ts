@@ -3,8 +3,8 @@
  * with `next`: pass it back as `before` for the following page; `null` means there is no more.
  */
 import type { ServerContext } from '../context.ts';
-import type { Router } from '../http/router.ts';
-import type { CallOutcome } from '../state/types.ts';
+import type { Router } from '../../http/router.ts';
+import type { CallOutcome } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, sinceParam, textParam, untilParam } from './params.ts';
 import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE } from './export.ts';
