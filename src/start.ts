@@ -23,6 +23,7 @@ import { createHttpServer } from './http/server.ts';
 import { createRefusalRecorder } from './server/ingest.ts';
 import { receiverMetrics } from './server/metrics.ts';
 import { PhoneRegistry } from './server/phones.ts';
+import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { ControlService } from './server/control/service.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
@@ -169,6 +170,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     const phones = new PhoneRegistry();
     for (const state of await store.loadPhones()) phones.set(state);
+    const inventory = new Inventory();
+    for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
     const commits = new CommitQueue({
@@ -208,7 +211,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (checked.controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
     }
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, control, now };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now };
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,

@@ -46,16 +46,34 @@ export async function getJson(path, params, init) {
   return body;
 }
 
+/** PATCH, POST or DELETE with a JSON (or text, with its content type) body; resolves with the JSON answer. */
+export async function sendJson(method, path, body, contentType = 'application/json') {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+  }
+  const res = await fetch(new URL(path, location.origin), init);
+  if (res.status === 401) {
+    await toLogin();
+    throw new ApiError(401, 'sign-in required');
+  }
+  let answer = null;
+  try {
+    answer = await res.json();
+  } catch {
+    // not JSON
+  }
+  if (!res.ok) throw new ApiError(res.status, (answer && answer.error) || `${res.status} ${res.statusText}`);
+  return answer;
+}
+
 /**
  * POST a JSON body. The JSON content type is what keeps other sites out: a browser cannot send it cross-site
  * without a preflight the receiver never grants.
  */
 export function postJson(path, body) {
-  return getJson(path, undefined, {
-    method: 'POST',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  return sendJson('POST', path, body);
 }
 
 /** The array in a list answer: `{ <key>: [...] }` or a bare array. */
