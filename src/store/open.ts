@@ -1,11 +1,12 @@
 /**
  * Opening the store a `--db` value names: a file path (SQLite) or a `postgres://` URL.
  */
+import { StoreConfigError } from './errors.ts';
 import { SqliteStore } from './sqlite.ts';
+import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
 import type { Store } from './types.ts';
 
-/** A `--db` value the user must change; the message is one line, fit to print as is. */
-export class StoreConfigError extends Error {}
+export { StoreConfigError };
 
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
@@ -24,12 +25,18 @@ export async function openStore(db: string): Promise<Store> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);
   }
-  const store = new SqliteStore(db);
+  if (db !== ':memory:' && db !== '') prepareSqlitePath(db);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(db);
+  } catch (err) {
+    throw sqliteOpenError(db, err);
+  }
   try {
     await store.ready();
   } catch (err) {
     await store.close().catch(() => {});
-    throw err;
+    throw sqliteOpenError(db, err);
   }
   return store;
 }

@@ -10,7 +10,8 @@
 import pg from 'pg';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { StoreConfigError, redactDbUrl } from './open.ts';
+import { StoreConfigError } from './errors.ts';
+import { redactDbUrl } from './open.ts';
 import type {
   CallQuery,
   CallRecord,
@@ -125,6 +126,10 @@ function conditions(parts: [string, string | number | undefined][], first = 1): 
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => (typeof p[1] === 'string' ? text(p[1]) : p[1])) };
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
 export function splitSchema(url: string): { url: string; schema?: string } {
   const u = new URL(url);
@@ -153,14 +158,20 @@ export class PostgresStore implements Store {
   static async connect(url: string): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
-    const pool = new pg.Pool({ connectionString: plain, max: 4, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
+    const pool = new pg.Pool({
+      connectionString: plain, max: 4, types: TYPES, connectionTimeoutMillis: 10_000,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
     let writer: pg.PoolClient;
     try {
       writer = await pool.connect();
     } catch (err) {
       await pool.end();
-      throw new StoreConfigError(`--db ${redactDbUrl(url)}: cannot connect: ${(err as Error).message}`);
+      throw new StoreConfigError(
+        `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
+      );
     }
     try {
       if (schema) await writer.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -353,7 +364,7 @@ async function migrate(c: pg.PoolClient): Promise<void> {
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
     const newest = Math.max(0, ...have);
     if (newest > known) {
-      throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+      throw new StoreConfigError(`--db: the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl, or use another database`);
     }
     for (const m of MIGRATIONS) {
       if (have.has(m.version)) continue;

@@ -7,12 +7,11 @@
  * for tests) cannot be shared between connections, so it writes inline on its one connection.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
+import { prepareSqlitePath } from './sqlite-path.ts';
 import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
 import type {
   CallQuery,
@@ -137,11 +136,16 @@ export class SqliteStore implements Store {
    */
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const memory = file === ':memory:' || file === '';
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    if (!memory) prepareSqlitePath(file);
     this.description = `sqlite ${file}`;
     this.db = new Database(file);
-    configureConnection(this.db, options.synchronous);
-    migrate(this.db);
+    try {
+      configureConnection(this.db, options.synchronous);
+      migrate(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.stmt = this.prepare();
     this.newest = newestEventByMac(this.db);
     const useWorker = options.worker ?? !memory;
