@@ -18,6 +18,7 @@ import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
 import { provisionFile, serverUrlFor } from './provision.ts';
 import { isAuthorizedByCookie } from '../web/auth.ts';
+import { isLocalClient } from '../core/local-client.ts';
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
@@ -89,10 +90,16 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
   root.add('*', '/api/*', (req, res) => {
-    const { adminToken } = ctx.settings;
-    // The dashboard's pages call the API with their sign-in cookie; scripts send the token.
-    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken) && !isAuthorizedByCookie(req, adminToken)) {
-      res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
+    const { adminToken, trustLocal } = ctx.settings;
+    // The dashboard's pages call the API with their sign-in cookie; scripts send the token; by default a
+    // client on this machine needs neither.
+    const allowed = adminToken === undefined || (trustLocal === true && isLocalClient(req))
+      || sameToken(presentedToken(req), adminToken) || isAuthorizedByCookie(req, adminToken);
+    if (!allowed) {
+      const how = trustLocal
+        ? 'admin token required from other machines: send Authorization: Bearer <token> (the token is in the sign-in link the receiver printed at start)'
+        : 'admin token required: send Authorization: Bearer <token>';
+      res.json(401, { error: how }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }
     return apiHandler(req, res);

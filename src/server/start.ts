@@ -11,6 +11,7 @@
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './access.ts';
+import { OPEN_WARNING, resolveAdminAccess } from './admin-access.ts';
 import { createApp } from './app.ts';
 import { EventBus } from './bus.ts';
 import { CommitQueue } from './commit-queue.ts';
@@ -38,7 +39,13 @@ export interface ServerOptions {
   token?: string;
   /** Secret per-phone ingest tokens are derived from (with the phone's MAC); see core/phone-token.ts. */
   tokenSecret?: string;
+  /**
+   * Token for the dashboard and API from everywhere. Without it, clients on this machine get in and others
+   * need the token generated at first start and kept in the database (see admin-access.ts).
+   */
   adminToken?: string;
+  /** Let anyone who can reach the port see the dashboard and API (logged as a warning). */
+  open?: boolean;
   /** Comma-separated CIDR ranges or addresses that may send events and fetch provisioning files. */
   allow?: string;
   /** Per-source limit: `50`, `50/s`, `50/s:200` (burst), or the object. */
@@ -113,6 +120,9 @@ export class ServerOptionError extends Error {}
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
+  if (options.open && options.adminToken) {
+    throw new ServerOptionError('--open and --admin-token contradict each other: --open lets anyone in, --admin-token requires the token; pick one');
+  }
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new ServerOptionError('--tls-cert and --tls-key go together');
   }
@@ -161,10 +171,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
+    const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
     const settings: ReceiverSettings = {
       token: options.token || undefined,
       tokenSecret: options.tokenSecret || undefined,
-      adminToken: options.adminToken || undefined,
+      adminToken: access.adminToken,
+      trustLocal: access.mode === 'local',
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
       offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
@@ -225,7 +237,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const scheme = checked.tls ? 'https' : 'http';
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
-    logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+    logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
+    if (access.mode === 'open') logger.warn(OPEN_WARNING);
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 

@@ -99,6 +99,15 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE TABLE receiver_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
     `,
   },
+  {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values every receiver on this database shares: 'admin_token' is the token the first one generated
+      -- for dashboard and API access from other machines, so a sign-in link works on each of them.
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
 ];
 
 // BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our pool only.
@@ -338,6 +347,12 @@ export class PostgresStore implements Store {
       }
       return deleted;
     });
+  }
+
+  async keepSetting(key: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, text(value)]);
+    const res = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return res.rows[0].value;
   }
 
   async counts(): Promise<StoreCounts> {

@@ -108,6 +108,15 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX events_mac;
     `,
   },
+  {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values the receiver keeps with its data: 'admin_token' is the token it generated at first start
+      -- for dashboard and API access from other machines (see docs/receiver.md, Access).
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations the database lacks. Returns the versions applied. */

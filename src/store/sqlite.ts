@@ -293,6 +293,12 @@ export class SqliteStore implements Store {
     return (await this.writing).prune(cutoff, batchSize);
   }
 
+  async keepSetting(key: string, value: string): Promise<string> {
+    // A one-off small write at start-up on the reading connection (busy_timeout covers the writer thread).
+    this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+  }
+
   async counts(): Promise<StoreCounts> {
     const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
