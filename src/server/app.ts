@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerContext } from './context.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
 import { Router } from './http/router.ts';
+import { withCompression } from './http/compress.ts';
 import { createIngestHandler, sameToken, type IngestOptions } from './ingest.ts';
 import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
@@ -72,7 +73,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     }
     res.json(200, openApiDocument(server));
   });
-  const apiHandler = api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` }));
+  // JSON answers compressed for clients that accept it (the event stream is left alone).
+  const apiHandler = withCompression(api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` })));
 
   const root = new Router();
   const ingest = createIngestHandler(ctx, opts);
@@ -114,7 +116,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     else res.send(200, file.text, { 'Content-Type': file.contentType, 'Cache-Control': 'no-store' });
   });
 
-  const web = await loadWebHandler(ctx);
+  const loaded = await loadWebHandler(ctx);
+  const web = loaded && withCompression(loaded);
   const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
   const handler = root.handler(notFound);
 

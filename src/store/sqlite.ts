@@ -38,6 +38,9 @@ interface RejectedRow {
 }
 
 type EventRow = StoredEventRow<string>;
+
+/** Rows of a phone's event chain read between turns of the event loop (about a millisecond's worth). */
+const CHAIN_SLICE = 200;
 const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
 
 /** A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). */
@@ -214,21 +217,38 @@ export class SqliteStore implements Store {
 
   async events(q: EventQuery): Promise<StoredEvent[]> {
     if (q.mac !== undefined) return this.eventsOfPhone(q.mac, q);
+    // `since` becomes an id bound too (ids grow with arrival time), and the time index is kept out of the
+    // plan (`+received_at`): sorting every event since a time by id would hold the event loop for seconds
+    // on a log of millions, while walking ids newest first stops after one page.
+    const firstSince = q.since === undefined ? undefined : this.firstIdSince(q.since);
     const { where, args } = conditions([
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
-      ['received_at >= ?', q.since],
+      ['id >= ?', firstSince],
+      ['+received_at >= ?', q.since],
       ['id < ?', q.before],
     ]);
     const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
     return (this.cached(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
   }
 
-  /** One phone's events, newest first, along its prev_id chain (see migration 3). */
-  private eventsOfPhone(mac: string, q: EventQuery): StoredEvent[] {
+  /** The first event id received at or after `since` (the time index answers it at once). */
+  private firstIdSince(since: number): number {
+    const row = this.cached('SELECT id FROM events WHERE received_at >= ? ORDER BY received_at, id LIMIT 1').get(since) as { id: number } | undefined;
+    return row?.id ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * One phone's events, newest first, along its prev_id chain (see migration 3). A filter that matches few
+   * of a long history walks far, so the walk lets the event loop run every CHAIN_SLICE rows (a few
+   * milliseconds) instead of holding it for the whole walk.
+   */
+  private async eventsOfPhone(mac: string, q: EventQuery): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
     let id: number | null = this.newest.get(mac) ?? null;
+    let walked = 0;
     while (id !== null && out.length < q.limit) {
+      if (++walked % CHAIN_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const row = this.stmt.eventById.get(id) as (EventRow & { prev_id: number | null }) | undefined;
       if (!row) break; // older events were deleted by retention
       if (q.since !== undefined && row.received_at < q.since) break;

@@ -1,11 +1,12 @@
 /**
  * The REST API's read endpoints: events, phones, calls, rejected requests. Lists are newest first and page
- * with `next`: pass it back as `before` for the following page; `null` means there is no more.
+ * with `next`: pass it back as `before` for the following page; `null` means there is no more. The phones
+ * list goes by MAC instead: pass `next` back as `after`.
  */
 import type { ServerContext } from '../context.ts';
 import type { Router } from '../http/router.ts';
 import type { CallOutcome } from '../state/types.ts';
-import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
+import { callJson, eventJson, phoneJson, phoneSummaryJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, incidentParam, limitParam, macParam, sinceParam, textParam } from './params.ts';
 
 export const OUTCOMES: readonly CallOutcome[] = ['ongoing', 'answered', 'missed', 'rejected', 'forwarded', 'transferred', 'failed'];
@@ -30,10 +31,20 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     res.json(200, { events: events.map(eventJson), next: nextCursor(events, limit) });
   });
 
-  router.get('/api/v1/phones', (_req, res) => {
+  // Paged by MAC (keyset: `after` is the last MAC of the previous page), one summary per phone, so the
+  // answer stays small however many phones there are.
+  router.get('/api/v1/phones', (req, res) => {
+    const q = req.query;
+    const limit = limitParam(q, 500);
+    const after = macParam(q.get('after'), 'after');
     const now = ctx.now();
     const { offlineAfterMs } = ctx.settings;
-    res.json(200, { phones: ctx.phones.all().map((p) => phoneJson(p, now, offlineAfterMs)) });
+    const { phones, more } = ctx.phones.page(after, limit);
+    res.json(200, {
+      phones: phones.map((p) => phoneSummaryJson(p, now, offlineAfterMs)),
+      next: more ? phones[phones.length - 1].mac : null,
+      total: ctx.phones.size,
+    });
   });
 
   router.get('/api/v1/phones/:mac', async (_req, res, params) => {
