@@ -89,6 +89,10 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   });
   root.get('/metrics', (_req, res) => {
     ctx.metrics.phones.set(ctx.phones.size);
+    let openCalls = 0;
+    for (const phone of ctx.phones.values()) openCalls += phone.calls.length;
+    ctx.metrics.openCalls.set(openCalls);
+    ctx.metrics.residentMemory.set(process.memoryUsage.rss());
     res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
   root.add('*', '/api/*', (req, res) => {

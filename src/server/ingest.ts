@@ -12,6 +12,7 @@ import type { ReceiverSettings, ServerContext } from './context.ts';
 import { redactToken, secretForms } from './redact.ts';
 import type { Allowlist, RateLimiter } from './access.ts';
 import type { RejectionSampler } from './rejections.ts';
+import { isStoreFull } from '../store/full.ts';
 
 export { redactToken } from './redact.ts';
 
@@ -199,6 +200,12 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
         sourceIp: source,
       });
     } catch (err) {
+      if (isStoreFull(err)) {
+        // Logged once per failed commit (start.ts); the phone gets the reason.
+        metrics.ingest.inc({ incident, result: 'disk_full' });
+        res.send(503, 'the event could not be stored: the receiver\'s disk is full\n', TEXT);
+        return;
+      }
       metrics.ingest.inc({ incident, result: 'error' });
       ctx.logger.error({ err }, 'could not store an event');
       res.send(503, 'the event could not be stored; the receiver is unavailable\n', TEXT);

@@ -23,6 +23,7 @@ import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
 import { openStore } from '../store/open.ts';
+import { isStoreFull } from '../store/full.ts';
 import type { Store } from '../store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
@@ -166,7 +167,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onError: (err) => {
         metrics.commitErrors.inc();
-        logger.error({ err }, 'commit failed');
+        if (isStoreFull(err)) {
+          metrics.storeFull.inc();
+          logger.error({ err }, 'commit failed: the disk is full; answering 503 until there is space again');
+        } else {
+          logger.error({ err }, 'commit failed');
+        }
       },
     });
     const replayed = await commits.recover();

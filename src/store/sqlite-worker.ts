@@ -10,6 +10,7 @@ import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-w
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
+  | { n: number; op: 'maxPages'; pages: number }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -24,6 +25,8 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.write(msg.batch);
     } else if (msg.op === 'prune') {
       value = writer.prune(msg.cutoff, msg.batchSize);
+    } else if (msg.op === 'maxPages') {
+      value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });
@@ -32,7 +35,9 @@ parentPort!.on('message', (msg: Request) => {
     }
     parentPort!.postMessage({ n: msg.n, ok: true, value });
   } catch (err) {
-    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err) });
+    // The SQLite code (SQLITE_FULL, …) goes along: the receiver answers a full disk differently.
+    const code = (err as { code?: unknown }).code;
+    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) });
   }
 });
 parentPort!.postMessage({ ready: true });

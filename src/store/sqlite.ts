@@ -60,6 +60,7 @@ export interface SqliteStoreOptions {
 interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
+  maxPages(pages: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -68,6 +69,7 @@ function inlineWrites(db: Database.Database): Writes {
   return {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
+    maxPages: async (pages) => db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number,
     close: async () => {},
   };
 }
@@ -96,12 +98,12 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
       resolve();
     });
   });
-  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string }) => {
+  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string; code?: string }) => {
     const p = pending.get(msg.n);
     if (!p) return;
     pending.delete(msg.n);
     if (msg.ok) p.resolve(msg.value);
-    else p.reject(new Error(msg.error));
+    else p.reject(Object.assign(new Error(msg.error), msg.code ? { code: msg.code } : {}));
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(failure ?? new Error('the database writer stopped')));
@@ -116,6 +118,7 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
+    maxPages: (pages) => call<number>({ op: 'maxPages', pages }),
     close: async () => {
       if (failure) return;
       await call({ op: 'close' });
@@ -311,6 +314,15 @@ export class SqliteStore implements Store {
 
   async prune(cutoff: number, batchSize: number): Promise<number> {
     return (await this.writing).prune(cutoff, batchSize);
+  }
+
+  /**
+   * Caps the database at `pages` pages (PRAGMA max_page_count on the writing connection); resolves with the
+   * cap in effect. Writes beyond it fail with SQLITE_FULL exactly as on a full disk, which is how the tests
+   * provoke one; raising the cap is space coming back.
+   */
+  async setMaxPageCount(pages: number): Promise<number> {
+    return (await this.writing).maxPages(pages);
   }
 
   async keepSetting(key: string, value: string): Promise<string> {
