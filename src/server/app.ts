@@ -20,6 +20,7 @@ import { ParamError } from './api/params.ts';
 import { provisionFile, serverUrlFor } from './provision.ts';
 import { isAuthorizedByCookie } from '../web/auth.ts';
 import { isLocalClient } from '../core/local-client.ts';
+import { siblingModule } from '../core/module-url.ts';
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
@@ -33,7 +34,7 @@ function presentedToken(req: HttpRequest): string | null {
   return req.query.get('access_token');
 }
 
-const WEB_ROUTES = new URL('../web/routes.ts', import.meta.url);
+const WEB_ROUTES = siblingModule(import.meta.url, '../web/routes');
 
 /**
  * What the dashboard gets: its own settings (admin token, public URL, ingest token) next to the receiver's
@@ -87,13 +88,13 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
       res.json(503, { status: 'unavailable', store: ctx.store.kind, error: (err as Error).message });
     }
   });
-  root.get('/metrics', (_req, res) => {
+  root.get('/metrics', async (_req, res) => {
     ctx.metrics.phones.set(ctx.phones.size);
     let openCalls = 0;
     for (const phone of ctx.phones.values()) openCalls += phone.calls.length;
     ctx.metrics.openCalls.set(openCalls);
-    ctx.metrics.residentMemory.set(process.memoryUsage.rss());
-    res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    const { registry } = ctx.metrics;
+    res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });
   root.add('*', '/api/*', (req, res) => {
     const { adminToken, trustLocal } = ctx.settings;

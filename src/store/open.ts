@@ -1,9 +1,10 @@
 /**
- * Opening the store a `--db` value names: a file path (SQLite) or a `postgres://` URL.
+ * Opening the store a `--db` value names: a file path (SQLite) or a `postgres://` URL. Every mistake with
+ * it (see sqlite-path.ts, postgres.ts) is a StoreConfigError: one line naming the problem and the fix.
  */
-import { StoreConfigError } from './errors.ts';
 import { SqliteStore } from './sqlite.ts';
 import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
+import { StoreConfigError } from './store-config-error.ts';
 import type { Store } from './types.ts';
 
 export { StoreConfigError };
@@ -26,16 +27,12 @@ export async function openStore(db: string): Promise<Store> {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);
   }
   if (db !== ':memory:' && db !== '') prepareSqlitePath(db);
-  let store: SqliteStore;
+  let store: SqliteStore | undefined;
   try {
     store = new SqliteStore(db);
-  } catch (err) {
-    throw sqliteOpenError(db, err);
-  }
-  try {
     await store.ready();
   } catch (err) {
-    await store.close().catch(() => {});
+    await store?.close().catch(() => {});
     throw sqliteOpenError(db, err);
   }
   return store;

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StoreConfigError } from './errors.ts';
+import { StoreConfigError } from './store-config-error.ts';
 
 function statOf(path: string): ReturnType<typeof statSync> | undefined {
   try {
@@ -71,10 +71,16 @@ export function prepareSqlitePath(file: string): void {
   }
 }
 
+/** File-system answers that mean the file or its folder is the problem, not actionurl. */
+const FILE_SYSTEM_PROBLEMS = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS']);
+
 /** One line for an error SQLite raised while opening `file` and reading its schema. */
 export function sqliteOpenError(file: string, err: unknown): Error {
   if (err instanceof StoreConfigError) return err;
   const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && FILE_SYSTEM_PROBLEMS.has(code)) {
+    return new StoreConfigError(`--db ${file}: ${(err as Error).message.split('\n')[0]} (${code}); check the path and its permissions`);
+  }
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err as Error;
   const message = (err as Error).message;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {

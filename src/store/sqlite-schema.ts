@@ -4,7 +4,7 @@
  * migration: add the next one.
  */
 import type Database from 'better-sqlite3';
-import { StoreConfigError } from './errors.ts';
+import { StoreConfigError } from './store-config-error.ts';
 
 export interface Migration {
   version: number;

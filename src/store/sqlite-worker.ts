@@ -1,16 +1,18 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`), `{ n, op: 'close' }`;
+ * each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
   | { n: number; op: 'maxPages'; pages: number }
+  | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -27,6 +29,8 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.prune(msg.cutoff, msg.batchSize);
     } else if (msg.op === 'maxPages') {
       value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
+    } else if (msg.op === 'settings') {
+      value = writerSettings(db);
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });

@@ -12,7 +12,10 @@ import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
 import { prepareSqlitePath } from './sqlite-path.ts';
-import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
+import {
+  configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
+} from './sqlite-writes.ts';
 import type {
   CallQuery,
   CallRecord,
@@ -61,6 +64,7 @@ interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
   maxPages(pages: number): Promise<number>;
+  settings(): Promise<WriterSettings>;
   close(): Promise<void>;
 }
 
@@ -70,19 +74,26 @@ function inlineWrites(db: Database.Database): Writes {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
     maxPages: async (pages) => db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number,
+    settings: async () => writerSettings(db),
     close: async () => {},
   };
 }
 
-const WORKER_URL = new URL('./sqlite-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, './sqlite-worker');
+
+/** A worker thread running the writer; from the TypeScript sources it needs tsx registered in it first. */
+function startWorker(workerData: unknown): Worker {
+  if (!isTypeScriptSource(WORKER_URL.href)) return new Worker(WORKER_URL, { workerData });
+  // A small bootstrap registers tsx in the new thread (found from this package, not from the cwd), then
+  // loads the worker.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 /** Starts the writer thread; resolves once its connection is open. */
 async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
-  // The worker is TypeScript too: a small bootstrap registers tsx in the new thread (found from this
-  // package, not from the cwd), then loads it.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { file, synchronous } });
+  const worker = startWorker({ file, synchronous });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
   let failure: Error | undefined;
@@ -119,6 +130,7 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
     maxPages: (pages) => call<number>({ op: 'maxPages', pages }),
+    settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
       if (failure) return;
       await call({ op: 'close' });
@@ -158,6 +170,14 @@ export class SqliteStore implements Store {
     this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
     // An unobserved failure to start is reported by the first write instead of crashing the process.
     if (this.writing instanceof Promise) this.writing.catch(() => {});
+  }
+
+  /**
+   * The journal mode and `synchronous` level of the connection that writes (the writer thread's own, for a
+   * file database): what decides whether an acknowledged event survives a crash or power loss.
+   */
+  async writerSettings(): Promise<WriterSettings> {
+    return (await this.writing).settings();
   }
 
   /** Resolves once the store can write (the writer thread is up). */

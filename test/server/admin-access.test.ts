@@ -150,6 +150,6 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
   test('--open with --admin-token is a one-line mistake', async () => {
     const r = await startCli(['serve', '--port', '0', '--db', ':memory:', '--open', '--admin-token', 'x']).done;
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^actionurl: --open and --admin-token contradict each other/);
+    assert.match(r.stderr, /^error: --open and --admin-token contradict each other/);
   });
 });

@@ -44,7 +44,7 @@ function assertOneLine(r: Exit, ...patterns: RegExp[]): void {
   assert.equal(r.stdout, '');
   const lines = r.stderr.split('\n').filter(Boolean);
   assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0], /^actionurl: /);
+  assert.match(lines[0], /^error: /);
   for (const p of patterns) assert.match(lines[0], p);
 }
 

@@ -16,7 +16,7 @@ function closeWait(port: number): number {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
