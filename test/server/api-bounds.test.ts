@@ -67,7 +67,7 @@ describe('broken phones: calls that never end', { timeout: 120_000 }, () => {
     const metrics = await (await fetch(`${r.server.url}/metrics`)).text();
     assert.match(metrics, new RegExp(`^actionurl_open_calls ${20 * OPEN_CALLS}$`, 'm'));
     assert.match(metrics, /^actionurl_phones 20$/m);
-    const rss = Number(/^actionurl_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(rss > 10 * 1024 * 1024 && rss < 4 * 1024 ** 3, `resident memory ${rss}`);
     const memory = r.server.ctx.phones.get(mac(3))!;
     assert.ok(JSON.stringify(memory).length < 15_000);
