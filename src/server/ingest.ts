@@ -20,6 +20,8 @@ export interface IngestOptions {
   allowlist?: Allowlist;
   rateLimiter?: RateLimiter;
   sampler: RejectionSampler;
+  /** Most phones kept; an event from a new MAC beyond is refused (503, kind `phone_limit`). */
+  maxPhones?: number;
 }
 
 /** One object for every plain-text answer, so the HTTP layer can reuse the bytes of identical answers. */
@@ -189,6 +191,10 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
     }
     const incident = decoded.incident!;
+    if (opts.maxPhones !== undefined && ctx.phones.size >= opts.maxPhones && ctx.phones.get(decoded.mac!) === undefined) {
+      const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${decoded.mac} is new`;
+      return refuse(req, res, 503, reason, 'phone_limit', incident, decoded.mac);
+    }
     try {
       await commits.addEvent({
         receivedAt: ctx.now(),

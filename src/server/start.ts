@@ -28,6 +28,8 @@ import type { Store } from '../store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 
+export const DEFAULT_MAX_PHONES = 50_000;
+
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
   port?: number;
@@ -78,6 +80,12 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Most event-stream (SSE) clients at once; beyond, `503`. Default 200. */
   maxStreamClients?: number;
+  /**
+   * Most phones the receiver keeps (each has its live state in memory); events from further new MACs are
+   * answered 503 and kept as rejected requests. Default 50,000: five times the largest fleet the dashboard
+   * is built for, while a flood of made-up MACs cannot grow memory without limit.
+   */
+  maxPhones?: number;
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
@@ -193,6 +201,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
+      maxPhones: options.maxPhones ?? DEFAULT_MAX_PHONES,
       stream: {
         heartbeatMs: options.heartbeatMs ?? 15_000,
         maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,

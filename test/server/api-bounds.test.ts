@@ -147,3 +147,24 @@ describe('a flood of distinct MACs', { timeout: 120_000 }, () => {
     assert.match(String(stream['content-type']), /text\/event-stream/);
   });
 });
+
+describe('a flood of new MACs beyond --max-phones', { timeout: 60_000 }, () => {
+  test('phones beyond the limit are refused with 503 and kept as rejected; known phones carry on', async () => {
+    const r = await startTestReceiver({ maxPhones: 40 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 50; i++) statuses.push((await fetch(`${r.server.url}/actionurl/registered?mac=${mac(500_000 + i)}`)).status);
+      assert.deepEqual(statuses.slice(0, 40), new Array(40).fill(200));
+      assert.deepEqual(statuses.slice(40), new Array(10).fill(503));
+      assert.equal(r.server.ctx.phones.size, 40);
+      // A phone already known still gets its events stored.
+      assert.equal((await fetch(`${r.server.url}/actionurl/dnd_on?mac=${mac(500_003)}`)).status, 200);
+      const refused = await r.api('/api/v1/rejected?limit=100');
+      const limited = refused.body.rejected.filter((x: { reason: string }) => /^phone limit reached: this receiver keeps at most 40 phones/.test(x.reason));
+      assert.equal(limited.length, 10);
+      assert.equal((await r.api('/api/v1/phones')).body.total, 40);
+    } finally {
+      await r.cleanup();
+    }
+  });
+});

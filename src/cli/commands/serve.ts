@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
+import { DEFAULT_DB, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
 import { signInLink } from '../../server/admin-access.ts';
 import { StoreConfigError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS } from '../options.ts';
@@ -29,6 +29,7 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: number;
+  maxPhones: number;
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
@@ -106,6 +107,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
+    .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
@@ -127,6 +129,7 @@ export function registerServeCommand(program: Command): void {
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
           maxStreamClients: opts.maxStreamClients,
+          maxPhones: opts.maxPhones,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
