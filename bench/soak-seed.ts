@@ -6,9 +6,9 @@
  */
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite.ts';
-import { replay } from '../src/server/state/reduce.ts';
+import { replay } from '../src/domain/reduce.ts';
 import { encodePhone } from '../src/store/sqlite-writes.ts';
-import type { PhoneEvent } from '../src/server/state/types.ts';
+import type { PhoneEvent } from '../src/domain/types.ts';
 
 const FLOW = ['incoming_call', 'call_established', 'hold', 'unhold', 'call_terminated', 'busy_to_idle', 'outgoing_call', 'call_established', 'call_terminated', 'dnd_on', 'dnd_off', 'registered'];
 const NAMES = ['Jörg Müller', 'Ann Lee', 'Zoë Saldaña-Perez', 'Front Desk 2', 'François Dubois', 'Björn Ångström', 'Mei Ling Chen'];

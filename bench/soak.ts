@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startServer } from '../src/server/start.ts';
+import { startServer } from '../src/start.ts';
 import { macOf, seedLog } from './soak-seed.ts';
 
 function option(name: string, fallback: number): number {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/start.ts';
 import { startCli } from '../phone/spawn-cli.ts';
 
 /** Waits (at most 20 s) until `read()` matches `re`. */

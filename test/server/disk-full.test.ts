@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { startServer } from '../../src/server/start.ts';
+import { startServer } from '../../src/start.ts';
 
 describe('disk full', { timeout: 90_000 }, () => {
   test('503 with the reason while full, counted, dashboard still served, recovers, nothing acknowledged lost', async () => {

@@ -4,8 +4,8 @@
  * list goes by MAC instead: pass `next` back as `after`.
  */
 import type { ServerContext } from '../context.ts';
-import type { Router } from '../http/router.ts';
-import type { CallOutcome } from '../state/types.ts';
+import type { Router } from '../../http/router.ts';
+import type { CallOutcome } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, phoneSummaryJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, incidentParam, limitParam, macParam, sinceParam, textParam } from './params.ts';
 

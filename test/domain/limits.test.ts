@@ -6,9 +6,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { INCIDENTS } from '../../../src/core/catalog.ts';
-import { reduce, replay } from '../../../src/server/state/reduce.ts';
-import type { CallState, PhoneEvent, PhoneState } from '../../../src/server/state/types.ts';
+import { INCIDENTS } from '../../src/core/catalog.ts';
+import { reduce, replay } from '../../src/domain/reduce.ts';
+import type { CallState, PhoneEvent, PhoneState } from '../../src/domain/types.ts';
 import { callVars, eventsOf, MAC, T0, type Step } from './events.ts';
 
 const SLUGS = INCIDENTS.map((i) => i.slug);

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { startServer, type RunningServer } from '../../../src/server/start.ts';
-import { makeSelfSignedCert, type TlsFixture } from '../../phone/tls-fixture.ts';
+import { startServer, type RunningServer } from '../../src/start.ts';
+import { makeSelfSignedCert, type TlsFixture } from '../phone/tls-fixture.ts';
 
 /** Sockets of the local `port` in CLOSE-WAIT (state 08 in /proc/net/tcp*): the peer left, we did not. */
 function closeWait(port: number): number {
