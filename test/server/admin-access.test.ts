@@ -139,6 +139,8 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
     open.child.stdout!.on('data', (b: Buffer) => (openOut += b.toString()));
     try {
       await waitFor(() => openOut, /dashboard:/);
+      // The warning is a log line, written next to the banner in whichever order.
+      await waitFor(() => openOut, /--open: the dashboard and API/);
     } finally {
       open.child.kill('SIGTERM');
     }
