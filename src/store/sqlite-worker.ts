@@ -1,15 +1,20 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'deliveries', updates }`, `{ n, op: 'retry', id, now }`, `{ n, op: 'kill', destination, reason, now }`
+ * (forwarding outbox), `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import type { DeliveryUpdate } from './types.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
+  | { n: number; op: 'deliveries'; updates: DeliveryUpdate[] }
+  | { n: number; op: 'retry'; id: number; now: number }
+  | { n: number; op: 'kill'; destination: string; reason: string; now: number }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -24,6 +29,12 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.write(msg.batch);
     } else if (msg.op === 'prune') {
       value = writer.prune(msg.cutoff, msg.batchSize);
+    } else if (msg.op === 'deliveries') {
+      writer.updateDeliveries(msg.updates);
+    } else if (msg.op === 'retry') {
+      value = writer.retryDelivery(msg.id, msg.now);
+    } else if (msg.op === 'kill') {
+      value = writer.killDeliveries(msg.destination, msg.reason, msg.now);
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });

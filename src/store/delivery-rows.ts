@@ -1,0 +1,43 @@
+/** The `deliveries` row (forwarding outbox) as both stores read it back. */
+import type { DeliveryState, StoredDelivery } from './types.ts';
+
+export const DELIVERY_COLUMNS =
+  'id, destination, type, mac, event_id, created_at, state, attempts, next_at, last_error, last_status, last_attempt_at, delivered_at, body, dedupe_key';
+
+export interface DeliveryRow {
+  id: number;
+  destination: string;
+  type: string;
+  mac: string;
+  event_id: number | null;
+  created_at: number;
+  state: string;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  last_status: number | null;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+  body: string | null;
+  dedupe_key: string | null;
+}
+
+export function deliveryFromRow(r: DeliveryRow): StoredDelivery {
+  return {
+    id: r.id,
+    destination: r.destination,
+    type: r.type,
+    mac: r.mac,
+    eventId: r.event_id,
+    createdAt: r.created_at,
+    state: r.state as DeliveryState,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    lastError: r.last_error,
+    lastStatus: r.last_status,
+    lastAttemptAt: r.last_attempt_at,
+    deliveredAt: r.delivered_at,
+    body: r.body,
+    dedupeKey: r.dedupe_key,
+  };
+}
