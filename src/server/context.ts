@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
+import type { Forwarder } from '../forwarding/forwarder.ts';
 import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { ReceiverMetrics } from './metrics.ts';
@@ -35,6 +36,8 @@ export interface ServerContext {
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
   readonly settings: ReceiverSettings;
+  /** Webhooks and MQTT; undefined when nothing is forwarded. */
+  readonly forwarder?: Forwarder;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
 }

@@ -195,6 +195,14 @@ export function receiverMetrics() {
     ),
     phones: registry.gauge('actionurl_phones', 'Phones known to the receiver'),
     pruned: registry.counter('actionurl_retention_deleted_rows_total', 'Rows deleted by retention'),
+    deliveries: registry.counter(
+      'actionurl_forward_deliveries_total',
+      'Forwarding attempts by destination and result (delivered, failed: will retry, dead: gave up, gone: 410)',
+    ),
+    outboxDepth: registry.gauge('actionurl_forward_outbox_depth', 'Deliveries waiting to be made (pending or failed), by destination'),
+    deliverySeconds: registry.histogram('actionurl_forward_delivery_latency_seconds', 'From an event received to its delivery confirmed', [
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600,
+    ]),
   };
 }
 

@@ -22,6 +22,9 @@ import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
 import { openStore } from '../store/open.ts';
+import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from '../forwarding/destinations.ts';
+import { Forwarder } from '../forwarding/forwarder.ts';
+import { callJson, eventJson, phoneJson } from './api/json.ts';
 import type { Store } from '../store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
@@ -73,6 +76,21 @@ export interface ServerOptions {
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
+  /** `--webhook` URLs (each POSTed every event, signed with the matching `webhookSecret`). */
+  webhook?: readonly string[];
+  /** `--webhook-secret whsec_…`: one per webhook in the same order, or one for all. */
+  webhookSecret?: readonly string[];
+  /** `--forward FILE`: JSON destinations with their own secrets and filters (see forwarding/destinations.ts). */
+  forward?: string;
+  /** Tuning and test knobs for forwarding. */
+  forwarding?: {
+    /** Webhook retry waits (ms), instead of Standard Webhooks' schedule. */
+    schedule?: readonly number[];
+    concurrency?: number;
+    maxLoaded?: number;
+    recordEveryMs?: number;
+    sweepEveryMs?: number;
+  };
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -122,6 +140,7 @@ function checkOptions(options: ServerOptions) {
       rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
+      webhooks: destinations(options),
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -129,6 +148,35 @@ function checkOptions(options: ServerOptions) {
     if (e.code) throw err;
     throw new ServerOptionError(e.message.startsWith('--') ? e.message : `--allow: ${e.message}`);
   }
+}
+
+/** Webhook destinations from `--webhook`/`--webhook-secret` and `--forward`; names must not clash. */
+function destinations(options: ServerOptions): WebhookDestination[] {
+  let list: WebhookDestination[];
+  try {
+    list = webhooksFromFlags(options.webhook ?? [], options.webhookSecret ?? []);
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message);
+  }
+  if (options.forward) {
+    let text: string;
+    try {
+      text = readFileSync(options.forward, 'utf8');
+    } catch (err) {
+      throw new ServerOptionError(`--forward ${options.forward}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      list = [...list, ...parseForwardFile(text, `--forward ${options.forward}`)];
+    } catch (err) {
+      throw new ServerOptionError((err as Error).message);
+    }
+    const seen = new Set<string>();
+    for (const d of list) {
+      if (seen.has(d.name)) throw new ServerOptionError(`--forward ${options.forward}: name "${d.name}" is also a --webhook's; pick another`);
+      seen.add(d.name);
+    }
+  }
+  return list;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -142,8 +190,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const state of await store.loadPhones()) phones.set(state);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
+    const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
+    const forwarder =
+      checked.webhooks.length > 0
+        ? new Forwarder({
+            store,
+            phones,
+            logger,
+            metrics,
+            shapes: { event: eventJson, phone: (p, at) => phoneJson(p, at, offlineAfterMs), call: callJson },
+            webhooks: checked.webhooks,
+            offlineAfterMs,
+            now,
+            ...options.forwarding,
+          })
+        : undefined;
     const commits = new CommitQueue({
       store,
+      outbox: forwarder?.hooks,
       phones,
       bus,
       delayMs: options.commitDelayMs,
@@ -167,9 +231,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       adminToken: options.adminToken || undefined,
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
-      offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
+      offlineAfterMs,
     };
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now };
+    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now, forwarder };
+    forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
@@ -241,6 +306,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();
+          await forwarder?.close();
           await store.close();
           logger.info('receiver stopped');
         })();

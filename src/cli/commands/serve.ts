@@ -27,6 +27,14 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: string;
+  webhook: string[];
+  webhookSecret: string[];
+  forward?: string;
+}
+
+/** A repeatable flag; an environment variable may list several values separated by spaces. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
@@ -95,6 +103,15 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', '200'))
+    .addOption(
+      opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
+    )
+    .addOption(
+      opt('--webhook-secret <whsec>', 'signing secret whsec_…: one per --webhook in the same order, or one for all', 'ACTIONURL_WEBHOOK_SECRET')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(opt('--forward <file>', 'JSON file of destinations, each with its own secret and filters (see docs/forwarding.md)', 'ACTIONURL_FORWARD'))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
@@ -115,6 +132,9 @@ export function registerServeCommand(program: Command): void {
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
           maxStreamClients: numberOption(opts.maxStreamClients, '--max-stream-clients', 1, 100_000, true),
+          webhook: opts.webhook,
+          webhookSecret: opts.webhookSecret,
+          forward: opts.forward,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
