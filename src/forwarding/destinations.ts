@@ -130,12 +130,12 @@ export function webhooksFromFlags(urls: readonly string[], secrets: readonly str
     try {
       if (text !== undefined) secret = parseSecret(text);
     } catch (err) {
-      throw new Error(`--webhook-secret: ${(err as Error).message}`);
+      throw new Error(`--webhook-secret: ${(err as Error).message}`, { cause: err });
     }
     try {
       return { kind: 'webhook', name: `webhook${i + 1}`, url: checkUrl(url), secret, select: SELECT_ALL, timeoutMs: DEFAULT_TIMEOUT_MS };
     } catch (err) {
-      throw new Error(`--webhook: ${(err as Error).message}`);
+      throw new Error(`--webhook: ${(err as Error).message}`, { cause: err });
     }
   });
 }
@@ -148,7 +148,7 @@ export function parseForwardFile(text: string, file: string): WebhookDestination
   try {
     doc = parseJsonWithLines(text);
   } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
+    throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
   }
   const fail = (line: number, reason: string): never => {
     throw new Error(`${file}: ${new JsonLineError(line, reason).message}`);
