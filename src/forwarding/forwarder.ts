@@ -19,6 +19,7 @@ import { OutboxWorker, type Attempt, type OutboxWorkerOptions } from './outbox-w
 import { conclusionBody, incidentBody, testBody, webhookId, type JsonShapes } from './payloads.ts';
 import { STANDARD_SCHEDULE_MS } from './schedule.ts';
 import { WebhookSender } from './webhook-sender.ts';
+import type { MqttBridge } from './mqtt-bridge.ts';
 
 export interface ForwardingMetrics {
   deliveries: { inc(labels: Record<string, string>): void };
@@ -59,6 +60,8 @@ export interface ForwarderOptions {
   recordEveryMs?: number;
   /** How often phones gone silent are looked for (ms). Default offlineAfterMs / 10, at most 30 s. */
   sweepEveryMs?: number;
+  /** The MQTT bridge, when `--mqtt` is set. */
+  mqtt?: MqttBridge;
 }
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
@@ -122,6 +125,7 @@ export class Forwarder {
         close: () => sender.close(),
       });
     }
+    if (o.mqtt) this.addChannel(o.mqtt).pause(); // until connected
   }
 
   /** Adds a channel such as the MQTT bridge; before `start`. */
@@ -220,12 +224,24 @@ export class Forwarder {
     return rows;
   }
 
-  /** Starts sending what the store holds; `commits` stores derived rows, `subscribe` tells of commits. */
-  start(commits: { addDeliveries(rows: readonly NewDelivery[]): void; flush(): Promise<void> }, subscribe: (listener: () => void) => void): void {
+  /**
+   * Starts sending what the store holds; `commits` stores derived rows, `subscribe` tells of each commit (and
+   * of phone states changed without an event) with the phone's new state.
+   */
+  start(
+    commits: { addDeliveries(rows: readonly NewDelivery[]): void; flush(): Promise<void> },
+    subscribe: (listener: (message: { phone: PhoneState }) => void) => void,
+  ): void {
     this.commits = commits;
     if (this.destinations.size === 0) return;
     let wakeScheduled = false;
-    subscribe(() => {
+    const mqtt = this.o.mqtt;
+    if (mqtt) {
+      const worker = this.destinations.get(mqtt.name)!.worker;
+      mqtt.start((connected) => (connected ? worker.resume() : worker.pause()));
+    }
+    subscribe((message) => {
+      mqtt?.phoneChanged(message.phone);
       if (wakeScheduled) return;
       wakeScheduled = true;
       setImmediate(() => {
@@ -235,7 +251,10 @@ export class Forwarder {
     });
     const now = this.now();
     for (const p of this.o.phones.all()) if (now - p.lastSeen >= this.o.offlineAfterMs) this.offlineAnnounced.set(p.mac, p.lastSeen);
-    this.every(this.o.sweepEveryMs ?? Math.min(30_000, Math.max(1000, this.o.offlineAfterMs / 10)), () => this.sweepOffline());
+    this.every(this.o.sweepEveryMs ?? Math.min(30_000, Math.max(1000, this.o.offlineAfterMs / 10)), async () => {
+      this.sweepOffline();
+      await mqtt?.sweepAvailability();
+    });
     this.every(5_000, () => this.refreshDepth());
     this.wakeAll();
   }
@@ -383,6 +402,7 @@ export class Forwarder {
     for (const d of this.destinations.values()) d.close();
     await Promise.all([...this.destinations.values()].map((d) => d.worker.stop()));
     await this.flushUpdates();
+    await this.o.mqtt?.close();
   }
 }
 

@@ -20,14 +20,20 @@ import { createHttpServer } from './http/server.ts';
 import { createRefusalRecorder } from './ingest.ts';
 import { receiverMetrics } from './metrics.ts';
 import { PhoneRegistry } from './phones.ts';
+import type { PhoneState } from './state/types.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
 import { openStore } from '../store/open.ts';
 import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from '../forwarding/destinations.ts';
 import { Forwarder } from '../forwarding/forwarder.ts';
+import { MqttBridge, type MqttSettings } from '../forwarding/mqtt-bridge.ts';
+import { checkPrefix } from '../forwarding/mqtt-topics.ts';
 import { callJson, eventJson, phoneJson } from './api/json.ts';
 import type { Store } from '../store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
+
+/** This package's version (Home Assistant shows it as the origin's software version). */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -82,6 +88,11 @@ export interface ServerOptions {
   webhookSecret?: readonly string[];
   /** `--forward FILE`: JSON destinations with their own secrets and filters (see forwarding/destinations.ts). */
   forward?: string;
+  /**
+   * `--mqtt mqtt://host:1883`: the MQTT topics and Home Assistant discovery (see forwarding/mqtt-topics.ts).
+   * `discoveryPrefix` null switches discovery off; default `homeassistant`.
+   */
+  mqtt?: { url: string; username?: string; password?: string; ca?: string; prefix?: string; discoveryPrefix?: string | null };
   /** Tuning and test knobs for forwarding. */
   forwarding?: {
     /** Webhook retry waits (ms), instead of Standard Webhooks' schedule. */
@@ -90,6 +101,8 @@ export interface ServerOptions {
     maxLoaded?: number;
     recordEveryMs?: number;
     sweepEveryMs?: number;
+    /** Longest wait between MQTT reconnects (ms); default 30 s. */
+    mqttReconnectMaxMs?: number;
   };
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
@@ -141,12 +154,39 @@ function checkOptions(options: ServerOptions) {
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
       webhooks: destinations(options),
+      mqtt: mqttSettings(options),
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'EACCES') throw new ServerOptionError(`cannot read ${e.path}: ${e.code}`);
     if (e.code) throw err;
     throw new ServerOptionError(e.message.startsWith('--') ? e.message : `--allow: ${e.message}`);
+  }
+}
+
+function mqttSettings(options: ServerOptions): MqttSettings | undefined {
+  const m = options.mqtt;
+  if (!m) return undefined;
+  let u: URL;
+  try {
+    u = new URL(m.url);
+  } catch {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol) || !u.hostname) {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  try {
+    return {
+      url: m.url,
+      username: m.username || (u.username ? decodeURIComponent(u.username) : undefined),
+      password: m.password || (u.password ? decodeURIComponent(u.password) : undefined),
+      ca: m.ca ? readPem(m.ca) : undefined,
+      prefix: checkPrefix(m.prefix ?? 'actionurl', '--mqtt-prefix'),
+      discoveryPrefix: m.discoveryPrefix === null ? null : checkPrefix(m.discoveryPrefix ?? 'homeassistant', '--ha-discovery'),
+    };
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message, { cause: err });
   }
 }
 
@@ -191,15 +231,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
     const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
+    const shapes = { event: eventJson, phone: (p: PhoneState, at: number) => phoneJson(p, at, offlineAfterMs), call: callJson };
+    const mqtt = checked.mqtt
+      ? new MqttBridge({
+          ...checked.mqtt,
+          logger,
+          phones,
+          phoneJson: shapes.phone,
+          now,
+          reconnectMaxMs: options.forwarding?.mqttReconnectMaxMs,
+          origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
+        })
+      : undefined;
     const forwarder =
-      checked.webhooks.length > 0
+      checked.webhooks.length > 0 || mqtt
         ? new Forwarder({
             store,
             phones,
             logger,
             metrics,
-            shapes: { event: eventJson, phone: (p, at) => phoneJson(p, at, offlineAfterMs), call: callJson },
+            shapes,
             webhooks: checked.webhooks,
+            mqtt,
             offlineAfterMs,
             now,
             ...options.forwarding,

@@ -30,6 +30,12 @@ interface ServeOptions {
   webhook: string[];
   webhookSecret: string[];
   forward?: string;
+  mqtt?: string;
+  mqttUser?: string;
+  mqttPassword?: string;
+  mqttCa?: string;
+  mqttPrefix: string;
+  haDiscovery: string | false;
 }
 
 /** A repeatable flag; an environment variable may list several values separated by spaces. */
@@ -112,6 +118,13 @@ export function registerServeCommand(program: Command): void {
         .default([]),
     )
     .addOption(opt('--forward <file>', 'JSON file of destinations, each with its own secret and filters (see docs/forwarding.md)', 'ACTIONURL_FORWARD'))
+    .addOption(opt('--mqtt <url>', 'publish events, phone states and Home Assistant discovery to this broker, e.g. mqtt://127.0.0.1:1883', 'ACTIONURL_MQTT'))
+    .addOption(opt('--mqtt-user <name>', 'MQTT user name (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_USER'))
+    .addOption(opt('--mqtt-password <password>', 'MQTT password (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_PASSWORD'))
+    .addOption(opt('--mqtt-ca <file>', 'PEM CA certificate to trust for mqtts://', 'ACTIONURL_MQTT_CA'))
+    .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
+    .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
+    .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
@@ -135,6 +148,16 @@ export function registerServeCommand(program: Command): void {
           webhook: opts.webhook,
           webhookSecret: opts.webhookSecret,
           forward: opts.forward,
+          mqtt: opts.mqtt
+            ? {
+                url: opts.mqtt,
+                username: opts.mqttUser,
+                password: opts.mqttPassword,
+                ca: opts.mqttCa,
+                prefix: opts.mqttPrefix,
+                discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
+              }
+            : undefined,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
