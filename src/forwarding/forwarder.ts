@@ -56,7 +56,7 @@ export interface ForwarderOptions {
   concurrency?: number;
   /** Deliveries in memory per destination; the rest wait in the store. Default 5000. */
   maxLoaded?: number;
-  /** Attempt outcomes are stored together this often (ms). Default 100. */
+  /** Attempt outcomes are stored together this often (ms). Default 250. */
   recordEveryMs?: number;
   /** How often phones gone silent are looked for (ms). Default offlineAfterMs / 10, at most 30 s. */
   sweepEveryMs?: number;
@@ -314,7 +314,7 @@ export class Forwarder {
     this.updates.push(update);
     if (this.updates.length >= 500) this.flushUpdates();
     else if (!this.recordTimer) {
-      this.recordTimer = setTimeout(() => this.flushUpdates(), this.o.recordEveryMs ?? 100);
+      this.recordTimer = setTimeout(() => this.flushUpdates(), this.o.recordEveryMs ?? 250);
       this.recordTimer.unref();
     }
   }

@@ -32,7 +32,7 @@ export function eventName(type: string): string {
 
 /** A prefix: MQTT topic levels without wildcards, no leading or trailing slash. */
 export function checkPrefix(prefix: string, flag: string): string {
-  if (!/^[^#+/\u0000][^#+\u0000]*$/.test(prefix) || prefix.endsWith('/')) {
+  if (prefix === '' || /[#+]/.test(prefix) || prefix.includes(String.fromCharCode(0)) || prefix.startsWith('/') || prefix.endsWith('/')) {
     throw new Error(`${flag} "${prefix}": topic levels without + # or a leading or trailing /`);
   }
   return prefix;

@@ -413,6 +413,9 @@ export class PostgresStore implements Store {
     return this.serial(async () => {
       const c = this.writer;
       const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);
+      // Outcomes need no wait for the WAL flush: one lost to a crash means the delivery is made again.
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = off');
       await c.query(
         `UPDATE deliveries d SET state = u.state, attempts = u.attempts, next_at = u.next_at, last_error = u.last_error,
            last_status = u.last_status, last_attempt_at = u.last_attempt_at, delivered_at = u.delivered_at,
@@ -431,6 +434,12 @@ export class PostgresStore implements Store {
           col('deliveredAt'),
           updates.map((u) => (u.body === null ? null : text(u.body))),
         ],
+      ).then(
+        () => c.query('COMMIT'),
+        async (err: unknown) => {
+          await c.query('ROLLBACK').catch(() => {});
+          throw err;
+        },
       );
     });
   }

@@ -308,8 +308,19 @@ export class SqliteWriter {
     return this.pruneTx(cutoff, batchSize);
   }
 
+  /**
+   * Attempt outcomes are written without an fsync of their own (synchronous=NORMAL for this transaction):
+   * losing the last ones to a power cut only means those deliveries are made again (at least once), and an
+   * fsync here would compete with the ingest commits for the disk.
+   */
   updateDeliveries(updates: readonly DeliveryUpdate[]): void {
-    this.updateTx(updates);
+    const mode = this.db.pragma('synchronous', { simple: true }) as number;
+    if (mode > 1) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.updateTx(updates);
+    } finally {
+      if (mode > 1) this.db.pragma(`synchronous = ${mode}`);
+    }
   }
 
   /** Makes a delivery pending again; true when it exists. */
