@@ -52,6 +52,7 @@ export interface MqttBridgeOptions extends MqttSettings {
 /** Waits between attempts of an MQTT delivery: the bridge retries while connected and pauses while not. */
 const MQTT_SCHEDULE = [0, 1000, 2000, 5000, 10_000, 30_000];
 const PUBLISH_TIMEOUT_MS = 10_000;
+const STATE_COALESCE_MS = 100;
 
 export class MqttBridge implements DeliveryChannel {
   readonly name = MQTT_DESTINATION;
@@ -63,6 +64,8 @@ export class MqttBridge implements DeliveryChannel {
   private readonly announced = new Set<string>();
   private readonly available = new Map<string, string>();
   private reconnectMs: number;
+  private readonly dirty = new Set<string>();
+  private dirtyTimer: NodeJS.Timeout | undefined;
   private onConnectionChange: (connected: boolean) => void = () => {};
   private closed = false;
 
@@ -140,10 +143,24 @@ export class MqttBridge implements DeliveryChannel {
     for (const p of this.o.phones.all()) await this.publishPhone(p);
   }
 
-  /** A phone's state changed (bus message): retained state, availability, and discovery when new. */
+  /**
+   * A phone's state changed (bus message): its retained state, availability, and discovery when new. A burst
+   * of changes to one phone (a call is several events) is published once, with the latest state, within
+   * STATE_COALESCE_MS: retained state only ever needs the newest value.
+   */
   phoneChanged(phone: PhoneState): void {
     if (!this.connected()) return; // published from the live states on reconnect
-    void this.publishPhone(phone).catch((err) => this.o.logger.warn({ err: err.message, mac: phone.mac }, 'MQTT: publishing the phone state failed'));
+    this.dirty.add(phone.mac);
+    if (this.dirtyTimer) return;
+    this.dirtyTimer = setTimeout(() => {
+      this.dirtyTimer = undefined;
+      const macs = [...this.dirty];
+      this.dirty.clear();
+      for (const mac of macs) {
+        const p = this.o.phones.get(mac);
+        if (p) void this.publishPhone(p).catch((err) => this.o.logger.warn({ err: err.message, mac }, 'MQTT: publishing the phone state failed'));
+      }
+    }, STATE_COALESCE_MS);
   }
 
   private async publishPhone(p: PhoneState): Promise<void> {
@@ -200,6 +217,7 @@ export class MqttBridge implements DeliveryChannel {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
     const client = this.client;
     if (!client) return;
     if (client.connected) {
