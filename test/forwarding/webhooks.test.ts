@@ -81,6 +81,10 @@ describe('webhooks', { timeout: 60_000 }, () => {
         return b.deliveries.find((d) => d.type === 'phone.dnd_on');
       });
       assert.equal(row.attempts, 3);
+      const metrics = (await r.api('/metrics')).body as string;
+      assert.match(metrics, /^actionurl_forward_deliveries_total\{destination="webhook1",result="failed"\} 2$/m);
+      assert.match(metrics, /^actionurl_forward_deliveries_total\{destination="webhook1",result="delivered"\} [1-9]/m);
+      assert.match(metrics, /^actionurl_forward_delivery_latency_seconds_count [1-9]/m);
     });
   });
 
