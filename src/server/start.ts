@@ -225,6 +225,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const now = options.now ?? Date.now;
   const store = options.store ?? (await openStore(options.db ?? DEFAULT_DB));
   const timers: NodeJS.Timeout[] = [];
+  let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
     for (const state of await store.loadPhones()) phones.set(state);
@@ -243,7 +244,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
         })
       : undefined;
-    const forwarder =
+    forwarder =
       checked.webhooks.length > 0 || mqtt
         ? new Forwarder({
             store,
@@ -344,6 +345,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
     logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+    for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 
@@ -368,6 +370,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    await forwarder?.close().catch(() => {});
     await store.close();
     throw err;
   }

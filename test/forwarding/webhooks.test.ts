@@ -5,7 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { join } from 'node:path';
 import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
 import { newSecret, startHookServer, verifyGithubSignature, verifyStandardWebhook, type HookServer } from './helpers/hook-server.ts';
@@ -191,6 +193,30 @@ describe('webhooks', { timeout: 60_000 }, () => {
       const bAt = order.indexOf(`${MAC_B}:dnd_on`);
       assert.ok(bAt < lastOnA, `B went ahead while A was retried: ${order.join(' ')}`);
     });
+  });
+
+  test('through PostgreSQL: outbox rows with the event, delivered and logged', { timeout: 30_000 }, async () => {
+    const pgBase = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `au_fwd_${randomBytes(5).toString('hex')}`;
+    const hook = await startHookServer((_r, i) => ({ status: i === 0 ? 500 : 200 }));
+    try {
+      await withReceiver([hook], { db: `${pgBase}?schema=${schema}`, webhook: [hook.url] }, async (r) => {
+        await r.ingest(`/actionurl/incoming_call?mac=${MAC_A}&call_id=1`);
+        const got = await hook.waitForMatch((x) => x.json.type === 'phone.incoming_call', 1);
+        assert.equal(got.headers['webhook-id'], hook.received[0].headers['webhook-id']);
+        const row = await until('delivered', async () => {
+          const b = (await r.api('/api/v1/deliveries?state=delivered')).body as { deliveries: { type: string; attempts: number; last_status: number }[] };
+          return b.deliveries.find((d) => d.type === 'phone.incoming_call');
+        });
+        assert.equal(row.attempts, 2);
+        assert.equal(row.last_status, 200);
+      });
+    } finally {
+      const admin = new pg.Client({ connectionString: pgBase });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
   });
 
   test('a dead destination does not delay another one', { timeout: 20_000 }, async () => {
