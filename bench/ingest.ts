@@ -2,7 +2,9 @@
  * Ingest benchmark (quality targets in docs/receiver.md):
  *   1. throughput of `actionurl serve` (SQLite, synchronous=FULL, every 200 after its commit) beside a bare
  *      `node:http` server that answers 200 and does nothing, same load, same run: the ratio should be ≥ 0.5;
- *   2. latency at a steady 2,000 events/s: p99 should be under 20 ms.
+ *   2. latency at a steady 2,000 events/s: p99 should be under 20 ms;
+ *   3. the receiver's own HTTP front against `node:http` behind a request-line shim (bench/ingest-shim.ts,
+ *      a prototype kept for this comparison), same receiver otherwise, alternating runs, same load.
  * Both servers run as child processes; the load generator is this process (raw-socket keep-alive clients,
  * thousands of phones, call flows, display names with raw spaces and UTF-8). node:http refuses raw spaces
  * in the request line, so it gets the same requests percent-encoded.
@@ -81,5 +83,31 @@ try {
   );
 } finally {
   await Promise.all([receiver.stop(), bare.stop()]);
+}
+
+// The front comparison: both receivers started by the same script, one with the front swapped.
+const FRONT_ROUNDS = 3;
+const FRONT_RUN_MS = 4000;
+const startFront = (front: 'ours' | 'shim') =>
+  spawnListening(['--import', 'tsx', join(root, 'bench/ingest-shim.ts'), join(dir, `front-${front}.sqlite`), front], /listening on https?:\/\/[^\s]+:(\d+)/);
+const fronts = { ours: await startFront('ours'), shim: await startFront('shim') };
+try {
+  console.log(`\nHTTP front: own parser vs node:http behind the request-line shim, ${FRONT_ROUNDS} alternating rounds of ${FRONT_RUN_MS / 1000} s`);
+  const base = { connections: CONNECTIONS, phones: PHONES, encode: false };
+  const offsets = { ours: 0, shim: 0 };
+  const rates = { ours: [] as number[], shim: [] as number[] };
+  for (const front of ['ours', 'shim'] as const) offsets[front] += (await closedLoop(fronts[front].port, { ...base, durationMs: WARMUP_MS })).ok;
+  for (let round = 1; round <= FRONT_ROUNDS; round++) {
+    for (const front of ['ours', 'shim'] as const) {
+      const r = await closedLoop(fronts[front].port, { ...base, durationMs: FRONT_RUN_MS, offset: offsets[front] });
+      offsets[front] += r.ok + r.failed;
+      rates[front].push(report(`round ${round}: ${front === 'ours' ? 'own HTTP front' : 'node:http + shim'}`, r));
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratio = median(rates.shim) / median(rates.ours);
+  console.log(`median req/s: own front ${fmt(median(rates.ours))}, node:http + shim ${fmt(median(rates.shim))}  (shim / own: ${fmt(ratio, 2)})`);
+} finally {
+  await Promise.all([fronts.ours.stop(), fronts.shim.stop()]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,8 @@
  *
  * Everything else (the phone's call engine, the template linter, the request decoder, the vendor config
  * codecs, the server's reducer and the CLI's `events`/`vars`) reads this file; nothing else spells an
- * incident or a vendor key.
+ * incident or a vendor key. docs/vendors.md ("The 34 incidents", "Variables") states the same facts, with
+ * where they come from and which are unverified; test/docs checks the two agree.
  */
 
 /** Which group of variables an incident fills (see VARIABLE_SCOPES_BY_INCIDENT_KIND). */

@@ -10,7 +10,8 @@
 import pg from 'pg';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { StoreConfigError, redactDbUrl } from './open.ts';
+import { redactDbUrl } from './open.ts';
+import { StoreConfigError } from './store-config-error.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import type {
   DeliveryQuery,

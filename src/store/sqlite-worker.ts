@@ -1,12 +1,13 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
  * `{ n, op: 'deliveries', updates }`, `{ n, op: 'retry', id, now }`, `{ n, op: 'kill', destination, reason, now }`
- * (forwarding outbox), `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * (forwarding outbox), `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`),
+ * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
 import type { DeliveryUpdate } from './types.ts';
 
 type Request =
@@ -15,6 +16,7 @@ type Request =
   | { n: number; op: 'deliveries'; updates: DeliveryUpdate[] }
   | { n: number; op: 'retry'; id: number; now: number }
   | { n: number; op: 'kill'; destination: string; reason: string; now: number }
+  | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
 const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
@@ -35,6 +37,8 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.retryDelivery(msg.id, msg.now);
     } else if (msg.op === 'kill') {
       value = writer.killDeliveries(msg.destination, msg.reason, msg.now);
+    } else if (msg.op === 'settings') {
+      value = writerSettings(db);
     } else {
       db.close();
       parentPort!.postMessage({ n: msg.n, ok: true, value: null });

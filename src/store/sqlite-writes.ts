@@ -199,6 +199,21 @@ export function configureConnection(db: Database.Database, synchronous: 'FULL' |
   db.pragma('cache_size = -65536');
 }
 
+/** The durability settings a connection really runs with, as SQLite reports them. */
+export interface WriterSettings {
+  /** `wal` for a file database. */
+  journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  synchronous: number;
+}
+
+export function writerSettings(db: Database.Database): WriterSettings {
+  return {
+    journalMode: String(db.pragma('journal_mode', { simple: true })),
+    synchronous: Number(db.pragma('synchronous', { simple: true })),
+  };
+}
+
 const EMPTY = Buffer.alloc(0);
 
 export class SqliteWriter {

@@ -13,7 +13,10 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
-import { configureConnection, encodeBatch, newestEventByMac, SqliteWriter, type EncodedBatch } from './sqlite-writes.ts';
+import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
+import {
+  configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
+} from './sqlite-writes.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import type {
   DeliveryQuery,
@@ -65,6 +68,7 @@ interface Writes {
   updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void>;
   retryDelivery(id: number, now: number): Promise<boolean>;
   killDeliveries(destination: string, reason: string, now: number): Promise<number>;
+  settings(): Promise<WriterSettings>;
   close(): Promise<void>;
 }
 
@@ -76,19 +80,26 @@ function inlineWrites(db: Database.Database): Writes {
     updateDeliveries: async (updates) => writer.updateDeliveries(updates),
     retryDelivery: async (id, now) => writer.retryDelivery(id, now),
     killDeliveries: async (destination, reason, now) => writer.killDeliveries(destination, reason, now),
+    settings: async () => writerSettings(db),
     close: async () => {},
   };
 }
 
-const WORKER_URL = new URL('./sqlite-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, './sqlite-worker');
+
+/** A worker thread running the writer; from the TypeScript sources it needs tsx registered in it first. */
+function startWorker(workerData: unknown): Worker {
+  if (!isTypeScriptSource(WORKER_URL.href)) return new Worker(WORKER_URL, { workerData });
+  // A small bootstrap registers tsx in the new thread (found from this package, not from the cwd), then
+  // loads the worker.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 /** Starts the writer thread; resolves once its connection is open. */
 async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
-  // The worker is TypeScript too: a small bootstrap registers tsx in the new thread (found from this
-  // package, not from the cwd), then loads it.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { file, synchronous } });
+  const worker = startWorker({ file, synchronous });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
   let failure: Error | undefined;
@@ -127,6 +138,7 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
     updateDeliveries: (updates) => call<void>({ op: 'deliveries', updates }),
     retryDelivery: (id, now) => call<boolean>({ op: 'retry', id, now }),
     killDeliveries: (destination, reason, now) => call<number>({ op: 'kill', destination, reason, now }),
+    settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
       if (failure) return;
       await call({ op: 'close' });
@@ -161,6 +173,14 @@ export class SqliteStore implements Store {
     this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
     // An unobserved failure to start is reported by the first write instead of crashing the process.
     if (this.writing instanceof Promise) this.writing.catch(() => {});
+  }
+
+  /**
+   * The journal mode and `synchronous` level of the connection that writes (the writer thread's own, for a
+   * file database): what decides whether an acknowledged event survives a crash or power loss.
+   */
+  async writerSettings(): Promise<WriterSettings> {
+    return (await this.writing).settings();
   }
 
   /** Resolves once the store can write (the writer thread is up). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startCaptureServer } from '../phone/capture-server.ts';
 import { runCliAsync } from '../phone/spawn-cli.ts';
 
-test('fleet --json: progress on stderr, a summary whose counts match what the receiver got', async () => {
+test('fleet --json: progress on stderr, a summary whose counts match what the receiver got', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const r = await runCliAsync(['fleet', '--target', server.base, '--phones', '10', '--duration', '2.2', '--calls-per-hour', '3000',
@@ -28,7 +28,7 @@ test('fleet --json: progress on stderr, a summary whose counts match what the re
   assert.ok(s.latencyMs.p50 <= s.latencyMs.p99);
 });
 
-test('fleet: human summary; a receiver nobody answers on makes the exit code 1', async () => {
+test('fleet: human summary; a receiver nobody answers on makes the exit code 1', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   const port = server.port;
   await server.close();
@@ -40,7 +40,7 @@ test('fleet: human summary; a receiver nobody answers on makes the exit code 1',
   assert.equal(r.stderr, '');
 });
 
-test('fleet without --target is a usage error', async () => {
+test('fleet without --target is a usage error', { timeout: 180_000 }, async () => {
   const r = await runCliAsync(['fleet', '--phones', '2']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--target is required/);

@@ -23,7 +23,7 @@ const CALL = [
 
 const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { incident: string; url: string; status: number });
 
-test('phone --script --target: one JSON line per request, and they are the requests the receiver got', async () => {
+test('phone --script --target: one JSON line per request, and they are the requests the receiver got', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const r = await runCliAsync(['phone', '--script', file('call.json', CALL), '--target', server.base, '--token', 'tk', '--mac', '00-15-65-AA-BB-01']);
@@ -40,7 +40,7 @@ test('phone --script --target: one JSON line per request, and they are the reque
   assert.ok(server.targets().every((t) => /&token=tk(&|$)/.test(t)));
 });
 
-test('phone --script --mode safe: values percent-encoded on the wire', async () => {
+test('phone --script --mode safe: values percent-encoded on the wire', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const r = await runCliAsync(['phone', '--script', '-', '--target', server.base, '--mode', 'safe'], JSON.stringify(CALL));
@@ -48,7 +48,7 @@ test('phone --script --mode safe: values percent-encoded on the wire', async () 
   assert.ok(server.targets()[5].endsWith(`&display_remote=${encodeURIComponent(NAME)}`));
 });
 
-test('phone --http10 --no-host-header: the request line and headers older firmware sends', async () => {
+test('phone --http10 --no-host-header: the request line and headers older firmware sends', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const r = await runCliAsync(['phone', '--script', file('boot-old.json', [{ do: 'boot' }]), '--target', server.base, '--http10', '--no-host-header']);
@@ -57,7 +57,7 @@ test('phone --http10 --no-host-header: the request line and headers older firmwa
   assert.ok(server.requests.every((q) => q.line.toString().endsWith(' HTTP/1.0') && !('host' in q.headers)));
 });
 
-test('phone --script: an impossible step exits 1 with the step and the reason', async () => {
+test('phone --script: an impossible step exits 1 with the step and the reason', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const r = await runCliAsync(['phone', '--script', file('bad.json', [{ do: 'boot' }, { do: 'register' }, { do: 'answer' }]), '--target', server.base]);
@@ -67,13 +67,13 @@ test('phone --script: an impossible step exits 1 with the step and the reason', 
   assert.equal(server.requests.length, 3);
 });
 
-test('phone --script: a malformed scenario is a usage error naming the step', async () => {
+test('phone --script: a malformed scenario is a usage error naming the step', { timeout: 180_000 }, async () => {
   const r = await runCliAsync(['phone', '--script', file('typo.json', [{ do: 'boot' }, { do: 'dail', number: '1' }])]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /step 2: unknown action "dail"/);
 });
 
-test('phone --config: Action URL settings from a vendor file; a broken file is refused with its lines', async () => {
+test('phone --config: Action URL settings from a vendor file; a broken file is refused with its lines', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const cfg = file('001565aabb02.cfg', `<<VOIP CONFIG FILE>>Version:2.0000000000\r\n\r\n<CTI CONFIG MODULE>\r\nEnabled Action Url :1\r\nDND On Url         :${server.base}/dnd?mac=$mac&who=$active_user\r\n\r\n<<END OF FILE>>\r\n`);
@@ -89,7 +89,7 @@ test('phone --config: Action URL settings from a vendor file; a broken file is r
   assert.match(refused.stderr, /line 2: dnd_on: .*scheme/);
 });
 
-test('phone without --script serves its web page and control API until stopped', async () => {
+test('phone without --script serves its web page and control API until stopped', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const run = startCli(['phone', '--port', '0', '--target', server.base, '--web-password', 'pw']);

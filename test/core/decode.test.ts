@@ -20,7 +20,8 @@ interface Row {
   errors?: string[];
 }
 
-// Request targets as phones really send them (vendors.md: values not encoded, `;` separators, placeholders…).
+// Request targets as phones really send them (docs/vendors.md, "How phones substitute and send": values not
+// encoded, `;` separators, placeholders…).
 const REAL_WORLD: Row[] = [
   {
     what: 'generated path form, Yealink incoming call with a raw space in the display name',
@@ -156,7 +157,7 @@ const REAL_WORLD: Row[] = [
 ];
 
 for (const row of REAL_WORLD) {
-  test(`decode: ${row.what}`, () => {
+  test(`decode: ${row.what}`, { timeout: 60_000 }, () => {
     const d = decodeRequestTarget(row.target);
     assert.equal(d.incident, row.incident);
     if (row.mac !== undefined) assert.equal(d.mac, row.mac);
@@ -172,13 +173,13 @@ for (const row of REAL_WORLD) {
   });
 }
 
-test('decode: the token parameter is returned and not stored as an extra', () => {
+test('decode: the token parameter is returned and not stored as an extra', { timeout: 60_000 }, () => {
   const d = decodeRequestTarget('/actionurl/registered?mac=001565aabbcc&token=s3cret');
   assert.equal(d.token, 's3cret');
   assert.deepEqual(d.extra, {});
 });
 
-test('decode: refusal reasons are one line and tell the fix', () => {
+test('decode: refusal reasons are one line and tell the fix', { timeout: 60_000 }, () => {
   assert.match(refusalReason(decodeRequestTarget('/actionurl/registered'))!, /add mac=\$mac/);
   assert.match(refusalReason(decodeRequestTarget('/actionurl?mac=001565aabbcc'))!, /event=<incident>/);
   for (const row of REAL_WORLD) {
@@ -187,7 +188,7 @@ test('decode: refusal reasons are one line and tell the fix', () => {
   }
 });
 
-test('decode: a duplicated variable keeps the first value and says so, a placeholder yields to a value', () => {
+test('decode: a duplicated variable keeps the first value and says so, a placeholder yields to a value', { timeout: 60_000 }, () => {
   const d = decodeRequestTarget('/actionurl/hold?mac=001565aabbcc&call_id=1&call_id=2');
   assert.equal(d.vars.call_id, '1');
   assert.deepEqual(d.problems.map((p) => p.code), ['duplicate']);
@@ -195,7 +196,7 @@ test('decode: a duplicated variable keeps the first value and says so, a placeho
   assert.equal(e.vars.call_id, '9');
 });
 
-test('decode: every incident resolves by slug in both forms', () => {
+test('decode: every incident resolves by slug in both forms', { timeout: 60_000 }, () => {
   for (const i of INCIDENTS) {
     assert.equal(decodeRequestTarget(`/actionurl/${i.slug}?mac=001565aabbcc`).incident, i.slug);
     assert.equal(decodeRequestTarget(`/actionurl?event=${i.slug}&mac=001565aabbcc`).incident, i.slug);
@@ -203,11 +204,11 @@ test('decode: every incident resolves by slug in both forms', () => {
   }
 });
 
-test('decode: a custom base path', () => {
+test('decode: a custom base path', { timeout: 60_000 }, () => {
   assert.equal(decodeRequestTarget('/hooks/phone/registered?mac=001565aabbcc', { base: '/hooks/phone' }).incident, 'registered');
 });
 
-test('decode: random bytes never throw and always give a well-formed answer', () => {
+test('decode: random bytes never throw and always give a well-formed answer', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 600 }), (arr) => {
       const d = decodeRequestTarget(Buffer.from(arr));
@@ -218,7 +219,7 @@ test('decode: random bytes never throw and always give a well-formed answer', ()
   );
 });
 
-test('decode: random bytes after a valid prefix never throw and never lose the incident', () => {
+test('decode: random bytes after a valid prefix never throw and never lose the incident', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 400 }), (arr) => {
       const target = Buffer.concat([Buffer.from('/actionurl/incoming_call?mac=001565aabbcc&display_remote='), Buffer.from(arr)]);
@@ -231,7 +232,7 @@ test('decode: random bytes after a valid prefix never throw and never lose the i
   );
 });
 
-test('decode: what a phone sends in safe mode decodes back to the values', () => {
+test('decode: what a phone sends in safe mode decodes back to the values', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (name, remote) => {
       const t = `/actionurl/incoming_call?mac=001565aabbcc&display_remote=${encodeURIComponent(name)}&remote=${encodeURIComponent(remote)}`;
@@ -245,7 +246,7 @@ test('decode: what a phone sends in safe mode decodes back to the values', () =>
   );
 });
 
-test('MAC spellings normalise to 12 lowercase hex digits', () => {
+test('MAC spellings normalise to 12 lowercase hex digits', { timeout: 60_000 }, () => {
   for (const m of ['00:15:65:AA:BB:CC', '00-15-65-aa-bb-cc', '001565AABBCC', '0015.65aa.bbcc', ' 00:15:65:aa:bb:cc ']) {
     assert.equal(normalizeMac(m), '001565aabbcc', m);
   }
@@ -253,7 +254,7 @@ test('MAC spellings normalise to 12 lowercase hex digits', () => {
   assert.equal(formatMac('001565aabbcc'), '00:15:65:aa:bb:cc');
 });
 
-test('decode: a ; inside a SIP URI value starts a URI parameter, not a new pair', () => {
+test('decode: a ; inside a SIP URI value starts a URI parameter, not a new pair', { timeout: 60_000 }, () => {
   const d = decodeRequestTarget('/actionurl/incoming_call?mac=001565aabbcc&remote=sip:100@pbx;user=phone;transport=tcp&call_id=8');
   assert.equal(d.vars.remote, 'sip:100@pbx;user=phone;transport=tcp');
   assert.equal(d.vars.call_id, '8');
@@ -266,7 +267,7 @@ test('decode: a ; inside a SIP URI value starts a URI parameter, not a new pair'
   assert.deepEqual(e.extra, { site: 'x' });
 });
 
-test('decode: a parameter named __proto__ is kept as an ordinary extra', () => {
+test('decode: a parameter named __proto__ is kept as an ordinary extra', { timeout: 60_000 }, () => {
   const d = decodeRequestTarget('/actionurl/registered?mac=001565aabbcc&__proto__=x&constructor=y');
   assert.equal(Object.getPrototypeOf(d.extra), Object.prototype);
   assert.deepEqual(Object.entries(d.extra), [['__proto__', 'x'], ['constructor', 'y']]);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
-test('the phone page tests run the Chromium named by CHROMIUM_PATH', () => {
+test('the phone page tests run the Chromium named by CHROMIUM_PATH', { timeout: 180_000 }, () => {
   const missing = '/nonexistent/actionurl-test-chromium';
   const script = `
     const { launchBrowser } = await import(${JSON.stringify(new URL('./browser.ts', import.meta.url).href)});

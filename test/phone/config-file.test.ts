@@ -15,7 +15,7 @@ const config = {
 };
 
 for (const vendor of VENDOR_IDS) {
-  test(`${vendor}: a saved config loads back the same, and its format is recognised`, () => {
+  test(`${vendor}: a saved config loads back the same, and its format is recognised`, { timeout: 60_000 }, () => {
     const rendered = saveConfigText(config, vendor, '00:15:65:aa:bb:cc');
     assert.equal(detectVendor(rendered.text, rendered.fileName) === vendor || vendor === 'akuvox' && detectVendor(rendered.text) === 'akuvox', true,
       `detected ${detectVendor(rendered.text, rendered.fileName)}`);
@@ -28,7 +28,7 @@ for (const vendor of VENDOR_IDS) {
   });
 }
 
-test('switched off: a phone with a switch keeps its URLs; the file says off', () => {
+test('switched off: a phone with a switch keeps its URLs; the file says off', { timeout: 60_000 }, () => {
   const rendered = saveConfigText({ ...config, enabled: false }, 'akuvox');
   const loaded = loadConfigText(rendered.text);
   assert.ok(!isRefused(loaded));
@@ -37,7 +37,7 @@ test('switched off: a phone with a switch keeps its URLs; the file says off', ()
   assert.equal(loaded.config.urls.registered, config.urls.registered);
 });
 
-test('a file with an unusable line is refused, with the line number and the reason', () => {
+test('a file with an unusable line is refused, with the line number and the reason', { timeout: 60_000 }, () => {
   const text = [
     '#!version:1.0.0.1',
     'action_url.registered = http://10.0.0.5/r?mac=$mac',
@@ -51,7 +51,7 @@ test('a file with an unusable line is refused, with the line number and the reas
   assert.match(r.problems[1], /^line 4: malformed line/);
 });
 
-test('a file with a URL the linter calls an error is refused at the URL\'s line', () => {
+test('a file with a URL the linter calls an error is refused at the URL\'s line', { timeout: 60_000 }, () => {
   const text = '#!version:1.0.0.1\naction_url.registered = http://ok/r\naction_url.dnd_on = ftp://10.0.0.5/dnd\n';
   const r = loadConfigText(text);
   assert.ok(isRefused(r));
@@ -59,21 +59,21 @@ test('a file with a URL the linter calls an error is refused at the URL\'s line'
   assert.match(r.problems[0], /^line 3: dnd_on: .*scheme/);
 });
 
-test('warnings do not refuse a file; they come back as notes', () => {
+test('warnings do not refuse a file; they come back as notes', { timeout: 60_000 }, () => {
   const text = '#!version:1.0.0.1\naction_url.registered = http://10.0.0.5/r?who=$remote\n';
   const r = loadConfigText(text);
   assert.ok(!isRefused(r));
   assert.ok(r.notes.some((n) => n.startsWith('registered:') && n.includes('$remote')));
 });
 
-test('text in no known format is refused with a hint to name the vendor', () => {
+test('text in no known format is refused with a hint to name the vendor', { timeout: 60_000 }, () => {
   const r = loadConfigText('hello world');
   assert.ok(isRefused(r));
   assert.match(r.error, /which vendor/);
   assert.equal(detectVendor(getVendorCodec('fanvil').write(config)), 'fanvil');
 });
 
-test('checkConfig: errors block, warnings inform, empty URLs are "no URL"', () => {
+test('checkConfig: errors block, warnings inform, empty URLs are "no URL"', { timeout: 60_000 }, () => {
   const c = checkConfig({ enabled: true, urls: { registered: 'http:///x', hold: '', mute: 'http://h/m?x=$remote', bogus: 'http://h/' } });
   assert.equal(c.ok, false);
   assert.deepEqual(c.errors.map((e) => `${e.slug}:${e.code}`).sort(), ['bogus:unknown_incident', 'registered:missing_host']);
@@ -81,7 +81,7 @@ test('checkConfig: errors block, warnings inform, empty URLs are "no URL"', () =
   assert.equal(checkConfig({ enabled: true, urls: { registered: 'http://h/r?x=$remote' } }).warnings[0].code, 'not_filled');
 });
 
-test('generated identities: one MAC gives one phone; fleet MACs and IPs are distinct', () => {
+test('generated identities: one MAC gives one phone; fleet MACs and IPs are distinct', { timeout: 60_000 }, () => {
   const a = buildIdentity({ mac: '00-15-65-AA-BB-CC' });
   assert.equal(a.mac, '001565aabbcc');
   assert.deepEqual(buildIdentity({ mac: '001565aabbcc' }), a);

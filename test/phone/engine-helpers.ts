@@ -1,4 +1,4 @@
-/** Drives the call engine through a list of actions, as the flows in vendors.md are written. */
+/** Drives the call engine through a list of actions, as the flows in docs/vendors.md are written. */
 import { advance, initialState, step } from '../../src/phone/engine/index.ts';
 import type { Action, FiredIncident, PhoneState } from '../../src/phone/engine/index.ts';
 

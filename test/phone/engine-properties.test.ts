@@ -28,7 +28,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 
 const shouldBeBusy = (s: PhoneState) => s.predial || s.calls.some((c) => c.phase !== 'ringing');
 
-test('any sequence of actions: variables as the catalog says, busy/idle consistent, call ids unique', () => {
+test('any sequence of actions: variables as the catalog says, busy/idle consistent, call ids unique', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(action, fc.nat(30_000)), { maxLength: 60 }), (steps) => {
       let s = freshPhone();
@@ -59,7 +59,7 @@ test('any sequence of actions: variables as the catalog says, busy/idle consiste
   );
 });
 
-test('every one of the 34 catalog incidents is fired by some flow', () => {
+test('every one of the 34 catalog incidents is fired by some flow', { timeout: 60_000 }, () => {
   const seen = new Set<string>();
   const add = (r: { incidents: FiredIncident[] }) => r.incidents.forEach((i) => seen.add(i.slug));
   add(run(freshPhone(), [{ do: 'boot' }, { do: 'register_fail' }, { do: 'register' }, { do: 'unregister' }]));
@@ -81,11 +81,11 @@ test('every one of the 34 catalog incidents is fired by some flow', () => {
   assert.deepEqual(INCIDENTS.map((i) => i.slug).filter((s) => !seen.has(s)), []);
 });
 
-test('every catalog variable has a source in the engine', () => {
+test('every catalog variable has a source in the engine', { timeout: 60_000 }, () => {
   assert.deepEqual(unresolvedVariables().map((v) => v.name), []);
 });
 
-test('scenario steps are checked: unknown actions, missing, mistyped and unexpected fields', () => {
+test('scenario steps are checked: unknown actions, missing, mistyped and unexpected fields', { timeout: 60_000 }, () => {
   assert.deepEqual(parseStep({ do: 'dial', number: '2002' }), { do: 'dial', number: '2002' });
   assert.deepEqual(parseStep({ do: 'wait', ms: 10 }), { do: 'wait', ms: 10 });
   assert.match((parseStep({ do: 'fly' }) as { error: string }).error, /unknown action "fly"/);

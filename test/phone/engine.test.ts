@@ -16,7 +16,7 @@ function talkingIncoming(from = 'sip:3001@10.0.0.9', name = 'Bob'): PhoneState {
 
 const only = (incidents: FiredIncident[], slug: string) => incidents.filter((i) => i.slug === slug);
 
-test('boot: setup_completed, ip_change, then registered per account', () => {
+test('boot: setup_completed, ip_change, then registered per account', { timeout: 60_000 }, () => {
   const r = run(freshPhone([
     { user: '1001', host: 'pbx.example.com', displayName: 'Alice' },
     { user: '1002', host: 'pbx2.example.com', displayName: '' },
@@ -32,14 +32,14 @@ test('boot: setup_completed, ip_change, then registered per account', () => {
   assert.ok(!('remote' in reg1.vars) && !('call_id' in reg1.vars), 'account incidents fill no call variables');
 });
 
-test('boot with a failing registrar: register_failed; the account stays unregistered', () => {
+test('boot with a failing registrar: register_failed; the account stays unregistered', { timeout: 60_000 }, () => {
   const r = run(freshPhone(), [{ do: 'boot' }, { do: 'register_fail' }]);
   assert.deepEqual(slugs(r.incidents), ['setup_completed', 'ip_change', 'register_failed']);
   assert.equal(r.state.accounts[0].registered, false);
   assert.deepEqual(slugs(run(r.state, [{ do: 'register' }, { do: 'unregister' }]).incidents), ['registered', 'unregistered']);
 });
 
-test('outgoing call answered, handset: the documented order and the variables of the call', () => {
+test('outgoing call answered, handset: the documented order and the variables of the call', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [
     { do: 'offhook' }, { do: 'dial', number: '2002' }, { do: 'remote_answer' }, { do: 'onhook' },
   ]);
@@ -62,7 +62,7 @@ test('outgoing call answered, handset: the documented order and the variables of
   assert.equal(r.state.calls.length, 0);
 });
 
-test('outgoing call: the far end hangs up first, then the handset goes down', () => {
+test('outgoing call: the far end hangs up first, then the handset goes down', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [
     { do: 'offhook' }, { do: 'dial', number: '2002' }, { do: 'remote_answer' }, { do: 'remote_hangup' }, { do: 'onhook' },
   ]);
@@ -71,14 +71,14 @@ test('outgoing call: the far end hangs up first, then the handset goes down', ()
   ]);
 });
 
-test('outgoing call on the speaker, far end busy: no hook incidents', () => {
+test('outgoing call on the speaker, far end busy: no hook incidents', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [{ do: 'dial', number: 'sip:2002@other.example.net' }, { do: 'remote_busy' }]);
   assert.deepEqual(slugs(r.incidents), ['idle_to_busy', 'outgoing_call', 'call_terminated', 'busy_to_idle']);
   assert.equal(r.incidents[1].vars.remote, 'sip:2002@other.example.net');
   assert.equal(r.incidents[0].vars.call_id, r.incidents[1].vars.call_id, 'idle_to_busy reports the call that made the phone busy');
 });
 
-test('incoming call answered by lifting the handset', () => {
+test('incoming call answered by lifting the handset', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [
     { do: 'incoming', from: 'sip:3001@10.0.0.9', name: 'Bob Smith' }, { do: 'offhook' }, { do: 'onhook' },
   ]);
@@ -93,7 +93,7 @@ test('incoming call answered by lifting the handset', () => {
   assert.equal(incoming.vars.call_direction, 'incoming');
 });
 
-test('incoming call answered on the speaker: no off_hook', () => {
+test('incoming call answered on the speaker: no off_hook', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [{ do: 'incoming', from: '3001' }, { do: 'answer' }, { do: 'hangup' }]);
   assert.deepEqual(slugs(r.incidents), [
     'incoming_call', 'answer_new_incoming_call', 'idle_to_busy', 'call_established', 'call_terminated', 'busy_to_idle',
@@ -102,7 +102,7 @@ test('incoming call answered on the speaker: no off_hook', () => {
   assert.equal(r.incidents[0].vars.display_remote, '3001');
 });
 
-test('incoming call missed: a ringing call does not make the phone busy', () => {
+test('incoming call missed: a ringing call does not make the phone busy', { timeout: 60_000 }, () => {
   const ringing = run(readyPhone(), [{ do: 'incoming', from: '3001', name: 'Bob' }]);
   assert.equal(ringing.state.busy, false);
   const r = run(ringing.state, [{ do: 'remote_cancel' }]);
@@ -111,13 +111,13 @@ test('incoming call missed: a ringing call does not make the phone busy', () => 
   assert.equal(r.incidents[0].vars.display_remote, 'Bob');
 });
 
-test('incoming call rejected', () => {
+test('incoming call rejected', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [{ do: 'incoming', from: '3001' }, { do: 'reject' }]);
   assert.deepEqual(slugs(r.incidents), ['incoming_call', 'reject_incoming_call']);
   assert.equal(r.state.calls.length, 0);
 });
 
-test('always forward: the switch fires its own incident; calls are forwarded without ringing', () => {
+test('always forward: the switch fires its own incident; calls are forwarded without ringing', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [
     { do: 'forward', kind: 'always', on: true, target: '5000' },
     { do: 'incoming', from: 'sip:3001@10.0.0.9', name: 'Carol' },
@@ -132,7 +132,7 @@ test('always forward: the switch fires its own incident; calls are forwarded wit
   assert.equal(r.state.busy, false);
 });
 
-test('DND: its own on/off incidents; calls it refuses fire nothing, not even incoming_call', () => {
+test('DND: its own on/off incidents; calls it refuses fire nothing, not even incoming_call', { timeout: 60_000 }, () => {
   const on = run(readyPhone(), [{ do: 'dnd', on: true }, { do: 'incoming', from: '3001' }]);
   assert.deepEqual(slugs(on.incidents), ['dnd_on']);
   assert.deepEqual(step(on.state, { do: 'answer' }), { error: 'no ringing call to answer' });
@@ -140,7 +140,7 @@ test('DND: its own on/off incidents; calls it refuses fire nothing, not even inc
   assert.deepEqual(step(on.state, { do: 'dnd', on: true }), { error: 'DND is already on' });
 });
 
-test('busy forward: forwards only while the phone is busy; the first call is the one reported', () => {
+test('busy forward: forwards only while the phone is busy; the first call is the one reported', { timeout: 60_000 }, () => {
   const idle = run(readyPhone(), [{ do: 'forward', kind: 'busy', on: true, target: '5000' }, { do: 'incoming', from: '3001' }]);
   assert.deepEqual(slugs(idle.incidents), ['busy_fwd_on', 'incoming_call']);
 
@@ -154,7 +154,7 @@ test('busy forward: forwards only while the phone is busy; the first call is the
   assert.deepEqual(slugs(run(busy.state, [{ do: 'forward', kind: 'busy', on: false }]).incidents), ['busy_fwd_off']);
 });
 
-test('no-answer forward: the call rings, then is forwarded after the ring time', () => {
+test('no-answer forward: the call rings, then is forwarded after the ring time', { timeout: 60_000 }, () => {
   const on = run(readyPhone(), [{ do: 'forward', kind: 'no_answer', on: true, target: '5000' }]);
   assert.deepEqual(slugs(on.incidents), ['no_answer_fwd_on']);
   const ringing = run(on.state, [{ do: 'incoming', from: '3001' }], 1_000);
@@ -170,12 +170,12 @@ test('no-answer forward: the call rings, then is forwarded after the ring time',
   assert.deepEqual(slugs(run(fwd.state, [{ do: 'forward', kind: 'no_answer', on: false }]).incidents), ['no_answer_fwd_off']);
 });
 
-test('a call answered before the ring time is not forwarded', () => {
+test('a call answered before the ring time is not forwarded', { timeout: 60_000 }, () => {
   const s = run(readyPhone(), [{ do: 'forward', kind: 'no_answer', on: true, target: '5000' }, { do: 'incoming', from: '3001' }, { do: 'answer' }]).state;
   assert.deepEqual(advance(s, 1e9).incidents, []);
 });
 
-test('hold and unhold inside a call; the phone stays busy', () => {
+test('hold and unhold inside a call; the phone stays busy', { timeout: 60_000 }, () => {
   const r = run(talkingOutgoing(), [{ do: 'hold' }, { do: 'unhold' }]);
   assert.deepEqual(slugs(r.incidents), ['hold', 'unhold']);
   assert.equal(r.incidents[0].vars.remote, OUT_TO);
@@ -183,7 +183,7 @@ test('hold and unhold inside a call; the phone stays busy', () => {
   assert.deepEqual(step(r.state, { do: 'unhold' }), { error: 'no held call to resume' });
 });
 
-test('mute and unmute; muting twice is refused', () => {
+test('mute and unmute; muting twice is refused', { timeout: 60_000 }, () => {
   const r = run(talkingIncoming(), [{ do: 'mute' }]);
   assert.deepEqual(slugs(r.incidents), ['mute']);
   assert.deepEqual(step(r.state, { do: 'mute' }), { error: 'the call is already muted' });
@@ -191,7 +191,7 @@ test('mute and unmute; muting twice is refused', () => {
 });
 
 for (const ok of [true, false]) {
-  test(`blind transfer ${ok ? 'succeeds' : 'fails'}`, () => {
+  test(`blind transfer ${ok ? 'succeeds' : 'fails'}`, { timeout: 60_000 }, () => {
     const r = run(talkingIncoming(), [{ do: 'transfer', mode: 'blind', target: '4001' }, { do: 'transfer_result', ok }]);
     assert.deepEqual(slugs(r.incidents), [
       'transfer_call', 'blind_transfer_call', ok ? 'transfer_finished' : 'transfer_failed', 'call_terminated', 'busy_to_idle',
@@ -200,7 +200,7 @@ for (const ok of [true, false]) {
     assert.equal(r.state.calls.length, 0);
   });
 
-  test(`attended transfer ${ok ? 'succeeds' : 'fails'}: consultation, then both legs end`, () => {
+  test(`attended transfer ${ok ? 'succeeds' : 'fails'}: consultation, then both legs end`, { timeout: 60_000 }, () => {
     const start = talkingIncoming();
     const originalId = String(start.calls[0].id);
     const r = run(start, [
@@ -223,7 +223,7 @@ for (const ok of [true, false]) {
   });
 }
 
-test('call waiting with two calls: the second rings, is answered, the first goes on hold', () => {
+test('call waiting with two calls: the second rings, is answered, the first goes on hold', { timeout: 60_000 }, () => {
   const first = talkingIncoming('sip:3001@10.0.0.9', 'Bob');
   const firstId = String(first.calls[0].id);
   const r = run(first, [
@@ -243,14 +243,14 @@ test('call waiting with two calls: the second rings, is answered, the first goes
   assert.equal(r.state.calls.length, 0);
 });
 
-test('call waiting: the second call missed while talking does not change busy state', () => {
+test('call waiting: the second call missed while talking does not change busy state', { timeout: 60_000 }, () => {
   const r = run(talkingIncoming(), [{ do: 'incoming', from: '3002' }, { do: 'remote_cancel' }]);
   assert.deepEqual(slugs(r.incidents), ['incoming_call', 'missed_call']);
   assert.equal(r.state.busy, true);
   assert.equal(r.state.calls.length, 1);
 });
 
-test('IP change: ip_change with the new address; same or invalid address refused', () => {
+test('IP change: ip_change with the new address; same or invalid address refused', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [{ do: 'ip', address: '10.1.2.3' }]);
   assert.deepEqual(slugs(r.incidents), ['ip_change']);
   assert.equal(r.incidents[0].vars.ip, '10.1.2.3');
@@ -259,7 +259,7 @@ test('IP change: ip_change with the new address; same or invalid address refused
   assert.match((step(r.state, { do: 'ip', address: '10.1.2' }) as { error: string }).error, /not an IP address/);
 });
 
-test('$call_id: a new integer per call', () => {
+test('$call_id: a new integer per call', { timeout: 60_000 }, () => {
   const r = run(readyPhone(), [
     { do: 'dial', number: '2002' }, { do: 'hangup' }, { do: 'incoming', from: '3001' }, { do: 'reject' },
   ]);
@@ -267,7 +267,7 @@ test('$call_id: a new integer per call', () => {
   assert.equal(new Set(ids).size, 2);
 });
 
-test('impossible actions are refused with the reason, and change nothing', () => {
+test('impossible actions are refused with the reason, and change nothing', { timeout: 60_000 }, () => {
   const ready = readyPhone();
   const cases: [PhoneState, Action, RegExp][] = [
     [freshPhone(), { do: 'register' }, /not booted/],
@@ -292,7 +292,7 @@ test('impossible actions are refused with the reason, and change nothing', () =>
   }
 });
 
-test('steps never change the state they were given', () => {
+test('steps never change the state they were given', { timeout: 60_000 }, () => {
   const ready = readyPhone();
   const copy = structuredClone(ready);
   run(ready, [{ do: 'incoming', from: '3001' }, { do: 'answer' }, { do: 'hold' }]);

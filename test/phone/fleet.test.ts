@@ -11,7 +11,7 @@ function playSim(seed: string, phones = 40, until = 120_000) {
   return { sim, out };
 }
 
-test('a seed reproduces the fleet\'s traffic exactly; another seed gives other traffic', () => {
+test('a seed reproduces the fleet\'s traffic exactly; another seed gives other traffic', { timeout: 180_000 }, () => {
   const a = playSim('s1');
   const b = playSim('s1');
   const c = playSim('s2');
@@ -20,7 +20,7 @@ test('a seed reproduces the fleet\'s traffic exactly; another seed gives other t
   assert.notDeepEqual(a.out, c.out);
 });
 
-test('fleet traffic is varied: calls answered, missed, rejected, forwarded, transferred, held, muted, DND', () => {
+test('fleet traffic is varied: calls answered, missed, rejected, forwarded, transferred, held, muted, DND', { timeout: 180_000 }, () => {
   const { out } = playSim('mix', 200, 600_000);
   const seen = new Set(out.map((l) => l.split(':')[1]));
   for (const slug of ['setup_completed', 'registered', 'incoming_call', 'outgoing_call', 'call_established', 'missed_call',
@@ -30,7 +30,7 @@ test('fleet traffic is varied: calls answered, missed, rejected, forwarded, tran
   }
 });
 
-test('fleet phones are distinct: MACs, IPs, accounts', () => {
+test('fleet phones are distinct: MACs, IPs, accounts', { timeout: 180_000 }, () => {
   const { sim } = playSim('ids', 500, 0);
   const ids = sim.phones.map((p) => p.identity);
   assert.equal(new Set(ids.map((i) => i.mac)).size, 500);
@@ -38,7 +38,7 @@ test('fleet phones are distinct: MACs, IPs, accounts', () => {
   assert.equal(new Set(ids.map((i) => i.accounts[0].user)).size, 500);
 });
 
-test('agenda: events come out in time order, ties in scheduling order', () => {
+test('agenda: events come out in time order, ties in scheduling order', { timeout: 180_000 }, () => {
   const agenda = new Agenda<{ at: number; seq: number }>();
   const rng = new Rng('heap');
   const items = Array.from({ length: 500 }, (_, seq) => ({ at: rng.int(50), seq }));
@@ -48,7 +48,7 @@ test('agenda: events come out in time order, ties in scheduling order', () => {
   assert.equal(agenda.pop(), undefined);
 });
 
-test('a short fleet run: the requests it reports are the requests the receiver got, in each phone\'s order', async () => {
+test('a short fleet run: the requests it reports are the requests the receiver got, in each phone\'s order', { timeout: 180_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const reported: FleetRequest[] = [];

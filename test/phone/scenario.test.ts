@@ -18,7 +18,7 @@ const CALL = steps([
   { do: 'incoming', from: 'sip:3001@10.0.0.9', name: HOSTILE }, { do: 'answer' }, { do: 'hangup' },
 ]);
 
-test('a scenario against a receiver: requests in firing order, variables filled, raw bytes on the wire', async () => {
+test('a scenario against a receiver: requests in firing order, variables filled, raw bytes on the wire', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const phone = createPhone({ mac: '00:15:65:AA:BB:CC', actionUrl: ingestConfig(server.base, { token: 's3cret' }) });
@@ -46,7 +46,7 @@ test('a scenario against a receiver: requests in firing order, variables filled,
   assert.equal(server.targets()[2].includes('remote'), false);
 });
 
-test('safe mode percent-encodes each value, and nothing else', async () => {
+test('safe mode percent-encodes each value, and nothing else', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const phone = createPhone({ actionUrl: ingestConfig(server.base), mode: 'safe' });
@@ -59,7 +59,7 @@ test('safe mode percent-encodes each value, and nothing else', async () => {
   assert.ok(server.requests.every((r) => /^[\x21-\x7e]+$/.test(r.target.toString('latin1'))), 'only printable ASCII on the wire');
 });
 
-test('only incidents with a URL are sent, and nothing when the Active switch is off', async () => {
+test('only incidents with a URL are sent, and nothing when the Active switch is off', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const urls = { registered: ingestUrlTemplate(server.base, 'registered'), call_established: `${server.base}/est?who=$display_remote` };
@@ -76,7 +76,7 @@ test('only incidents with a URL are sent, and nothing when the Active switch is 
   assert.equal(on.firedLog().find((f) => f.slug === 'incoming_call')?.skipped, 'no_url');
 });
 
-test('an impossible step stops the run with its number and the reason; earlier requests are still sent', async () => {
+test('an impossible step stops the run with its number and the reason; earlier requests are still sent', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const phone = createPhone({ actionUrl: ingestConfig(server.base) });
@@ -86,7 +86,7 @@ test('an impossible step stops the run with its number and the reason; earlier r
   assert.equal(server.requests.length, 3);
 });
 
-test('wait lets time pass: an unanswered call goes to no-answer forward', async () => {
+test('wait lets time pass: an unanswered call goes to no-answer forward', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const clock = virtualClock();
@@ -99,13 +99,13 @@ test('wait lets time pass: an unanswered call goes to no-answer forward', async 
   assert.deepEqual(out.deliveries.map((d) => d.incident).slice(3), ['no_answer_fwd_on', 'incoming_call', 'forward_incoming_call']);
 });
 
-test('scenario files: JSON array of steps, errors name the step', () => {
+test('scenario files: JSON array of steps, errors name the step', { timeout: 60_000 }, () => {
   assert.match((parseScenario('{') as { error: string }).error, /not JSON/);
   assert.match((parseScenario('{"do":"boot"}') as { error: string }).error, /array/);
   assert.deepEqual(parseScenario('[{"do":"boot"},{"do":"dial"}]'), { error: 'step 2: dial: "number" is required' });
 });
 
-test('settings with a URL the linter refuses are not taken', () => {
+test('settings with a URL the linter refuses are not taken', { timeout: 60_000 }, () => {
   assert.throws(() => createPhone({ actionUrl: { enabled: true, urls: { registered: 'ftp://x/y' } } }), /refused/);
   const phone = createPhone();
   const check = phone.setConfig({ enabled: true, urls: { registered: 'http:///nohost' } });

@@ -12,7 +12,7 @@ const target = (url: string) => {
   return t;
 };
 
-test('splitting URLs keeps the target raw: spaces, UTF-8, ; and $ untouched', () => {
+test('splitting URLs keeps the target raw: spaces, UTF-8, ; and $ untouched', { timeout: 60_000 }, () => {
   const t = target('http://10.0.0.5:8080/actionurl/x?name=Jörg Müller;mac=$mac');
   assert.deepEqual(t, { secure: false, host: '10.0.0.5', port: 8080, hostHeader: '10.0.0.5:8080', target: '/actionurl/x?name=Jörg Müller;mac=$mac' });
   assert.equal(target('https://h.example/').port, 443);
@@ -26,7 +26,7 @@ test('splitting URLs keeps the target raw: spaces, UTF-8, ; and $ untouched', ()
   assert.ok('error' in splitUrl('http://h:99999/x'));
 });
 
-test('the request line carries the UTF-8 bytes of the target, unencoded', () => {
+test('the request line carries the UTF-8 bytes of the target, unencoded', { timeout: 60_000 }, () => {
   const bytes = requestBytes(target('http://h:1/a?n=Jö rg'), { userAgent: 'T46U' });
   assert.ok(bytes.subarray(0, 20).equals(Buffer.from('GET /a?n=J\xc3\xb6 rg HTTP', 'latin1')));
   assert.match(bytes.toString('latin1'), /\r\nHost: h:1\r\nUser-Agent: T46U\r\nConnection: close\r\n\r\n$/);
@@ -34,7 +34,7 @@ test('the request line carries the UTF-8 bytes of the target, unencoded', () => 
   assert.equal(old, 'GET /a HTTP/1.0\r\nConnection: close\r\n\r\n', 'older firmware: HTTP/1.0, no Host');
 });
 
-test('responses: length, chunked, until close, interim 100, split across reads', () => {
+test('responses: length, chunked, until close, interim 100, split across reads', { timeout: 60_000 }, () => {
   const feed = (text: string, split = 3) => {
     const r = new ResponseReader();
     const b = Buffer.from(text);
@@ -55,7 +55,7 @@ test('responses: length, chunked, until close, interim 100, split across reads',
   assert.throws(() => new ResponseReader().push(Buffer.from('SSH-2.0-x\r\n\r\n')), /not an HTTP response/);
 });
 
-test('a phone\'s requests go one at a time, in the order queued', async () => {
+test('a phone\'s requests go one at a time, in the order queued', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer({ delayMs: 5 });
   after(() => server.close());
   const sender = new Sender({ transport: new Transport() });
@@ -68,7 +68,7 @@ test('a phone\'s requests go one at a time, in the order queued', async () => {
   assert.equal(sender.deliveries().length, 4);
 });
 
-test('no retry by default; with retries, a 5xx or no answer is tried again', async () => {
+test('no retry by default; with retries, a 5xx or no answer is tried again', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer({ status: (n) => (n <= 1 ? 503 : 200) });
   after(() => server.close());
   const once = await new Sender({ transport: new Transport() }).send('registered', `${server.base}/x`);
@@ -78,7 +78,7 @@ test('no retry by default; with retries, a 5xx or no answer is tried again', asy
   assert.deepEqual(server.targets(), ['/x', '/y', '/y']);
 });
 
-test('failures are reported with a reason: refused, timeout, bad URL', async () => {
+test('failures are reported with a reason: refused, timeout, bad URL', { timeout: 60_000 }, async () => {
   const closed = net.createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as net.AddressInfo).port;
@@ -95,7 +95,7 @@ test('failures are reported with a reason: refused, timeout, bad URL', async () 
   assert.match(bad.error ?? '', /^bad_url/);
 });
 
-test('HTTPS: trusted through a CA file, refused without it, accepted when told to be insecure', async () => {
+test('HTTPS: trusted through a CA file, refused without it, accepted when told to be insecure', { timeout: 60_000 }, async () => {
   const cert = makeSelfSignedCert();
   after(() => cert.remove());
   const server = await startCaptureServer({ tls: { key: cert.key, cert: cert.cert } });
@@ -111,7 +111,7 @@ test('HTTPS: trusted through a CA file, refused without it, accepted when told t
   assert.equal(server.requests.filter((r) => r.target.equals(Buffer.from('/actionurl/registered?display=Jörg'))).length, 2);
 });
 
-test('keep-alive transport: requests reuse a few connections and all arrive', async () => {
+test('keep-alive transport: requests reuse a few connections and all arrive', { timeout: 60_000 }, async () => {
   const server = await startCaptureServer();
   after(() => server.close());
   const transport = new Transport({ keepAlive: true, maxSocketsPerOrigin: 2 });

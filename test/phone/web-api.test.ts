@@ -33,7 +33,7 @@ async function login(base: string, password = 'admin'): Promise<string | undefin
   return r.status === 303 ? r.headers.get('set-cookie')?.split(';')[0] : undefined;
 }
 
-test('control API: actions fire incidents and send requests; impossible actions get 409 with the reason', async () => {
+test('control API: actions fire incidents and send requests; impossible actions get 409 with the reason', { timeout: 60_000 }, async () => {
   const { receiver, api } = await setup();
   const boot = await api('/api/action', { do: 'boot' });
   assert.equal(boot.status, 200);
@@ -54,7 +54,7 @@ test('control API: actions fire incidents and send requests; impossible actions 
   assert.equal(log.deliveries.length, 2);
 });
 
-test('control API needs credentials; wrong ones are refused', async () => {
+test('control API needs credentials; wrong ones are refused', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const anonymous = await fetch(`${web.url}/api/state`);
   assert.equal(anonymous.status, 401);
@@ -66,7 +66,7 @@ test('control API needs credentials; wrong ones are refused', async () => {
   assert.equal(asForm.status, 415, 'only JSON bodies drive the phone');
 });
 
-test('config API: lint errors block saving, warnings come back', async () => {
+test('config API: lint errors block saving, warnings come back', { timeout: 60_000 }, async () => {
   const { api, phone } = await setup();
   const before = phone.config;
   const bad = await api('/api/config', { enabled: true, urls: { registered: 'ftp://x/y' } }, 'PUT');
@@ -81,7 +81,7 @@ test('config API: lint errors block saving, warnings come back', async () => {
   assert.equal(lint.warnings[0].code, 'unknown_token');
 });
 
-test('pages need a login (admin/admin); every page has a strict CSP and no inline script', async () => {
+test('pages need a login (admin/admin); every page has a strict CSP and no inline script', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const r = await fetch(`${web.url}/actionurl`, { redirect: 'manual' });
   assert.deepEqual([r.status, r.headers.get('location')], [303, '/login']);
@@ -97,7 +97,7 @@ test('pages need a login (admin/admin); every page has a strict CSP and no inlin
   }
 });
 
-test('wrong logins from one address are throttled: after 10 in a minute, 429 with Retry-After, even for the right password', async () => {
+test('wrong logins from one address are throttled: after 10 in a minute, 429 with Retry-After, even for the right password', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const post = (password: string, headers: Record<string, string> = {}) => fetch(`${web.url}/login`, {
     method: 'POST', redirect: 'manual',
@@ -117,7 +117,7 @@ test('wrong logins from one address are throttled: after 10 in a minute, 429 wit
   assert.ok(Number(viaApi.headers.get('retry-after')) >= 1);
 });
 
-test('wrong basic credentials on the control API count as wrong logins', async () => {
+test('wrong basic credentials on the control API count as wrong logins', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const wrong = `Basic ${Buffer.from('admin:nope').toString('base64')}`;
   for (let i = 0; i < 10; i++) assert.equal((await fetch(`${web.url}/api/state`, { headers: { authorization: wrong } })).status, 401);
@@ -125,7 +125,7 @@ test('wrong basic credentials on the control API count as wrong logins', async (
   assert.equal(await login(web.url), undefined, 'the login form is blocked for that address as well');
 });
 
-test('a login posted from another site is refused without a session (login CSRF)', async () => {
+test('a login posted from another site is refused without a session (login CSRF)', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const post = (headers: Record<string, string>) => fetch(`${web.url}/login`, {
     method: 'POST', redirect: 'manual',
@@ -146,7 +146,7 @@ test('a login posted from another site is refused without a session (login CSRF)
   assert.equal((await post({})).status, 303, 'scripts without Origin or Sec-Fetch-Site still log in');
 });
 
-test('forms without the session\'s token are refused', async () => {
+test('forms without the session\'s token are refused', { timeout: 60_000 }, async () => {
   const { web, phone } = await setup();
   const sid = (await login(web.url))!;
   const r = await fetch(`${web.url}/panel/action`, {
@@ -156,7 +156,7 @@ test('forms without the session\'s token are refused', async () => {
   assert.equal(phone.state.booted, false);
 });
 
-test('changing the password logs everyone out; the old password stops working', async () => {
+test('changing the password logs everyone out; the old password stops working', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const sid = (await login(web.url))!;
   const page = await (await fetch(`${web.url}/password`, { headers: { cookie: sid } })).text();
@@ -171,7 +171,7 @@ test('changing the password logs everyone out; the old password stops working', 
   assert.ok(await login(web.url, 'n3w-pass'));
 });
 
-test('config download in each vendor\'s format names the file as the phone asks for it', async () => {
+test('config download in each vendor\'s format names the file as the phone asks for it', { timeout: 60_000 }, async () => {
   const { web } = await setup();
   const sid = (await login(web.url))!;
   const y = await fetch(`${web.url}/config/download?vendor=yealink`, { headers: { cookie: sid } });

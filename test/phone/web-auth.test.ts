@@ -7,7 +7,7 @@ function clock(start = 1_000_000) {
   return { now: () => t, advance: (ms: number) => { t += ms; } };
 }
 
-describe('phone web login', () => {
+describe('phone web login', { timeout: 120_000 }, () => {
   it('counts wrong logins per address; others and later attempts are not affected', () => {
     const c = clock();
     const auth = new Auth('admin', 'admin', { now: c.now });

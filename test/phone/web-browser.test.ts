@@ -48,7 +48,7 @@ const GOOD = {
   incoming_call: 'http://10.0.0.5:8080/actionurl/incoming_call?mac=$mac&display_remote=$display_remote',
 };
 
-test('Phone → Action URL: an error is shown and blocks saving; a warning is shown while typing', async () => {
+test('Phone → Action URL: an error is shown and blocks saving; a warning is shown while typing', { timeout: 180_000 }, async () => {
   await page.goto(`${web.url}/actionurl`);
   await page.fill('#url-registered', GOOD.registered);
   await page.fill('#url-dnd_on', 'ftp://10.0.0.5/dnd');
@@ -65,7 +65,7 @@ test('Phone → Action URL: an error is shown and blocks saving; a warning is sh
   assert.match(await page.textContent('tr[data-slug=registered] ul.lint') ?? '', /\$remote is never filled for registered/);
 });
 
-test('Phone → Action URL: save, reload, the settings are there', async () => {
+test('Phone → Action URL: save, reload, the settings are there', { timeout: 180_000 }, async () => {
   await page.goto(`${web.url}/actionurl`);
   await page.selectOption('#active', '1');
   await page.fill('#url-registered', GOOD.registered);
@@ -80,7 +80,7 @@ test('Phone → Action URL: save, reload, the settings are there', async () => {
   assert.equal(await page.inputValue('#active'), '1');
 });
 
-test('config file: download as Fanvil, upload it back, same settings; a broken file is refused with its line', async () => {
+test('config file: download as Fanvil, upload it back, same settings; a broken file is refused with its line', { timeout: 180_000 }, async () => {
   await page.goto(`${web.url}/actionurl`);
   await page.selectOption('#download-vendor', 'fanvil');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
@@ -105,7 +105,7 @@ test('config file: download as Fanvil, upload it back, same settings; a broken f
   assert.deepEqual(phone.config, { enabled: true, urls: GOOD }, 'a refused file changes nothing');
 });
 
-test('panel: buttons drive the phone; a hostile display name is shown as text, never run', async () => {
+test('panel: buttons drive the phone; a hostile display name is shown as text, never run', { timeout: 180_000 }, async () => {
   await page.goto(`${web.url}/panel`);
   await page.click('button[data-do=boot]');
   await page.waitForSelector('.flash.ok');

@@ -6,7 +6,7 @@ import { parseDuration, parseSince } from '../../src/server/duration.ts';
 import { redactToken, sameToken } from '../../src/server/ingest.ts';
 import type { NewRejected } from '../../src/store/types.ts';
 
-describe('allowlist', () => {
+describe('allowlist', { timeout: 120_000 }, () => {
   const list = new Allowlist('10.0.0.0/8, 192.168.1.20, fd00::/8, 2001:db8::/126');
   const cases: [string, boolean][] = [
     ['10.1.2.3', true],
@@ -34,7 +34,7 @@ describe('allowlist', () => {
   });
 });
 
-describe('rate limit', () => {
+describe('rate limit', { timeout: 120_000 }, () => {
   test('parses rate and burst', () => {
     assert.deepEqual(parseRateLimit('50'), { perSecond: 50, burst: 100 });
     assert.deepEqual(parseRateLimit('5/s:20'), { perSecond: 5, burst: 20 });
@@ -58,7 +58,7 @@ describe('rate limit', () => {
   });
 });
 
-describe('rejection sampling', () => {
+describe('rejection sampling', { timeout: 120_000 }, () => {
   const row = (source: string, at: number, reason = 'rate'): NewRejected => ({
     receivedAt: at, sourceIp: source, method: 'GET', status: 429, reason, rawTarget: Buffer.from('/x'), count: 1,
   });
@@ -85,7 +85,7 @@ describe('rejection sampling', () => {
   });
 });
 
-describe('rejection sampling by kind of refusal', () => {
+describe('rejection sampling by kind of refusal', { timeout: 120_000 }, () => {
   const refusal = (source: string, at: number, reason: string): NewRejected => ({
     receivedAt: at, sourceIp: source, method: 'GET', status: 400, reason, rawTarget: Buffer.from(`/actionurl/${reason}`), count: 1,
   });
@@ -121,7 +121,7 @@ describe('rejection sampling by kind of refusal', () => {
   });
 });
 
-describe('time spans', () => {
+describe('time spans', { timeout: 120_000 }, () => {
   test('durations and since values', () => {
     assert.equal(parseDuration('90m'), 5_400_000);
     assert.equal(parseDuration('7d'), 604_800_000);
@@ -133,7 +133,7 @@ describe('time spans', () => {
   });
 });
 
-describe('tokens', () => {
+describe('tokens', { timeout: 120_000 }, () => {
   test('token values are blanked wherever a token parameter appears', () => {
     assert.equal(redactToken(Buffer.from('/actionurl/x?mac=1&token=abc&b=2')).toString(), '/actionurl/x?mac=1&token=***&b=2');
     assert.equal(redactToken(Buffer.from('/actionurl/x?token=abc;mac=1')).toString(), '/actionurl/x?token=***;mac=1');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { INCIDENTS } from '../../src/core/catalog.ts';
 
-describe('REST API', () => {
+describe('REST API', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   let clock = Date.parse('2025-03-01T12:00:00Z');
   before(async () => {
@@ -86,6 +86,11 @@ describe('REST API', () => {
     assert.match(body, /^actionurl_open_connections \d+$/m);
     assert.match(body, /^actionurl_stream_clients 0$/m);
     assert.match(body, /^actionurl_phones 2$/m);
+    // prom-client's default process metrics come along.
+    assert.match(body, /^# TYPE process_resident_memory_bytes gauge$/m);
+    assert.match(body, /^process_resident_memory_bytes [1-9]\d*$/m);
+    assert.match(body, /^nodejs_eventloop_lag_seconds /m);
+    assert.match(body, /^# TYPE actionurl_rejected_requests_total counter$/m);
   });
 
   test('openapi.json is an OpenAPI 3.1 document covering every endpoint and incident', async () => {
@@ -101,7 +106,7 @@ describe('REST API', () => {
   });
 });
 
-describe('admin token', () => {
+describe('admin token', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ adminToken: 'adm1n' });

@@ -24,7 +24,7 @@ class GatedStore extends SqliteStore {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('the 200 is sent only after the transaction holding the event committed', async () => {
+test('the 200 is sent only after the transaction holding the event committed', { timeout: 60_000 }, async () => {
   const store = new GatedStore(':memory:');
   let open!: () => void;
   store.gate = new Promise((r) => (open = r));
@@ -49,7 +49,7 @@ test('the 200 is sent only after the transaction holding the event committed', a
   }
 });
 
-test('when the commit fails the phone gets a 503 and nothing changes or is published', async () => {
+test('when the commit fails the phone gets a 503 and nothing changes or is published', { timeout: 60_000 }, async () => {
   const store = new GatedStore(':memory:');
   const server = await startServer({ store, port: 0, host: '127.0.0.1', logLevel: 'silent' });
   try {
@@ -71,7 +71,7 @@ test('when the commit fails the phone gets a 503 and nothing changes or is publi
   }
 });
 
-test('closing the receiver commits and answers requests already waiting', async () => {
+test('closing the receiver commits and answers requests already waiting', { timeout: 60_000 }, async () => {
   const store = new GatedStore(':memory:');
   let open!: () => void;
   store.gate = new Promise((r) => (open = r));
@@ -85,7 +85,7 @@ test('closing the receiver commits and answers requests already waiting', async 
   assert.equal(responses[0].status, 200);
 });
 
-test('phone states and calls lost in a crash are rebuilt from the stored events at start-up', async () => {
+test('phone states and calls lost in a crash are rebuilt from the stored events at start-up', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-recover-'));
   const db = join(dir, 'db.sqlite');
   try {
@@ -132,7 +132,7 @@ test('phone states and calls lost in a crash are rebuilt from the stored events 
   }
 });
 
-test('a call that stays silent is closed by the clock and the phone goes back to idle', async () => {
+test('a call that stays silent is closed by the clock and the phone goes back to idle', { timeout: 60_000 }, async () => {
   let clock = 1_000_000;
   const server = await startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', now: () => clock, callTimeoutMs: 60_000 });
   try {
@@ -154,7 +154,7 @@ test('a call that stays silent is closed by the clock and the phone goes back to
   }
 });
 
-test('--retention deletes events older than the span, and keeps the phones', async () => {
+test('--retention deletes events older than the span, and keeps the phones', { timeout: 60_000 }, async () => {
   let clock = Date.parse('2025-01-01T00:00:00Z');
   const server = await startServer({
     db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', now: () => clock, retention: '7d', retentionEveryMs: 20,

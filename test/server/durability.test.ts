@@ -49,7 +49,7 @@ function runClient(port: number, client: number, acked: Set<string>, shouldStop:
   });
 }
 
-test('kill -9 under load loses no acknowledged event', async () => {
+test('kill -9 under load loses no acknowledged event', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-kill-'));
   const db = join(dir, 'db.sqlite');
   try {

@@ -15,7 +15,7 @@ const other = '0c383e112233';
 const mine = phoneToken(SECRET, mac);
 const theirs = phoneToken(SECRET, other);
 
-describe('ingest with --token-secret', () => {
+describe('ingest with --token-secret', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ tokenSecret: SECRET });
@@ -73,7 +73,7 @@ describe('ingest with --token-secret', () => {
   });
 });
 
-test('with --token-secret and --token, either the phone\'s own token or the shared one is accepted', async () => {
+test('with --token-secret and --token, either the phone\'s own token or the shared one is accepted', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ tokenSecret: SECRET, token: 'shared-t0ken' });
   try {
     assert.equal((await r.ingest(`/actionurl/dnd_on?mac=${mac}&token=${mine}`)).status, 200);
@@ -85,7 +85,7 @@ test('with --token-secret and --token, either the phone\'s own token or the shar
   }
 });
 
-describe('provisioning with --token-secret', () => {
+describe('provisioning with --token-secret', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ tokenSecret: SECRET });
@@ -145,7 +145,7 @@ describe('provisioning with --token-secret', () => {
   });
 });
 
-test('--token-secret without --allow: a warning at start-up; none with --allow', async () => {
+test('--token-secret without --allow: a warning at start-up; none with --allow', { timeout: 60_000 }, async () => {
   const warnings = async (options: { allow?: string }) => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
@@ -157,7 +157,7 @@ test('--token-secret without --allow: a warning at start-up; none with --allow',
   assert.deepEqual(await warnings({ allow: '127.0.0.0/8' }), []);
 });
 
-test('HTTP/1.0 phone with its own token', async () => {
+test('HTTP/1.0 phone with its own token', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ tokenSecret: SECRET });
   try {
     const { responses } = await sendRaw(r.port, `GET /actionurl/registered?mac=${mac}&token=${mine} HTTP/1.0\r\n\r\n`);

@@ -7,7 +7,7 @@ import { getVendorCodec } from '../../src/core/vendors/index.ts';
 import { PROVISION_TOKEN_WARNING } from '../../src/server/start.ts';
 import pino from 'pino';
 
-describe('choosing the vendor for a requested file', () => {
+describe('choosing the vendor for a requested file', { timeout: 120_000 }, () => {
   test('file name patterns name the vendor (and the MAC)', () => {
     assert.deepEqual(chooseVendor('y000000000000.cfg', undefined), { vendor: 'yealink' });
     assert.deepEqual(chooseVendor('r000000000000.cfg', undefined), { vendor: 'akuvox' });
@@ -24,7 +24,7 @@ describe('choosing the vendor for a requested file', () => {
   });
 });
 
-describe('GET /provision/<file>', () => {
+describe('GET /provision/<file>', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ token: 'tok3n' });
@@ -69,7 +69,7 @@ describe('GET /provision/<file>', () => {
   });
 });
 
-test('--public-url decides the URLs in provisioned files', async () => {
+test('--public-url decides the URLs in provisioned files', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ publicUrl: 'https://phones.example.com/recv/' });
   try {
     const { body } = await r.api('/provision/001565aabbcc.cfg');
@@ -79,7 +79,7 @@ test('--public-url decides the URLs in provisioned files', async () => {
   }
 });
 
-describe('the ingest token in config files', () => {
+describe('the ingest token in config files', { timeout: 120_000 }, () => {
   /** Starts a receiver with a logger that keeps its lines; returns the warnings logged at start. */
   async function startupWarnings(options: { token?: string; allow?: string }): Promise<string[]> {
     const lines: string[] = [];

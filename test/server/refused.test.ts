@@ -13,7 +13,7 @@ interface Row {
   source_ip: string;
 }
 
-describe('requests the HTTP layer refuses are kept as rejected requests', () => {
+describe('requests the HTTP layer refuses are kept as rejected requests', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ token: 's3cret' });
@@ -77,7 +77,7 @@ describe('requests the HTTP layer refuses are kept as rejected requests', () => 
   });
 });
 
-test('a flood of malformed requests goes through the same bounds as other refusals', async () => {
+test('a flood of malformed requests goes through the same bounds as other refusals', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ rejectionPolicy: { windowMs: 60_000, perSource: 3, total: 100 } });
   try {
     for (let i = 0; i < 30; i++) {

@@ -13,7 +13,7 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'actionurl-serve-'));
 }
 
-test('serve creates the database directory, prints the ingest template, stores events and stops cleanly on SIGTERM', async () => {
+test('serve creates the database directory, prints the ingest template, stores events and stops cleanly on SIGTERM', { timeout: 180_000 }, async () => {
   const dir = tempDir();
   const db = join(dir, 'nested', 'data', 'events.sqlite');
   try {
@@ -32,22 +32,22 @@ test('serve creates the database directory, prints the ingest template, stores e
   }
 });
 
-test('a postgres:// database that cannot be reached is one clear line and exit code 2', () => {
+test('a postgres:// database that cannot be reached is one clear line and exit code 2', { timeout: 180_000 }, () => {
   const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', 'postgres://user:pw@127.0.0.1:1/none'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.ok(!r.stderr.includes(':pw@'), 'the password is not printed');
 });
 
-test('bad flags are one line and exit code 2', () => {
+test('bad flags are one line and exit code 2', { timeout: 180_000 }, () => {
   for (const args of [['--port', 'x'], ['--allow', 'lan'], ['--rate-limit', 'fast'], ['--retention', 'forever'], ['--tls-cert', 'a.pem'], ['--max-stream-clients', '0']]) {
     const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', ':memory:', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, args.join(' '));
-    assert.match(r.stderr, /^actionurl: .+\n$/);
+    assert.match(r.stderr, /^error: .+\n$/);
   }
 });
 
-test('with --tls-cert/--tls-key the receiver speaks HTTPS (openssl self-signed certificate)', async () => {
+test('with --tls-cert/--tls-key the receiver speaks HTTPS (openssl self-signed certificate)', { timeout: 180_000 }, async () => {
   const dir = tempDir();
   try {
     const cert = join(dir, 'cert.pem');

@@ -5,7 +5,9 @@ import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { openSse } from './helpers/sse.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 
-describe('event stream', () => {
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+describe('event stream', { timeout: 120_000 }, () => {
   let r: TestReceiver;
   before(async () => {
     r = await startTestReceiver({ heartbeatMs: 50 });
@@ -87,15 +89,22 @@ describe('event stream', () => {
   });
 });
 
-test('shutting the receiver down ends open streams', async () => {
+test('shutting the receiver down ends open streams', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver();
   const sse = openSse(r.port, '/api/v1/stream');
-  await sse.status;
+  assert.equal(await sse.status, 200);
+  assert.equal(r.server.ctx.metrics.streamClients.get(), 1);
+  let ended = false;
+  void sse.closed.then(() => (ended = true));
+  await sleep(100);
+  assert.equal(ended, false, 'the stream stays open while the receiver runs');
   await r.cleanup();
-  await sse.closed;
+  const outcome = await Promise.race([sse.closed.then(() => 'closed'), sleep(5000).then(() => 'still open')]);
+  assert.equal(outcome, 'closed', 'the server closed the stream when it shut down');
+  assert.equal(r.server.ctx.metrics.streamClients.get(), 0);
 });
 
-test('HEAD of the stream gets the headers only, and no stream client is counted', async () => {
+test('HEAD of the stream gets the headers only, and no stream client is counted', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver();
   try {
     const { raw, closed } = await sendRaw(r.port, 'HEAD /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 5000 });
@@ -110,9 +119,8 @@ test('HEAD of the stream gets the headers only, and no stream client is counted'
   }
 });
 
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-test('a stream client that does not read is dropped once its unsent bytes pass the limit, and counted', async () => {
+test('a stream client that does not read is dropped once its unsent bytes pass the limit, and counted', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ streamMaxBufferedBytes: 64 * 1024 });
   const socket = net.connect(r.port, '127.0.0.1');
   socket.on('error', () => {});
@@ -148,7 +156,7 @@ test('a stream client that does not read is dropped once its unsent bytes pass t
   }
 });
 
-test('stream clients beyond the limit get a 503 with a JSON error, counted in the metrics', async () => {
+test('stream clients beyond the limit get a 503 with a JSON error, counted in the metrics', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ maxStreamClients: 2 });
   const a = openSse(r.port, '/api/v1/stream');
   const b = openSse(r.port, '/api/v1/stream');
@@ -161,7 +169,7 @@ test('stream clients beyond the limit get a 503 with a JSON error, counted in th
     assert.match(responses[0].headers['content-type'], /application\/json/);
     assert.match(JSON.parse(responses[0].body.toString()).error, /too many event-stream clients \(limit 2\)/);
     assert.equal(r.server.ctx.metrics.streamRefused.get(), 1);
-    assert.match(r.server.ctx.metrics.registry.render(), /actionurl_stream_refused_total 1/);
+    assert.match(await r.server.ctx.metrics.registry.render(), /actionurl_stream_refused_total 1/);
     a.close();
     await a.closed;
     for (let i = 0; i < 200 && r.server.ctx.metrics.streamClients.get() !== 1; i++) await sleep(10);
@@ -175,7 +183,7 @@ test('stream clients beyond the limit get a 503 with a JSON error, counted in th
   }
 });
 
-test('a resuming client that reads is replayed everything it missed, however small the byte limit', async () => {
+test('a resuming client that reads is replayed everything it missed, however small the byte limit', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver({ streamMaxBufferedBytes: 4 * 1024 });
   try {
     for (let i = 0; i < 120; i++) await r.ingest(`/actionurl/hold?mac=001565000088&call_id=${i}&display_remote=${'n'.repeat(300)}`);

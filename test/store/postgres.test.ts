@@ -56,7 +56,7 @@ function call(callId: string, startedAt: number, over: Partial<CallState> = {}):
   };
 }
 
-describe('PostgreSQL store', () => {
+describe('PostgreSQL store', { timeout: 120_000 }, () => {
   let store: PostgresStore;
   beforeEach(async () => {
     // Each test skips itself (with the reason) when there is no server.
@@ -121,11 +121,11 @@ describe('PostgreSQL store', () => {
   });
 });
 
-test('--db postgres:// that cannot be reached is a one-line error without the password', async () => {
+test('--db postgres:// that cannot be reached is a one-line error without the password', { timeout: 60_000 }, async () => {
   await assert.rejects(openStore('postgres://u:secret@127.0.0.1:1/none'), (err: Error) => err instanceof StoreConfigError && !err.message.includes('secret'));
 });
 
-test('the receiver on PostgreSQL stores events and rebuilds phone states after a restart', async (t) => {
+test('the receiver on PostgreSQL stores events and rebuilds phone states after a restart', { timeout: 60_000 }, async (t) => {
   if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
   const db = freshUrl();
   const s1 = await startServer({ db, port: 0, host: '127.0.0.1', logLevel: 'silent', stateFlushMs: 60_000 });

@@ -75,7 +75,7 @@ function phone(mac: string, lastEventId: number): PhoneState {
   };
 }
 
-describe('events', () => {
+describe('events', { timeout: 120_000 }, () => {
   test('a batch gets increasing ids and reads back newest first with every field', async () => {
     const stored = await store.write({
       events: [event('aa0000000001', 'registered', 1000), event('aa0000000002', 'dnd_on', 2000, { display_remote: 'a & b' })],
@@ -169,7 +169,7 @@ describe('events', () => {
   });
 });
 
-describe('transactions', () => {
+describe('transactions', { timeout: 120_000 }, () => {
   test('phone states, calls and the state checkpoint are stored together and read back', async () => {
     const [stored] = await store.write({ events: [event('aa0000000001', 'incoming_call', 5, { call_id: '7' })], rejected: [] });
     assert.equal(await store.stateCheckpoint(), 0);
@@ -213,7 +213,7 @@ describe('transactions', () => {
   });
 });
 
-describe('opening', () => {
+describe('opening', { timeout: 120_000 }, () => {
   test('reopening a database keeps its data and applies no migration twice', async () => {
     await store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [] });
     await store.close();
@@ -255,13 +255,17 @@ describe('opening', () => {
     store = new SqliteStore(':memory:');
   });
 
-  test('commits are synchronous=FULL so acknowledged events survive power loss', async () => {
-    // The writer thread's connection sets it; a connection configured the same way reports FULL (2).
-    const { configureConnection } = await import('../../src/store/sqlite-writes.ts');
-    const db = new Database(join(dir, 'probe.sqlite'));
-    configureConnection(db);
-    assert.equal(db.pragma('synchronous', { simple: true }), 2);
-    db.close();
+  test('the writer thread\'s own connection commits in WAL mode with synchronous=FULL', async () => {
+    // Asked of the connection that writes, on its thread: FULL fsyncs the WAL at every commit, so an
+    // acknowledged event survives power loss, not only a crash of the process.
+    assert.deepEqual(await store.writerSettings(), { journalMode: 'wal', synchronous: 2 });
+    // The setting is really passed to that thread: asking for NORMAL is what that connection reports.
+    const relaxed = new SqliteStore(join(dir, 'normal.sqlite'), { synchronous: 'NORMAL' });
+    try {
+      assert.deepEqual(await relaxed.writerSettings(), { journalMode: 'wal', synchronous: 1 });
+    } finally {
+      await relaxed.close();
+    }
   });
 
   test('a file database writes from its writer thread, visible to reads at once', async () => {
@@ -278,7 +282,7 @@ describe('opening', () => {
   });
 });
 
-describe('retention', () => {
+describe('retention', { timeout: 120_000 }, () => {
   test('prune deletes only old rows, in batches, and keeps ongoing calls and phones', async () => {
     const mac = 'aa0000000001';
     await store.write({

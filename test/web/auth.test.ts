@@ -7,7 +7,7 @@ import {
 const TOKEN = 'correct horse battery staple';
 const withCookie = (cookie: string) => ({ headers: { cookie } });
 
-describe('dashboard session cookie', () => {
+describe('dashboard session cookie', { timeout: 180_000 }, () => {
   it('accepts a cookie made with the admin token', () => {
     const value = createSessionValue(TOKEN);
     assert.equal(isAuthorizedByCookie(withCookie(`${SESSION_COOKIE}=${value}`), TOKEN), true);

@@ -11,7 +11,7 @@ import { boardMacs, boardRow, openBrowser, startReceiver, TestPhone, type Browse
 declare const window: any;
 declare const document: any;
 
-describe('board', () => {
+describe('board', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
 

@@ -9,7 +9,7 @@ const load = (name: string): Promise<any> => import(new URL(`../../src/web/stati
 const format = await load('format.js');
 const api = await load('api.js');
 
-describe('dashboard formatting helpers', () => {
+describe('dashboard formatting helpers', { timeout: 180_000 }, () => {
   it('reads the times the API sends', () => {
     assert.equal(format.toMs('2026-01-31T08:00:00.000Z'), Date.UTC(2026, 0, 31, 8));
     assert.equal(format.toMs(1769846400000), 1769846400000);

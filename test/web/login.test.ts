@@ -7,7 +7,7 @@ import type { RunningServer } from '../../src/server/start.ts';
 import { SESSION_COOKIE } from '../../src/web/auth.ts';
 import { boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
 
-describe('admin token sign-in', () => {
+describe('admin token sign-in', { timeout: 180_000 }, () => {
   const ADMIN = 'admin-secret-for-tests';
   let server: RunningServer;
   let browser: Browser;

@@ -8,7 +8,7 @@ import { openBrowser, rawGet, startReceiver, TestPhone, type Browser } from './s
 
 declare const document: any;
 
-describe('phone, calls and events pages', () => {
+describe('phone, calls and events pages', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let alice: TestPhone;

@@ -15,7 +15,7 @@ async function shellAssetUrls(): Promise<string[]> {
   return [...res.text.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
 }
 
-describe('dashboard handler: pages and assets', () => {
+describe('dashboard handler: pages and assets', { timeout: 120_000 }, () => {
   it('serves the app shell with a strict CSP and nosniff', async () => {
     const res = await call(handler, request('GET', '/'));
     assert.equal(res.status, 200);
@@ -30,10 +30,20 @@ describe('dashboard handler: pages and assets', () => {
     assert.equal(res.header('cache-control'), 'no-cache');
   });
 
-  it('has no inline script or style in any page', async () => {
-    for (const path of ['/', '/login']) {
-      const res = await call(createWebHandler({ adminToken: 't' }), request('GET', path));
-      if (res.status !== 200) continue;
+  it('has no inline script or style in any page, and each page carries the strict CSP', async () => {
+    // Signed in, so `/` is the app shell itself and not the redirect to the login page.
+    const guarded = createWebHandler({ adminToken: 't' });
+    const cookie = `${SESSION_COOKIE}=${createSessionValue('t')}`;
+    const pages = [
+      { path: '/', page: await call(handler, request('GET', '/')) },
+      { path: '/ (signed in)', page: await call(guarded, request('GET', '/', { cookie })) },
+      { path: '/login', page: await call(guarded, request('GET', '/login')) },
+    ];
+    for (const { path, page: res } of pages) {
+      assert.equal(res.status, 200, path);
+      assert.equal(res.header('content-type'), 'text/html; charset=utf-8', path);
+      assert.match(res.text, /<script[^>]*\bsrc="\/static\//, `${path} loads its script from /static/`);
+      assert.match(res.header('content-security-policy') ?? '', /script-src 'self'(;|$)/, path);
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/i, `${path} has an inline script`);
       assert.doesNotMatch(res.text, /<style|\sstyle=|\son[a-z]+=/i, `${path} has inline style or handlers`);
     }
@@ -125,7 +135,7 @@ describe('dashboard handler: pages and assets', () => {
   });
 });
 
-describe('dashboard handler: set-up', () => {
+describe('dashboard handler: set-up', { timeout: 120_000 }, () => {
   const setupHandler = createWebHandler({ publicUrl: () => 'http://10.0.0.5:8080/', ingestToken: 's3cret' });
 
   it('lists a URL template per incident, pointing at the public URL with the ingest token', async () => {
@@ -180,7 +190,7 @@ describe('dashboard handler: set-up', () => {
   });
 });
 
-describe('dashboard handler: admin token sign-in', () => {
+describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
   const TOKEN = 'let-me-in';
   const guarded = createWebHandler({ adminToken: TOKEN, ingestToken: 'ingest' });
   const form = (body: string, headers: Record<string, string> = {}) =>
@@ -274,7 +284,7 @@ describe('dashboard handler: admin token sign-in', () => {
   });
 });
 
-describe('dashboard handler: set-up with per-phone ingest tokens', () => {
+describe('dashboard handler: set-up with per-phone ingest tokens', { timeout: 120_000 }, () => {
   const secret = 'fleet-secret';
   const perPhone = createWebHandler({ publicUrl: () => 'http://10.0.0.5:8080', tokenSecret: secret });
 

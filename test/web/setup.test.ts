@@ -10,7 +10,7 @@ import { getVendorCodec, supportedIncidents, VENDOR_IDS } from '../../src/core/v
 import type { RunningServer } from '../../src/server/start.ts';
 import { boardRow, openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 
-describe('set-up page', () => {
+describe('set-up page', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
 
@@ -82,7 +82,7 @@ describe('set-up page', () => {
   });
 });
 
-describe('set-up page with per-phone ingest tokens', () => {
+describe('set-up page with per-phone ingest tokens', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
 

@@ -78,7 +78,7 @@ async function waitForRows(page: import('playwright-core').Page, n: number): Pro
   await page.waitForFunction((count) => document.querySelectorAll('table.events tbody tr').length >= count, n);
 }
 
-describe('live stream across a dropped connection', () => {
+describe('live stream across a dropped connection', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let proxy: CuttableProxy;
   let browser: Browser;

@@ -8,12 +8,12 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
 import { StoreConfigError } from '../../store/open.ts';
-import { numberOption } from '../options.ts';
+import { intArg, LOG_LEVELS } from '../options.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
 interface ServeOptions {
-  port: string;
+  port: number;
   host: string;
   db: string;
   token?: string;
@@ -26,7 +26,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
-  maxStreamClients: string;
+  maxStreamClients: number;
   webhook: string[];
   webhookSecret: string[];
   forward?: string;
@@ -43,7 +43,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/\s+/).filter(Boolean)];
 }
 
-function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
+function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
   const o = new Option(flags, description).env(env);
   return defaultValue === undefined ? o : o.default(defaultValue);
 }
@@ -55,10 +55,6 @@ export function lanAddress(host: string): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
-}
-
-function parsePort(text: string): number {
-  return numberOption(text, '--port', 0, 65535, true);
 }
 
 /** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
@@ -91,7 +87,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the receiver: phones send Action URL requests here; REST API, event stream, dashboard')
-    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', '8080'))
+    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', 8080).argParser(intArg(0, 65535)))
     .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
     .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
@@ -108,7 +104,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--public-url <url>', 'base URL phones reach this server at (for provisioning and set-up)', 'ACTIONURL_PUBLIC_URL'))
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
-    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', '200'))
+    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
     .addOption(
       opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
     )
@@ -125,9 +121,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
     .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
     .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
-    .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
+    .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
-      const port = parsePort(opts.port);
+      const port = opts.port;
       let server: RunningServer;
       try {
         server = await startServer({
@@ -144,7 +140,7 @@ export function registerServeCommand(program: Command): void {
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
-          maxStreamClients: numberOption(opts.maxStreamClients, '--max-stream-clients', 1, 100_000, true),
+          maxStreamClients: opts.maxStreamClients,
           webhook: opts.webhook,
           webhookSecret: opts.webhookSecret,
           forward: opts.forward,

@@ -1,7 +1,7 @@
 /**
  * The call engine: `step(state, action, now)` is what a phone's firmware does when the user or the network
  * acts, as a pure function. It returns the new state and the incidents fired, in the order firmware fires
- * them (docs: vendors.md, "Incident order in common flows"), or the reason the action is impossible.
+ * them (docs/vendors.md, "Incident order in common flows"), or the reason the action is impossible.
  *
  * Rules the flows rely on:
  * - busy/idle is phone-wide: busy while the handset's dial tone is up or any call is beyond ringing; a call

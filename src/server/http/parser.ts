@@ -266,7 +266,9 @@ function parseHeadBytes(head: Buffer, limits: ParserLimits): PendingHead | Parse
   if (rawTarget.length > limits.maxTargetBytes) return err(414, 'request target too long', httpVersion);
 
   if (lines.length - 1 > limits.maxHeaders) return err(431, 'too many header lines', httpVersion);
-  const headers: Record<string, string> = {};
+  // Header names are the client's: a plain object would take `__proto__` as its prototype and answer
+  // `constructor` or `toString` with Object.prototype's functions. Without a prototype every name is data.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   let last: string | undefined;
   for (let n = 1; n < lines.length; n++) {
     const h = lines[n];
@@ -291,7 +293,7 @@ function parseHeadBytes(head: Buffer, limits: ParserLimits): PendingHead | Parse
     }
     const name = h.toString('latin1', 0, colon).toLowerCase();
     const value = h.toString('latin1', colon + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    headers[name] = headers[name] !== undefined ? `${headers[name]}, ${value}` : value;
     last = name;
   }
 

@@ -13,7 +13,10 @@ export interface HttpRequest {
   readonly path: string;
   /** Query part of the target, parsed leniently. */
   readonly query: URLSearchParams;
-  /** Header names lower-cased; repeated headers joined with ", ". */
+  /**
+   * Header names lower-cased; repeated headers joined with ", ". An object without a prototype, so a header
+   * named `__proto__` or `constructor` is data like any other and a name nobody sent reads undefined.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** `HTTP/1.0` or `HTTP/1.1`. */
   readonly httpVersion: string;

@@ -38,6 +38,8 @@
  * Which call an event is about: `$call_id`; when empty, the same `$remote`, else the call in the phase the
  * incident applies to, else the only call; a call the phone gave no id gets `#<event id>`.
  *
+ * The flows this is tested against are those of docs/vendors.md ("Incident order in common flows").
+ *
  * Phones never retry, so requests get lost, arrive twice or out of order:
  * - an event whose id is not above `lastEventId` was applied already and changes nothing; neither does an
  *   event with the same content (incident and variables) as the one applied just before it, within

@@ -4,7 +4,7 @@ import { getVendorCodec } from '../../../src/core/vendors/index.ts';
 
 const fanvil = getVendorCodec('fanvil');
 
-test('Fanvil file: exact header, CTI section, switch, padded keys, footer, CRLF only', () => {
+test('Fanvil file: exact header, CTI section, switch, padded keys, footer, CRLF only', { timeout: 60_000 }, () => {
   const text = fanvil.write({
     enabled: true,
     urls: { setup_completed: 'http://h/boot?mac=$mac', missed_call: 'http://h/m', idle_to_busy: 'http://h/b' },
@@ -26,13 +26,13 @@ test('Fanvil file: exact header, CTI section, switch, padded keys, footer, CRLF 
   assert.doesNotMatch(text.replace(/\r\n/g, ''), /[\r\n]/);
 });
 
-test('Fanvil switch off is written as 0 and the URLs are kept', () => {
+test('Fanvil switch off is written as 0 and the URLs are kept', { timeout: 60_000 }, () => {
   const text = fanvil.write({ enabled: false, urls: { registered: 'http://h/r' } });
   assert.match(text, /\r\nEnabled Action Url :0\r\n/);
   assert.match(text, /\r\nReg On Url {9}:http:\/\/h\/r\r\n/);
 });
 
-test('a full Fanvil export: Action URL is read from the CTI section only, other modules are ignored', () => {
+test('a full Fanvil export: Action URL is read from the CTI section only, other modules are ignored', { timeout: 60_000 }, () => {
   const text = [
     '<<VOIP CONFIG FILE>>Version:2.0002                            ',
     '',
@@ -72,7 +72,7 @@ test('a full Fanvil export: Action URL is read from the CTI section only, other 
   assert.deepEqual(r.notes, []);
 });
 
-test('Fanvil reader tolerates a BOM, LF endings and a missing footer, and says what is missing', () => {
+test('Fanvil reader tolerates a BOM, LF endings and a missing footer, and says what is missing', { timeout: 60_000 }, () => {
   const r = fanvil.read('\uFEFF<CTI CONFIG MODULE>\nReg On Url :http://h/r\n');
   assert.deepEqual(r.config, { enabled: true, urls: { registered: 'http://h/r' } });
   const notes = r.notes.join('\n');
@@ -81,23 +81,23 @@ test('Fanvil reader tolerates a BOM, LF endings and a missing footer, and says w
   assert.match(notes, /no "Enabled Action Url" setting; taken as on/);
 });
 
-test('Fanvil reader points out the "Onhook Url" spelling the phone would ignore', () => {
+test('Fanvil reader points out the "Onhook Url" spelling the phone would ignore', { timeout: 60_000 }, () => {
   const r = fanvil.read('<<VOIP CONFIG FILE>>Version:2.0000000000\r\n<CTI CONFIG MODULE>\r\nOnhook Url :http://h/on\r\n<<END OF FILE>>\r\n');
   assert.deepEqual(r.config.urls, {});
   assert.deepEqual(r.unused.map((u) => [u.line, u.reason]), [[3, '"Onhook Url" is not a Fanvil key; the phone\'s key for on_hook is "Onhook Uri"']]);
 });
 
-test('Fanvil switch values other than 1/0 are reported, not guessed', () => {
+test('Fanvil switch values other than 1/0 are reported, not guessed', { timeout: 60_000 }, () => {
   const r = fanvil.read('<<VOIP CONFIG FILE>>Version:2.0000000000\r\n<CTI CONFIG MODULE>\r\nEnabled Action Url :yes\r\n<<END OF FILE>>\r\n');
   assert.deepEqual(r.unused.map((u) => [u.line, u.reason]), [[3, '"Enabled Action Url" must be 1 or 0, not "yes"']]);
 });
 
-test('Fanvil reader refuses files that are not Fanvil text configs', () => {
+test('Fanvil reader refuses files that are not Fanvil text configs', { timeout: 60_000 }, () => {
   assert.match(fanvil.read('#!version:1.0.0.1\naction_url.registered = http://h/\n').error ?? '', /not a Fanvil config file/);
   assert.match(fanvil.read('<?xml version="1.0"?><sysConf/>').error ?? '', /Fanvil's XML format is not supported/);
 });
 
-test('Fanvil file name is the lowercase MAC; there is no common file for all models', () => {
+test('Fanvil file name is the lowercase MAC; there is no common file for all models', { timeout: 60_000 }, () => {
   assert.equal(fanvil.fileName('00:A8:59:AA:BB:CC'), '00a859aabbcc.cfg');
   assert.equal(fanvil.fileName(), undefined);
 });

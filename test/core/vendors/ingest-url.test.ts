@@ -5,7 +5,7 @@ import { ingestConfig, ingestUrlTemplate, normalizeServerUrl } from '../../../sr
 import { expand, lint } from '../../../src/core/templates.ts';
 import { decodeRequestTarget } from '../../../src/core/decode.ts';
 
-test('ingest template: /actionurl/<slug> with every seed variable the incident fills and the token, values a caller controls last', () => {
+test('ingest template: /actionurl/<slug> with every seed variable the incident fills and the token, values a caller controls last', { timeout: 60_000 }, () => {
   assert.equal(
     ingestUrlTemplate('http://10.0.0.5:8080/', 'setup_completed', { token: 's3cret' }),
     'http://10.0.0.5:8080/actionurl/setup_completed?mac=$mac&ip=$ip&model=$model&firmware=$firmware&token=s3cret',
@@ -20,7 +20,7 @@ test('ingest template: /actionurl/<slug> with every seed variable the incident f
   assert.equal(incoming.searchParams.get('display_remote'), '$display_remote');
 });
 
-test('every generated template passes the template linter for its incident and fits a phone field', () => {
+test('every generated template passes the template linter for its incident and fits a phone field', { timeout: 60_000 }, () => {
   for (const incident of INCIDENTS) {
     const url = ingestUrlTemplate('https://receiver.example.com:8443/phones', incident.slug, { token: 'x'.repeat(40) });
     const result = lint(url, incident.slug);
@@ -29,13 +29,13 @@ test('every generated template passes the template linter for its incident and f
   }
 });
 
-test('the token is percent-encoded, so a $ or & in it can neither be substituted nor split the query', () => {
+test('the token is percent-encoded, so a $ or & in it can neither be substituted nor split the query', { timeout: 60_000 }, () => {
   const url = ingestUrlTemplate('http://h', 'registered', { token: 'a$mac&b=c d' });
   assert.ok(url.endsWith('&token=a%24mac%26b%3Dc%20d'));
   assert.equal(new URL(url).searchParams.get('token'), 'a$mac&b=c d');
 });
 
-test('vendor spellings: Snom and Grandstream URLs use their own variable names under the canonical keys', () => {
+test('vendor spellings: Snom and Grandstream URLs use their own variable names under the canonical keys', { timeout: 60_000 }, () => {
   const gs = ingestUrlTemplate('http://h', 'incoming_call', { vendor: 'grandstream' });
   assert.match(gs, /[?&]ip=\$phone_ip&model=\$product&firmware=\$program_version&/);
   assert.match(gs, /&call_id=\$call-id&remote=\$remote&display_remote=\$display_remote$/);
@@ -43,7 +43,7 @@ test('vendor spellings: Snom and Grandstream URLs use their own variable names u
   assert.match(ingestUrlTemplate('http://h', 'incoming_call', { vendor: 'yealink' }), /ip=\$ip&.*call_id=\$call_id&remote=/);
 });
 
-test('server URLs: http(s) only, trailing slashes dropped, a path prefix kept, no query', () => {
+test('server URLs: http(s) only, trailing slashes dropped, a path prefix kept, no query', { timeout: 60_000 }, () => {
   assert.equal(normalizeServerUrl('http://10.0.0.5:8080///'), 'http://10.0.0.5:8080');
   assert.equal(normalizeServerUrl('  HTTPS://Receiver.Example/phones/ '), 'https://receiver.example/phones');
   assert.throws(() => normalizeServerUrl('10.0.0.5:8080'), /must start with http:\/\/ or https:\/\/|is not a URL/);
@@ -54,14 +54,14 @@ test('server URLs: http(s) only, trailing slashes dropped, a path prefix kept, n
   assert.throws(() => ingestUrlTemplate('http://h', 'no_such_incident'), /unknown incident/);
 });
 
-test('ingestConfig: switch on, all 34 incidents pointing at the receiver', () => {
+test('ingestConfig: switch on, all 34 incidents pointing at the receiver', { timeout: 60_000 }, () => {
   const config = ingestConfig('http://h:1/', { token: 't' });
   assert.equal(config.enabled, true);
   assert.deepEqual(Object.keys(config.urls), INCIDENTS.map((i) => i.slug));
   assert.equal(config.urls.dnd_on, ingestUrlTemplate('http://h:1', 'dnd_on', { token: 't' }));
 });
 
-test('a caller cannot override the phone\'s own values through a display name with & in it', () => {
+test('a caller cannot override the phone\'s own values through a display name with & in it', { timeout: 60_000 }, () => {
   const template = ingestUrlTemplate('http://h', 'incoming_call', { token: 's3cret' });
   const sent = expand(template, {
     mac: '001565aabbcc', call_id: '2', remote: 'sip:bob@pbx', display_remote: 'Bob&call_id=999&token=x&mac=001565000000',

@@ -5,7 +5,7 @@ import { getVendorCodec } from '../../../src/core/vendors/index.ts';
 const yealink = getVendorCodec('yealink');
 const akuvox = getVendorCodec('akuvox');
 
-test('Yealink file starts with the version line the firmware requires, one key = value per incident', () => {
+test('Yealink file starts with the version line the firmware requires, one key = value per incident', { timeout: 60_000 }, () => {
   const text = yealink.write({ enabled: true, urls: { registered: 'http://h/r?mac=$mac', dnd_on: 'http://h/d' } });
   const lines = text.split('\n');
   assert.equal(lines[0], '#!version:1.0.0.1');
@@ -14,7 +14,7 @@ test('Yealink file starts with the version line the firmware requires, one key =
   assert.ok(text.endsWith('\n'));
 });
 
-test('a hand-edited Yealink file: comments, blank lines, other settings, CRLF and LF mixed, BOM', () => {
+test('a hand-edited Yealink file: comments, blank lines, other settings, CRLF and LF mixed, BOM', { timeout: 60_000 }, () => {
   const text = '\uFEFF#!version:1.0.0.1\r\n'
     + '# provisioning for reception\r\n'
     + '\r\n'
@@ -36,7 +36,7 @@ test('a hand-edited Yealink file: comments, blank lines, other settings, CRLF an
   assert.equal(r.missing.length, 32);
 });
 
-test('Yealink reader reports malformed lines, unknown action_url keys and repeated settings with line numbers', () => {
+test('Yealink reader reports malformed lines, unknown action_url keys and repeated settings with line numbers', { timeout: 60_000 }, () => {
   const text = [
     '#!version:1.0.0.1',
     'action_url.registered = http://h/first',
@@ -63,19 +63,19 @@ test('Yealink reader reports malformed lines, unknown action_url keys and repeat
   assert.match(r.unused[4].reason, /not the Yealink key/);
 });
 
-test('an empty value clears an incident: it is not reported and gives no URL', () => {
+test('an empty value clears an incident: it is not reported and gives no URL', { timeout: 60_000 }, () => {
   const r = yealink.read('#!version:1.0.0.1\naction_url.registered =\naction_url.dnd_on = http://h/d\n');
   assert.deepEqual(r.unused, []);
   assert.deepEqual(r.config.urls, { dnd_on: 'http://h/d' });
 });
 
-test('Yealink reader notes a missing version line, since the phone would ignore the file', () => {
+test('Yealink reader notes a missing version line, since the phone would ignore the file', { timeout: 60_000 }, () => {
   const r = yealink.read('action_url.registered = http://h/r\n');
   assert.deepEqual(r.config.urls, { registered: 'http://h/r' });
   assert.match(r.notes.join('\n'), /first line is not "#!version:1\.0\.0\.1"/);
 });
 
-test('Yealink reader refuses XML, Fanvil and free text with a clear error instead of a list of bad lines', () => {
+test('Yealink reader refuses XML, Fanvil and free text with a clear error instead of a list of bad lines', { timeout: 60_000 }, () => {
   assert.match(yealink.read('<?xml version="1.0"?><settings/>').error ?? '', /not a Yealink \.cfg file.*starts with "<"/);
   assert.match(yealink.read('<<VOIP CONFIG FILE>>Version:2.0000000000\r\n').error ?? '', /not a Yealink/);
   assert.match(yealink.read('Dear admin,\nplease set up the phones.\n').error ?? '', /no "key = value" line/);
@@ -84,7 +84,7 @@ test('Yealink reader refuses XML, Fanvil and free text with a clear error instea
   assert.deepEqual(r.config, { enabled: false, urls: {} });
 });
 
-test('Akuvox writes the seed\'s "Active: Enabled" switch and reads 1/0, reporting other values', () => {
+test('Akuvox writes the seed\'s "Active: Enabled" switch and reads 1/0, reporting other values', { timeout: 60_000 }, () => {
   const on = akuvox.write({ enabled: true, urls: { registered: 'http://h/r' } });
   assert.match(on, /^Config\.Features\.ACTIONURL\.Enable = 1$/m);
   assert.doesNotMatch(on, /#!version/);
@@ -101,13 +101,13 @@ test('Akuvox writes the seed\'s "Active: Enabled" switch and reads 1/0, reportin
   assert.match(r.notes.join('\n'), /no "Config\.Features\.ACTIONURL\.Enable" setting; taken as on/);
 });
 
-test('Akuvox switch off is read as off even with URLs present', () => {
+test('Akuvox switch off is read as off even with URLs present', { timeout: 60_000 }, () => {
   const r = akuvox.read('Config.Features.ACTIONURL.Enable = 0\r\naction_url.registered = http://h/r\r\n');
   assert.deepEqual(r.config, { enabled: false, urls: { registered: 'http://h/r' } });
   assert.deepEqual(r.notes, []);
 });
 
-test('file names: Yealink lowercase MAC / y000000000000.cfg, Akuvox uppercase MAC / r000000000000.cfg', () => {
+test('file names: Yealink lowercase MAC / y000000000000.cfg, Akuvox uppercase MAC / r000000000000.cfg', { timeout: 60_000 }, () => {
   assert.equal(yealink.fileName('00:15:65:AA:BB:CC'), '001565aabbcc.cfg');
   assert.equal(yealink.fileName(), 'y000000000000.cfg');
   assert.equal(akuvox.fileName('00-15-65-aa-bb-cc'), '001565AABBCC.cfg');

@@ -16,7 +16,7 @@ const hostile = fc.oneof(
 );
 
 for (const vendor of VENDOR_IDS) {
-  test(`${vendor} reader never throws and always returns a well-formed result`, () => {
+  test(`${vendor} reader never throws and always returns a well-formed result`, { timeout: 60_000 }, () => {
     const codec = getVendorCodec(vendor);
     fc.assert(
       fc.property(hostile, (text) => {

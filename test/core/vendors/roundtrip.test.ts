@@ -22,7 +22,7 @@ const only = (config: ActionUrlConfig, slugs: string[]) =>
 for (const variant of VARIANTS) {
   const codec = getVendorCodec(variant.vendor);
 
-  test(`${name(variant)}: a generated config reads back with every incident the vendor supports`, () => {
+  test(`${name(variant)}: a generated config reads back with every incident the vendor supports`, { timeout: 60_000 }, () => {
     const config = ingestConfig('http://10.0.0.5:8080', { token: 'a&b<c>"d\'', vendor: variant.vendor });
     const text = codec.write(config, { mac: '00:15:65:AA:BB:CC', ...(variant.format ? { format: variant.format } : {}) });
     const back = codec.read(text);
@@ -34,7 +34,7 @@ for (const variant of VARIANTS) {
     if (variant.format) assert.equal(back.format, variant.format);
   });
 
-  test(`${name(variant)}: URLs with XML and cfg metacharacters and non-ASCII survive write and read`, () => {
+  test(`${name(variant)}: URLs with XML and cfg metacharacters and non-ASCII survive write and read`, { timeout: 60_000 }, () => {
     const slugs = supportedIncidents(codec);
     fc.assert(
       fc.property(
@@ -57,7 +57,7 @@ for (const variant of VARIANTS) {
     );
   });
 
-  test(`${name(variant)}: incidents the vendor lacks are not written, and renderConfigFile lists them`, () => {
+  test(`${name(variant)}: incidents the vendor lacks are not written, and renderConfigFile lists them`, { timeout: 60_000 }, () => {
     const config = ingestConfig('http://10.0.0.5:8080');
     const rendered = renderConfigFile(variant.vendor, config, variant.format ? { format: variant.format } : {});
     assert.deepEqual(rendered.lacking, unsupportedIncidents(codec));
@@ -66,7 +66,7 @@ for (const variant of VARIANTS) {
   });
 }
 
-test('vendor support matches the catalog: Yealink and Akuvox have all 34, the others fewer', () => {
+test('vendor support matches the catalog: Yealink and Akuvox have all 34, the others fewer', { timeout: 60_000 }, () => {
   assert.equal(supportedIncidents('yealink').length, INCIDENTS.length);
   assert.equal(supportedIncidents('akuvox').length, INCIDENTS.length);
   assert.equal(supportedIncidents('fanvil').length, 27);
@@ -74,14 +74,14 @@ test('vendor support matches the catalog: Yealink and Akuvox have all 34, the ot
   assert.equal(supportedIncidents('grandstream').length, 18);
 });
 
-test('Grandstream v1 and v2 cover the same incidents, so either format carries the same config', () => {
+test('Grandstream v1 and v2 cover the same incidents, so either format carries the same config', { timeout: 60_000 }, () => {
   const gs = getVendorCodec('grandstream');
   for (const i of INCIDENTS) {
     assert.equal(gs.keyFor(i.slug, 'v1') === undefined, gs.keyFor(i.slug, 'v2') === undefined, i.slug);
   }
 });
 
-test('Akuvox and Fanvil keep the on/off switch: a disabled config reads back disabled with its URLs', () => {
+test('Akuvox and Fanvil keep the on/off switch: a disabled config reads back disabled with its URLs', { timeout: 60_000 }, () => {
   for (const vendor of ['akuvox', 'fanvil'] as const) {
     const codec = getVendorCodec(vendor);
     const config = { enabled: false, urls: { registered: 'http://h/r?mac=$mac', dnd_on: 'http://h/d' } };
@@ -89,7 +89,7 @@ test('Akuvox and Fanvil keep the on/off switch: a disabled config reads back dis
   }
 });
 
-test('phones without a switch get "off" as empty URLs for every incident, and the file reads back off', () => {
+test('phones without a switch get "off" as empty URLs for every incident, and the file reads back off', { timeout: 60_000 }, () => {
   for (const vendor of ['yealink', 'snom', 'grandstream'] as const) {
     const config = { enabled: false, urls: { registered: 'http://h/r?mac=$mac' } };
     const rendered = renderConfigFile(vendor, config);
@@ -101,14 +101,14 @@ test('phones without a switch get "off" as empty URLs for every incident, and th
   }
 });
 
-test('writers refuse a URL with a line break rather than write a file with a forged extra setting', () => {
+test('writers refuse a URL with a line break rather than write a file with a forged extra setting', { timeout: 60_000 }, () => {
   for (const variant of VARIANTS) {
     const config = { enabled: true, urls: { registered: 'http://h/r\naction_url.dnd_on = http://evil' } };
     assert.throws(() => getVendorCodec(variant.vendor).write(config, variant.format ? { format: variant.format } : {}), /line break/);
   }
 });
 
-test('renderConfigFile reports unknown incidents and URLs longer than phones accept', () => {
+test('renderConfigFile reports unknown incidents and URLs longer than phones accept', { timeout: 60_000 }, () => {
   const long = `http://h/${'x'.repeat(520)}`;
   const r = renderConfigFile('yealink', { enabled: true, urls: { no_such_incident: 'http://h/', registered: long } });
   assert.match(r.notes.join('\n'), /not catalog incidents, left out: no_such_incident/);

@@ -6,7 +6,7 @@ const snom = getVendorCodec('snom');
 const gs = getVendorCodec('grandstream');
 const URL_WITH_META = 'http://h/i?mac=$mac&name=$display_remote&x=<a>&q="\'';
 
-test('escapeXml escapes all five XML metacharacters; unescapeXml reverses it, numeric references included', () => {
+test('escapeXml escapes all five XML metacharacters; unescapeXml reverses it, numeric references included', { timeout: 60_000 }, () => {
   assert.equal(escapeXml(URL_WITH_META), 'http://h/i?mac=$mac&amp;name=$display_remote&amp;x=&lt;a&gt;&amp;q=&quot;&apos;');
   assert.deepEqual(unescapeXml('a&amp;b&#38;c&#x26;d&lt;&GT;&quot;&apos;&#233;'), { value: 'a&b&c&d<>"\'é', loose: [] });
   assert.deepEqual(unescapeXml('a&b&nbsp;&#0;'), {
@@ -15,7 +15,7 @@ test('escapeXml escapes all five XML metacharacters; unescapeXml reverses it, nu
   });
 });
 
-test('Snom file: settings/phone-settings, perm="" on each setting, & written as &amp;', () => {
+test('Snom file: settings/phone-settings, perm="" on each setting, & written as &amp;', { timeout: 60_000 }, () => {
   const text = snom.write({ enabled: true, urls: { incoming_call: URL_WITH_META } });
   assert.equal(text, [
     '<?xml version="1.0" encoding="utf-8"?>',
@@ -29,7 +29,7 @@ test('Snom file: settings/phone-settings, perm="" on each setting, & written as 
   assert.equal(snom.read(text).config.urls.incoming_call, URL_WITH_META);
 });
 
-test('a hand-written Snom file: comments, CDATA, entities, other settings, function keys, CRLF, BOM', () => {
+test('a hand-written Snom file: comments, CDATA, entities, other settings, function keys, CRLF, BOM', { timeout: 60_000 }, () => {
   const text = '\uFEFF<?xml version="1.0" encoding="utf-8"?>\r\n'
     + '<!-- reception phones -->\r\n'
     + '<settings>\r\n'
@@ -52,7 +52,7 @@ test('a hand-written Snom file: comments, CDATA, entities, other settings, funct
   assert.equal(r.otherSettings, 2);
 });
 
-test('Snom reader reports unknown action settings, markup in values, broken XML, with line numbers', () => {
+test('Snom reader reports unknown action settings, markup in values, broken XML, with line numbers', { timeout: 60_000 }, () => {
   const text = [
     '<?xml version="1.0"?>',
     '<settings>',
@@ -78,17 +78,17 @@ test('Snom reader reports unknown action settings, markup in values, broken XML,
   assert.match(r.notes.join('\n'), /line 7: <action_unhold> has a bare "&"/);
 });
 
-test('Snom reader refuses non-Snom text with one clear error', () => {
+test('Snom reader refuses non-Snom text with one clear error', { timeout: 60_000 }, () => {
   assert.match(snom.read('hello').error ?? '', /not a Snom settings file: there is no XML element/);
   assert.match(snom.read('<gs_provision version="1"></gs_provision>').error ?? '', /root element is <gs_provision>, expected <settings>/);
 });
 
-test('Snom file name is the uppercase MAC', () => {
+test('Snom file name is the uppercase MAC', { timeout: 60_000 }, () => {
   assert.equal(snom.fileName('000413aabbcc'), '000413AABBCC.xml');
   assert.equal(snom.fileName(), undefined);
 });
 
-test('Grandstream v1: P-codes, the MAC inside the file, & escaped', () => {
+test('Grandstream v1: P-codes, the MAC inside the file, & escaped', { timeout: 60_000 }, () => {
   const text = gs.write({ enabled: true, urls: { incoming_call: 'http://h/i?a=1&b=2' } }, { mac: '00:0B:82:AA:BB:CC' });
   assert.equal(text, [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -106,14 +106,14 @@ test('Grandstream v1: P-codes, the MAC inside the file, & escaped', () => {
   assert.deepEqual(r.config.urls, { incoming_call: 'http://h/i?a=1&b=2' });
 });
 
-test('Grandstream v2: items named by alias', () => {
+test('Grandstream v2: items named by alias', { timeout: 60_000 }, () => {
   const text = gs.write({ enabled: true, urls: { incoming_call: 'http://h/i' } }, { format: 'v2' });
   assert.match(text, /<config version="2">\n {4}<item name="ons\.actionUrl\.incomingCall">http:\/\/h\/i<\/item>/);
   assert.equal(gs.read(text).format, 'v2');
   assert.throws(() => gs.write({ enabled: true, urls: {} }, { format: 'v3' }), /unknown Grandstream format "v3"/);
 });
 
-test('Grandstream reader takes v1 and v2 mixed, other P-codes ignored, unknown Action URL codes reported', () => {
+test('Grandstream reader takes v1 and v2 mixed, other P-codes ignored, unknown Action URL codes reported', { timeout: 60_000 }, () => {
   const text = [
     '<?xml version="1.0" encoding="UTF-8" ?>',
     '<gs_provision version="1">',
@@ -139,13 +139,13 @@ test('Grandstream reader takes v1 and v2 mixed, other P-codes ignored, unknown A
   ]);
 });
 
-test('Grandstream reader refuses other XML and reports a bad <mac>', () => {
+test('Grandstream reader refuses other XML and reports a bad <mac>', { timeout: 60_000 }, () => {
   assert.match(gs.read('<settings></settings>').error ?? '', /root element is <settings>, expected <gs_provision>/);
   const r = gs.read('<gs_provision><mac>xyz</mac><config version="1"></config></gs_provision>');
   assert.deepEqual(r.unused.map((u) => u.reason), ['<mac> holds "xyz", which is not a MAC address']);
 });
 
-test('Grandstream file names: cfg<mac>.xml and cfg.xml', () => {
+test('Grandstream file names: cfg<mac>.xml and cfg.xml', { timeout: 60_000 }, () => {
   assert.equal(gs.fileName('00-0B-82-AA-BB-CC'), 'cfg000b82aabbcc.xml');
   assert.equal(gs.fileName(), 'cfg.xml');
 });

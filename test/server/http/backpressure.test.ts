@@ -6,7 +6,7 @@ import { parseResponses } from '../helpers/raw-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a client that pipelines requests but never reads its answers does not make the server buffer them all', async () => {
+test('a client that pipelines requests but never reads its answers does not make the server buffer them all', { timeout: 60_000 }, async () => {
   const body = Buffer.alloc(64 * 1024, 'x');
   let handled = 0;
   const http = createHttpServer({

@@ -10,6 +10,20 @@ import { sendRaw } from '../helpers/raw-client.ts';
 const echo: HttpHandler = async (req, res) => {
   if (req.path === '/slow') await new Promise((r) => setTimeout(r, 30));
   if (req.path === '/boom') throw new Error('handler failure');
+  if (req.path === '/names') {
+    // Reads each header by the name a hostile client chose, the way handlers read `host` or `cookie`.
+    const read = (name: string): unknown => req.headers[name];
+    res.json(200, {
+      constructor: read('constructor'),
+      proto: read('__proto__'),
+      hasOwnProperty: read('hasownproperty'),
+      toString: read('tostring'),
+      valueOfType: typeof read('valueof'),
+      host: read('host'),
+      names: Object.keys(req.headers).sort(),
+    });
+    return;
+  }
   if (req.path === '/stream') {
     const s = res.stream(200, { 'Content-Type': 'text/event-stream' });
     s.write('data: one\n\n');
@@ -46,7 +60,7 @@ after(() => http.close(100));
 
 const json = (body: Buffer) => JSON.parse(body.toString('utf8'));
 
-describe('request line as phones send it', () => {
+describe('request line as phones send it', { timeout: 120_000 }, () => {
   test('raw spaces and raw UTF-8 in the target reach the handler as the exact bytes', async () => {
     const target = Buffer.from('/actionurl/incoming_call?display_remote=Jörg Müller&mac=001565aabbcc', 'utf8');
     const req = Buffer.concat([Buffer.from('GET '), target, Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]);
@@ -99,13 +113,40 @@ describe('request line as phones send it', () => {
     assert.deepEqual(seen.headers, { host: 'h', 'x-b': '2' });
   });
 
+  test('headers named like Object.prototype members are read back as sent, and nothing else changes', { timeout: 5000 }, async () => {
+    const req =
+      'GET /names HTTP/1.1\r\nHost: h\r\nConstructor: c1\r\n__proto__: p1\r\nhasOwnProperty: o1\r\n' +
+      'toString: t1\r\nConstructor: c2\r\n\r\n';
+    const { responses } = await sendRaw(port, req, { expect: 1 });
+    assert.equal(responses[0].status, 200);
+    const seen = json(responses[0].body);
+    assert.equal(seen.constructor, 'c1, c2');
+    assert.equal(seen.proto, 'p1');
+    assert.equal(seen.hasOwnProperty, 'o1');
+    assert.equal(seen.toString, 't1');
+    assert.equal(seen.valueOfType, 'undefined', 'a header nobody sent is absent, not an inherited function');
+    assert.equal(seen.host, 'h');
+    assert.deepEqual(seen.names, ['__proto__', 'constructor', 'hasownproperty', 'host', 'tostring']);
+    // The connection and the server are still fine afterwards.
+    const again = await sendRaw(port, 'GET /after HTTP/1.1\r\nHost: h\r\n\r\n', { expect: 1 });
+    assert.equal(json(again.responses[0].body).path, '/after');
+  });
+
+  test('a __proto__ header cannot change how the request is framed', { timeout: 5000 }, async () => {
+    // Were `__proto__` to become the headers' prototype, an inherited content-length could decide the body.
+    const req = 'POST /names HTTP/1.1\r\n__proto__: content-length\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\n\r\n';
+    const { responses } = await sendRaw(port, req, { expect: 2 });
+    assert.deepEqual(responses.map((r) => r.status), [200, 200]);
+    assert.equal(json(responses[1].body).path, '/next');
+  });
+
   test('absolute-form targets route by their path', async () => {
     const { responses } = await sendRaw(port, 'GET http://10.0.0.5:8080/p?q=1 HTTP/1.1\r\n\r\n', { expect: 1 });
     assert.equal(json(responses[0].body).path, '/p');
   });
 });
 
-describe('connections', () => {
+describe('connections', { timeout: 120_000 }, () => {
   test('pipelined requests are answered in request order even when the first is slower', async () => {
     const reqs = 'GET /slow HTTP/1.1\r\n\r\nGET /fast1 HTTP/1.1\r\n\r\nGET /fast2 HTTP/1.1\r\nConnection: close\r\n\r\n';
     const { responses, closed } = await sendRaw(port, reqs);
@@ -178,7 +219,7 @@ describe('connections', () => {
   });
 });
 
-describe('refusals', () => {
+describe('refusals', { timeout: 120_000 }, () => {
   const cases: [string, string, number][] = [
     ['no version', 'GET /x\r\n\r\n', 400],
     ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400],
@@ -213,7 +254,7 @@ describe('refusals', () => {
   });
 });
 
-test('random bytes never crash the server: each connection is answered or closed', async () => {
+test('random bytes never crash the server: each connection is answered or closed', { timeout: 60_000 }, async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.oneof(

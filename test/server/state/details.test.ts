@@ -6,15 +6,15 @@ import { INCIDENT_HANDLERS } from '../../../src/server/state/incidents.ts';
 import { VAR } from '../../../src/server/state/vars.ts';
 import { ACCOUNT, MAC, T0, callVars, eventsOf } from './events.ts';
 
-test('every incident of the catalog has a rule, and there is no rule for anything else', () => {
+test('every incident of the catalog has a rule, and there is no rule for anything else', { timeout: 60_000 }, () => {
   assert.deepEqual([...INCIDENT_HANDLERS.keys()].sort(), INCIDENTS.map((i) => i.slug).sort());
 });
 
-test('the variables the reducer reads are catalog variables', () => {
+test('the variables the reducer reads are catalog variables', { timeout: 60_000 }, () => {
   for (const name of Object.values(VAR)) assert.ok(getVariable(name), name);
 });
 
-test('a new phone starts idle, unregistered-unknown, with nothing on', () => {
+test('a new phone starts idle, unregistered-unknown, with nothing on', { timeout: 60_000 }, () => {
   const state = initialPhoneState(MAC, T0);
   assert.equal(state.mac, MAC);
   assert.equal(state.presence, 'idle');
@@ -24,14 +24,14 @@ test('a new phone starts idle, unregistered-unknown, with nothing on', () => {
   assert.equal(state.lastSeen, T0);
 });
 
-test('an unknown incident only tells us the phone is alive', () => {
+test('an unknown incident only tells us the phone is alive', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf([['registered', ACCOUNT], ['headset_on', { ip: '10.0.0.99' }]]));
   assert.equal(state?.presence, 'idle');
   assert.equal(state?.lastSeen, T0 + 1_000);
   assert.equal(state?.ip, '10.0.0.99');
 });
 
-test('events without variables, or with junk in them, never throw', () => {
+test('events without variables, or with junk in them, never throw', { timeout: 60_000 }, () => {
   const odd: Record<string, string>[] = [
     {},
     { call_id: '   ' },
@@ -51,13 +51,13 @@ test('events without variables, or with junk in them, never throw', () => {
   assert.doesNotThrow(() => reduce(undefined, null as never));
 });
 
-test('an event id the state has seen already is not applied again (store replay after a restart)', () => {
+test('an event id the state has seen already is not applied again (store replay after a restart)', { timeout: 60_000 }, () => {
   const events = eventsOf([['dnd_on'], ['dnd_off']]);
   const { state } = replay(events);
   assert.equal(replay([events[0]], state).state?.dnd, false);
 });
 
-test('accounts are told apart by user@host, from $active_url or $active_user and $active_host', () => {
+test('accounts are told apart by user@host, from $active_url or $active_user and $active_host', { timeout: 60_000 }, () => {
   const { state } = replay(
     eventsOf([
       ['registered', { active_url: '<sip:100@PBX.example.com;transport=udp>' }],
@@ -76,7 +76,7 @@ test('accounts are told apart by user@host, from $active_url or $active_user and
   assert.equal(state?.presence, 'idle');
 });
 
-test('a registration incident naming no account applies to every known account', () => {
+test('a registration incident naming no account applies to every known account', { timeout: 60_000 }, () => {
   const none = { active_url: '', active_user: '', active_host: '' };
   const { state } = replay(
     eventsOf([
@@ -91,7 +91,7 @@ test('a registration incident naming no account applies to every known account',
   assert.equal(anonymous?.registered, true);
 });
 
-test('a call shows over registration and DND; registration over DND', () => {
+test('a call shows over registration and DND; registration over DND', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const none = { active_url: '', active_user: '', active_host: '' };
   const events = eventsOf([['dnd_on'], ['unregistered', none], ['incoming_call', A]]);
@@ -99,7 +99,7 @@ test('a call shows over registration and DND; registration over DND', () => {
   assert.deepEqual(presences, ['dnd', 'unregistered', 'ringing']);
 });
 
-test('without $call_id a call is followed by its remote party', () => {
+test('without $call_id a call is followed by its remote party', { timeout: 60_000 }, () => {
   const alice = callVars('', 'sip:200@pbx', 'Alice');
   const bob = callVars('', 'sip:300@pbx', 'Bob');
   const { state, calls } = replay(
@@ -120,13 +120,13 @@ test('without $call_id a call is followed by its remote party', () => {
   assert.notEqual(calls[0].callId, calls[1].callId);
 });
 
-test('without $call_id or $remote the only call is the one meant', () => {
+test('without $call_id or $remote the only call is the one meant', { timeout: 60_000 }, () => {
   const bare = { call_id: '', remote: '' };
   const { calls } = replay(eventsOf([['incoming_call', bare], ['answer_new_incoming_call', bare], ['call_terminated', bare]]));
   assert.deepEqual(calls.map((c) => [c.direction, c.outcome]), [['incoming', 'answered']]);
 });
 
-test('a call first reported without an id keeps being the same call once the id appears', () => {
+test('a call first reported without an id keeps being the same call once the id appears', { timeout: 60_000 }, () => {
   const { calls } = replay(
     eventsOf([['incoming_call', callVars('', 'sip:200@pbx')], ['answer_new_incoming_call', callVars('12', 'sip:200@pbx')]]),
   );
@@ -134,7 +134,7 @@ test('a call first reported without an id keeps being the same call once the id 
   assert.equal(calls[0].phase, 'talking');
 });
 
-test('mute belongs to the conversation and ends with it', () => {
+test('mute belongs to the conversation and ends with it', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const events = eventsOf([['outgoing_call', A], ['call_established', A], ['mute', A], ['call_terminated', A]]);
   assert.equal(replay(events.slice(0, 3)).state?.muted, true);
@@ -142,7 +142,7 @@ test('mute belongs to the conversation and ends with it', () => {
   assert.equal(replay(events).state?.muted, false);
 });
 
-test('a failed transfer that the user resumes ends as an ordinary answered call', () => {
+test('a failed transfer that the user resumes ends as an ordinary answered call', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const { calls } = replay(
     eventsOf([
@@ -153,26 +153,26 @@ test('a failed transfer that the user resumes ends as an ordinary answered call'
   assert.equal(calls[0].outcome, 'answered');
 });
 
-test('a reboot ends the calls it dropped', () => {
+test('a reboot ends the calls it dropped', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const { state, calls } = replay(eventsOf([['outgoing_call', A], ['call_established', A], ['setup_completed']]));
   assert.equal(state?.presence, 'idle');
   assert.deepEqual(calls.map((c) => [c.outcome, c.endedBy]), [['answered', 'setup_completed']]);
 });
 
-test('the source address stands in for $ip until the phone sends one', () => {
+test('the source address stands in for $ip until the phone sends one', { timeout: 60_000 }, () => {
   const [event] = eventsOf([['registered', { ip: '' }]]);
   assert.equal(reduce(undefined, { ...event, sourceIp: '192.0.2.7' }).state.ip, '192.0.2.7');
 });
 
-test('presenceAt: offline once nothing was heard for the given time', () => {
+test('presenceAt: offline once nothing was heard for the given time', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf([['dnd_on']]));
   assert.ok(state);
   assert.equal(presenceAt(state, T0 + 59_000, 60_000), 'dnd');
   assert.equal(presenceAt(state, T0 + 60_000, 60_000), 'offline');
 });
 
-test('changedCalls lists each call an event created, changed or ended', () => {
+test('changedCalls lists each call an event created, changed or ended', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const [incoming, terminated] = eventsOf([['incoming_call', A], ['call_terminated', A]]);
   const first = reduce(undefined, incoming);

@@ -24,7 +24,7 @@ function assertCall(events: readonly PhoneEvent[], calls: ReturnType<typeof repl
 }
 
 for (const flow of FLOWS) {
-  test(`flow: ${flow.name}`, () => {
+  test(`flow: ${flow.name}`, { timeout: 60_000 }, () => {
     const events = eventsOf(stepsOf(flow));
     const own = events.slice(events.length - flow.steps.length);
     let state: PhoneState | undefined = replay(events.slice(0, events.length - own.length)).state;
@@ -39,7 +39,7 @@ for (const flow of FLOWS) {
   });
 }
 
-test('boot: identity and registration come from the variables', () => {
+test('boot: identity and registration come from the variables', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf(stepsOf(FLOWS[0])));
   assert.ok(state);
   assert.equal(state.ip, '10.0.0.22');
@@ -52,13 +52,13 @@ test('boot: identity and registration come from the variables', () => {
   );
 });
 
-test('a failed registration marks the account failed and the phone unregistered', () => {
+test('a failed registration marks the account failed and the phone unregistered', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf(stepsOf(FLOWS[1])));
   assert.equal(state?.registered, false);
   assert.equal(state?.accounts[0].failed, true);
 });
 
-test('the DND and forward switches end up as last switched', () => {
+test('the DND and forward switches end up as last switched', { timeout: 60_000 }, () => {
   const flow = FLOWS.find((f) => f.name.startsWith('DND'));
   assert.ok(flow);
   const { state } = replay(eventsOf(stepsOf(flow)));
@@ -66,7 +66,7 @@ test('the DND and forward switches end up as last switched', () => {
   assert.deepEqual(state?.forward, { always: false, busy: true, no_answer: true });
 });
 
-test('an outgoing call keeps its parties and marks the phone busy while it lasts', () => {
+test('an outgoing call keeps its parties and marks the phone busy while it lasts', { timeout: 60_000 }, () => {
   const flow = FLOWS.find((f) => f.name === 'outgoing, answered, handset');
   assert.ok(flow);
   const events = eventsOf(stepsOf(flow));

@@ -1,5 +1,5 @@
 /**
- * The incident flows of vendors.md ("Incident order in common flows"), with the presence the board must show
+ * The incident flows of docs/vendors.md ("Incident order in common flows"), with the presence the board must show
  * after each step and the call records they must leave.
  */
 import type { CallOutcome, CallState, Presence } from '../../../src/server/state/types.ts';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { INCIDENTS } from '../../../src/core/catalog.ts';
 import { expireCalls, reduce } from '../../../src/server/state/reduce.ts';
-import type { CallState, PhoneEvent, PhoneState, Reduction } from '../../../src/server/state/types.ts';
-import { MAC, T0 } from './events.ts';
+import type { CallPhase, CallState, PhoneEvent, PhoneState, Presence, Reduction } from '../../../src/server/state/types.ts';
+import { callVars, eventsOf, MAC, T0, type Step } from './events.ts';
 
 const HOUR = 3_600_000;
 const SLUGS = INCIDENTS.map((i) => i.slug);
@@ -45,6 +45,27 @@ const sequenceArb = fc.array(stepArb, { maxLength: 60 }).map(eventsFrom);
 
 const keyOf = (c: CallState) => `${c.callId}|${c.startedAt}`;
 
+/**
+ * Presence as docs/receiver.md ("Live state") words it: of the situations that apply to a phone, the board
+ * shows the first one in this list. Written as a table of the documented rules, not as the reducer's code.
+ */
+const PRESENCE_RULES: readonly (readonly [Presence, (s: PhoneState, up: (p: CallPhase) => boolean) => boolean])[] = [
+  ['talking', (_s, up) => up('talking')],
+  ['dialing', (_s, up) => up('dialing')],
+  ['held', (_s, up) => up('held')],
+  ['talking', (s, up) => s.busy && up('ringing')], // busy while a call rings: its answer was lost
+  ['dialing', (s) => s.busy], // busy with no call: the user is entering a number
+  ['ringing', (_s, up) => up('ringing')],
+  ['unregistered', (s) => s.registered === false],
+  ['dnd', (s) => s.dnd],
+  ['idle', () => true],
+];
+
+function documentedPresence(state: PhoneState): Presence {
+  const up = (phase: CallPhase) => state.calls.some((c) => c.phase === phase);
+  return PRESENCE_RULES.find(([, applies]) => applies(state, up))![0];
+}
+
 function assertCoherent(state: PhoneState, changed: readonly CallState[]): void {
   const ids = state.calls.map((c) => c.callId);
   assert.equal(new Set(ids).size, ids.length, 'at most one open call per call id');
@@ -66,16 +87,7 @@ function assertCoherent(state: PhoneState, changed: readonly CallState[]): void 
 
   const phases = new Set(state.calls.map((c) => c.phase));
   if (phases.has('dialing') || phases.has('talking') || phases.has('held')) assert.equal(state.busy, true);
-  const expected =
-    phases.has('talking') ? 'talking'
-    : phases.has('dialing') ? 'dialing'
-    : phases.has('held') ? 'held'
-    : state.busy ? (phases.has('ringing') ? 'talking' : 'dialing')
-    : phases.has('ringing') ? 'ringing'
-    : state.registered === false ? 'unregistered'
-    : state.dnd ? 'dnd'
-    : 'idle';
-  assert.equal(state.presence, expected);
+  assert.equal(state.presence, documentedPresence(state));
 
   const registered = state.accounts.some((a) => a.registered === true)
     ? true
@@ -96,7 +108,7 @@ function run(events: readonly PhoneEvent[], each?: (before: PhoneState | undefin
   return { state, calls };
 }
 
-test('reduce never throws and the state stays coherent after every event', () => {
+test('reduce never throws and the state stays coherent after every event', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       run(events, (_before, r) => assertCoherent(r.state, r.changedCalls));
@@ -105,7 +117,7 @@ test('reduce never throws and the state stays coherent after every event', () =>
   );
 });
 
-test('applying the same event twice equals applying it once, whether stored once or arriving twice', () => {
+test('applying the same event twice equals applying it once, whether stored once or arriving twice', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       run(events, (_before, r, event) => {
@@ -121,7 +133,7 @@ test('applying the same event twice equals applying it once, whether stored once
   );
 });
 
-test('after anything, busy_to_idle and registered bring the phone back to idle and registered', () => {
+test('after anything, busy_to_idle and registered bring the phone back to idle and registered', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, fc.constantFrom<Record<string, string>>({}, { active_url: 'sip:100@pbx' }), (events, account) => {
       const { state } = run(events);
@@ -143,7 +155,7 @@ test('after anything, busy_to_idle and registered bring the phone back to idle a
   );
 });
 
-test('expireCalls far in the future leaves no open call and ends each one it closes', () => {
+test('expireCalls far in the future leaves no open call and ends each one it closes', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, (events) => {
       const { state, calls } = run(events);
@@ -160,7 +172,7 @@ test('expireCalls far in the future leaves no open call and ends each one it clo
   );
 });
 
-test('a state saved as JSON and loaded again reduces the rest of the events the same way', () => {
+test('a state saved as JSON and loaded again reduces the rest of the events the same way', { timeout: 60_000 }, () => {
   fc.assert(
     fc.property(sequenceArb, fc.nat(), (events, cut) => {
       const at = events.length === 0 ? 0 : cut % events.length;
@@ -172,4 +184,27 @@ test('a state saved as JSON and loaded again reduces the rest of the events the 
     }),
     { numRuns: 200 },
   );
+});
+
+test('presence in the situations the docs name, one written-out answer each', { timeout: 60_000 }, () => {
+  const a = callVars('1');
+  const b = callVars('2', 'sip:300@pbx.example.com', 'Bob');
+  const cases: [string, Step[], Presence][] = [
+    ['a registered phone with nothing going on', [['registered']], 'idle'],
+    ['DND on', [['registered'], ['dnd_on']], 'dnd'],
+    ['DND on and the account lost', [['dnd_on'], ['unregistered']], 'unregistered'],
+    ['a call rings under DND and without registration', [['dnd_on'], ['unregistered'], ['incoming_call', a]], 'ringing'],
+    ['handset up, no number dialled yet', [['registered'], ['off_hook'], ['idle_to_busy']], 'dialing'],
+    ['a ringing call and the phone went busy (the answer was lost)', [['incoming_call', a], ['idle_to_busy']], 'talking'],
+    ['an outgoing call not answered yet', [['off_hook'], ['idle_to_busy'], ['outgoing_call', a]], 'dialing'],
+    ['one call held', [['outgoing_call', a], ['call_established', a], ['hold', a]], 'held'],
+    ['one call held, another talking', [['outgoing_call', a], ['call_established', a], ['hold', a],
+      ['outgoing_call', b], ['call_established', b]], 'talking'],
+    ['in a call although the account dropped', [['incoming_call', a], ['call_established', a], ['unregistered']], 'talking'],
+    ['the call ended', [['incoming_call', a], ['call_established', a], ['call_terminated', a], ['busy_to_idle']], 'idle'],
+  ];
+  for (const [situation, steps, expected] of cases) {
+    const state = eventsOf(steps).reduce<PhoneState | undefined>((s, e) => reduce(s, e).state, undefined);
+    assert.equal(state?.presence, expected, situation);
+  }
 });

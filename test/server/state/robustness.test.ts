@@ -23,7 +23,7 @@ function renumbered(events: readonly PhoneEvent[]): PhoneEvent[] {
 
 const callFlows = FLOWS.filter((f) => f.call);
 
-test('the same stored event applied twice changes nothing the second time', () => {
+test('the same stored event applied twice changes nothing the second time', { timeout: 60_000 }, () => {
   for (const flow of FLOWS) {
     let state = undefined;
     for (const event of eventsOf(stepsOf(flow))) {
@@ -36,7 +36,7 @@ test('the same stored event applied twice changes nothing the second time', () =
   }
 });
 
-test('every request arriving twice in a row leaves the same presence and call log', () => {
+test('every request arriving twice in a row leaves the same presence and call log', { timeout: 60_000 }, () => {
   for (const flow of FLOWS) {
     const events = eventsOf(stepsOf(flow));
     const doubled = renumbered(events.flatMap((e) => [e, { ...e, receivedAt: e.receivedAt + 300 }]));
@@ -47,7 +47,7 @@ test('every request arriving twice in a row leaves the same presence and call lo
   }
 });
 
-test('a copy arriving after the next request still changes nothing', () => {
+test('a copy arriving after the next request still changes nothing', { timeout: 60_000 }, () => {
   for (const flow of callFlows) {
     const events = eventsOf(stepsOf(flow));
     // Each request's copy arrives right after the request that followed it.
@@ -61,7 +61,7 @@ test('a copy arriving after the next request still changes nothing', () => {
   }
 });
 
-test('a repeated mute/unmute within seconds is not mistaken for a copy', () => {
+test('a repeated mute/unmute within seconds is not mistaken for a copy', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const events = eventsOf([['outgoing_call', A], ['call_established', A], ['mute', A], ['unmute', A], ['mute', A]], T0, 1, 500);
   const { state } = replay(events);
@@ -69,7 +69,7 @@ test('a repeated mute/unmute within seconds is not mistaken for a copy', () => {
   assert.equal(state?.calls[0].muted, true);
 });
 
-test('losing any one request of a flow never leaves a call open for good', () => {
+test('losing any one request of a flow never leaves a call open for good', { timeout: 60_000 }, () => {
   for (const flow of FLOWS) {
     const events = eventsOf(stepsOf(flow));
     const last = events[events.length - 1].receivedAt;
@@ -92,7 +92,7 @@ test('losing any one request of a flow never leaves a call open for good', () =>
   }
 });
 
-test('two adjacent requests swapped leave the same call log', () => {
+test('two adjacent requests swapped leave the same call log', { timeout: 60_000 }, () => {
   for (const flow of callFlows) {
     const events = eventsOf(stepsOf(flow));
     const want = replay(events);
@@ -107,7 +107,7 @@ test('two adjacent requests swapped leave the same call log', () => {
   }
 });
 
-test('a lost call_terminated: busy_to_idle ends the call as answered', () => {
+test('a lost call_terminated: busy_to_idle ends the call as answered', { timeout: 60_000 }, () => {
   const A = callVars('7');
   const events = eventsOf([['idle_to_busy'], ['outgoing_call', A], ['call_established', A], ['busy_to_idle']]);
   const { state, calls } = replay(events);
@@ -117,7 +117,7 @@ test('a lost call_terminated: busy_to_idle ends the call as answered', () => {
   ]);
 });
 
-test('a lost call_terminated and busy_to_idle: expireCalls ends the call when it was last heard of', () => {
+test('a lost call_terminated and busy_to_idle: expireCalls ends the call when it was last heard of', { timeout: 60_000 }, () => {
   const A = callVars('7');
   const { state } = replay(eventsOf([['idle_to_busy'], ['outgoing_call', A], ['call_established', A], ['on_hook']]));
   assert.ok(state);
@@ -132,7 +132,7 @@ test('a lost call_terminated and busy_to_idle: expireCalls ends the call when it
   assert.equal(after.busy, false);
 });
 
-test('a ringing call whose missed_call was lost is closed as missed after minutes, not hours', () => {
+test('a ringing call whose missed_call was lost is closed as missed after minutes, not hours', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf([['incoming_call', callVars('3')]]));
   assert.ok(state);
   assert.equal(expireCalls(state, T0 + 60_000, 4 * HOUR).state.presence, 'ringing');
@@ -141,14 +141,14 @@ test('a ringing call whose missed_call was lost is closed as missed after minute
   assert.equal(after.presence, 'idle');
 });
 
-test('a phone left busy by a lost busy_to_idle is idle again after the timeout', () => {
+test('a phone left busy by a lost busy_to_idle is idle again after the timeout', { timeout: 60_000 }, () => {
   const { state } = replay(eventsOf([['off_hook'], ['idle_to_busy']]));
   assert.ok(state);
   assert.equal(state.presence, 'dialing');
   assert.equal(expireCalls(state, T0 + 2 * HOUR, HOUR).state.presence, 'idle');
 });
 
-test('a lost incoming_call: missed_call alone records the missed call', () => {
+test('a lost incoming_call: missed_call alone records the missed call', { timeout: 60_000 }, () => {
   const { state, calls } = replay(eventsOf([['missed_call', callVars('9', 'sip:555@pbx.example.com', 'Dave')]]));
   assert.equal(state?.presence, 'idle');
   assert.equal(calls.length, 1);
@@ -158,7 +158,7 @@ test('a lost incoming_call: missed_call alone records the missed call', () => {
   assert.equal(calls[0].displayRemote, 'Dave');
 });
 
-test('call_established with no call before it opens the call', () => {
+test('call_established with no call before it opens the call', { timeout: 60_000 }, () => {
   const A = callVars('4');
   const { calls } = replay(eventsOf([['call_established', A], ['hold', A], ['unhold', A], ['call_terminated', A]]));
   assert.deepEqual(calls.map(timed), [
@@ -166,7 +166,7 @@ test('call_established with no call before it opens the call', () => {
   ]);
 });
 
-test('busy_to_idle before call_terminated: the call is answered, and the late terminate is ignored', () => {
+test('busy_to_idle before call_terminated: the call is answered, and the late terminate is ignored', { timeout: 60_000 }, () => {
   const A = callVars('5');
   const { state, calls } = replay(
     eventsOf([['outgoing_call', A], ['call_established', A], ['busy_to_idle'], ['call_terminated', A]]),
@@ -175,7 +175,7 @@ test('busy_to_idle before call_terminated: the call is answered, and the late te
   assert.deepEqual(calls.map(record), [{ callId: '5', direction: 'outgoing', outcome: 'answered', phase: 'ended' }]);
 });
 
-test('call_terminated before call_established: the late answer makes the call answered', () => {
+test('call_terminated before call_established: the late answer makes the call answered', { timeout: 60_000 }, () => {
   const A = callVars('5');
   const { state, calls } = replay(eventsOf([['outgoing_call', A], ['call_terminated', A], ['call_established', A]]));
   assert.equal(state?.presence, 'idle');
@@ -184,14 +184,14 @@ test('call_terminated before call_established: the late answer makes the call an
   ]);
 });
 
-test('missed_call before incoming_call: one missed call and nothing left ringing', () => {
+test('missed_call before incoming_call: one missed call and nothing left ringing', { timeout: 60_000 }, () => {
   const A = callVars('6');
   const { state, calls } = replay(eventsOf([['missed_call', A], ['incoming_call', A]]));
   assert.equal(state?.presence, 'idle');
   assert.deepEqual(calls.map(record), [{ callId: '6', direction: 'incoming', outcome: 'missed', phase: 'ended' }]);
 });
 
-test('the same call handle used again for a new call after a while is a new call', () => {
+test('the same call handle used again for a new call after a while is a new call', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const steps = [['incoming_call', A], ['missed_call', A], ['incoming_call', A], ['answer_new_incoming_call', A]] as const;
   const { state, calls } = replay(eventsOf(steps, T0, 1, 60_000));
@@ -199,7 +199,7 @@ test('the same call handle used again for a new call after a while is a new call
   assert.deepEqual(calls.map((c) => [c.callId, c.outcome]), [['1', 'missed'], ['1', 'ongoing']]);
 });
 
-test('call waiting: a call ringing while the phone went idle can still be answered', () => {
+test('call waiting: a call ringing while the phone went idle can still be answered', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const B = callVars('2', 'sip:300@pbx.example.com', 'Carol');
   const events = eventsOf([
@@ -219,7 +219,7 @@ test('call waiting: a call ringing while the phone went idle can still be answer
   ]);
 });
 
-test('call waiting: a waiting call missed after the phone went idle is logged once, as missed', () => {
+test('call waiting: a waiting call missed after the phone went idle is logged once, as missed', { timeout: 60_000 }, () => {
   const A = callVars('1');
   const B = callVars('2', 'sip:300@pbx.example.com', 'Carol');
   const events = eventsOf([
