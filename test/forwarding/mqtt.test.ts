@@ -15,7 +15,7 @@ import { freePort, SHARED_BROKER, startMosquitto, stopMosquitto, watch } from '.
 
 const MAC = '001565d00d01';
 
-describe('MQTT and Home Assistant', { timeout: 90_000 }, () => {
+describe('MQTT and Home Assistant', { timeout: 150_000 }, () => {
   test('topics, retained state, availability, events and discovery HA accepts', { timeout: 30_000 }, async () => {
     const prefix = `autest_${randomBytes(4).toString('hex')}`;
     const disc = `${prefix}_ha`;
@@ -93,7 +93,7 @@ describe('MQTT and Home Assistant', { timeout: 90_000 }, () => {
     }
   });
 
-  test('events committed while the broker is down are published, in order, when it returns', { timeout: 60_000 }, async () => {
+  test('events committed while the broker is down are published, in order, when it returns', { timeout: 90_000 }, async () => {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
     const dir = mkdtempSync(join(tmpdir(), 'actionurl-mosquitto-'));
@@ -116,10 +116,12 @@ describe('MQTT and Home Assistant', { timeout: 90_000 }, () => {
 
       broker = await startMosquitto(port, dir);
       const mark = w.messages.length;
-      const end = Date.now() + 30_000;
+      const end = Date.now() + 45_000;
       let seen: string[] = [];
       while (Date.now() < end) {
         seen = w.messages.slice(mark).filter((m) => /\/event\/dnd_o(n|ff)$/.test(m.topic)).map((m) => (JSON.parse(m.text) as { extra: { n: string } }).extra.n);
+        // At least once: a message whose acknowledgement was lost in the outage may come twice, never out of order.
+        seen = seen.filter((n, i) => n !== seen[i - 1]);
         if (seen.length >= 5) break;
         await new Promise((res) => setTimeout(res, 50));
       }

@@ -40,7 +40,7 @@ export async function watch(url: string, filters: string[], persistent = false):
   return {
     client,
     messages,
-    async waitFor(match, ms = 10_000, from = 0) {
+    async waitFor(match, ms = 20_000, from = 0) {
       const end = Date.now() + ms;
       for (;;) {
         const found = messages.slice(from).find(match);
