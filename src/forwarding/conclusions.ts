@@ -6,7 +6,7 @@
  * states in, conclusions out. Each has a key that is the same however often it is derived (replay after a
  * crash derives them again), so it is stored once.
  */
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { StoredEvent } from '../store/types.ts';
 import type { ConclusionType } from './destinations.ts';
 import type { JsonShapes } from './payloads.ts';

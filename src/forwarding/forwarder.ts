@@ -11,7 +11,7 @@
  * whose outcome was not yet stored when the receiver died is made again.
  */
 import type { Logger } from 'pino';
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';

@@ -9,7 +9,7 @@
  */
 import { INCIDENTS } from '../core/catalog.ts';
 import { formatMac } from '../core/mac.ts';
-import type { PhoneState, Presence } from '../server/state/types.ts';
+import type { PhoneState, Presence } from '../domain/types.ts';
 import { CONCLUSION_TYPES } from './destinations.ts';
 import { availabilityTopic, bridgeAvailabilityTopic, eventsTopic, stateTopic } from './mqtt-topics.ts';
 

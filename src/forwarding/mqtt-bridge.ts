@@ -9,7 +9,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PhoneState } from '../server/state/types.ts';
+import type { PhoneState } from '../domain/types.ts';
 import type { StoredDelivery } from '../store/types.ts';
 import { MQTT_DESTINATION, SELECT_ALL } from './destinations.ts';
 import type { DeliveryChannel } from './forwarder.ts';

@@ -3,7 +3,7 @@
  * receiver's conclusions. The JSON shapes of events, phones and calls are the REST API's; the composition
  * root passes them in (`JsonShapes`) so forwarding and the API always agree.
  */
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { StoredEvent } from '../store/types.ts';
 
 export interface JsonShapes {

@@ -2,7 +2,7 @@
  * Every phone's live state, in memory: loaded from the store at start-up, replaced after each commit. The
  * API and the dashboard read it from here; only the commit queue writes it.
  */
-import type { PhoneState } from './state/types.ts';
+import type { PhoneState } from '../domain/types.ts';
 
 export class PhoneRegistry {
   private readonly byMac = new Map<string, PhoneState>();
@@ -22,5 +22,10 @@ export class PhoneRegistry {
 
   set(state: PhoneState): void {
     this.byMac.set(state.mac, state);
+  }
+
+  /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */
+  delete(mac: string): boolean {
+    return this.byMac.delete(mac);
   }
 }

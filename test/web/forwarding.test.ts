@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 

@@ -4,7 +4,7 @@
  * (`GET /api/v1/destinations`) and a test event (`POST /api/v1/destinations/<name>/test`).
  */
 import type { ServerContext } from '../context.ts';
-import type { Router } from '../http/router.ts';
+import type { Router } from '../../http/router.ts';
 import type { DeliveryState, StoredDelivery } from '../../store/types.ts';
 import { webhookId } from '../../forwarding/payloads.ts';
 import { cursorParam, enumParam, limitParam, ParamError, textParam } from './params.ts';

@@ -6,7 +6,7 @@
  */
 import type { ServerContext } from '../context.ts';
 import type { BusMessage } from '../bus.ts';
-import type { HttpRequest, HttpResponse } from '../http/types.ts';
+import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { StoredEvent } from '../../store/types.ts';
 import { eventJson, phoneJson } from './json.ts';
 import { cursorParam, incidentParam, macParam, ParamError } from './params.ts';
@@ -103,7 +103,7 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     const deliver = (m: BusMessage) => {
       if (m.type === 'event') sendEvent(m.event);
       if (withPhones && (mac === undefined || m.phone.mac === mac)) {
-        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs))}\n\n`);
+        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(m.phone.mac)))}\n\n`);
       }
     };
 

@@ -7,8 +7,9 @@ import * as calls from './views/calls.js';
 import * as events from './views/events.js';
 import * as setup from './views/setup.js';
 import * as forwarding from './views/forwarding.js';
+import * as reports from './views/reports.js';
 
-const VIEWS = { board, phone, calls, events, forwarding, setup };
+const VIEWS = { board, phone, calls, events, reports, forwarding, setup };
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',

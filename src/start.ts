@@ -1,4 +1,7 @@
 /**
+ * The composition root: the one place the receiver (src/server), the dashboard (src/web) and the store
+ * (src/store) are put together. The server and the dashboard never import each other; this file wires them.
+ *
  * Starting and stopping a receiver programmatically: `actionurl serve` uses this, and so do tests of the
  * dashboard and of virtual phones.
  *
@@ -10,30 +13,33 @@
  */
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './access.ts';
-import { createApp } from './app.ts';
-import { EventBus } from './bus.ts';
-import { CommitQueue } from './commit-queue.ts';
-import type { ReceiverSettings, ServerContext } from './context.ts';
-import { parseDuration } from './duration.ts';
+import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
+import { createApp } from './server/app.ts';
+import { EventBus } from './server/bus.ts';
+import { CommitQueue } from './server/commit-queue.ts';
+import type { ReceiverSettings, ServerContext } from './server/context.ts';
+import { parseDuration } from './server/duration.ts';
 import { createHttpServer } from './http/server.ts';
-import { createRefusalRecorder } from './ingest.ts';
-import { receiverMetrics } from './metrics.ts';
-import { PhoneRegistry } from './phones.ts';
-import type { PhoneState } from './state/types.ts';
-import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
-import { openStore } from '../store/open.ts';
-import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from '../forwarding/destinations.ts';
-import { Forwarder } from '../forwarding/forwarder.ts';
-import { MqttBridge, type MqttSettings } from '../forwarding/mqtt-bridge.ts';
-import { checkPrefix } from '../forwarding/mqtt-topics.ts';
-import { callJson, eventJson, phoneJson } from './api/json.ts';
-import type { Store } from '../store/types.ts';
+import { createRefusalRecorder } from './server/ingest.ts';
+import { receiverMetrics } from './server/metrics.ts';
+import { PhoneRegistry } from './server/phones.ts';
+import { Inventory } from './server/inventory.ts';
+import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
+import { openStore } from './store/open.ts';
+import { isAuthorizedByCookie } from './web/auth.ts';
+import { createWebHandler } from './web/routes.ts';
+import type { Store } from './store/types.ts';
+import type { PhoneState } from './domain/types.ts';
+import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from './forwarding/destinations.ts';
+import { Forwarder } from './forwarding/forwarder.ts';
+import { MqttBridge, type MqttSettings } from './forwarding/mqtt-bridge.ts';
+import { checkPrefix } from './forwarding/mqtt-topics.ts';
+import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 
 /** This package's version (Home Assistant shows it as the origin's software version). */
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -229,6 +235,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     const phones = new PhoneRegistry();
     for (const state of await store.loadPhones()) phones.set(state);
+    const inventory = new Inventory();
+    for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
     const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
@@ -287,13 +295,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs,
     };
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now, forwarder };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, now, forwarder };
     forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
+      // The dashboard reads the receiver's settings on every request, so it follows them.
+      dashboard: {
+        handler: createWebHandler(ctx),
+        signedIn: (req) => isAuthorizedByCookie(req, ctx.settings.adminToken),
+      },
       stream: {
         heartbeatMs: options.heartbeatMs ?? 15_000,
         maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,
