@@ -39,7 +39,8 @@ import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 
 /** This package's version (Home Assistant shows it as the origin's software version). */
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The same as package.json's version and the command line's --version (src/cli/main.ts). */
+const PACKAGE_VERSION = '0.1.0';
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */

@@ -15,7 +15,7 @@ import type { CallState, PhoneState } from '../domain/types.ts';
 import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
-import { OutboxWorker, type Attempt, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
 import { conclusionBody, incidentBody, testBody, webhookId, type JsonShapes } from './payloads.ts';
 import { STANDARD_SCHEDULE_MS } from './schedule.ts';
 import { WebhookSender } from './webhook-sender.ts';
@@ -27,18 +27,6 @@ export interface ForwardingMetrics {
   deliverySeconds: { observe(value: number): void };
 }
 
-/** Something that sends deliveries for a destination other than a webhook (the MQTT bridge). */
-export interface DeliveryChannel {
-  readonly name: string;
-  readonly select: EventSelector;
-  readonly description: string;
-  send(delivery: StoredDelivery): Promise<Attempt>;
-  /** Waits between attempts; the channel never gives a delivery up (used up: the last wait again). */
-  readonly schedule: readonly number[];
-  readonly concurrency: number;
-  /** Connected to the far side (a webhook is always "connected"). */
-  connected(): boolean;
-}
 
 export interface ForwarderOptions {
   store: Store;

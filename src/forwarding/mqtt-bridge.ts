@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { PhoneState } from '../domain/types.ts';
 import type { StoredDelivery } from '../store/types.ts';
 import { MQTT_DESTINATION, SELECT_ALL } from './destinations.ts';
-import type { DeliveryChannel } from './forwarder.ts';
 import { deviceId, discoveryPayload, discoveryTopic, type DiscoveryContext } from './ha-discovery.ts';
 import {
   availabilityTopic,
@@ -23,7 +22,7 @@ import {
   stateTopic,
   testTopic,
 } from './mqtt-topics.ts';
-import type { Attempt } from './outbox-worker.ts';
+import type { Attempt, DeliveryChannel } from './outbox-worker.ts';
 
 export interface MqttSettings {
   /** `mqtt://host:1883`, `mqtts://…`; user and password may be in it. */

@@ -6,11 +6,25 @@
  * queues drain. Outcomes are handed to `record` (the forwarder stores them in batches).
  */
 import type { DeliveryUpdate, Store, StoredDelivery } from '../store/types.ts';
+import type { EventSelector } from './destinations.ts';
 import { nextRetryDelay, type AttemptVerdict } from './schedule.ts';
 
 export interface Attempt {
   verdict: AttemptVerdict;
   status: number | null;
+}
+
+/** Something that sends deliveries for a destination other than a webhook (the MQTT bridge). */
+export interface DeliveryChannel {
+  readonly name: string;
+  readonly select: EventSelector;
+  readonly description: string;
+  send(delivery: StoredDelivery): Promise<Attempt>;
+  /** Waits between attempts; the channel never gives a delivery up (used up: the last wait again). */
+  readonly schedule: readonly number[];
+  readonly concurrency: number;
+  /** Connected to the far side (a webhook is always "connected"). */
+  connected(): boolean;
 }
 
 export interface OutboxWorkerOptions {

@@ -33,14 +33,7 @@ export function conclusionBody(type: string, at: number, data: unknown): string 
   return JSON.stringify({ type, timestamp: new Date(at).toISOString(), data } satisfies WebhookBody);
 }
 
-/**
- * `webhook-id`: the same on every attempt of a delivery, different for every (event, destination). Made of
- * the delivery's row id and creation time, so a database started afresh (ids from 1 again) does not repeat
- * the ids a receiver has already seen.
- */
-export function webhookId(delivery: { id: number; createdAt: number }): string {
-  return `msg_${delivery.createdAt.toString(36)}_${delivery.id.toString(36)}`;
-}
+export { webhookId } from '../store/delivery-rows.ts';
 
 /** A delivery nobody asked for: the dashboard's "send a test event". */
 export function testBody(destination: string, at: number): string {

@@ -41,3 +41,12 @@ export function deliveryFromRow(r: DeliveryRow): StoredDelivery {
     dedupeKey: r.dedupe_key,
   };
 }
+
+/**
+ * `webhook-id`: the same on every attempt of a delivery, different for every (event, destination). Made of
+ * the delivery's row id and creation time, so a database started afresh (ids from 1 again) does not repeat
+ * the ids a receiver has already seen.
+ */
+export function webhookId(delivery: { id: number; createdAt: number }): string {
+  return `msg_${delivery.createdAt.toString(36)}_${delivery.id.toString(36)}`;
+}

@@ -6,7 +6,7 @@
 import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
 import type { DeliveryState, StoredDelivery } from '../../store/types.ts';
-import { webhookId } from '../../forwarding/payloads.ts';
+import { webhookId } from '../../store/delivery-rows.ts';
 import { cursorParam, enumParam, limitParam, ParamError, textParam } from './params.ts';
 
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'failed', 'dead', 'delivered'];
