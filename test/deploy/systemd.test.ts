@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BIN, spawnServe } from '../server/helpers/child.ts';
@@ -129,6 +129,43 @@ describe('systemd units', { timeout: 120_000 }, () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the backup job\'s commands write a dated, checked copy of the running receiver\'s database and delete copies older than 14 days', { timeout: 120_000 }, async () => {
+    const state = mkdtempSync(join(tmpdir(), 'actionurl-state-'));
+    const unit = unitSettings(read('actionurl-backup.service'));
+    /** A command line as systemd runs it: specifiers and $$ unescaped, split on spaces outside single quotes. */
+    const argv = (line: string) => [...line
+      .replaceAll(INSTALLED_BIN, BIN)
+      .replaceAll('/var/lib/actionurl', state)
+      .replaceAll('%%', '%')
+      .replaceAll('$$', '$')
+      .matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+    const db = join(state, 'actionurl.sqlite');
+    const s = await spawnServe([], { ACTIONURL_DB: db });
+    try {
+      assert.equal((await fetch(`${s.url}/actionurl/dnd_on?mac=001565aabbcc`)).status, 200);
+      mkdirSync(join(state, 'backups')); // StateDirectory= creates it
+      const old = join(state, 'backups', 'actionurl-2020-01-01T0000.sqlite');
+      writeFileSync(old, 'an old backup');
+      const twentyDaysAgo = Date.now() / 1000 - 20 * 86_400;
+      utimesSync(old, twentyDaysAgo, twentyDaysAgo);
+
+      const [cmd, ...args] = argv(unit.get('ExecStart')![0]);
+      const backup = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ACTIONURL_DB: db }, timeout: 60_000 });
+      assert.equal(backup.status, 0, backup.stderr);
+      assert.match(backup.stdout, /^backup written: .*\(.*, 1 events up to id 1, 0 rejected requests\) in /);
+      const [post, ...postArgs] = argv(unit.get('ExecStartPost')![0]);
+      const prune = spawnSync(post, postArgs, { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(prune.status, 0, prune.stderr);
+      const left = readdirSync(join(state, 'backups'));
+      assert.equal(left.length, 1, left.join(' '));
+      assert.match(left[0], /^actionurl-\d{4}-\d\d-\d\dT\d{4}\.sqlite$/);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+      rmSync(state, { recursive: true, force: true });
     }
   });
 });
