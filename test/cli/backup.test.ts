@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +249,34 @@ describe('actionurl backup', { timeout: 180_000 }, () => {
       assert.equal(copy.pragma('journal_mode', { simple: true }), 'delete');
       copy.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a disk that fills up during the copy is one line, exit code 2, and leaves no partial file', { timeout: 120_000 }, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'actionurl-backup-'));
+    const small = join(dir, 'small-disk');
+    mkdirSync(small);
+    // A 200 KiB file system for the target; mounting needs privileges a developer's machine may not give.
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', small], { encoding: 'utf8' });
+    if (mount.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      t.skip(`cannot mount a small tmpfs here: ${(mount.stderr || String(mount.error)).trim()}`);
+      return;
+    }
+    try {
+      const db = join(dir, 'actionurl.sqlite');
+      const init = new Database(db);
+      migrate(init);
+      const insert = init.prepare('INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target) VALUES (0, ?, ?, 400, ?, ?)');
+      for (let i = 0; i < 300; i++) insert.run('10.0.0.1', 'GET', 'filler', Buffer.alloc(4000));
+      init.close();
+      const r = runCli(['backup', join(small, 'copy.sqlite'), '--db', db]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^error: .*copy\.sqlite: the disk is full .*; free space or back up to another disk\n$/);
+      assert.deepEqual(readdirSync(small), []);
+    } finally {
+      spawnSync('umount', [small]);
       rmSync(dir, { recursive: true, force: true });
     }
   });
