@@ -16,8 +16,8 @@
  * per-request transaction to the event rows alone; writing every phone's state with each of its events costs
  * several random page writes per event, and throughput with it.
  */
-import { expireCalls, reduce } from './state/reduce.ts';
-import type { CallState, PhoneState } from './state/types.ts';
+import { expireCalls, reduce } from '../domain/reduce.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';

@@ -8,9 +8,9 @@
  * receiver's 200 still means "on disk".
  */
 import pg from 'pg';
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { redactDbUrl } from './open.ts';
+import { redactDbUrl } from './db-url.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import type {
   CallQuery,
