@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global AbortSignal */
 // The container's health check: GET /healthz on the receiver in this container. Exit 0 when it answers
 // 200 (listening, and its database answers), 1 otherwise, with the reason on stderr (docker inspect shows it).
 // The port is the container's ACTIONURL_PORT; with ACTIONURL_TLS_CERT set the receiver speaks HTTPS, and its

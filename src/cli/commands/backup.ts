@@ -4,8 +4,8 @@
  * (docs/operations.md). PostgreSQL has its own tools, so a postgres:// --db is refused with the pg_dump line.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_DB } from '../../server/start.ts';
-import { isPostgresUrl, redactDbUrl } from '../../store/open.ts';
+import { DEFAULT_DB } from '../../start.ts';
+import { isPostgresUrl, redactDbUrl } from '../../store/db-url.ts';
 import { backupSqlite, BackupRefused, type BackupResult } from '../../store/sqlite-backup.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
