@@ -23,4 +23,9 @@ export class PhoneRegistry {
   set(state: PhoneState): void {
     this.byMac.set(state.mac, state);
   }
+
+  /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */
+  delete(mac: string): boolean {
+    return this.byMac.delete(mac);
+  }
 }
