@@ -14,6 +14,7 @@
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
+import { OPEN_WARNING, resolveAdminAccess } from './server/admin-access.ts';
 import { createApp } from './server/app.ts';
 import { EventBus } from './server/bus.ts';
 import { CommitQueue } from './server/commit-queue.ts';
@@ -28,11 +29,23 @@ import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from
 import { ControlService } from './server/control/service.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
 import { openStore } from './store/open.ts';
+import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
 import type { Store } from './store/types.ts';
+import type { PhoneState } from './domain/types.ts';
+import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from './forwarding/destinations.ts';
+import { Forwarder } from './forwarding/forwarder.ts';
+import { MqttBridge, type MqttSettings } from './forwarding/mqtt-bridge.ts';
+import { checkPrefix } from './forwarding/mqtt-topics.ts';
+import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
+
+export const DEFAULT_MAX_PHONES = 50_000;
+
+/** This package's version, as package.json and `--version` give it (Home Assistant shows it as the origin's software version). */
+const PACKAGE_VERSION = '0.1.0';
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -46,7 +59,13 @@ export interface ServerOptions {
   token?: string;
   /** Secret per-phone ingest tokens are derived from (with the phone's MAC); see core/phone-token.ts. */
   tokenSecret?: string;
+  /**
+   * Token for the dashboard and API from everywhere. Without it, clients on this machine get in and others
+   * need the token generated at first start and kept in the database (see admin-access.ts).
+   */
   adminToken?: string;
+  /** Let anyone who can reach the port see the dashboard and API (logged as a warning). */
+  open?: boolean;
   /** Comma-separated CIDR ranges or addresses that may send events and fetch provisioning files. */
   allow?: string;
   /** Per-source limit: `50`, `50/s`, `50/s:200` (burst), or the object. */
@@ -78,6 +97,12 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Most event-stream (SSE) clients at once; beyond, `503`. Default 200. */
   maxStreamClients?: number;
+  /**
+   * Most phones the receiver keeps (each has its live state in memory); events from further new MACs are
+   * answered 503 and kept as rejected requests. Default 50,000: five times the largest fleet the dashboard
+   * is built for, while a flood of made-up MACs cannot grow memory without limit.
+   */
+  maxPhones?: number;
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
@@ -92,6 +117,28 @@ export interface ServerOptions {
   commandTimeoutMs?: number;
   /** A phone that has not answered a control request this long is unreachable (ms). Default 5 s. */
   commandSendTimeoutMs?: number;
+  /** `--webhook` URLs (each POSTed every event, signed with the matching `webhookSecret`). */
+  webhook?: readonly string[];
+  /** `--webhook-secret whsec_…`: one per webhook in the same order, or one for all. */
+  webhookSecret?: readonly string[];
+  /** `--forward FILE`: JSON destinations with their own secrets and filters (see forwarding/destinations.ts). */
+  forward?: string;
+  /**
+   * `--mqtt mqtt://host:1883`: the MQTT topics and Home Assistant discovery (see forwarding/mqtt-topics.ts).
+   * `discoveryPrefix` null switches discovery off; default `homeassistant`.
+   */
+  mqtt?: { url: string; username?: string; password?: string; ca?: string; prefix?: string; discoveryPrefix?: string | null };
+  /** Tuning and test knobs for forwarding. */
+  forwarding?: {
+    /** Webhook retry waits (ms), instead of Standard Webhooks' schedule. */
+    schedule?: readonly number[];
+    concurrency?: number;
+    maxLoaded?: number;
+    recordEveryMs?: number;
+    sweepEveryMs?: number;
+    /** Longest wait between MQTT reconnects (ms); default 30 s. */
+    mqttReconnectMaxMs?: number;
+  };
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -132,6 +179,9 @@ export class ServerOptionError extends Error {}
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
+  if (options.open && options.adminToken) {
+    throw new ServerOptionError('--open and --admin-token contradict each other: --open lets anyone in, --admin-token requires the token; pick one');
+  }
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new ServerOptionError('--tls-cert and --tls-key go together');
   }
@@ -152,6 +202,8 @@ function checkOptions(options: ServerOptions) {
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
       controlKey,
+      webhooks: destinations(options),
+      mqtt: mqttSettings(options),
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -161,12 +213,68 @@ function checkOptions(options: ServerOptions) {
   }
 }
 
+function mqttSettings(options: ServerOptions): MqttSettings | undefined {
+  const m = options.mqtt;
+  if (!m) return undefined;
+  let u: URL;
+  try {
+    u = new URL(m.url);
+  } catch {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol) || !u.hostname) {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  try {
+    return {
+      url: m.url,
+      username: m.username || (u.username ? decodeURIComponent(u.username) : undefined),
+      password: m.password || (u.password ? decodeURIComponent(u.password) : undefined),
+      ca: m.ca ? readPem(m.ca) : undefined,
+      prefix: checkPrefix(m.prefix ?? 'actionurl', '--mqtt-prefix'),
+      discoveryPrefix: m.discoveryPrefix === null ? null : checkPrefix(m.discoveryPrefix ?? 'homeassistant', '--ha-discovery'),
+    };
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message, { cause: err });
+  }
+}
+
+/** Webhook destinations from `--webhook`/`--webhook-secret` and `--forward`; names must not clash. */
+function destinations(options: ServerOptions): WebhookDestination[] {
+  let list: WebhookDestination[];
+  try {
+    list = webhooksFromFlags(options.webhook ?? [], options.webhookSecret ?? []);
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message);
+  }
+  if (options.forward) {
+    let text: string;
+    try {
+      text = readFileSync(options.forward, 'utf8');
+    } catch (err) {
+      throw new ServerOptionError(`--forward ${options.forward}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      list = [...list, ...parseForwardFile(text, `--forward ${options.forward}`)];
+    } catch (err) {
+      throw new ServerOptionError((err as Error).message);
+    }
+    const seen = new Set<string>();
+    for (const d of list) {
+      if (seen.has(d.name)) throw new ServerOptionError(`--forward ${options.forward}: name "${d.name}" is also a --webhook's; pick another`);
+      seen.add(d.name);
+    }
+  }
+  return list;
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const checked = checkOptions(options);
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const now = options.now ?? Date.now;
   const store = options.store ?? (await openStore(options.db ?? DEFAULT_DB));
   const timers: NodeJS.Timeout[] = [];
+  let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
     for (const state of await store.loadPhones()) phones.set(state);
@@ -174,8 +282,37 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
+    const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
+    const shapes = { event: eventJson, phone: (p: PhoneState, at: number) => phoneJson(p, at, offlineAfterMs), call: callJson };
+    const mqtt = checked.mqtt
+      ? new MqttBridge({
+          ...checked.mqtt,
+          logger,
+          phones,
+          phoneJson: shapes.phone,
+          now,
+          reconnectMaxMs: options.forwarding?.mqttReconnectMaxMs,
+          origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
+        })
+      : undefined;
+    forwarder =
+      checked.webhooks.length > 0 || mqtt
+        ? new Forwarder({
+            store,
+            phones,
+            logger,
+            metrics,
+            shapes,
+            webhooks: checked.webhooks,
+            mqtt,
+            offlineAfterMs,
+            now,
+            ...options.forwarding,
+          })
+        : undefined;
     const commits = new CommitQueue({
       store,
+      outbox: forwarder?.hooks,
       phones,
       bus,
       delayMs: options.commitDelayMs,
@@ -188,18 +325,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onError: (err) => {
         metrics.commitErrors.inc();
-        logger.error({ err }, 'commit failed');
+        if (isStoreFull(err)) {
+          metrics.storeFull.inc();
+          logger.error({ err }, 'commit failed: the disk is full; answering 503 until there is space again');
+        } else {
+          logger.error({ err }, 'commit failed');
+        }
       },
     });
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
+    const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
     const settings: ReceiverSettings = {
       token: options.token || undefined,
       tokenSecret: options.tokenSecret || undefined,
-      adminToken: options.adminToken || undefined,
+      adminToken: access.adminToken,
+      trustLocal: access.mode === 'local',
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
-      offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
+      offlineAfterMs,
     };
     const control = new ControlService({
       store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(checked.controlKey.key), now,
@@ -211,12 +355,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (checked.controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
     }
-    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, forwarder };
+    forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
+      maxPhones: options.maxPhones ?? DEFAULT_MAX_PHONES,
       // The dashboard reads the receiver's settings on every request, so it follows them.
       dashboard: {
         handler: createWebHandler(ctx),
@@ -272,7 +418,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const scheme = checked.tls ? 'https' : 'http';
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
-    logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+    logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
+    if (access.mode === 'open') logger.warn(OPEN_WARNING);
+    for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 
@@ -289,6 +437,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();
+          await forwarder?.close();
           await store.close();
           logger.info('receiver stopped');
         })();
@@ -297,6 +446,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    await forwarder?.close().catch(() => {});
     await store.close();
     throw err;
   }

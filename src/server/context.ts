@@ -3,7 +3,7 @@
  * metrics, the logger and the settings. The dashboard's `createWebHandler(ctx)` gets this too.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.ts';
+import type { Store, StoredDelivery } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { ControlService } from './control/service.ts';
@@ -19,8 +19,13 @@ export interface ReceiverSettings {
    * undefined: no per-phone tokens. With `token` also set, either token is accepted.
    */
   tokenSecret?: string;
-  /** Bearer token for `/api`; undefined: the API is open. */
+  /** Bearer token for `/api` and the dashboard; undefined: they are open (`--open`). */
   adminToken?: string;
+  /**
+   * Clients on this machine get in without the admin token (the default access mode, see admin-access.ts);
+   * false with `--admin-token` (needed from everywhere) and `--open`.
+   */
+  trustLocal?: boolean;
   /** The base URL phones reach this server at (`--public-url`); otherwise taken from each request's Host. */
   publicUrl?: string;
   /** True when serving HTTPS. */
@@ -41,6 +46,27 @@ export interface ServerContext {
   readonly settings: ReceiverSettings;
   /** Remote control of phones (settings and commands); absent in contexts built without it. */
   readonly control?: ControlService;
+  /** Webhooks and MQTT; undefined when nothing is forwarded. */
+  readonly forwarder?: ForwardingControl;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
+}
+
+/** What the API asks of forwarding (src/forwarding/forwarder.ts, wired in the composition root). */
+export interface ForwardingControl {
+  destinationsInfo(): {
+    name: string;
+    kind: 'webhook' | 'mqtt';
+    target: string;
+    enabled: boolean;
+    disabledReason: string | null;
+    connected: boolean;
+    queued: number;
+    in_flight: number;
+    last_success_at: number | null;
+    last_failure_at: number | null;
+    last_error: string | null;
+  }[];
+  retry(id: number): Promise<StoredDelivery | undefined>;
+  sendTest(name: string): Promise<boolean>;
 }

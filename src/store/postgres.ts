@@ -12,8 +12,13 @@ import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { redactDbUrl } from './db-url.ts';
 import { StoreConfigError } from './store-config-error.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
 import type {
+  DeliveryQuery,
+  DeliveryUpdate,
+  NewDelivery,
+  StoredDelivery,
   CallQuery,
   CallRecord,
   CallStatsRow,
@@ -115,6 +120,35 @@ const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'forwarding outbox (deliveries)',
+    sql: `
+      -- One row per (event, destination): written in the same transaction as the event (the outbox), then
+      -- updated with each attempt's outcome. Derived events (call.ended, …) carry a dedupe_key so deriving
+      -- them again after a crash stores them once.
+      CREATE TABLE deliveries (
+        id BIGSERIAL PRIMARY KEY,
+        destination TEXT NOT NULL,
+        type TEXT NOT NULL,
+        mac TEXT NOT NULL,
+        event_id BIGINT,
+        created_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL,
+        last_error TEXT,
+        last_status INTEGER,
+        last_attempt_at BIGINT,
+        delivered_at BIGINT,
+        body TEXT,
+        dedupe_key TEXT
+      );
+      CREATE INDEX deliveries_due ON deliveries (destination, id) WHERE state IN ('pending', 'failed');
+      CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
+      CREATE UNIQUE INDEX deliveries_dedupe ON deliveries (destination, dedupe_key) WHERE dedupe_key IS NOT NULL;
+    `,
+  },
+  {
     version: 3,
     name: 'phone inventory, forgotten phones, call summaries for reports',
     sql: `
@@ -145,6 +179,15 @@ const MIGRATIONS: readonly Migration[] = [
         CREATE TRIGGER calls_stats AFTER INSERT OR UPDATE OR DELETE ON calls FOR EACH ROW EXECUTE FUNCTION calls_stats_trigger();
       `);
     },
+  },
+  {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values every receiver on this database shares: 'admin_token' is the token the first one generated
+      -- for dashboard and API access from other machines, so a sign-in link works on each of them.
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
   },
   {
     version: 5,
@@ -190,6 +233,10 @@ function conditions(parts: [string, Param | undefined][], first = 1): { where: s
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => value(p[1])) };
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
 export function splitSchema(url: string): { url: string; schema?: string } {
   const u = new URL(url);
@@ -218,14 +265,20 @@ export class PostgresStore implements Store {
   static async connect(url: string): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
-    const pool = new pg.Pool({ connectionString: plain, max: 4, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
+    const pool = new pg.Pool({
+      connectionString: plain, max: 4, types: TYPES, connectionTimeoutMillis: 10_000,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
     let writer: pg.PoolClient;
     try {
       writer = await pool.connect();
     } catch (err) {
       await pool.end();
-      throw new StoreConfigError(`--db ${redactDbUrl(url)}: cannot connect: ${(err as Error).message}`);
+      throw new StoreConfigError(
+        `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
+      );
     }
     try {
       if (schema) await writer.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -274,6 +327,8 @@ export class PostgresStore implements Store {
           // Ids are drawn in insertion order, which ORDER BY n made the input order.
           ids = res.rows.map((r) => r.id).sort((a, b) => a - b);
         }
+        if (batch.routes?.length) await insertRoutes(c, batch, ids);
+        if (batch.deliveries?.length) await insertDeliveries(c, batch.deliveries);
         for (const r of batch.rejected) {
           await c.query(
             'INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target, count) VALUES ($1, $2, $3, $4, $5, $6, $7)',
@@ -401,11 +456,19 @@ export class PostgresStore implements Store {
         'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)',
         'DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < $1 ORDER BY id LIMIT $2)',
         'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
+        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
+           ORDER BY id LIMIT $2)`,
       ]) {
         deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
       }
       return deleted;
     });
+  }
+
+  async keepSetting(key: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, text(value)]);
+    const res = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return res.rows[0].value;
   }
 
   async counts(): Promise<StoreCounts> {
@@ -416,28 +479,102 @@ export class PostgresStore implements Store {
     return res.rows[0];
   }
 
-  async controlSettings(): Promise<StoredControl[]> {
-    const res = await this.pool.query<{ mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }>(
-      'SELECT mac, url, vendor, credentials, updated_at FROM phone_control',
-    );
-    return res.rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: Number(r.updated_at) }));
+  async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {
+    if (ids.length === 0) return [];
+    const res = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::bigint[])`, [ids]);
+    return res.rows.map(toEvent);
   }
 
-  putControl(row: StoredControl): Promise<void> {
+  async deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    const { where, args } = conditions([
+      ['state = ?', q.state],
+      ['destination = ?', q.destination],
+      ['id < ?', q.before],
+    ]);
+    const res = await this.pool.query<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT $${args.length + 1}`,
+      [...args, q.limit],
+    );
+    return res.rows.map(deliveryFromRow);
+  }
+
+  async delivery(id: number): Promise<StoredDelivery | undefined> {
+    const res = await this.pool.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`, [id]);
+    return res.rows[0] && deliveryFromRow(res.rows[0]);
+  }
+
+  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+    const res = await this.pool.query<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = $1 AND id > $2 AND state IN ('pending', 'failed')
+       ORDER BY id LIMIT $3`,
+      [destination, afterId, limit],
+    );
+    return res.rows.map(deliveryFromRow);
+  }
+
+  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
+    if (updates.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.writer.query(
-        `INSERT INTO phone_control (mac, url, vendor, credentials, updated_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (mac) DO UPDATE SET url = excluded.url, vendor = excluded.vendor,
-           credentials = excluded.credentials, updated_at = excluded.updated_at`,
-        [row.mac, row.url, row.vendor, row.credentials, row.updatedAt],
+      const c = this.writer;
+      const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);
+      // Outcomes need no wait for the WAL flush: one lost to a crash means the delivery is made again.
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = off');
+      await c.query(
+        `UPDATE deliveries d SET state = u.state, attempts = u.attempts, next_at = u.next_at, last_error = u.last_error,
+           last_status = u.last_status, last_attempt_at = u.last_attempt_at, delivered_at = u.delivered_at,
+           body = coalesce(u.body, d.body)
+         FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::text[])
+           AS u(id, state, attempts, next_at, last_error, last_status, last_attempt_at, delivered_at, body)
+         WHERE d.id = u.id`,
+        [
+          col('id'),
+          col('state'),
+          col('attempts'),
+          col('nextAt'),
+          updates.map((u) => (u.lastError === null ? null : text(u.lastError))),
+          col('lastStatus'),
+          col('lastAttemptAt'),
+          col('deliveredAt'),
+          updates.map((u) => (u.body === null ? null : text(u.body))),
+        ],
+      ).then(
+        () => c.query('COMMIT'),
+        async (err: unknown) => {
+          await c.query('ROLLBACK').catch(() => {});
+          throw err;
+        },
       );
     });
   }
 
-  deleteControl(mac: string): Promise<void> {
-    return this.serial(async () => {
-      await this.writer.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
-    });
+  async retryDelivery(id: number, now: number): Promise<StoredDelivery | undefined> {
+    const res = await this.serial(() =>
+      this.writer.query<DeliveryRow>(
+        `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = $1, delivered_at = NULL WHERE id = $2
+         RETURNING ${DELIVERY_COLUMNS}`,
+        [now, id],
+      ),
+    );
+    return res.rows[0] && deliveryFromRow(res.rows[0]);
+  }
+
+  async killDeliveries(destination: string, reason: string, now: number): Promise<number> {
+    const res = await this.serial(() =>
+      this.writer.query(
+        `UPDATE deliveries SET state = 'dead', last_error = $1, last_attempt_at = coalesce(last_attempt_at, $2)
+         WHERE destination = $3 AND state IN ('pending', 'failed')`,
+        [text(reason), now, destination],
+      ),
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    const res = await this.pool.query<{ destination: string; n: number }>(
+      "SELECT destination, count(*)::int AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY destination",
+    );
+    return Object.fromEntries(res.rows.map((r) => [r.destination, r.n]));
   }
 
   async loadInventory(): Promise<InventoryEntry[]> {
@@ -481,6 +618,30 @@ export class PostgresStore implements Store {
     return (await this.pool.query<HourStatsRow>(sql, args)).rows;
   }
 
+  async controlSettings(): Promise<StoredControl[]> {
+    const res = await this.pool.query<{ mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }>(
+      'SELECT mac, url, vendor, credentials, updated_at FROM phone_control',
+    );
+    return res.rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: Number(r.updated_at) }));
+  }
+
+  putControl(row: StoredControl): Promise<void> {
+    return this.serial(async () => {
+      await this.writer.query(
+        `INSERT INTO phone_control (mac, url, vendor, credentials, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (mac) DO UPDATE SET url = excluded.url, vendor = excluded.vendor,
+           credentials = excluded.credentials, updated_at = excluded.updated_at`,
+        [row.mac, row.url, row.vendor, row.credentials, row.updatedAt],
+      );
+    });
+  }
+
+  deleteControl(mac: string): Promise<void> {
+    return this.serial(async () => {
+      await this.writer.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
+    });
+  }
+
   async close(): Promise<void> {
     await this.writes;
     this.writer.release();
@@ -497,7 +658,7 @@ async function migrate(c: pg.PoolClient): Promise<void> {
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
     const newest = Math.max(0, ...have);
     if (newest > known) {
-      throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+      throw new StoreConfigError(`--db: the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl, or use another database`);
     }
     for (const m of MIGRATIONS) {
       if (have.has(m.version)) continue;
@@ -514,6 +675,39 @@ async function migrate(c: pg.PoolClient): Promise<void> {
     }
   } finally {
     await c.query('SELECT pg_advisory_unlock(7267431)');
+  }
+}
+
+/** The outbox rows of a batch's events (see WriteBatch.routes), one statement for all. */
+async function insertRoutes(c: pg.PoolClient, batch: WriteBatch, ids: readonly number[]): Promise<void> {
+  const cols: [string[], string[], string[], number[], number[]] = [[], [], [], [], []];
+  batch.routes!.forEach((route, i) => {
+    const e = batch.events[i];
+    for (const destination of route ?? []) {
+      cols[0].push(destination);
+      cols[1].push(text(`phone.${e.incident}`));
+      cols[2].push(e.mac);
+      cols[3].push(ids[i]);
+      cols[4].push(e.receivedAt);
+    }
+  });
+  if (cols[0].length === 0) return;
+  await c.query(
+    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at)
+     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, n)
+     ORDER BY t.n`,
+    cols,
+  );
+}
+
+async function insertDeliveries(c: pg.PoolClient, rows: readonly NewDelivery[]): Promise<void> {
+  for (const d of rows) {
+    await c.query(
+      `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [d.destination, text(d.type), d.mac, d.eventId, d.createdAt, d.body === null ? null : text(d.body), d.dedupeKey],
+    );
   }
 }
 

@@ -15,6 +15,33 @@ export interface Migration {
   run?(db: Database.Database): void;
 }
 
+const FORWARDING_OUTBOX_SQL = `
+  -- One row per (event, destination): written in the same transaction as the event (the outbox), then
+  -- updated with each attempt's outcome. Derived events (call.ended, …) carry a dedupe_key so deriving them
+  -- again after a crash stores them once.
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    destination TEXT NOT NULL,
+    type TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    event_id INTEGER,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    last_status INTEGER,
+    last_attempt_at INTEGER,
+    delivered_at INTEGER,
+    body TEXT,
+    dedupe_key TEXT
+  );
+  -- What each destination still has to send, in commit order; small, since delivered rows leave it.
+  CREATE INDEX deliveries_due ON deliveries (destination, id) WHERE state IN ('pending', 'failed');
+  CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
+  CREATE UNIQUE INDEX deliveries_dedupe ON deliveries (destination, dedupe_key) WHERE dedupe_key IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -112,6 +139,22 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values the receiver keeps with its data: 'admin_token' is the token it generated at first start
+      -- for dashboard and API access from other machines (see docs/receiver.md, Access).
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `,
+  },
+  {
+    // Forwarding's reserved migration number is 2, which this store had already used before numbers were
+    // reserved per feature; 12 keeps it clear of every reservation.
+    version: 12,
+    name: 'forwarding outbox (deliveries)',
+    sql: FORWARDING_OUTBOX_SQL,
+  },
+  {
     version: 5,
     name: 'remote-control settings per phone',
     sql: `
@@ -175,7 +218,7 @@ export function migrate(db: Database.Database): number[] {
   const newest = Math.max(0, ...have);
   const known = Math.max(...MIGRATIONS.map((m) => m.version));
   if (newest > known) {
-    throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+    throw new StoreConfigError(`--db: the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl, or use another database file`);
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {

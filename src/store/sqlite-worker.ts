@@ -1,20 +1,25 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }`,
- * `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`), `{ n, op: 'close' }`;
- * each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }` (remote-control settings),
+ * `{ n, op: 'deliveries', updates }`, `{ n, op: 'retry', id, now }`, `{ n, op: 'kill', destination, reason, now }`
+ * (forwarding outbox), `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`),
+ * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
-import type { StoredControl } from './types.ts';
+import type { DeliveryUpdate, StoredControl } from './types.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
   | { n: number; op: 'putControl'; row: StoredControl }
   | { n: number; op: 'deleteControl'; mac: string }
+  | { n: number; op: 'maxPages'; pages: number }
+  | { n: number; op: 'deliveries'; updates: DeliveryUpdate[] }
+  | { n: number; op: 'retry'; id: number; now: number }
+  | { n: number; op: 'kill'; destination: string; reason: string; now: number }
   | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
@@ -34,6 +39,14 @@ parentPort!.on('message', (msg: Request) => {
       writer.putControl(msg.row);
     } else if (msg.op === 'deleteControl') {
       writer.deleteControl(msg.mac);
+    } else if (msg.op === 'maxPages') {
+      value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
+    } else if (msg.op === 'deliveries') {
+      writer.updateDeliveries(msg.updates);
+    } else if (msg.op === 'retry') {
+      value = writer.retryDelivery(msg.id, msg.now);
+    } else if (msg.op === 'kill') {
+      value = writer.killDeliveries(msg.destination, msg.reason, msg.now);
     } else if (msg.op === 'settings') {
       value = writerSettings(db);
     } else {
@@ -44,7 +57,9 @@ parentPort!.on('message', (msg: Request) => {
     }
     parentPort!.postMessage({ n: msg.n, ok: true, value });
   } catch (err) {
-    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err) });
+    // The SQLite code (SQLITE_FULL, …) goes along: the receiver answers a full disk differently.
+    const code = (err as { code?: unknown }).code;
+    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) });
   }
 });
 parentPort!.postMessage({ ready: true });

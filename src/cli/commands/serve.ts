@@ -6,7 +6,8 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULT_DB, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { signInLink } from '../../server/admin-access.ts';
 import { StoreConfigError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS } from '../options.ts';
 import { UsageError } from '../errors.ts';
@@ -19,6 +20,7 @@ interface ServeOptions {
   token?: string;
   tokenSecret?: string;
   adminToken?: string;
+  open?: boolean;
   allow?: string;
   rateLimit?: string;
   retention?: string;
@@ -27,11 +29,26 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: number;
+  maxPhones: number;
   phoneUser?: string;
   phonePassword?: string;
   controlKey?: string;
   controlKeyFile?: string;
   commandTimeout: number;
+  webhook: string[];
+  webhookSecret: string[];
+  forward?: string;
+  mqtt?: string;
+  mqttUser?: string;
+  mqttPassword?: string;
+  mqttCa?: string;
+  mqttPrefix: string;
+  haDiscovery: string | false;
+}
+
+/** A repeatable flag; an environment variable may list several values separated by spaces. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
@@ -64,12 +81,19 @@ export function startupBanner(server: RunningServer, opts: ServeOptions): string
   const configs = perPhone
     ? `${base}/provision/<mac>.cfg (cfg<mac>.xml, <MAC>.xml, …) or: actionurl config generate --server ${base} --mac <mac> --token-secret …`
     : `${base}/provision/y000000000000.cfg (and <mac>.cfg, cfg<mac>.xml, …) or: actionurl config generate --server ${base}`;
+  const { adminToken, trustLocal } = server.ctx.settings;
+  const dashboard = adminToken === undefined
+    ? `${base}/   open to anyone who can reach it (--open)`
+    : trustLocal
+      ? `${base}/   no sign-in on this machine; from others, sign in with: ${signInLink(base, adminToken)}`
+      : `${base}/   sign in with the --admin-token`;
   return [
     `actionurl receiver listening on ${server.url}`,
     `  store:       ${server.ctx.store.description}`,
     `  phones send: ${template}`,
     ...(opts.tokenSecret ? [`  tokens:      one per phone, derived from --token-secret and its MAC${opts.token ? ' (the shared --token is accepted too)' : ''}`] : []),
     `  configs:     ${configs}`,
+    `  dashboard:   ${dashboard}`,
     `  API:         ${base}/api/v1/events   stream: ${base}/api/v1/stream   metrics: ${base}/metrics`,
     `  control:     POST ${base}/api/v1/phones/<mac>/commands {"command":"dial","number":"2001"}  or: actionurl command <mac> dial 2001 --server ${base}`,
   ].join('\n');
@@ -89,7 +113,13 @@ export function registerServeCommand(program: Command): void {
         + '(/provision/<mac file> and config generate --mac M --token-secret S write it); --token is accepted too when set',
       'ACTIONURL_TOKEN_SECRET',
     ))
-    .addOption(opt('--admin-token <token>', 'token for the API and dashboard (Authorization: Bearer)', 'ACTIONURL_ADMIN_TOKEN'))
+    .addOption(opt(
+      '--admin-token <token>',
+      'token for the API and dashboard from everywhere (Authorization: Bearer); default: this machine gets in, '
+        + 'others need the token generated at first start (printed as a sign-in link)',
+      'ACTIONURL_ADMIN_TOKEN',
+    ))
+    .addOption(new Option('--open', 'let anyone who can reach the port see the dashboard and API (no token)').env('ACTIONURL_OPEN'))
     .addOption(opt('--allow <cidrs>', 'sources that may send events, e.g. 10.0.0.0/8,fd00::/8', 'ACTIONURL_ALLOW'))
     .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
     .addOption(opt('--retention <span>', 'delete events older than this, e.g. 90d (default: keep all)', 'ACTIONURL_RETENTION'))
@@ -102,6 +132,23 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
     .addOption(opt('--control-key-file <file>', 'file holding that key, created 0600 when missing (default: control.key beside the SQLite file)', 'ACTIONURL_CONTROL_KEY_FILE'))
     .addOption(opt('--command-timeout <ms>', 'remote control: a command the phone\'s Action URL does not confirm within this fails', 'ACTIONURL_COMMAND_TIMEOUT', 10_000).argParser(intArg(100, 600_000)))
+    .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
+    .addOption(
+      opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
+    )
+    .addOption(
+      opt('--webhook-secret <whsec>', 'signing secret whsec_…: one per --webhook in the same order, or one for all', 'ACTIONURL_WEBHOOK_SECRET')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(opt('--forward <file>', 'JSON file of destinations, each with its own secret and filters (see docs/forwarding.md)', 'ACTIONURL_FORWARD'))
+    .addOption(opt('--mqtt <url>', 'publish events, phone states and Home Assistant discovery to this broker, e.g. mqtt://127.0.0.1:1883', 'ACTIONURL_MQTT'))
+    .addOption(opt('--mqtt-user <name>', 'MQTT user name (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_USER'))
+    .addOption(opt('--mqtt-password <password>', 'MQTT password (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_PASSWORD'))
+    .addOption(opt('--mqtt-ca <file>', 'PEM CA certificate to trust for mqtts://', 'ACTIONURL_MQTT_CA'))
+    .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
+    .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
+    .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
@@ -114,6 +161,7 @@ export function registerServeCommand(program: Command): void {
           token: opts.token,
           tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,
+          open: Boolean(opts.open),
           allow: opts.allow,
           rateLimit: opts.rateLimit,
           retention: opts.retention,
@@ -127,6 +175,20 @@ export function registerServeCommand(program: Command): void {
           controlKey: opts.controlKey,
           controlKeyFile: opts.controlKeyFile,
           commandTimeoutMs: opts.commandTimeout,
+          maxPhones: opts.maxPhones,
+          webhook: opts.webhook,
+          webhookSecret: opts.webhookSecret,
+          forward: opts.forward,
+          mqtt: opts.mqtt
+            ? {
+                url: opts.mqtt,
+                username: opts.mqttUser,
+                password: opts.mqttPassword,
+                ca: opts.mqttCa,
+                prefix: opts.mqttPrefix,
+                discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
+              }
+            : undefined,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -83,7 +83,7 @@ export function openApiDocument(serverUrl?: string) {
       title: 'actionurl receiver',
       version: '1',
       description:
-        'Receives Action URL requests from SIP desk phones, stores every event, tracks each phone\'s live state, and serves it as a REST API and an event stream. When the receiver runs with --admin-token, every /api path needs `Authorization: Bearer <token>` (or `?access_token=` where a header cannot be set, as with EventSource).',
+        'Receives Action URL requests from SIP desk phones, stores every event, tracks each phone\'s live state, and serves it as a REST API and an event stream. Every /api path needs the admin token as `Authorization: Bearer <token>` (or `?access_token=` where a header cannot be set, as with EventSource): with --admin-token from every client; by default only from clients on other machines (the token is generated at first start and printed as a sign-in link); with --open from none. JSON answers of 1 KiB or more are brotli- or gzip-compressed when the client sends Accept-Encoding.',
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths: {
@@ -138,11 +138,24 @@ export function openApiDocument(serverUrl?: string) {
       },
       '/api/v1/phones': {
         get: {
-          summary: 'Every phone that sent an event, with its live state',
+          summary: 'Every phone that sent an event, by MAC, a page at a time, with a summary of its live state',
+          description: 'Pass `next` back as `after` for the following page; `null` means there is no more. A phone\'s calls are at /api/v1/phones/{mac} and /api/v1/calls; the summary has the first open call and how many are open.',
           security: secured,
-          parameters: [group],
+          parameters: [
+            group,
+            query('after', 'MAC: only phones after it (the `next` of the previous page)'),
+            query('limit', 'Phones per page, 1 to 1000 (default 500)', { type: 'integer', minimum: 1, maximum: 1000 }),
+          ],
           responses: {
-            200: json('Phones by MAC', { type: 'object', properties: { phones: { type: 'array', items: ref('Phone') } } }),
+            200: json('Phones by MAC', {
+              type: 'object',
+              properties: {
+                phones: { type: 'array', items: ref('PhoneSummary') },
+                next: { type: ['string', 'null'], description: 'The last MAC of this page when more follow, else null' },
+                total: { type: 'integer', description: 'Phones known to the receiver' },
+              },
+            }),
+            400: error('Bad parameter'),
             401: error('Admin token missing or wrong'),
           },
         },
@@ -331,6 +344,94 @@ export function openApiDocument(serverUrl?: string) {
           },
         },
       },
+      '/api/v1/deliveries': {
+        get: {
+          summary: 'Forwarding delivery log (webhooks, MQTT), newest first',
+          security: secured,
+          parameters: [
+            query('state', 'pending (not tried yet), failed (will be retried), dead (gave up; re-sendable), delivered', { enum: ['pending', 'failed', 'dead', 'delivered'] }),
+            query('destination', 'Destination name'),
+            limit,
+            before,
+          ],
+          responses: {
+            200: json('A page of deliveries', {
+              type: 'object',
+              properties: { deliveries: { type: 'array', items: ref('Delivery') }, next: { type: ['integer', 'null'] } },
+            }),
+            400: error('A parameter is invalid'),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/deliveries/{id}': {
+        get: {
+          summary: 'One delivery, with the body it sends',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            200: json('The delivery', { allOf: [ref('Delivery'), { type: 'object', properties: { body: { type: ['object', 'null'] } } }] }),
+            400: error('Not a delivery id'),
+            401: error('Admin token missing or wrong'),
+            404: error('No such delivery'),
+          },
+        },
+      },
+      '/api/v1/deliveries/{id}/retry': {
+        post: {
+          summary: 'Send a delivery again (same webhook-id), whatever its state',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            202: json('Pending again', ref('Delivery')),
+            400: error('Not a delivery id'),
+            401: error('Admin token missing or wrong'),
+            404: error('No such delivery'),
+            409: error('Forwarding is not configured'),
+          },
+        },
+      },
+      '/api/v1/destinations': {
+        get: {
+          summary: 'Forwarding destinations with their health',
+          security: secured,
+          responses: {
+            200: json('The destinations', {
+              type: 'object',
+              properties: {
+                destinations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      name: text,
+                      kind: { enum: ['webhook', 'mqtt'] },
+                      target: { type: 'string', description: 'URL (query and password hidden) or broker' },
+                      enabled: { type: 'boolean' },
+                      disabled_reason: { type: ['string', 'null'] },
+                      connected: { type: 'boolean' },
+                      queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
+                      in_flight: { type: 'integer' },
+                      last_success_at: nullableTime,
+                      last_failure_at: nullableTime,
+                      last_error: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            }),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/destinations/{name}/test': {
+        post: {
+          summary: 'Queue a test event (type actionurl.test) for a destination',
+          security: secured,
+          parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
+          responses: { 202: json('Queued', { type: 'object', properties: { status: text } }), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
+        },
+      },
       '/api/v1/stream': {
         get: {
           summary: 'Server-Sent Events: each new event as `id: <event id>` and `data: <Event JSON>`',
@@ -387,6 +488,25 @@ export function openApiDocument(serverUrl?: string) {
       schemas: {
         Error: { type: 'object', required: ['error'], properties: { error: text } },
         ...controlSchemas,
+        Delivery: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            webhook_id: { type: 'string', description: 'The webhook-id header: the same on every attempt' },
+            destination: text,
+            type: { type: 'string', description: 'phone.<incident>, call.ended, phone.online, phone.offline, phone.registration, actionurl.test' },
+            mac: text,
+            event_id: { type: ['integer', 'null'] },
+            created_at: time,
+            state: { enum: ['pending', 'failed', 'dead', 'delivered'] },
+            attempts: { type: 'integer' },
+            next_attempt_at: nullableTime,
+            last_attempt_at: nullableTime,
+            last_status: { type: ['integer', 'null'] },
+            last_error: { type: ['string', 'null'] },
+            delivered_at: nullableTime,
+          },
+        },
         Incident: { type: 'string', enum: INCIDENTS.map((i) => i.slug) },
         Event: {
           type: 'object',
@@ -424,7 +544,10 @@ export function openApiDocument(serverUrl?: string) {
             ended_at: nullableTime,
             ring_seconds: { type: ['number', 'null'] },
             talk_seconds: { type: ['number', 'null'] },
-            ended_by: { type: ['string', 'null'] },
+            ended_by: {
+              type: ['string', 'null'],
+              description: 'What ended the call: the incident slug, `timeout` (no event for too long), or `call_limit` (the phone had more than 8 open calls; the oldest unanswered one was closed)',
+            },
           },
         },
         Phone: {
@@ -462,6 +585,17 @@ export function openApiDocument(serverUrl?: string) {
             last_seen: time,
             last_event_id: { type: 'integer' },
           },
+        },
+        PhoneSummary: {
+          type: 'object',
+          description: 'A Phone without its `calls`, with `open_calls` (how many, at most 8) and `call` (the first open call, or null)',
+          properties: {
+            mac: text,
+            presence: { enum: PRESENCES },
+            open_calls: { type: 'integer', minimum: 0, maximum: 8 },
+            call: { oneOf: [ref('Call'), { type: 'null' }] },
+          },
+          additionalProperties: true,
         },
         Rejected: {
           type: 'object',
