@@ -45,7 +45,7 @@ interface Migration {
   run?(c: pg.PoolClient): Promise<void>;
 }
 
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events, phones, calls, rejected, receiver state',

@@ -148,13 +148,6 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Forwarding's reserved migration number is 2, which this store had already used before numbers were
-    // reserved per feature; 12 keeps it clear of every reservation.
-    version: 12,
-    name: 'forwarding outbox (deliveries)',
-    sql: FORWARDING_OUTBOX_SQL,
-  },
-  {
     version: 5,
     name: 'remote-control settings per phone',
     sql: `
@@ -168,6 +161,13 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL
       ) WITHOUT ROWID;
     `,
+  },
+  {
+    // Forwarding's reserved migration number is 2, which this store had already used before numbers were
+    // reserved per feature; 12 keeps it clear of every reservation.
+    version: 12,
+    name: 'forwarding outbox (deliveries)',
+    sql: FORWARDING_OUTBOX_SQL,
   },
   {
     // Version 3 was taken here before version numbers were shared out between the two stores; the phone
