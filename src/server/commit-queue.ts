@@ -15,6 +15,11 @@
  * that id through the reducer (`recover`), which rebuilds exactly the states that were lost. This keeps the
  * per-request transaction to the event rows alone; writing every phone's state with each of its events costs
  * several random page writes per event, and throughput with it.
+ *
+ * On a shared store (PostgreSQL, `store.shared`) the state is derived in the ingest transaction instead, so
+ * that every receiver on the database reads the same; the queue then only commits and answers, and the
+ * stream follower (follower.ts) publishes the events of all receivers in commit order (`onStored` tells it
+ * to look now).
  */
 import { expireCalls, reduce } from './state/reduce.ts';
 import type { CallState, PhoneState } from './state/types.ts';
@@ -37,6 +42,8 @@ export interface CommitQueueOptions {
   /** After each commit: how many requests it held and how long it took (ms). */
   onCommit?(size: number, ms: number): void;
   onError?(err: unknown): void;
+  /** Shared store: a batch was committed (its events are published by the follower, not here). */
+  onStored?(): void;
 }
 
 interface Waiter<T> {
@@ -133,6 +140,7 @@ export class CommitQueue {
    * the last state checkpoint, and stores the result. Returns how many events were replayed.
    */
   async recover(): Promise<number> {
+    if (this.opts.store.shared) return 0; // states are stored with each event
     let after = await this.opts.store.stateCheckpoint();
     this.appliedEventId = after;
     let replayed = 0;
@@ -300,6 +308,12 @@ export class CommitQueue {
         return;
       }
       this.opts.onCommit?.(size, performance.now() - started);
+      if (this.opts.store.shared) {
+        for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
+        for (const w of rejectedWaiters) w.resolve();
+        if (stored.length) this.opts.onStored?.();
+        return;
+      }
       const changes = stored.map((e) => this.apply(e));
       // Answer first, then tell subscribers: the phone's 200 does not wait for the dashboard or forwarders.
       for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);

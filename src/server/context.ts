@@ -8,6 +8,7 @@ import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
+import type { StreamFollower } from './follower.ts';
 
 export interface ReceiverSettings {
   /** Ingest token phones must send as `token=`; undefined: none required. */
@@ -35,6 +36,8 @@ export interface ServerContext {
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
   readonly settings: ReceiverSettings;
+  /** Shared store (several receivers): what feeds the bus and the phone states with every receiver's events. */
+  readonly follower?: StreamFollower;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
 }
