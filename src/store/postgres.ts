@@ -211,8 +211,7 @@ export class PostgresStore implements Store {
     }
     let journal: Journal | undefined;
     try {
-      if (schema) await first.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await migrate(first);
+      await migrate(first, schema);
       if (opts.journal) {
         try {
           journal = new Journal(opts.journal);
@@ -638,10 +637,12 @@ async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
   }
 }
 
-async function migrate(c: pg.PoolClient): Promise<void> {
-  // One receiver migrating at a time, even when several start together.
+async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<void> {
+  // One receiver migrating at a time, even when several start together (CREATE SCHEMA IF NOT EXISTS too:
+  // run at once by two sessions, one of them fails on the catalog's unique index).
   await c.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
   try {
+    if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     const have = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
