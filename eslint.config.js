@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'src/web/static/vendor/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'src/web/static/vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -27,6 +27,11 @@ const files = args.length
     })
   : all.filter((f) => !isHelper(f)).map((f) => join(benchDir, f));
 
+// Benchmarks that start the `actionurl` command run the compiled dist/ through bin/actionurl.js: bring it
+// up to date with the sources first.
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) process.exit(1);
+
 let failed = 0;
 for (const file of files) {
   console.log(`\n== ${basename(file)} ==`);

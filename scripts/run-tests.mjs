@@ -32,6 +32,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+
+// Tests import the TypeScript sources through tsx, but the ones that spawn the `actionurl` command run
+// bin/actionurl.js, which runs the compiled dist/. Building first (incremental: little work when little
+// changed) makes those tests check what users run (compiled imports, the writer thread without tsx, the
+// copied static files) and never a dist/ left over from older sources.
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) process.exit(1);
+
 const FILE_TIMEOUT_MS = 10 * 60_000;
 const timeout = flags.some((f) => f.startsWith('--test-timeout')) ? [] : [`--test-timeout=${FILE_TIMEOUT_MS}`];
 const reporter = process.env.CI ? ['--test-reporter=spec'] : [];

@@ -1,6 +1,9 @@
 /**
  * The `actionurl` command line. Each command lives in its own file under ./commands and registers itself
  * on the program here, so that adding a command touches one line of this file.
+ *
+ * Every mistake on the command line is answered with one line on stderr, `error: …` (with commander's
+ * "Did you mean" on the same line), and exit code 2, never the whole help: the line says what to change.
  */
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.ts';
@@ -11,11 +14,26 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerPhoneCommand } from './commands/phone.ts';
 import { registerFleetCommand } from './commands/fleet.ts';
 
+/** Exit code of every usage mistake (wrong flag, bad value, unreadable file the user named). */
+export const USAGE_EXIT_CODE = 2;
+
+/** Commander's "error: …\n(Did you mean --port?)\n" as one line. */
+export function oneLineError(text: string): string {
+  return `${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+/** The same settings on every command: commander applies them to commands added after they are set. */
+function configure(command: Command): Command {
+  return command
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (text, write) => write(oneLineError(text)) })
+    .exitOverride();
+}
+
 export function buildProgram(): Command {
-  const program = new Command('actionurl')
+  const program = configure(new Command('actionurl'))
     .description('Action URL for SIP desk phones: virtual phones, a receiver, dashboard, forwarding, provisioning')
-    .version('0.1.0')
-    .showHelpAfterError();
+    .version('0.1.0');
   registerServeCommand(program);
   registerPhoneCommand(program);
   registerFleetCommand(program);
@@ -25,21 +43,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-export { UsageError };
-
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // --help and --version exit 0; everything else commander refuses is a usage mistake.
+      process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
       return;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`actionurl: ${err.message}\n`);
-      process.exitCode = 2;
+      process.stderr.write(oneLineError(`error: ${err.message}`));
+      process.exitCode = USAGE_EXIT_CODE;
       return;
     }
     throw err;

@@ -18,6 +18,7 @@ import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
 import { provisionFile, serverUrlFor } from './provision.ts';
 import { isAuthorizedByCookie } from '../web/auth.ts';
+import { siblingModule } from '../core/module-url.ts';
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
@@ -31,7 +32,7 @@ function presentedToken(req: HttpRequest): string | null {
   return req.query.get('access_token');
 }
 
-const WEB_ROUTES = new URL('../web/routes.ts', import.meta.url);
+const WEB_ROUTES = siblingModule(import.meta.url, '../web/routes');
 
 /**
  * What the dashboard gets: its own settings (admin token, public URL, ingest token) next to the receiver's
@@ -84,9 +85,10 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
       res.json(503, { status: 'unavailable', store: ctx.store.kind, error: (err as Error).message });
     }
   });
-  root.get('/metrics', (_req, res) => {
+  root.get('/metrics', async (_req, res) => {
     ctx.metrics.phones.set(ctx.phones.size);
-    res.send(200, ctx.metrics.registry.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    const { registry } = ctx.metrics;
+    res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });
   root.add('*', '/api/*', (req, res) => {
     const { adminToken } = ctx.settings;

@@ -1,19 +1,21 @@
 /**
- * Prometheus metrics in the text exposition format (version 0.0.4), without a client library: counters and
- * gauges with labels, and histograms with fixed buckets. Cheap enough to update on every request.
+ * The receiver's Prometheus metrics, exported by prom-client (text format 0.0.4) with its default process
+ * metrics (process_resident_memory_bytes, nodejs_eventloop_lag_seconds, …) in a registry per server, since
+ * tests run several receivers in one process.
+ *
+ * Counters and gauges are updated on every request, so they stay plain local numbers here (one string and
+ * one map lookup per update) and are copied into prom-client's metrics only when /metrics is scraped
+ * (their `collect()`). prom-client's own labelled `inc()` hashes and checks the labels each time, which the
+ * ingest path need not pay for. Histograms are prom-client's (one observe per request or commit).
  */
+import client from 'prom-client';
 
 type Labels = Record<string, string>;
 
-function canonicalLabelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(',');
-}
-
 /**
- * Label sets seen so far, by their names and values in the order given, to the canonical (sorted, escaped)
- * key: a counter updated on every request then costs one string and one lookup, not a sort and escaping.
- * Label values are few (incidents, results, status codes); past a bound the cache starts over.
+ * Label sets seen so far, by their names and values in the order given, to one stable key: a counter
+ * updated on every request then costs one string and one lookup. Label values are few (incidents, results,
+ * status codes); past a bound the cache starts over.
  */
 const labelKeys = new Map<string, string>();
 
@@ -24,138 +26,132 @@ function labelKey(labels: Labels): string {
   let key = labelKeys.get(given);
   if (key === undefined) {
     if (labelKeys.size >= 10_000) labelKeys.clear();
-    key = canonicalLabelKey(labels);
+    key = Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
     labelKeys.set(given, key);
   }
   return key;
 }
 
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+/** Values by label set, each with its labels for the copy into prom-client. */
+class LabelledValues {
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
+
+  add(labels: Labels, by: number): void {
+    const key = labelKey(labels);
+    const entry = this.values.get(key);
+    if (entry) entry.value += by;
+    else this.values.set(key, { labels: { ...labels }, value: by });
+  }
+
+  set(labels: Labels, value: number): void {
+    const key = labelKey(labels);
+    const entry = this.values.get(key);
+    if (entry) entry.value = value;
+    else this.values.set(key, { labels: { ...labels }, value });
+  }
+
+  get(labels: Labels): number {
+    return this.values.get(labelKey(labels))?.value ?? 0;
+  }
+
+  entries(): Iterable<{ labels: Labels; value: number }> {
+    return this.values.values();
+  }
 }
 
-function formatNumber(n: number): string {
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(12)));
-}
-
-interface Metric {
-  render(): string;
-}
-
-export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+export class Counter {
+  private readonly values = new LabelledValues();
+  constructor(registry: client.Registry, readonly name: string, help: string, labelNames: readonly string[]) {
+    const values = this.values;
+    new client.Counter({
+      name, help, labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of values.entries()) this.inc(labels, value);
+      },
+    });
+  }
 
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    this.values.add(labels, by);
   }
 
   get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-
-  render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    if (this.values.size === 0) out += `${this.name} 0\n`;
-    for (const [key, v] of this.values) out += `${this.name}${key ? `{${key}}` : ''} ${formatNumber(v)}\n`;
-    return out;
+    return this.values.get(labels);
   }
 }
 
-export class Gauge implements Metric {
-  private readonly values = new Map<string, number>();
+export class Gauge {
+  private readonly values = new LabelledValues();
   constructor(
+    registry: client.Registry,
     readonly name: string,
-    readonly help: string,
+    help: string,
     /** Computed at scrape time, when given. */
-    private readonly collect?: () => number,
-  ) {}
+    private readonly compute?: () => number,
+  ) {
+    const values = this.values;
+    new client.Gauge({
+      name, help, registers: [registry],
+      collect() {
+        if (compute) this.set(compute());
+        else for (const { labels, value } of values.entries()) this.set(labels, value);
+      },
+    });
+  }
 
   set(value: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), value);
+    this.values.set(labels, value);
   }
 
   get(labels: Labels = {}): number {
-    return this.collect ? this.collect() : (this.values.get(labelKey(labels)) ?? 0);
-  }
-
-  render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
-    if (this.collect) return `${out}${this.name} ${formatNumber(this.collect())}\n`;
-    if (this.values.size === 0) out += `${this.name} 0\n`;
-    for (const [key, v] of this.values) out += `${this.name}${key ? `{${key}}` : ''} ${formatNumber(v)}\n`;
-    return out;
+    return this.compute ? this.compute() : this.values.get(labels);
   }
 }
 
-export class Histogram implements Metric {
-  private readonly counts: number[];
-  private sum = 0;
+export class Histogram {
+  private readonly histogram: client.Histogram;
   private count = 0;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {
-    this.counts = new Array(buckets.length).fill(0);
+  constructor(registry: client.Registry, readonly name: string, help: string, readonly buckets: readonly number[]) {
+    this.histogram = new client.Histogram({ name, help, buckets: [...buckets], registers: [registry] });
   }
 
   observe(value: number): void {
-    this.sum += value;
     this.count++;
-    for (let i = 0; i < this.buckets.length; i++) {
-      if (value <= this.buckets[i]) {
-        this.counts[i]++;
-        break;
-      }
-    }
+    this.histogram.observe(value);
   }
 
   get observations(): number {
     return this.count;
   }
-
-  render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
-    let cumulative = 0;
-    for (let i = 0; i < this.buckets.length; i++) {
-      cumulative += this.counts[i];
-      out += `${this.name}_bucket{le="${formatNumber(this.buckets[i])}"} ${cumulative}\n`;
-    }
-    out += `${this.name}_bucket{le="+Inf"} ${this.count}\n`;
-    out += `${this.name}_sum ${formatNumber(this.sum)}\n${this.name}_count ${this.count}\n`;
-    return out;
-  }
 }
 
 export class MetricsRegistry {
-  private readonly metrics: Metric[] = [];
+  readonly prometheus = new client.Registry();
 
-  counter(name: string, help: string): Counter {
-    return this.add(new Counter(name, help));
+  constructor() {
+    client.collectDefaultMetrics({ register: this.prometheus });
   }
 
-  gauge(name: string, help: string, collect?: () => number): Gauge {
-    return this.add(new Gauge(name, help, collect));
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return new Counter(this.prometheus, name, help, labelNames);
+  }
+
+  gauge(name: string, help: string, compute?: () => number): Gauge {
+    return new Gauge(this.prometheus, name, help, compute);
   }
 
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, buckets));
+    return new Histogram(this.prometheus, name, help, buckets);
   }
 
-  private add<M extends Metric>(metric: M): M {
-    this.metrics.push(metric);
-    return metric;
+  /** The text a scraper reads, and its Content-Type. */
+  render(): Promise<string> {
+    return this.prometheus.metrics();
   }
 
-  render(): string {
-    return this.metrics.map((m) => m.render()).join('');
+  get contentType(): string {
+    return this.prometheus.contentType;
   }
 }
 
@@ -164,11 +160,12 @@ export function receiverMetrics() {
   const registry = new MetricsRegistry();
   return {
     registry,
-    ingest: registry.counter('actionurl_ingest_requests_total', 'Action URL requests by incident and result (stored, error, or the refusal reason)'),
-    rejected: registry.counter('actionurl_rejected_requests_total', 'Refused requests by reason'),
+    ingest: registry.counter('actionurl_ingest_requests_total', 'Action URL requests by incident and result (stored, error, or the refusal reason)', ['incident', 'result']),
+    rejected: registry.counter('actionurl_rejected_requests_total', 'Refused requests by reason', ['reason']),
     rejectedSuppressed: registry.counter(
       'actionurl_rejected_suppressed_total',
       'Refused requests counted in a summary row instead of stored one by one (flood protection)',
+      ['reason'],
     ),
     batchSize: registry.histogram('actionurl_commit_batch_size', 'Requests stored per group-commit transaction', [
       1, 2, 5, 10, 20, 50, 100, 200, 500, 1000,
@@ -182,7 +179,7 @@ export function receiverMetrics() {
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     ),
     commitErrors: registry.counter('actionurl_commit_errors_total', 'Group-commit transactions that failed'),
-    httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code'),
+    httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code', ['code']),
     connections: registry.gauge('actionurl_open_connections', 'Open client connections'),
     streamClients: registry.gauge('actionurl_stream_clients', 'Connected event-stream (SSE) clients'),
     streamDropped: registry.counter(

@@ -3,10 +3,16 @@
  */
 import { SqliteStore } from './sqlite.ts';
 import type { PostgresOptions } from './postgres.ts';
+import { StoreConfigError } from './store-config-error.ts';
 import type { Store } from './types.ts';
 
-/** A `--db` value the user must change; the message is one line, fit to print as is. */
-export class StoreConfigError extends Error {}
+export { StoreConfigError };
+
+/** SQLite and file-system answers that mean the file or its folder is the problem, not actionurl. */
+const FILE_PROBLEMS = new Set([
+  'SQLITE_NOTADB', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_PERM',
+  'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS',
+]);
 
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
@@ -25,11 +31,16 @@ export async function openStore(db: string, postgres: PostgresOptions = {}): Pro
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);
   }
-  const store = new SqliteStore(db);
+  let store: SqliteStore | undefined;
   try {
+    store = new SqliteStore(db);
     await store.ready();
   } catch (err) {
-    await store.close().catch(() => {});
+    await store?.close().catch(() => {});
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && FILE_PROBLEMS.has(code)) {
+      throw new StoreConfigError(`--db ${db}: ${(err as Error).message.split('\n')[0]} (${code})`);
+    }
     throw err;
   }
   return store;

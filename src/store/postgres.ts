@@ -17,9 +17,10 @@ import { expireCalls } from '../server/state/expire.ts';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { Journal } from './journal.ts';
-import { StoreConfigError, redactDbUrl } from './open.ts';
+import { redactDbUrl } from './open.ts';
 import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceInDatabase, text, upsertCalls, upsertPhones } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
+import { StoreConfigError } from './store-config-error.ts';
 import type {
   CallQuery,
   CallRecord,

@@ -4,6 +4,7 @@
  * migration: add the next one.
  */
 import type Database from 'better-sqlite3';
+import { StoreConfigError } from './store-config-error.ts';
 
 export interface Migration {
   version: number;
@@ -119,7 +120,7 @@ export function migrate(db: Database.Database): number[] {
   const newest = Math.max(0, ...have);
   const known = Math.max(...MIGRATIONS.map((m) => m.version));
   if (newest > known) {
-    throw new Error(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+    throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
+import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
 } from './sqlite-writes.ts';
@@ -74,15 +75,21 @@ function inlineWrites(db: Database.Database): Writes {
   };
 }
 
-const WORKER_URL = new URL('./sqlite-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, './sqlite-worker');
+
+/** A worker thread running the writer; from the TypeScript sources it needs tsx registered in it first. */
+function startWorker(workerData: unknown): Worker {
+  if (!isTypeScriptSource(WORKER_URL.href)) return new Worker(WORKER_URL, { workerData });
+  // A small bootstrap registers tsx in the new thread (found from this package, not from the cwd), then
+  // loads the worker.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 /** Starts the writer thread; resolves once its connection is open. */
 async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
-  // The worker is TypeScript too: a small bootstrap registers tsx in the new thread (found from this
-  // package, not from the cwd), then loads it.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { file, synchronous } });
+  const worker = startWorker({ file, synchronous });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
   let failure: Error | undefined;

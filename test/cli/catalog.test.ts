@@ -44,7 +44,7 @@ test('actionurl expand prints lint findings to stderr and refuses unknown variab
   assert.match(r.stderr, /error at 0: the URL has no scheme.*fix: http:\/\/10\.0\.0\.5\/x\?m=\$mac/);
   const bad = runCli(['expand', 'http://s/', '--var', 'colour=red']);
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'actionurl: unknown variable "colour" (see: actionurl vars)\n');
+  assert.equal(bad.stderr, 'error: unknown variable "colour" (see: actionurl vars)\n');
   assert.equal(runCli(['expand', 'http://s/', '--mode', 'loud']).status, 2);
 });
 

@@ -74,13 +74,13 @@ test('config generate refuses a bad MAC with one line and exit code 2, writing n
     const r = runCli(['config', 'generate', '--vendor', 'yealink', '--server', SERVER, '--mac', mac, '--out', `${dir}/`]);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `actionurl: --mac "${mac}" is not a MAC address; expected 12 hex digits such as 00:15:65:AA:BB:CC\n`);
+    assert.equal(r.stderr, `error: --mac "${mac}" is not a MAC address; expected 12 hex digits such as 00:15:65:AA:BB:CC\n`);
   }
 });
 
 test('config generate refuses other usage mistakes with exit code 2', { timeout: 180_000 }, () => {
   const cases: [string[], RegExp][] = [
-    [['--vendor', 'cisco', '--server', SERVER], /unknown vendor "cisco" for --vendor; expected one of yealink, akuvox, fanvil, snom, grandstream/],
+    [['--vendor', 'cisco', '--server', SERVER], /^error: option '--vendor <vendor>' argument 'cisco' is invalid\. Expected one of yealink, akuvox, fanvil, snom, grandstream\.$/m],
     [['--server', SERVER], /--vendor is required/],
     [['--vendor', 'yealink'], /--server is required/],
     [['--vendor', 'yealink', '--server', 'ftp://h'], /must start with http:\/\/ or https:\/\//],
@@ -92,7 +92,7 @@ test('config generate refuses other usage mistakes with exit code 2', { timeout:
     const r = runCli(['config', 'generate', ...args]);
     assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, message);
-    assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('actionurl:')).length, 1);
+    assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:')).length, 1);
   }
 });
 

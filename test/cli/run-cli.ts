@@ -10,11 +10,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: string; cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: string[], options: { input?: string; cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     input: options.input,
     cwd: options.cwd,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     timeout: options.timeoutMs ?? 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

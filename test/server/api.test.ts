@@ -86,6 +86,11 @@ describe('REST API', { timeout: 120_000 }, () => {
     assert.match(body, /^actionurl_open_connections \d+$/m);
     assert.match(body, /^actionurl_stream_clients 0$/m);
     assert.match(body, /^actionurl_phones 2$/m);
+    // prom-client's default process metrics come along.
+    assert.match(body, /^# TYPE process_resident_memory_bytes gauge$/m);
+    assert.match(body, /^process_resident_memory_bytes [1-9]\d*$/m);
+    assert.match(body, /^nodejs_eventloop_lag_seconds /m);
+    assert.match(body, /^# TYPE actionurl_rejected_requests_total counter$/m);
   });
 
   test('openapi.json is an OpenAPI 3.1 document covering every endpoint and incident', async () => {

@@ -43,7 +43,7 @@ test('bad flags are one line and exit code 2', { timeout: 180_000 }, () => {
   for (const args of [['--port', 'x'], ['--allow', 'lan'], ['--rate-limit', 'fast'], ['--retention', 'forever'], ['--tls-cert', 'a.pem'], ['--max-stream-clients', '0']]) {
     const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', ':memory:', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, args.join(' '));
-    assert.match(r.stderr, /^actionurl: .+\n$/);
+    assert.match(r.stderr, /^error: .+\n$/);
   }
 });
 

@@ -169,7 +169,7 @@ test('stream clients beyond the limit get a 503 with a JSON error, counted in th
     assert.match(responses[0].headers['content-type'], /application\/json/);
     assert.match(JSON.parse(responses[0].body.toString()).error, /too many event-stream clients \(limit 2\)/);
     assert.equal(r.server.ctx.metrics.streamRefused.get(), 1);
-    assert.match(r.server.ctx.metrics.registry.render(), /actionurl_stream_refused_total 1/);
+    assert.match(await r.server.ctx.metrics.registry.render(), /actionurl_stream_refused_total 1/);
     a.close();
     await a.closed;
     for (let i = 0; i < 200 && r.server.ctx.metrics.streamClients.get() !== 1; i++) await sleep(10);

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
 import { normalizeMac } from '../../core/mac.ts';
 import { ingestTokenFor } from '../../core/phone-token.ts';
@@ -17,16 +17,21 @@ import {
   type ReadResult, type RenderedConfig, type VendorCodec, type VendorId,
 } from '../../core/vendors/index.ts';
 import { readFileOption } from '../options.ts';
-import { UsageError } from '../main.ts';
+import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
 const note = (text: string) => process.stderr.write(`note: ${text}\n`);
 
-function vendorOption(value: string | undefined, flag: string): VendorCodec {
-  if (value === undefined) throw new UsageError(`${flag} is required (one of ${VENDOR_IDS.join(', ')})`);
+/** `--vendor`, `--from`, `--to`: any case, surrounding spaces ignored. */
+function vendorArg(value: string): VendorId {
   const id = value.trim().toLowerCase();
-  if (!isVendorId(id)) throw new UsageError(`unknown vendor "${value}" for ${flag}; expected one of ${VENDOR_IDS.join(', ')}`);
-  return getVendorCodec(id);
+  if (!isVendorId(id)) throw new InvalidArgumentError(`Expected one of ${VENDOR_IDS.join(', ')}.`);
+  return id;
+}
+
+function vendorOption(value: VendorId | undefined, flag: string): VendorCodec {
+  if (value === undefined) throw new UsageError(`${flag} is required (one of ${VENDOR_IDS.join(', ')})`);
+  return getVendorCodec(value);
 }
 
 function macOption(value: string | undefined): string | undefined {
@@ -92,14 +97,14 @@ export function registerConfigCommands(program: Command): void {
   config
     .command('generate')
     .description('print (or write) the config file that points a phone of a vendor at the receiver')
-    .option('--vendor <vendor>', `phone vendor: ${VENDOR_IDS.join(', ')}`)
+    .option('--vendor <vendor>', `phone vendor: ${VENDOR_IDS.join(', ')}`, vendorArg)
     .option('--server <url>', 'the receiver\'s base URL, e.g. http://192.168.1.10:8080')
     .option('--mac <mac>', 'the phone\'s MAC (any spelling); names the file and, for Grandstream, goes inside it')
     .option('--token <token>', 'shared secret the receiver checks, sent as token=<T>')
-    .option('--token-secret <secret>', 'the receiver\'s --token-secret: writes this phone\'s own token (needs --mac)')
+    .addOption(new Option('--token-secret <secret>', 'the receiver\'s --token-secret: writes this phone\'s own token (needs --mac)').conflicts('token'))
     .option('--format <format>', 'Grandstream only: v1 (P-codes, default) or v2 (aliases)')
     .option('--out <path>', 'write to this file, or into this directory under the phone\'s file name')
-    .action(async (opts: { vendor?: string; server?: string; mac?: string; token?: string; tokenSecret?: string; format?: string; out?: string }) => {
+    .action(async (opts: { vendor?: VendorId; server?: string; mac?: string; token?: string; tokenSecret?: string; format?: string; out?: string }) => {
       const codec = vendorOption(opts.vendor, '--vendor');
       if (opts.server === undefined) throw new UsageError('--server is required, e.g. --server http://192.168.1.10:8080');
       let server: string;
@@ -110,9 +115,6 @@ export function registerConfigCommands(program: Command): void {
       }
       if (opts.token === '') throw new UsageError('--token must not be empty');
       if (opts.tokenSecret === '') throw new UsageError('--token-secret must not be empty');
-      if (opts.tokenSecret !== undefined && opts.token !== undefined) {
-        throw new UsageError('--token and --token-secret both name the token to write; give one');
-      }
       const mac = macOption(opts.mac);
       if (opts.tokenSecret !== undefined && mac === undefined) {
         throw new UsageError('--token-secret needs --mac: each phone\'s token is derived from its MAC (or give the shared --token)');
@@ -130,12 +132,12 @@ export function registerConfigCommands(program: Command): void {
     .command('convert')
     .description('convert a phone config file from one vendor\'s format to another\'s')
     .argument('<file>', 'the config file to read')
-    .option('--from <vendor>', `vendor of the input file: ${VENDOR_IDS.join(', ')}`)
-    .option('--to <vendor>', 'vendor to write for')
+    .option('--from <vendor>', `vendor of the input file: ${VENDOR_IDS.join(', ')}`, vendorArg)
+    .option('--to <vendor>', 'vendor to write for', vendorArg)
     .option('--mac <mac>', 'the phone\'s MAC, for the file name (default: from the input file or its name)')
     .option('--format <format>', 'Grandstream only: v1 (P-codes, default) or v2 (aliases)')
     .option('--out <path>', 'write to this file, or into this directory under the phone\'s file name')
-    .action(async (file: string, opts: { from?: string; to?: string; mac?: string; format?: string; out?: string }) => {
+    .action(async (file: string, opts: { from?: VendorId; to?: VendorId; mac?: string; format?: string; out?: string }) => {
       const from = vendorOption(opts.from, '--from');
       const to = vendorOption(opts.to, '--to');
       const format = formatOption(opts.format, to);
@@ -158,9 +160,9 @@ export function registerConfigCommands(program: Command): void {
     .command('check')
     .description('read a phone config file and report what a phone would take from it; exit 1 on errors')
     .argument('<file>', 'the config file to read')
-    .option('--vendor <vendor>', `vendor of the file: ${VENDOR_IDS.join(', ')}`)
+    .option('--vendor <vendor>', `vendor of the file: ${VENDOR_IDS.join(', ')}`, vendorArg)
     .option('--json', 'print the reader\'s result as JSON')
-    .action(async (file: string, opts: { vendor?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { vendor?: VendorId; json?: boolean }) => {
       const codec = vendorOption(opts.vendor, '--vendor');
       const read = codec.read(readInput(file));
       const urlProblems = Object.entries(read.config.urls).flatMap(([slug, url]) => {

@@ -1,12 +1,13 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { canonicalVariableName } from '../../core/catalog.ts';
 import { expand, lint, type ExpandMode } from '../../core/templates.ts';
 import { UsageError } from '../errors.ts';
+import { EXPAND_MODES } from '../options.ts';
 import { print } from '../output.ts';
 
 interface ExpandOptions {
   var: string[];
-  mode: string;
+  mode: ExpandMode;
   incident?: string;
   lint: boolean;
 }
@@ -35,12 +36,11 @@ export function registerExpandCommand(program: Command): void {
     .description('show a URL template expanded as a phone would send it')
     .argument('<template>', 'the Action URL as typed into the phone, e.g. \'http://server/actionurl/registered?mac=$mac\'')
     .option('--var <name=value>', 'a variable value (repeatable); any vendor spelling of the name', collect, [])
-    .option('--mode <mode>', 'phone: raw values as firmware sends them; safe: values percent-encoded', 'phone')
+    .addOption(new Option('--mode <mode>', 'phone: raw values as firmware sends them; safe: values percent-encoded').choices(EXPAND_MODES).default('phone'))
     .option('--incident <slug>', 'also warn about variables this incident never fills')
     .option('--no-lint', 'do not print lint warnings')
     .addHelpText('after', '\nTokens without a --var value stay literal, as phones leave them.\nExample:\n  actionurl expand \'http://10.0.0.5:8080/actionurl/incoming_call?mac=$mac&name=$display_remote\' --var mac=001565aabbcc --var \'display_remote=John Doe\'')
     .action(async (template: string, opts: ExpandOptions) => {
-      if (opts.mode !== 'phone' && opts.mode !== 'safe') throw new UsageError(`--mode must be phone or safe, got "${opts.mode}"`);
       const context = parseVarOptions(opts.var);
       if (opts.lint) {
         const result = lint(template, opts.incident);
@@ -48,6 +48,6 @@ export function registerExpandCommand(program: Command): void {
           process.stderr.write(`${p.severity} at ${p.index}: ${p.message}${p.fix ? ` (fix: ${p.fix})` : ''}\n`);
         }
       }
-      await print(expand(template, context, opts.mode as ExpandMode));
+      await print(expand(template, context, opts.mode));
     });
 }

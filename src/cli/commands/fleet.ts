@@ -3,33 +3,32 @@
  * stderr while it runs, a summary at the end (per incident, failures by reason, latency percentiles), or
  * the summary as JSON with --json. Ctrl-C stops early and still prints the summary.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { normalizeServerUrl } from '../../core/ingest-url.ts';
 import { DEFAULT_CALLS_PER_HOUR, runFleet, type FleetProgress, type FleetSummary } from '../../phone/fleet/index.ts';
 import { UsageError } from '../errors.ts';
-import { expandModeOption, numberOption, readFileOption } from '../options.ts';
+import { EXPAND_MODES, intArg, numberArg, readFileOption } from '../options.ts';
+import type { ExpandMode } from '../../core/templates.ts';
 import { print, table } from '../output.ts';
 
 interface FleetCliOptions {
   target?: string;
   token?: string;
-  phones: string;
-  duration: string;
-  callsPerHour: string;
+  phones: number;
+  duration: number;
+  callsPerHour: number;
   seed?: string;
-  concurrency: string;
-  ramp?: string;
-  talk?: string;
-  mode: string;
-  timeout: string;
-  macOffset: string;
+  concurrency: number;
+  ramp?: number;
+  talk?: number;
+  mode: ExpandMode;
+  timeout: number;
+  macOffset: number;
   ca?: string;
   insecure?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
-
-const num = numberOption;
 
 export function progressLine(p: FleetProgress): string {
   return `fleet ${p.elapsedSec.toFixed(1)}s  phones up ${p.phonesUp}/${p.phones}  sent ${p.sent}  failed ${p.failed}  queued ${p.queued}  rate ${Math.round(p.rate)}/s`;
@@ -57,16 +56,16 @@ export function registerFleetCommand(program: Command): void {
     .description('many virtual phones with realistic traffic against a receiver; progress, then a summary')
     .option('--target <url>', 'the receiver\'s base URL, e.g. http://127.0.0.1:8080')
     .option('--token <token>', 'the receiver\'s shared secret')
-    .option('--phones <n>', 'number of phones', '10')
-    .option('--duration <seconds>', 'how long to run', '60')
-    .option('--calls-per-hour <r>', 'calls per phone per hour (Poisson arrivals)', String(DEFAULT_CALLS_PER_HOUR))
+    .option('--phones <n>', 'number of phones', intArg(1, 1_000_000), 10)
+    .option('--duration <seconds>', 'how long to run', numberArg(0.1, 7 * 24 * 3600), 60)
+    .option('--calls-per-hour <r>', 'calls per phone per hour (Poisson arrivals)', numberArg(0, 1_000_000), DEFAULT_CALLS_PER_HOUR)
     .option('--seed <seed>', 'reproduce a run\'s traffic (printed in the summary)')
-    .option('--concurrency <c>', 'requests in flight across the fleet', '256')
-    .option('--ramp <seconds>', 'spread the phones\' boot over this long (default: a tenth of the run, at most 10)')
-    .option('--talk <seconds>', 'mean talk time (default: scaled to the call rate, at most 120)')
-    .option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: percent-encoded', 'phone')
-    .option('--timeout <ms>', 'request timeout', '5000')
-    .option('--mac-offset <n>', 'first MAC is 00:15:65 plus this (run several fleets side by side)', '0')
+    .option('--concurrency <c>', 'requests in flight across the fleet', intArg(1, 100_000), 256)
+    .option('--ramp <seconds>', 'spread the phones\' boot over this long (default: a tenth of the run, at most 10)', numberArg(0, 3600))
+    .option('--talk <seconds>', 'mean talk time (default: scaled to the call rate, at most 120)', numberArg(0.001, 86_400))
+    .addOption(new Option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: percent-encoded').choices(EXPAND_MODES).default('phone'))
+    .option('--timeout <ms>', 'request timeout', intArg(1, 600_000), 5000)
+    .option('--mac-offset <n>', 'first MAC is 00:15:65 plus this (run several fleets side by side)', intArg(0, 0xffffff), 0)
     .option('--ca <file>', 'extra CA certificate (PEM) for HTTPS receivers')
     .option('--insecure', 'accept any HTTPS certificate')
     .option('--json', 'print the summary as JSON')
@@ -78,7 +77,6 @@ export function registerFleetCommand(program: Command): void {
       } catch (err) {
         throw new UsageError(`--target: ${(err as Error).message}`);
       }
-      const mode = expandModeOption(o.mode);
       const ca = o.ca ? readFileOption(o.ca, '--ca') : undefined;
       const tty = process.stderr.isTTY;
       let ticks = 0;
@@ -89,16 +87,16 @@ export function registerFleetCommand(program: Command): void {
       const summary = await runFleet({
         target: o.target,
         ...(o.token ? { token: o.token } : {}),
-        phones: num(o.phones, '--phones', 1, 1_000_000, true),
-        durationSec: num(o.duration, '--duration', 0.1, 7 * 24 * 3600),
-        callsPerHour: num(o.callsPerHour, '--calls-per-hour', 0, 1_000_000),
+        phones: o.phones,
+        durationSec: o.duration,
+        callsPerHour: o.callsPerHour,
         ...(o.seed !== undefined ? { seed: o.seed } : {}),
-        concurrency: num(o.concurrency, '--concurrency', 1, 100_000, true),
-        ...(o.ramp !== undefined ? { rampSec: num(o.ramp, '--ramp', 0, 3600) } : {}),
-        ...(o.talk !== undefined ? { talkSec: num(o.talk, '--talk', 0.001, 86_400) } : {}),
-        mode,
-        timeoutMs: num(o.timeout, '--timeout', 1, 600_000, true),
-        macBase: num(o.macOffset, '--mac-offset', 0, 0xffffff, true),
+        concurrency: o.concurrency,
+        ...(o.ramp !== undefined ? { rampSec: o.ramp } : {}),
+        ...(o.talk !== undefined ? { talkSec: o.talk } : {}),
+        mode: o.mode,
+        timeoutMs: o.timeout,
+        macBase: o.macOffset,
         ...(ca ? { ca } : {}),
         insecure: Boolean(o.insecure),
         signal: abort.signal,

@@ -1,11 +1,13 @@
 /**
  * `actionurl phone`: one virtual phone. Without --script it boots, registers and serves its web page
  * (Phone → Action URL, the panel, the log, the control API) until stopped. With --script it runs the JSON
- * scenario, prints one JSON line per request it sent, and exits: 1 when a step is impossible.
+ * scenario, prints one JSON line per request it sent, and exits: 1 when a step is impossible or a request
+ * did not get a 2xx answer (refused, timed out, 4xx/5xx), so a script notices a receiver that got nothing.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ingestConfig, normalizeServerUrl } from '../../core/ingest-url.ts';
 import { formatMac } from '../../core/mac.ts';
+import type { ExpandMode } from '../../core/templates.ts';
 import type { ActionUrlConfig, VendorId } from '../../core/vendors/index.ts';
 import { VENDOR_IDS } from '../../core/vendors/index.ts';
 import { createPhone, type Phone, type PhoneOptions } from '../../phone/phone.ts';
@@ -14,10 +16,10 @@ import type { Delivery } from '../../phone/sender/index.ts';
 import { isRefused, loadConfigText, parseVendor } from '../../phone/settings/config-file.ts';
 import { startPhoneWeb } from '../../phone/web/server.ts';
 import { UsageError } from '../errors.ts';
-import { expandModeOption, numberOption, readFileOption } from '../options.ts';
+import { EXPAND_MODES, intArg, readFileOption } from '../options.ts';
 
 interface PhoneCliOptions {
-  port: string;
+  port: number;
   host: string;
   mac?: string;
   ip?: string;
@@ -27,13 +29,13 @@ interface PhoneCliOptions {
   sipHost?: string;
   displayName?: string;
   config?: string;
-  vendor?: string;
+  vendor?: VendorId;
   script?: string;
   target?: string;
   token?: string;
-  mode: string;
-  timeout: string;
-  retries: string;
+  mode: ExpandMode;
+  timeout: number;
+  retries: number;
   ca?: string;
   insecure?: boolean;
   http10?: boolean;
@@ -47,16 +49,20 @@ function readText(file: string, what: string): string {
   return new TextDecoder('utf-8').decode(readFileOption(file, what));
 }
 
-const int = (text: string, flag: string, min: number, max: number): number => numberOption(text, flag, min, max, true);
+/** `--vendor`: any case, surrounding spaces ignored. */
+function vendorArg(value: string): VendorId {
+  const vendor = parseVendor(value);
+  if (!vendor) throw new InvalidArgumentError(`Expected one of ${VENDOR_IDS.join(', ')}.`);
+  return vendor;
+}
 
-/** The Action URL settings from --config or --target (not both: each says what every URL is). */
-export function actionUrlFromOptions(o: { config?: string; vendor?: string; target?: string; token?: string }): ActionUrlConfig | undefined {
+/**
+ * The Action URL settings from --config or --target (commander refuses both: each says what every URL is;
+ * checked here too for callers that do not come through commander).
+ */
+export function actionUrlFromOptions(o: { config?: string; vendor?: VendorId; target?: string; token?: string }): ActionUrlConfig | undefined {
   if (o.config && o.target) throw new UsageError('give --config or --target, not both');
-  let vendor: VendorId | undefined;
-  if (o.vendor !== undefined) {
-    vendor = parseVendor(o.vendor);
-    if (!vendor) throw new UsageError(`unknown vendor "${o.vendor}"; expected one of ${VENDOR_IDS.join(', ')}`);
-  }
+  const vendor = o.vendor;
   if (o.target !== undefined) {
     try {
       return ingestConfig(normalizeServerUrl(o.target), o.token ? { token: o.token } : {});
@@ -74,6 +80,29 @@ export function actionUrlFromOptions(o: { config?: string; vendor?: string; targ
   return loaded.config;
 }
 
+/** A delivery the receiver did not take: no answer at all, or an answer other than 2xx. */
+function undelivered(d: Delivery): boolean {
+  return d.status === null || d.status < 200 || d.status > 299;
+}
+
+/**
+ * `N of M requests did not reach the receiver (2 ECONNREFUSED, 1 HTTP 403)`, or undefined when every
+ * request got a 2xx. Reasons are the transport error, else the HTTP status, most frequent first.
+ */
+export function undeliveredSummary(deliveries: readonly Delivery[]): string | undefined {
+  const reasons = new Map<string, number>();
+  let failed = 0;
+  for (const d of deliveries) {
+    if (!undelivered(d)) continue;
+    failed++;
+    const reason = d.status === null ? (d.error ?? 'no answer') : `HTTP ${d.status}`;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  if (failed === 0) return undefined;
+  const list = [...reasons].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `${failed} of ${deliveries.length} request${deliveries.length === 1 ? '' : 's'} did not reach the receiver (${list})`;
+}
+
 /** One line per request, as the user scripts against it. */
 export function deliveryLine(d: Delivery): string {
   return JSON.stringify({
@@ -83,7 +112,6 @@ export function deliveryLine(d: Delivery): string {
 }
 
 function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): PhoneOptions {
-  const mode = expandModeOption(o.mode);
   const ca = o.ca ? readFileOption(o.ca, '--ca') : undefined;
   const actionUrl = actionUrlFromOptions(o);
   const account = { user: o.user, host: o.sipHost, displayName: o.displayName };
@@ -94,12 +122,12 @@ function phoneOptions(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Ph
     ...(o.firmware ? { firmware: o.firmware } : {}),
     accounts: [account],
     ...(actionUrl ? { actionUrl } : {}),
-    mode,
+    mode: o.mode,
     transport: {
-      timeoutMs: int(o.timeout, '--timeout', 1, 600_000), ...(ca ? { ca } : {}), insecure: Boolean(o.insecure),
+      timeoutMs: o.timeout, ...(ca ? { ca } : {}), insecure: Boolean(o.insecure),
       http10: Boolean(o.http10), noHost: !o.hostHeader,
     },
-    retries: int(o.retries, '--retries', 0, 10),
+    retries: o.retries,
     onDelivery,
   };
 }
@@ -116,11 +144,20 @@ function makePhone(o: PhoneCliOptions, onDelivery: (d: Delivery) => void): Phone
 async function runScript(o: PhoneCliOptions & { script: string }): Promise<void> {
   const steps = parseScenario(readText(o.script, 'scenario'));
   if ('error' in steps) throw new UsageError(`${o.script}: ${steps.error}`);
-  const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`));
+  const deliveries: Delivery[] = [];
+  const phone = makePhone(o, (d) => {
+    deliveries.push(d);
+    process.stdout.write(`${deliveryLine(d)}\n`);
+  });
   const out = await runScenario(phone, steps);
   await phone.close();
   if (!out.ok) {
     process.stderr.write(`actionurl phone: step ${out.step} (${out.action}): ${out.error}\n`);
+    process.exitCode = 1;
+  }
+  const failures = undeliveredSummary(deliveries);
+  if (failures) {
+    process.stderr.write(`actionurl phone: ${failures}\n`);
     process.exitCode = 1;
   }
 }
@@ -129,7 +166,7 @@ async function runInteractive(o: PhoneCliOptions): Promise<void> {
   const phone = makePhone(o, (d) => process.stdout.write(`${deliveryLine(d)}\n`));
   let web;
   try {
-    web = await startPhoneWeb(phone, { port: int(o.port, '--port', 0, 65535), host: o.host, username: o.webUser, password: o.webPassword });
+    web = await startPhoneWeb(phone, { port: o.port, host: o.host, username: o.webUser, password: o.webPassword });
   } catch (err) {
     throw new UsageError(`cannot listen on ${o.host}:${o.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -157,7 +194,7 @@ export function registerPhoneCommand(program: Command): void {
   program
     .command('phone')
     .description('one virtual phone: its web page and control API, or a JSON scenario with --script')
-    .option('--port <port>', 'web page port (0: any free port)', '8081')
+    .option('--port <port>', 'web page port (0: any free port)', intArg(0, 65535), 8081)
     .option('--host <host>', 'web page address', '127.0.0.1')
     .option('--mac <mac>', 'MAC address (default: generated)')
     .option('--ip <address>', 'IP address the phone reports (default: derived from the MAC)')
@@ -167,13 +204,13 @@ export function registerPhoneCommand(program: Command): void {
     .option('--sip-host <host>', 'SIP server of the account')
     .option('--display-name <name>', 'display name of the account')
     .option('--config <file>', 'Action URL settings from a vendor config file')
-    .option('--vendor <vendor>', `vendor of --config (default: recognised): ${VENDOR_IDS.join(', ')}`)
-    .option('--target <url>', 'point every incident at a receiver, e.g. http://127.0.0.1:8080')
+    .option('--vendor <vendor>', `vendor of --config (default: recognised): ${VENDOR_IDS.join(', ')}`, vendorArg)
+    .addOption(new Option('--target <url>', 'point every incident at a receiver, e.g. http://127.0.0.1:8080').conflicts('config'))
     .option('--token <token>', 'with --target: the receiver\'s shared secret')
     .option('--script <file>', 'run this JSON scenario and exit (- reads stdin)')
-    .option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: values percent-encoded', 'phone')
-    .option('--timeout <ms>', 'request timeout', '5000')
-    .option('--retries <n>', 'extra attempts after a failed request (firmware: 0)', '0')
+    .addOption(new Option('--mode <mode>', 'phone: values raw, as firmware sends them; safe: values percent-encoded').choices(EXPAND_MODES).default('phone'))
+    .option('--timeout <ms>', 'request timeout', intArg(1, 600_000), 5000)
+    .option('--retries <n>', 'extra attempts after a failed request (firmware: 0)', intArg(0, 10), 0)
     .option('--ca <file>', 'extra CA certificate (PEM) for HTTPS receivers')
     .option('--insecure', 'accept any HTTPS certificate')
     .option('--http10', 'send HTTP/1.0 request lines, as some older firmware does')

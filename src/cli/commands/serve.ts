@@ -8,12 +8,12 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, DEFAULT_JOURNAL, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
 import { StoreConfigError } from '../../store/open.ts';
-import { numberOption } from '../options.ts';
+import { intArg, LOG_LEVELS } from '../options.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
 interface ServeOptions {
-  port: string;
+  port: number;
   host: string;
   db: string;
   journal: string;
@@ -27,10 +27,10 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
-  maxStreamClients: string;
+  maxStreamClients: number;
 }
 
-function opt(flags: string, description: string, env: string, defaultValue?: string): Option {
+function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
   const o = new Option(flags, description).env(env);
   return defaultValue === undefined ? o : o.default(defaultValue);
 }
@@ -42,10 +42,6 @@ export function lanAddress(host: string): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
-}
-
-function parsePort(text: string): number {
-  return numberOption(text, '--port', 0, 65535, true);
 }
 
 /** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
@@ -78,7 +74,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the receiver: phones send Action URL requests here; REST API, event stream, dashboard')
-    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', '8080'))
+    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', 8080).argParser(intArg(0, 65535)))
     .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
     .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
     .addOption(opt(
@@ -102,10 +98,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--public-url <url>', 'base URL phones reach this server at (for provisioning and set-up)', 'ACTIONURL_PUBLIC_URL'))
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
-    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', '200'))
-    .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'ACTIONURL_LOG_LEVEL', 'info'))
+    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
+    .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
-      const port = parsePort(opts.port);
+      const port = opts.port;
       let server: RunningServer;
       try {
         server = await startServer({
@@ -123,7 +119,7 @@ export function registerServeCommand(program: Command): void {
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
-          maxStreamClients: numberOption(opts.maxStreamClients, '--max-stream-clients', 1, 100_000, true),
+          maxStreamClients: opts.maxStreamClients,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

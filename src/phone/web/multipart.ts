@@ -1,4 +1,8 @@
-/** Just enough multipart/form-data to take one uploaded config file and a few text fields. */
+/**
+ * The phone page's upload form (multipart/form-data: one config file and a few text fields), read by the
+ * platform's `Request.formData()` rather than a parser of our own. The body was already read with the web
+ * server's size limit, so this sees bounded input.
+ */
 
 export interface Part {
   name: string;
@@ -6,27 +10,20 @@ export interface Part {
   data: Buffer;
 }
 
-export function parseMultipart(body: Buffer, contentType: string): Part[] | undefined {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  if (!m) return undefined;
-  const boundary = Buffer.from(`--${(m[1] ?? m[2]).trim()}`);
+/** The form's fields in order, or undefined when the body is not a well-formed multipart form. */
+export async function parseMultipart(body: Buffer, contentType: string): Promise<Part[] | undefined> {
+  if (!/^multipart\/form-data\b/i.test(contentType.trim()) || !/\bboundary=/i.test(contentType)) return undefined;
+  let form: FormData;
+  try {
+    // The URL is never fetched: a Request is only the platform's way to decode a body.
+    form = await new Request('http://phone.invalid/upload', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
+  } catch {
+    return undefined;
+  }
   const parts: Part[] = [];
-  let pos = body.indexOf(boundary);
-  if (pos === -1) return undefined;
-  for (;;) {
-    pos += boundary.length;
-    if (body.subarray(pos, pos + 2).toString() === '--') break;
-    if (body.subarray(pos, pos + 2).toString() === '\r\n') pos += 2;
-    const headEnd = body.indexOf('\r\n\r\n', pos);
-    if (headEnd === -1) return undefined;
-    const head = body.subarray(pos, headEnd).toString('utf8');
-    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), boundary]), headEnd + 4);
-    if (next === -1) return undefined;
-    const disposition = /content-disposition:[^\r\n]*/i.exec(head)?.[0] ?? '';
-    const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
-    const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
-    if (name !== undefined) parts.push({ name, ...(filename !== undefined ? { filename } : {}), data: body.subarray(headEnd + 4, next) });
-    pos = next + 2;
+  for (const [name, value] of form) {
+    if (typeof value === 'string') parts.push({ name, data: Buffer.from(value, 'utf8') });
+    else parts.push({ name, filename: value.name, data: Buffer.from(await value.arrayBuffer()) });
   }
   return parts;
 }

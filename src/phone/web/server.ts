@@ -271,7 +271,7 @@ function download(phone: Phone, r: Req): void {
 
 async function upload(phone: Phone, r: Req): Promise<void> {
   const body = await readBody(r.req);
-  const parts = parseMultipart(body, r.req.headers['content-type'] ?? '');
+  const parts = await parseMultipart(body, r.req.headers['content-type'] ?? '');
   if (!parts) throw new HttpError(400, 'expected a multipart form');
   const field = (name: string) => parts.find((p) => p.name === name);
   const session = r.session!;
