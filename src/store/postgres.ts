@@ -401,15 +401,15 @@ export class PostgresStore implements Store {
   }
 
   private sharedState(): SharedState {
-    const store = this;
+    const journalled = () => this.journalled;
     return {
       get journalled() {
-        return store.journalled;
+        return journalled();
       },
-      async snapshot() {
+      snapshot: async () => {
         // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no
         // event commits between reading the last id and the phones.
-        const c = await store.pool.connect();
+        const c = await this.pool.connect();
         try {
           await c.query('BEGIN');
           await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.append]);
@@ -425,22 +425,20 @@ export class PostgresStore implements Store {
           c.release();
         }
       },
-      async phones(macs) {
+      phones: async (macs) => {
         if (!macs.length) return [];
-        const res = await store.pool.query<{ state: PhoneState }>('SELECT state FROM phones WHERE mac = ANY($1::text[])', [macs]);
+        const res = await this.pool.query<{ state: PhoneState }>('SELECT state FROM phones WHERE mac = ANY($1::text[])', [macs]);
         return res.rows.map((r) => r.state);
       },
-      async callsChangedBy(ids) {
+      callsChangedBy: async (ids) => {
         if (!ids.length) return [];
-        const res = await store.pool.query<{ id: number; mac: string; state: CallState }>(
+        const res = await this.pool.query<{ id: number; mac: string; state: CallState }>(
           'SELECT id, mac, state FROM calls WHERE last_event_id = ANY($1::bigint[]) ORDER BY last_event_id, id',
           [ids],
         );
         return res.rows.map((r) => ({ id: r.id, mac: r.mac, call: r.state }));
       },
-      listen(handlers) {
-        return listen(store.config, store.channel, handlers);
-      },
+      listen: (handlers) => listen(this.config, this.channel, handlers),
       expire: (now, timeoutMs) => this.expire(now, timeoutMs),
     };
   }
