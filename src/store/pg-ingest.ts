@@ -86,80 +86,92 @@ export async function insertRejected(c: pg.ClientBase, rows: readonly NewRejecte
 }
 
 /**
- * Applies stored events (in id order) to the phones' stored states with the pure reducer, and writes each
- * changed phone and call once. Runs inside the ingest transaction, under the append lock.
+ * Applies stored events (in id order) to the phones' stored states with the pure reducer: each changed
+ * phone and call once, in its final state. Runs inside the ingest transaction, under the append lock.
  */
-export async function reduceInDatabase(c: pg.ClientBase, events: readonly StoredEvent[]): Promise<void> {
-  if (!events.length) return;
-  const macs = [...new Set(events.map((e) => e.mac))];
-  const res = await c.query<{ state: PhoneState }>('SELECT state FROM phones WHERE mac = ANY($1::text[])', [macs]);
-  const states = new Map(res.rows.map((r) => [r.state.mac, r.state]));
+export function reduceEvents(prior: readonly PhoneState[], events: readonly StoredEvent[]): { phones: PhoneState[]; calls: { mac: string; call: CallState }[] } {
+  const states = new Map(prior.map((p) => [p.mac, p]));
   const calls = new Map<string, { mac: string; call: CallState }>();
+  const changed = new Set<string>();
   for (const e of events) {
     const { state, changedCalls } = reduce(states.get(e.mac), e);
     states.set(e.mac, state);
+    changed.add(e.mac);
     for (const call of changedCalls) calls.set(`${e.mac}\u0000${call.callId}\u0000${call.startedAt}`, { mac: e.mac, call });
   }
-  await upsertPhones(c, macs.map((m) => states.get(m)!));
-  await upsertCalls(c, [...calls.values()]);
+  return { phones: [...changed].map((m) => states.get(m)!), calls: [...calls.values()] };
 }
 
-/** Writes phone states (replacing stored ones), in one statement. */
-export async function upsertPhones(c: pg.ClientBase, phones: readonly PhoneState[]): Promise<void> {
-  if (!phones.length) return;
-  const p = phones;
-  await c.query(
-    `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
+/** Phone states and calls in one statement (one round trip while the append lock is held). */
+export async function upsertState(c: pg.ClientBase, phones: readonly PhoneState[], calls: readonly { mac: string; call: CallState }[]): Promise<void> {
+  if (!phones.length) return upsertCalls(c, calls);
+  if (!calls.length) return upsertPhones(c, phones);
+  const p = phoneColumns(phones);
+  await c.query(`WITH phones_written AS (${PHONES_SQL} RETURNING 1) ${callsSql(p.length + 1)}`, [...p, ...callColumns(calls)]);
+}
+
+const PHONES_SQL = `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::boolean[], $7::boolean[], $8::text[],
        $9::json[], $10::bigint[], $11::bigint[], $12::bigint[])
      ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
        accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd, presence = excluded.presence,
-       state = excluded.state, last_seen = excluded.last_seen, last_event_id = excluded.last_event_id`,
-    [
-      p.map((x) => x.mac),
-      p.map((x) => text(x.ip)),
-      p.map((x) => text(x.model)),
-      p.map((x) => text(x.firmware)),
-      p.map((x) => JSON.stringify(x.accounts)),
-      p.map((x) => x.registered),
-      p.map((x) => x.dnd),
-      p.map((x) => x.presence),
-      p.map((x) => JSON.stringify(x)),
-      p.map((x) => x.firstSeen),
-      p.map((x) => x.lastSeen),
-      p.map((x) => x.lastEventId),
-    ],
-  );
+       state = excluded.state, last_seen = excluded.last_seen, last_event_id = excluded.last_event_id`;
+
+function phoneColumns(p: readonly PhoneState[]): unknown[] {
+  return [
+    p.map((x) => x.mac),
+    p.map((x) => text(x.ip)),
+    p.map((x) => text(x.model)),
+    p.map((x) => text(x.firmware)),
+    p.map((x) => JSON.stringify(x.accounts)),
+    p.map((x) => x.registered),
+    p.map((x) => x.dnd),
+    p.map((x) => x.presence),
+    p.map((x) => JSON.stringify(x)),
+    p.map((x) => x.firstSeen),
+    p.map((x) => x.lastSeen),
+    p.map((x) => x.lastEventId),
+  ];
+}
+
+/** The calls upsert with parameters numbered from `n`. */
+function callsSql(n: number): string {
+  const types = ['text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'json', 'bigint'];
+  return `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at, outcome,
+       ring_ms, talk_ms, state, last_event_id)
+     SELECT * FROM unnest(${types.map((t, i) => `$${n + i}::${t}[]`).join(', ')})
+     ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
+       display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
+       ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms, talk_ms = excluded.talk_ms,
+       state = excluded.state, last_event_id = excluded.last_event_id`;
+}
+
+function callColumns(calls: readonly { mac: string; call: CallState }[]): unknown[] {
+  const k = calls.map((x) => x.call);
+  return [
+    calls.map((x) => x.mac),
+    k.map((x) => text(x.callId)),
+    k.map((x) => x.startedAt),
+    k.map((x) => x.direction),
+    k.map((x) => text(x.remote)),
+    k.map((x) => text(x.displayRemote)),
+    k.map((x) => text(x.local)),
+    k.map((x) => x.answeredAt),
+    k.map((x) => x.endedAt),
+    k.map((x) => x.outcome),
+    k.map((x) => (x.answeredAt ?? x.endedAt ?? x.startedAt) - x.startedAt),
+    k.map((x) => (x.answeredAt !== null && x.endedAt !== null ? x.endedAt - x.answeredAt : null)),
+    k.map((x) => JSON.stringify(x)),
+    k.map((x) => x.lastEventId),
+  ];
+}
+
+/** Writes phone states (replacing stored ones), in one statement. */
+export async function upsertPhones(c: pg.ClientBase, phones: readonly PhoneState[]): Promise<void> {
+  if (phones.length) await c.query(PHONES_SQL, phoneColumns(phones));
 }
 
 /** Writes calls (inserted, or updated in place: one call is one mac, call id and start), in one statement. */
 export async function upsertCalls(c: pg.ClientBase, calls: readonly { mac: string; call: CallState }[]): Promise<void> {
-  if (!calls.length) return;
-  const k = calls.map((x) => x.call);
-  await c.query(
-    `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at, outcome,
-       ring_ms, talk_ms, state, last_event_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-       $9::bigint[], $10::text[], $11::bigint[], $12::bigint[], $13::json[], $14::bigint[])
-     ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
-       display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
-       ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms, talk_ms = excluded.talk_ms,
-       state = excluded.state, last_event_id = excluded.last_event_id`,
-    [
-      calls.map((x) => x.mac),
-      k.map((x) => text(x.callId)),
-      k.map((x) => x.startedAt),
-      k.map((x) => x.direction),
-      k.map((x) => text(x.remote)),
-      k.map((x) => text(x.displayRemote)),
-      k.map((x) => text(x.local)),
-      k.map((x) => x.answeredAt),
-      k.map((x) => x.endedAt),
-      k.map((x) => x.outcome),
-      k.map((x) => (x.answeredAt ?? x.endedAt ?? x.startedAt) - x.startedAt),
-      k.map((x) => (x.answeredAt !== null && x.endedAt !== null ? x.endedAt - x.answeredAt : null)),
-      k.map((x) => JSON.stringify(x)),
-      k.map((x) => x.lastEventId),
-    ],
-  );
+  if (calls.length) await c.query(callsSql(1), callColumns(calls));
 }

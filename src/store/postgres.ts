@@ -18,7 +18,7 @@ import type { CallState, PhoneState } from '../server/state/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { Journal } from './journal.ts';
 import { redactDbUrl } from './open.ts';
-import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceInDatabase, text, upsertCalls, upsertPhones } from './pg-ingest.ts';
+import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import type {
@@ -311,31 +311,42 @@ export class PostgresStore implements Store {
     skipDone: boolean,
     state?: WriteBatch,
   ): Promise<number[]> {
-    await c.query('BEGIN');
+    const origin = this.journal?.origin;
+    const events = batches.flatMap((b) => b.events);
+    const macs = [...new Set(events.map((e) => e.mac))];
+    // Round trips count while the append lock is held (every receiver waits for it), so statements without
+    // parameters go together: BEGIN, the lock, the journal check and the phones' stored states in one.
+    const first = ['BEGIN'];
+    if (origin && skipDone) first.push(`SELECT last_seq FROM ingest_origins WHERE origin = ${c.escapeLiteral(origin)} FOR UPDATE`);
+    if (events.length) {
+      first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
+      first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
+    }
     try {
-      const origin = this.journal?.origin;
+      const results = [await c.query(first.join('; '))].flat() as unknown as pg.QueryResult[];
       if (origin && skipDone) {
-        const res = await c.query<{ last_seq: number }>('SELECT last_seq FROM ingest_origins WHERE origin = $1 FOR UPDATE', [origin]);
-        const done = res.rows[0]?.last_seq ?? 0;
+        const done = (results[1].rows[0] as { last_seq: number } | undefined)?.last_seq ?? 0;
         batches = batches.filter((b) => b.seq > done);
       }
-      const events = batches.flatMap((b) => b.events);
+      const todo = batches.flatMap((b) => b.events);
       let ids: number[] = [];
-      if (events.length) {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.append]);
-        ids = await insertEvents(c, events);
-        await reduceInDatabase(c, events.map((e, i) => ({ ...e, id: ids[i] })));
+      if (todo.length) {
+        ids = await insertEvents(c, todo);
+        const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
+        const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })));
+        await upsertState(c, phones, calls);
       }
       await insertRejected(c, batches.flatMap((b) => b.rejected));
       if (state) await writeState(c, state);
+      const last = [];
       if (origin && batches.length) {
-        await c.query(
-          `INSERT INTO ingest_origins (origin, last_seq, updated_at) VALUES ($1, $2, $3)
+        last.push(
+          `INSERT INTO ingest_origins (origin, last_seq, updated_at) VALUES (${c.escapeLiteral(origin)}, ${Math.max(...batches.map((b) => b.seq))}, ${Date.now()})
            ON CONFLICT (origin) DO UPDATE SET last_seq = GREATEST(ingest_origins.last_seq, excluded.last_seq), updated_at = excluded.updated_at`,
-          [origin, Math.max(...batches.map((b) => b.seq)), Date.now()],
         );
       }
-      await c.query('COMMIT');
+      last.push('COMMIT');
+      await c.query(last.join('; '));
       if (ids.length) this.notify(ids[ids.length - 1]);
       return ids;
     } catch (err) {
