@@ -417,6 +417,7 @@ export class PostgresStore implements Store {
       get journalled() {
         return journalled();
       },
+      journal: this.journal !== undefined,
       snapshot: async () => {
         // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no
         // event commits between reading the last id and the phones.

@@ -139,6 +139,8 @@ export interface SharedState {
   expire(now: number, timeoutMs: number): Promise<PhoneChange[]>;
   /** Write batches held in the local journal because the database could not be reached. */
   readonly journalled: number;
+  /** True when there is a local journal: events are accepted while the database is away. */
+  readonly journal: boolean;
 }
 
 export interface Store {

@@ -65,6 +65,13 @@ test('PostgreSQL cut off under load (every connection closed, new ones refused f
         journalledMax = Math.max(journalledMax, server.ctx.store.shared!.journalled);
         await new Promise((r) => setTimeout(r, 20));
       }
+      // A load balancer's health check keeps this receiver in: it still accepts events.
+      const health = await fetch(`${server.url}/healthz`);
+      const body = await health.json();
+      assert.equal(health.status, 200);
+      assert.equal(body.status, 'degraded');
+      assert.ok(body.journalled > 0);
+      assert.match(await (await fetch(`${server.url}/metrics`)).text(), /^actionurl_journal_batches [1-9]/m);
       proxy.restore();
     });
     // The outage really happened, and phones were answered throughout.
