@@ -4,7 +4,11 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
+import { startServer } from '../../src/server/start.ts';
 import { connectAdmin, dbUrl, freshSchema, ingest, startProxy, startReceivers, waitUntil } from './fixture.ts';
 
 let admin: pg.Client;
@@ -121,5 +125,40 @@ test('the receivers\' PostgreSQL connections terminated (pg_terminate_backend) u
     await waitUntil('the other receiver knows the phone', async () => (await fetch(`${b.url}/api/v1/phones/001565ffffff`)).status === 200);
   } finally {
     await cluster.close();
+  }
+});
+
+test('a receiver stopped while PostgreSQL is away keeps its journal; started again once PostgreSQL is back, it moves it in before listening', { timeout: 120_000 }, async () => {
+  const schema = freshSchema();
+  schemas.push(schema);
+  const proxy = await startProxy();
+  const dir = mkdtempSync(join(tmpdir(), 'actionurl-journal-'));
+  const journal = join(dir, 'journal.sqlite');
+  try {
+    const db = dbUrl(schema, proxy.port);
+    const first = await startServer({ db, journal, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    proxy.cut();
+    for (let i = 0; i < 20; i++) assert.equal(await ingest(first.port, `/actionurl/${i % 2 ? 'dnd_off' : 'dnd_on'}?mac=001565bbbb01&seq=j-${i}`), 200);
+    await first.close();
+    // A second receiver may not use the same journal file while it is open elsewhere.
+    const holder = await startServer({ db: dbUrl(schema), journal: join(dir, 'other.sqlite'), port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    await assert.rejects(startServer({ db: dbUrl(schema), journal: join(dir, 'other.sqlite'), port: 0, host: '127.0.0.1', logLevel: 'silent' }), /in use by another receiver/);
+    await holder.close();
+    assert.equal((await storedSeqs(schema)).size, 0);
+    proxy.restore();
+    const second = await startServer({ db, journal, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    try {
+      assert.equal(second.ctx.store.shared!.journalled, 0);
+      const stored = await storedSeqs(schema);
+      assert.equal(stored.size, 20);
+      assert.deepEqual((await orderPerPhone(schema)).get('001565bbbb01'), Array.from({ length: 20 }, (_, i) => i));
+      const phone = (await (await fetch(`${second.url}/api/v1/phones/001565bbbb01`)).json()) as { dnd: boolean };
+      assert.equal(phone.dnd, false); // the last event was dnd_off
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
