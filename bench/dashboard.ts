@@ -94,7 +94,7 @@ function target(incident: string, i: number, extra = ''): string {
 
 async function startReceiver(dbPath: string): Promise<{ url: string; child: ChildProcess }> {
   const code = `
-    const { startServer } = await import(${JSON.stringify(join(ROOT, 'src/server/start.ts'))});
+    const { startServer } = await import(${JSON.stringify(join(ROOT, 'src/start.ts'))});
     const s = await startServer({ db: ${JSON.stringify(dbPath)}, port: 0, host: '127.0.0.1', logLevel: 'warn' });
     process.stdout.write('URL ' + s.url + '\\n');
     process.on('SIGTERM', () => s.close().then(() => process.exit(0)));

@@ -6,7 +6,7 @@
  * Content-Length body), rewrites only the request line so Node's parser accepts it (space, control bytes
  * and bytes ≥ 0x80 in the target percent-encoded) and remembers the raw target, which the request handler
  * gets back as `rawTarget`. Everything else — keep-alive, pipelining, timeouts, header parsing — is
- * Node's. It exports `createHttpServer` with the same options and result as src/server/http/server.ts.
+ * Node's. It exports `createHttpServer` with the same options and result as src/http/server.ts.
  *
  * Known gaps of the prototype: a chunked body makes the shim stop rewriting for the rest of that
  * connection; a target over the limit is answered 414 only when no earlier request is still unanswered.
@@ -24,10 +24,10 @@ import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_LIMITS, describeRequestLine, KEPT_LINE_BYTES, type ParsedRequest } from '../src/server/http/parser.ts';
-import { buildRequest, plainAddress, type SocketInfo } from '../src/server/http/request.ts';
-import type { HttpServer, HttpServerOptions } from '../src/server/http/server.ts';
-import type { HttpHandler, HttpRequest, HttpResponse, HttpStream } from '../src/server/http/types.ts';
+import { DEFAULT_LIMITS, describeRequestLine, KEPT_LINE_BYTES, type ParsedRequest } from '../src/http/parser.ts';
+import { buildRequest, plainAddress, type SocketInfo } from '../src/http/request.ts';
+import type { HttpServer, HttpServerOptions } from '../src/http/server.ts';
+import type { HttpHandler, HttpRequest, HttpResponse, HttpStream } from '../src/http/types.ts';
 
 const LF = 0x0a;
 const SP = 0x20;
@@ -404,10 +404,10 @@ function run(handler: HttpHandler, req: HttpRequest, res: ShimResponse, onError:
   }
 }
 
-/** Makes every import of src/server/http/server.ts (except from this file) load this file instead. */
+/** Makes every import of src/http/server.ts (except from this file) load this file instead. */
 function swapFront(): void {
   const self = import.meta.url;
-  const ours = pathToFileURL(resolve(import.meta.dirname, '../src/server/http/server.ts')).href;
+  const ours = pathToFileURL(resolve(import.meta.dirname, '../src/http/server.ts')).href;
   const hooks = `
     export async function resolve(specifier, context, next) {
       const r = await next(specifier, context);
@@ -428,7 +428,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     if (args[1] !== 'ours') swapFront();
     // Not awaited at the top level: the receiver imports this module (as its front), which must have
     // finished evaluating first.
-    void import('../src/server/start.ts').then(async ({ startServer }) => {
+    void import('../src/start.ts').then(async ({ startServer }) => {
       const server = await startServer({ db: args[0], port: 0, host: '127.0.0.1', logLevel: 'warn' });
       process.stdout.write(`listening on ${server.url}\n`);
       process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));

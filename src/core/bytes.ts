@@ -17,3 +17,27 @@ export function hexValue(c: number): number {
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
 }
+
+/**
+ * Writes bytes[start, end) into `out` (from index 0) with each valid `%XX` escape decoded; an invalid escape
+ * stays as typed, and `+` stays `+`. Returns how many bytes were written. `out` needs `end - start` bytes.
+ * A caller that counted the `%` bytes in the input knows an escape was invalid when
+ * `(end - start - written) / 2` (the escapes decoded) is fewer.
+ */
+export function percentDecodeInto(bytes: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c === PERCENT && i + 2 < end) {
+      const h = hexValue(bytes[i + 1]);
+      const l = hexValue(bytes[i + 2]);
+      if (h >= 0 && l >= 0) {
+        out[n++] = (h << 4) | l;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = c;
+  }
+  return n;
+}

@@ -11,7 +11,7 @@
  *   /actionurl/<slug>/name=value&…            Grandstream's path form (no `?`)
  */
 import { canonicalVariableName, INCIDENTS, VARIABLE_SPELLINGS } from './catalog.ts';
-import { AMP, EQ, hexValue, PERCENT, QUESTION, SEMI, SLASH } from './bytes.ts';
+import { AMP, EQ, PERCENT, percentDecodeInto, QUESTION, SEMI, SLASH } from './bytes.ts';
 import { normalizeMac } from './mac.ts';
 
 export interface DecodeProblem {
@@ -88,35 +88,21 @@ const PLACEHOLDER = /^\$[A-Za-z_][A-Za-z0-9_-]*$/;
  */
 function decodeText(bytes: Buffer, whole: string, start: number, end: number, problems: DecodeProblem[]): string {
   let ascii = true;
-  let escapes = false;
+  let escapes = 0;
   for (let i = start; i < end; i++) {
     const c = bytes[i];
-    if (c === PERCENT) escapes = true;
+    if (c === PERCENT) escapes++;
     else if (c > 0x7f) ascii = false;
   }
   let buf: Buffer;
-  if (!escapes) {
+  if (escapes === 0) {
     if (ascii) return whole.slice(start, end);
     buf = bytes.subarray(start, end);
   } else {
     const out = Buffer.allocUnsafe(end - start);
-    let n = 0;
-    let bad = false;
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c === PERCENT && i + 2 < end) {
-        const h = hexValue(bytes[i + 1]);
-        const l = hexValue(bytes[i + 2]);
-        if (h >= 0 && l >= 0) {
-          out[n++] = (h << 4) | l;
-          i += 2;
-          continue;
-        }
-      }
-      if (c === PERCENT) bad = true;
-      out[n++] = c;
-    }
-    if (bad) {
+    const n = percentDecodeInto(bytes, start, end, out);
+    // Each decoded escape turned three bytes into one; a `%` that was not one of them was kept as typed.
+    if ((end - start - n) / 2 < escapes) {
       problems.push({ severity: 'warning', code: 'bad_escape', message: 'an invalid %-escape was kept as typed' });
     }
     buf = out.subarray(0, n);

@@ -5,7 +5,7 @@
  */
 import { expand, type ExpandMode } from '../core/templates.ts';
 import type { ActionUrlConfig } from '../core/vendors/index.ts';
-import { advance, initialState, nextDeadline, step, type Action, type FiredIncident, type PhoneState } from './engine/index.ts';
+import { advance, initialState, nextDeadline, step, type Action, type FiredIncident, type HandsetState } from './engine/index.ts';
 import { Sender, Transport, type Delivery, type TransportOptions } from './sender/index.ts';
 import { checkConfig, normalizeConfig, type ConfigCheck } from './settings/action-url.ts';
 import { buildIdentity, type IdentityOptions, type PhoneIdentity } from './settings/identity.ts';
@@ -51,7 +51,7 @@ const realClock: Clock = { now: () => performance.now() };
 export class Phone {
   readonly identity: PhoneIdentity;
   mode: ExpandMode;
-  private engine: PhoneState;
+  private engine: HandsetState;
   private actionUrl: ActionUrlConfig;
   private readonly sender: Sender;
   private readonly transport: Transport;
@@ -92,7 +92,7 @@ export class Phone {
     return this.identity.mac;
   }
 
-  get state(): PhoneState {
+  get state(): HandsetState {
     return this.engine;
   }
 

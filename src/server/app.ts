@@ -4,24 +4,33 @@
  *   /api/v1/…                  REST API and event stream (admin token when set)
  *   /provision/<file>          phone config files
  *   /healthz, /metrics         operations
- *   everything else            the dashboard (src/web/routes.ts), when present
+ *   everything else            the dashboard, when the composition root (src/start.ts) passes one
+ *
+ * The server knows nothing about the dashboard beyond this: a handler for the paths above do not claim, and
+ * a check of the dashboard's sign-in (so the dashboard's pages may call the API without the Bearer token).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ServerContext } from './context.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from './http/types.ts';
-import { Router } from './http/router.ts';
-import { createIngestHandler, sameToken, type IngestOptions } from './ingest.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
+import { Router } from '../http/router.ts';
+import { equalSecrets } from '../core/secret-compare.ts';
+import { createIngestHandler, type IngestOptions } from './ingest.ts';
 import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
-import { provisionFile, serverUrlFor } from './provision.ts';
-import { isAuthorizedByCookie } from '../web/auth.ts';
-import { siblingModule } from '../core/module-url.ts';
+import { provisionFile } from './provision.ts';
+import { serverAddressOf } from '../http/server-url.ts';
+
+/** What the receiver mounts for every path it does not own itself. */
+export interface MountedDashboard {
+  handler: HttpHandler;
+  /** True when the request carries the dashboard's sign-in: the `/api` guard lets it through like a Bearer token. */
+  signedIn(req: HttpRequest): boolean;
+}
 
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
+  dashboard?: MountedDashboard;
 }
 
 /** The admin token from `Authorization: Bearer …`, or `?access_token=` where no header can be set (EventSource). */
@@ -30,31 +39,6 @@ function presentedToken(req: HttpRequest): string | null {
   const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
   if (m) return m[1];
   return req.query.get('access_token');
-}
-
-const WEB_ROUTES = siblingModule(import.meta.url, '../web/routes');
-
-/**
- * What the dashboard gets: its own settings (admin token, public URL, ingest token) next to the receiver's
- * shared context (store, phones, bus, …).
- */
-export function webContext(ctx: ServerContext) {
-  const { publicUrl, adminToken, token } = ctx.settings;
-  return {
-    ...ctx,
-    adminToken,
-    ingestToken: token,
-    ...(publicUrl ? { publicUrl: () => publicUrl } : {}),
-  };
-}
-
-/** The dashboard's handler, when the dashboard is part of this installation. */
-async function loadWebHandler(ctx: ServerContext): Promise<HttpHandler | undefined> {
-  if (!existsSync(fileURLToPath(WEB_ROUTES))) return undefined;
-  const mod = (await import(WEB_ROUTES.href)) as {
-    createWebHandler?: (ctx: ReturnType<typeof webContext>) => HttpHandler | Promise<HttpHandler>;
-  };
-  return mod.createWebHandler ? await mod.createWebHandler(webContext(ctx)) : undefined;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -66,7 +50,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   api.get('/api/v1/openapi.json', (req, res) => {
     let server: string | undefined;
     try {
-      server = serverUrlFor(req, ctx.settings);
+      server = serverAddressOf(req, ctx.settings).url;
     } catch {
       server = undefined;
     }
@@ -97,7 +81,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   root.add('*', '/api/*', (req, res) => {
     const { adminToken } = ctx.settings;
     // The dashboard's pages call the API with their sign-in cookie; scripts send the token.
-    if (adminToken !== undefined && !sameToken(presentedToken(req), adminToken) && !isAuthorizedByCookie(req, adminToken)) {
+    if (adminToken !== undefined && !equalSecrets(presentedToken(req), adminToken) && !opts.dashboard?.signedIn(req)) {
       res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }
@@ -113,8 +97,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     else res.send(200, file.text, { 'Content-Type': file.contentType, 'Cache-Control': 'no-store' });
   });
 
-  const web = await loadWebHandler(ctx);
-  const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
+  const notFound: HttpHandler = opts.dashboard?.handler ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
   const handler = root.handler(notFound);
 
   const failed = (req: HttpRequest, res: HttpResponse, err: unknown): void => {

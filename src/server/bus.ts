@@ -4,7 +4,7 @@
  * forwarders (webhooks, MQTT) subscribe; a failing subscriber never affects the others or the ingest.
  */
 import type { StoredEvent } from '../store/types.ts';
-import type { CallState, PhoneState } from './state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 
 export type BusMessage =
   /** A new event, with the phone's state right after it and the calls it created, changed or ended. */

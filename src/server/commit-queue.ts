@@ -21,8 +21,8 @@
  * stream follower (follower.ts) publishes the events of all receivers in commit order (`onStored` tells it
  * to look now).
  */
-import { expireCalls, reduce } from './state/reduce.ts';
-import type { CallState, PhoneState } from './state/types.ts';
+import { expireCalls, reduce } from '../domain/reduce.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';

@@ -9,8 +9,8 @@
  * derived in the ingest transaction: a phone's published state may already include a later event, which
  * is then published right after it.
  */
-import { initialPhoneState } from './state/reduce.ts';
-import type { CallState, PhoneState } from './state/types.ts';
+import { initialPhoneState } from '../domain/reduce.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { SharedState, Store } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';

@@ -3,10 +3,10 @@
  * `/actionurl/<incident>/name=value&…`. A usable request is stored (group commit) and answered `200 OK`
  * only once committed; anything else gets a 4xx with a one-line reason and is kept as a rejected request.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { decodeRequestTarget, isUsable, refusalReason, type DecodedRequest } from '../core/decode.ts';
 import { phoneToken } from '../core/phone-token.ts';
-import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from './http/types.ts';
+import { equalSecretBytes, equalSecrets } from '../core/secret-compare.ts';
+import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from '../http/types.ts';
 import type { NewRejected } from '../store/types.ts';
 import type { ReceiverSettings, ServerContext } from './context.ts';
 import { redactToken, secretForms } from './redact.ts';
@@ -23,14 +23,6 @@ export interface IngestOptions {
 
 /** One object for every plain-text answer, so the HTTP layer can reuse the bytes of identical answers. */
 const TEXT: Record<string, string> = Object.freeze({ 'Content-Type': 'text/plain; charset=utf-8' }) as Record<string, string>;
-
-/** Equal-time comparison, so the token cannot be guessed byte by byte from answer timing. */
-export function sameToken(given: string | null, expected: string): boolean {
-  if (given === null) return false;
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** The byte forms of the configured tokens, recomputed only when the settings change. */
 function secretsOf(settings: ReceiverSettings): readonly Buffer[] {
@@ -93,12 +85,12 @@ export function redactForStorage(target: Buffer, settings: ReceiverSettings, mac
  */
 function phoneTokenRefusal(decoded: DecodedRequest, settings: ReceiverSettings, secret: string): { reason: string; code: string } | undefined {
   const given = decoded.token;
-  if (settings.token !== undefined && sameToken(given, settings.token)) return undefined;
+  if (settings.token !== undefined && equalSecrets(given, settings.token)) return undefined;
   if (given === null) return { reason: 'missing token: add token=<this phone\'s ingest token> to the URL', code: 'missing_token' };
   if (decoded.mac === null) return { reason: 'wrong token: a phone\'s token is checked against its mac, and the request has no valid mac', code: 'wrong_token' };
   const expected = derivedToken(settings, secret, decoded.mac).bytes;
   const bytes = Buffer.from(given, 'utf8');
-  if (bytes.length === expected.length && timingSafeEqual(bytes, expected)) return undefined;
+  if (equalSecretBytes(bytes, expected)) return undefined;
   return { reason: `wrong token for phone ${decoded.mac}`, code: 'wrong_token' };
 }
 
@@ -179,7 +171,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
     if (settings.tokenSecret !== undefined) {
       const refusal = phoneTokenRefusal(decoded, settings, settings.tokenSecret);
       if (refusal) return refuse(req, res, 403, refusal.reason, refusal.code, decoded.incident ?? 'unknown', decoded.mac);
-    } else if (settings.token !== undefined && !sameToken(decoded.token, settings.token)) {
+    } else if (settings.token !== undefined && !equalSecrets(decoded.token, settings.token)) {
       const reason = decoded.token === null ? 'missing token: add token=<ingest token> to the URL' : 'wrong token';
       return refuse(req, res, 403, reason, decoded.token === null ? 'missing_token' : 'wrong_token', decoded.incident ?? 'unknown');
     }

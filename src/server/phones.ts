@@ -2,7 +2,7 @@
  * Every phone's live state, in memory: loaded from the store at start-up, replaced after each commit. The
  * API and the dashboard read it from here; only the commit queue writes it.
  */
-import type { PhoneState } from './state/types.ts';
+import type { PhoneState } from '../domain/types.ts';
 
 export class PhoneRegistry {
   private readonly byMac = new Map<string, PhoneState>();

@@ -5,11 +5,12 @@
  * then Yealink. `?vendor=` overrides both. With per-phone tokens (`--token-secret`) a file named for a MAC
  * carries that phone's own token; a common file (no MAC) carries the shared `--token`, or is refused.
  */
-import { ingestConfig, normalizeServerUrl } from '../core/ingest-url.ts';
+import { ingestConfig } from '../core/ingest-url.ts';
 import { getVendorCodec, isVendorId, renderConfigFile, vendorsForFileName, type VendorId } from '../core/vendors/index.ts';
 import { normalizeMac } from '../core/mac.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
-import type { HttpRequest } from './http/types.ts';
+import { serverAddressOf } from '../http/server-url.ts';
+import type { HttpRequest } from '../http/types.ts';
 import type { ReceiverSettings } from './context.ts';
 
 const PREFERENCE: readonly VendorId[] = ['yealink', 'akuvox', 'fanvil', 'snom', 'grandstream'];
@@ -45,18 +46,6 @@ export function chooseVendor(fileName: string, userAgent: string | undefined, ov
   return [...candidates].sort((a, b) => PREFERENCE.indexOf(a.vendor) - PREFERENCE.indexOf(b.vendor))[0];
 }
 
-/** The base URL phones should call: `--public-url`, else the Host the phone used, else our own address. */
-export function serverUrlFor(req: HttpRequest, settings: ReceiverSettings): string {
-  if (settings.publicUrl) return normalizeServerUrl(settings.publicUrl);
-  const scheme = settings.tls || req.secure ? 'https' : 'http';
-  let host = req.headers.host?.trim();
-  if (!host) {
-    const addr = req.localAddress ?? '127.0.0.1';
-    host = `${addr.includes(':') ? `[${addr}]` : addr}:${req.localPort ?? 80}`;
-  }
-  return normalizeServerUrl(`${scheme}://${host}`);
-}
-
 export interface ProvisionedFile {
   vendor: VendorId;
   fileName: string;
@@ -89,7 +78,7 @@ export function provisionFile(req: HttpRequest, fileName: string, settings: Rece
   }
   let server: string;
   try {
-    server = serverUrlFor(req, settings);
+    server = serverAddressOf(req, settings).url;
   } catch (err) {
     return { status: 400, error: (err as Error).message };
   }

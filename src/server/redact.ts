@@ -13,7 +13,7 @@
  * Each match becomes `***`. Targets with nothing to blank are returned as they are, without copying.
  */
 import { AMP, EQ, hexValue, PERCENT, QUESTION, SEMI, SLASH } from '../core/bytes.ts';
-import { percentDecode } from './http/request.ts';
+import { percentDecode } from '../http/request.ts';
 
 const MASK = Buffer.from('***');
 const NONE: readonly Buffer[] = [];

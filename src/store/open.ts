@@ -5,23 +5,15 @@ import { SqliteStore } from './sqlite.ts';
 import type { PostgresOptions } from './postgres.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import type { Store } from './types.ts';
+import { isPostgresUrl, redactDbUrl } from './db-url.ts';
 
-export { StoreConfigError };
+export { isPostgresUrl, redactDbUrl, StoreConfigError };
 
 /** SQLite and file-system answers that mean the file or its folder is the problem, not actionurl. */
 const FILE_PROBLEMS = new Set([
   'SQLITE_NOTADB', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_PERM',
   'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS',
 ]);
-
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
-/** `postgres://user:secret@host/db` -> `postgres://user:***@host/db`, for logs and messages. */
-export function redactDbUrl(db: string): string {
-  return db.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
-}
 
 export async function openStore(db: string, postgres: PostgresOptions = {}): Promise<Store> {
   if (isPostgresUrl(db)) {

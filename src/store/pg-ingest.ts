@@ -14,8 +14,8 @@
  * appends of all receivers take turns; the group commit keeps each turn to one transaction per batch.
  */
 import type pg from 'pg';
-import { reduce } from '../server/state/reduce.ts';
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import { reduce } from '../domain/reduce.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { NewEvent, NewRejected, StoredEvent } from './types.ts';
 
 /** Advisory lock keys (pg_advisory_*): the append, the migrations, and jobs that run on one receiver at a time. */

@@ -13,11 +13,11 @@
  * PostgreSQL, in order, as soon as it is back, and until it is empty new batches queue behind it.
  */
 import pg from 'pg';
-import { expireCalls } from '../server/state/expire.ts';
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import { expireCalls } from '../domain/expire.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
+import { redactDbUrl } from './db-url.ts';
 import { Journal } from './journal.ts';
-import { redactDbUrl } from './open.ts';
 import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';

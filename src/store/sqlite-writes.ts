@@ -4,7 +4,7 @@
  * or inline for an in-memory database.
  */
 import type Database from 'better-sqlite3';
-import type { CallState, PhoneState } from '../server/state/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
 import type { NewEvent, NewRejected, WriteBatch } from './types.ts';
 
 /**

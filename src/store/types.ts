@@ -3,7 +3,7 @@
  * methods. Every method is async so that a networked database fits without touching callers, even though
  * the SQLite implementation does its work synchronously.
  */
-import type { CallOutcome, CallState, PhoneState } from '../server/state/types.ts';
+import type { CallOutcome, CallState, PhoneState } from '../domain/types.ts';
 
 /** An event about to be stored. */
 export interface NewEvent {

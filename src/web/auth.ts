@@ -9,8 +9,10 @@
  *
  *   actionurl_session=v1.<expiry, unix seconds>.<base64url HMAC-SHA256(adminToken, "actionurl-session:v1.<expiry>")>
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { HttpRequest } from '../server/http/types.ts';
+import { createHmac } from 'node:crypto';
+import { cookieValues } from '../core/cookies.ts';
+import { equalSecrets } from '../core/secret-compare.ts';
+import type { HttpRequest } from '../http/types.ts';
 
 export const SESSION_COOKIE = 'actionurl_session';
 
@@ -32,29 +34,7 @@ export function isValidSessionValue(value: string, adminToken: string, nowMs: nu
   const m = /^(v1\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (!m) return false;
   if (Number(m[2]) * 1000 <= nowMs) return false;
-  return equalStrings(m[3], signature(adminToken, m[1]));
-}
-
-/** Constant-time comparison, so a network attacker cannot learn a secret byte by byte from response times. */
-export function equalStrings(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  // Comparing against itself keeps the time independent of where a length mismatch is found.
-  return timingSafeEqual(x, x.length === y.length ? y : x) && x.length === y.length;
-}
-
-/** Values of a cookie in a `Cookie` header (a name may appear more than once, e.g. from two paths). */
-export function cookieValues(header: string | undefined, name: string): string[] {
-  if (!header) return [];
-  const out: string[] = [];
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    out.push(value);
-  }
-  return out;
+  return equalSecrets(m[3], signature(adminToken, m[1]));
 }
 
 /**
@@ -71,7 +51,7 @@ export function isAuthorizedByCookie(req: Pick<HttpRequest, 'headers'>, adminTok
 export function isAuthorizedByBearer(req: Pick<HttpRequest, 'headers'>, adminToken: string | undefined): boolean {
   if (!adminToken) return false;
   const m = /^Bearer[ \t]+(.+?)\s*$/i.exec(req.headers['authorization'] ?? '');
-  return m !== null && equalStrings(m[1], adminToken);
+  return m !== null && equalSecrets(m[1], adminToken);
 }
 
 /** Whether a request may see the dashboard's data: always without an admin token, else by cookie or Bearer. */

@@ -6,17 +6,18 @@
  * API does not carry (catalog names, set-up templates, vendor config downloads).
  */
 import { isSameOriginPost, LoginThrottle } from '../core/login-guard.ts';
-import type { HttpHandler, HttpRequest, HttpResponse } from '../server/http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import { loadAssets, type Asset, type AssetSet } from './assets.ts';
 import {
   clearSessionSetCookie,
-  equalStrings,
   isAuthorized,
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
-import { catalogJson, configDownload, serverAddress, setupJson } from './setup.ts';
+import { catalogJson, configDownload, setupJson } from './setup.ts';
+import { serverAddressOf } from '../http/server-url.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
+import { equalSecrets } from '../core/secret-compare.ts';
 import { normalizeMac } from '../core/mac.ts';
 
 export interface WebContext {
@@ -42,7 +43,7 @@ export interface ReceiverContextLike {
 }
 
 /** Reads the receiver's settings on every request, so the dashboard follows them if they change. */
-function webContext(ctx: WebContext | ReceiverContextLike): WebContext {
+function dashboardSettings(ctx: WebContext | ReceiverContextLike): WebContext {
   if (!('settings' in ctx)) return ctx;
   const { settings } = ctx;
   return {
@@ -71,7 +72,7 @@ const MAX_LOGIN_BODY = 8192;
 const SAFE_NEXT = /^#\/[A-Za-z0-9/_.:%-]{0,200}$/;
 
 export function createWebHandler(context: WebContext | ReceiverContextLike, options: WebHandlerOptions = {}): HttpHandler {
-  const ctx = webContext(context);
+  const ctx = dashboardSettings(context);
   const assets = options.assets ?? loadAssets();
   const index = assets.files.get('index.html');
   const login = assets.files.get('login.html');
@@ -137,7 +138,7 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   // Everything below carries the ingest token.
   if (!authorized) return reply.json(401, { error: 'sign in first' });
   const tokens = { token: ctx.ingestToken, tokenSecret: ctx.tokenSecret };
-  if (name === 'setup.json') return reply.json(200, setupJson(serverAddress(req, ctx.publicUrl), tokens));
+  if (name === 'setup.json') return reply.json(200, setupJson(shownServerAddress(req, ctx), tokens));
   if (name === 'token.json') {
     // The token one phone sends (its own, with per-phone tokens): what the "test it" button needs.
     const mac = normalizeMac(req.query.get('mac') ?? '');
@@ -146,7 +147,7 @@ function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: st
   }
   const m = /^config\/([a-z]+)$/.exec(name);
   if (m) {
-    const file = configDownload(m[1], req.query, serverAddress(req, ctx.publicUrl), tokens);
+    const file = configDownload(m[1], req.query, shownServerAddress(req, ctx), tokens);
     if (!file.ok) return reply.json(file.status, { error: file.error });
     return reply.body(200, file.text, {
       'Content-Type': file.contentType,
@@ -173,12 +174,17 @@ function handleLogin(
   const form = new URLSearchParams(req.body.toString('utf8'));
   const next = form.get('next') ?? '';
   const target = SAFE_NEXT.test(next) ? `/${next}` : '/';
-  if (!equalStrings(form.get('token') ?? '', adminToken)) {
+  if (!equalSecrets(form.get('token'), adminToken)) {
     throttle.fail(req.remoteAddress, now);
     // Post/redirect/get: a reload of the error page does not resend the token.
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
   }
   return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
+}
+
+/** The receiver's address for the Set-up page and its downloads; the default port when the request has no usable host. */
+function shownServerAddress(req: HttpRequest, ctx: WebContext) {
+  return serverAddressOf(req, { publicUrl: ctx.publicUrl?.(), fallback: 'http://127.0.0.1:8080' });
 }
 
 function isHttps(req: HttpRequest, ctx: WebContext): boolean {

@@ -4,48 +4,17 @@
  * so the page shows exactly what `actionurl config generate` writes.
  */
 import { INCIDENTS, VARIABLES } from '../core/catalog.ts';
-import { ingestConfig, ingestUrlTemplate, normalizeServerUrl } from '../core/ingest-url.ts';
+import { ingestConfig, ingestUrlTemplate } from '../core/ingest-url.ts';
 import { normalizeMac } from '../core/mac.ts';
 import { ingestTokenFor, type IngestTokens } from '../core/phone-token.ts';
 import { isVendorId, renderConfigFile, supportedIncidents, VENDOR_CODECS } from '../core/vendors/index.ts';
-import type { HttpRequest } from '../server/http/types.ts';
+import type { ServerAddress } from '../http/server-url.ts';
 
 /**
  * The MAC the "test it" button reports as: from the range RFC 7042 reserves for documentation, so it can
  * never be a real phone's.
  */
 export const TEST_MAC = '00005e005301';
-
-export interface ServerAddress {
-  /** Base URL phones should call, normalised (no trailing slash). */
-  url: string;
-  /** `configured`: the receiver's public URL. `request`: guessed from the address the browser used. */
-  source: 'configured' | 'request';
-}
-
-/** The base URL phones should use: the configured public URL, else what the browser reached us at. */
-export function serverAddress(req: HttpRequest, publicUrl?: () => string): ServerAddress {
-  const configured = publicUrl?.();
-  if (configured) {
-    try {
-      return { url: normalizeServerUrl(configured), source: 'configured' };
-    } catch {
-      // A bad public URL falls back to the request's address, which at least works from this browser.
-    }
-  }
-  const proto = req.secure || /^https$/i.test(req.headers['x-forwarded-proto'] ?? '') ? 'https' : 'http';
-  // Without a Host header (HTTP/1.0), the address the request arrived on.
-  const local = req.localAddress && req.localPort
-    ? `${req.localAddress.includes(':') ? `[${req.localAddress}]` : req.localAddress}:${req.localPort}`
-    : '';
-  const host = req.headers['host'] || local;
-  try {
-    if (!/^[A-Za-z0-9.:[\]_-]+$/.test(host)) throw new Error('no usable Host header');
-    return { url: normalizeServerUrl(`${proto}://${host}`), source: 'request' };
-  } catch {
-    return { url: 'http://127.0.0.1:8080', source: 'request' };
-  }
-}
 
 /** The incident and variable catalog for the pages (names and descriptions to show next to slugs). */
 export function catalogJson(): unknown {

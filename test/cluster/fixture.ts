@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/start.ts';
 import { sendRaw } from '../server/helpers/raw-client.ts';
 
 export const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';

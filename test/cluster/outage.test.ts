@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { startServer } from '../../src/server/start.ts';
+import { startServer } from '../../src/start.ts';
 import { connectAdmin, dbUrl, freshSchema, ingest, startProxy, startReceivers, waitUntil } from './fixture.ts';
 
 let admin: pg.Client;
@@ -71,7 +71,7 @@ test('PostgreSQL cut off under load (every connection closed, new ones refused f
       }
       // A load balancer's health check keeps this receiver in: it still accepts events.
       const health = await fetch(`${server.url}/healthz`);
-      const body = await health.json();
+      const body = (await health.json()) as { status: string; journalled: number };
       assert.equal(health.status, 200);
       assert.equal(body.status, 'degraded');
       assert.ok(body.journalled > 0);

@@ -1,6 +1,6 @@
 /** Drives the call engine through a list of actions, as the flows in docs/vendors.md are written. */
 import { advance, initialState, step } from '../../src/phone/engine/index.ts';
-import type { Action, FiredIncident, PhoneState } from '../../src/phone/engine/index.ts';
+import type { Action, FiredIncident, HandsetState } from '../../src/phone/engine/index.ts';
 
 export const DEVICE = {
   mac: '001565aabbcc',
@@ -10,12 +10,12 @@ export const DEVICE = {
   hardwareVersion: '1.0.0.0',
 };
 
-export function freshPhone(accounts = [{ user: '1001', host: 'pbx.example.com', displayName: 'Alice' }]): PhoneState {
+export function freshPhone(accounts = [{ user: '1001', host: 'pbx.example.com', displayName: 'Alice' }]): HandsetState {
   return initialState({ device: DEVICE, accounts });
 }
 
 /** Applies actions in order; throws with the engine's reason on an impossible one. */
-export function run(state: PhoneState, actions: Action[], now = 0): { state: PhoneState; incidents: FiredIncident[] } {
+export function run(state: HandsetState, actions: Action[], now = 0): { state: HandsetState; incidents: FiredIncident[] } {
   const incidents: FiredIncident[] = [];
   let s = state;
   for (const a of actions) {
@@ -32,6 +32,6 @@ export function run(state: PhoneState, actions: Action[], now = 0): { state: Pho
 export const slugs = (incidents: FiredIncident[]) => incidents.map((i) => i.slug);
 
 /** A booted phone with its account registered. */
-export function readyPhone(accounts?: Parameters<typeof freshPhone>[0]): PhoneState {
+export function readyPhone(accounts?: Parameters<typeof freshPhone>[0]): HandsetState {
   return run(freshPhone(accounts), [{ do: 'boot' }, { do: 'register' }]).state;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { INCIDENTS, variablesFilledBy } from '../../src/core/catalog.ts';
 import { advance, parseStep, step } from '../../src/phone/engine/index.ts';
-import type { Action, FiredIncident, PhoneState } from '../../src/phone/engine/index.ts';
+import type { Action, FiredIncident, HandsetState } from '../../src/phone/engine/index.ts';
 import { unresolvedVariables } from '../../src/phone/engine/vars.ts';
 import { freshPhone, readyPhone, run } from './engine-helpers.ts';
 
@@ -26,7 +26,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ do: fc.constant('ip' as const), address: fc.constantFrom('10.0.0.1', '10.0.0.2') }),
 );
 
-const shouldBeBusy = (s: PhoneState) => s.predial || s.calls.some((c) => c.phase !== 'ringing');
+const shouldBeBusy = (s: HandsetState) => s.predial || s.calls.some((c) => c.phase !== 'ringing');
 
 test('any sequence of actions: variables as the catalog says, busy/idle consistent, call ids unique', { timeout: 60_000 }, () => {
   fc.assert(

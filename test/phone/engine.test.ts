@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { step, advance, nextDeadline } from '../../src/phone/engine/index.ts';
-import type { Action, FiredIncident, PhoneState } from '../../src/phone/engine/index.ts';
+import type { Action, FiredIncident, HandsetState } from '../../src/phone/engine/index.ts';
 import { DEVICE, freshPhone, readyPhone, run, slugs } from './engine-helpers.ts';
 
 const OUT_TO = 'sip:2002@pbx.example.com';
 
-function talkingOutgoing(): PhoneState {
+function talkingOutgoing(): HandsetState {
   return run(readyPhone(), [{ do: 'dial', number: '2002' }, { do: 'remote_answer' }]).state;
 }
 
-function talkingIncoming(from = 'sip:3001@10.0.0.9', name = 'Bob'): PhoneState {
+function talkingIncoming(from = 'sip:3001@10.0.0.9', name = 'Bob'): HandsetState {
   return run(readyPhone(), [{ do: 'incoming', from, name }, { do: 'answer' }]).state;
 }
 
@@ -269,7 +269,7 @@ test('$call_id: a new integer per call', { timeout: 60_000 }, () => {
 
 test('impossible actions are refused with the reason, and change nothing', { timeout: 60_000 }, () => {
   const ready = readyPhone();
-  const cases: [PhoneState, Action, RegExp][] = [
+  const cases: [HandsetState, Action, RegExp][] = [
     [freshPhone(), { do: 'register' }, /not booted/],
     [ready, { do: 'answer' }, /no ringing call to answer/],
     [ready, { do: 'onhook' }, /already on hook/],

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { StoredEvent, WriteBatch } from '../../src/store/types.ts';
-import { startServer } from '../../src/server/start.ts';
+import { startServer } from '../../src/start.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { parseResponses } from './helpers/raw-client.ts';
 import { spawnServe } from './helpers/child.ts';
-import { startServer } from '../../src/server/start.ts';
+import { startServer } from '../../src/start.ts';
 
 const CLIENTS = 16;
 const PHONES_PER_CLIENT = 20;

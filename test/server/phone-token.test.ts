@@ -6,7 +6,7 @@ import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 import { phoneToken } from '../../src/core/phone-token.ts';
 import { getVendorCodec } from '../../src/core/vendors/index.ts';
-import { PROVISION_TOKEN_SECRET_WARNING } from '../../src/server/start.ts';
+import { PROVISION_TOKEN_SECRET_WARNING } from '../../src/start.ts';
 
 const SECRET = 'per-phone-s3cret';
 const MAC = '00:15:65:AA:BB:CC';

@@ -4,7 +4,7 @@ import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 import { chooseVendor } from '../../src/server/provision.ts';
 import { getVendorCodec } from '../../src/core/vendors/index.ts';
-import { PROVISION_TOKEN_WARNING } from '../../src/server/start.ts';
+import { PROVISION_TOKEN_WARNING } from '../../src/start.ts';
 import pino from 'pino';
 
 describe('choosing the vendor for a requested file', { timeout: 120_000 }, () => {

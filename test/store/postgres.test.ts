@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { openStore, StoreConfigError } from '../../src/store/open.ts';
-import { startServer } from '../../src/server/start.ts';
+import { startServer } from '../../src/start.ts';
 import { sendRaw } from '../server/helpers/raw-client.ts';
 import type { NewEvent } from '../../src/store/types.ts';
-import type { CallState } from '../../src/server/state/types.ts';
+import type { CallState } from '../../src/domain/types.ts';
 
 const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** On CI the database is part of the set-up: not reaching it fails the run instead of skipping these tests. */

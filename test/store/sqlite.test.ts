@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite.ts';
 import { openStore, StoreConfigError } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import type { NewEvent } from '../../src/store/types.ts';
-import type { CallState, PhoneState } from '../../src/server/state/types.ts';
+import type { CallState, PhoneState } from '../../src/domain/types.ts';
 
 let dir: string;
 let file: string;

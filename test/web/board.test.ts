@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { boardMacs, boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
 
 // Functions passed to page.evaluate run in the browser, where these exist.

@@ -1,5 +1,5 @@
 /** In-memory HttpRequest/HttpResponse for testing handlers without sockets. */
-import type { HttpHandler, HttpRequest, HttpResponse, HttpStream } from '../../src/server/http/types.ts';
+import type { HttpHandler, HttpRequest, HttpResponse, HttpStream } from '../../src/http/types.ts';
 
 export interface Captured {
   status: number;

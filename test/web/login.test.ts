@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { SESSION_COOKIE } from '../../src/web/auth.ts';
 import { boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
 

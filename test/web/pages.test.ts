@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { openBrowser, rawGet, startReceiver, TestPhone, type Browser } from './support.ts';
 
 declare const document: any;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { expand } from '../../src/core/templates.ts';
 import { getVendorCodec, supportedIncidents, VENDOR_IDS } from '../../src/core/vendors/index.ts';
-import type { RunningServer } from '../../src/server/start.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { boardRow, openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 
 describe('set-up page', { timeout: 180_000 }, () => {

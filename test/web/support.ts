@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/start.ts';
 import { launchChromium } from '../chromium.ts';
 
 export { CHROMIUM } from '../chromium.ts';

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_JOURNAL, ServerOptionError, startServer, type RunningServer } from '../../server/start.ts';
+import { DEFAULT_DB, DEFAULT_JOURNAL, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { StoreConfigError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS } from '../options.ts';
 import { UsageError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /** A phone's starting state: powered off, handset on hook, no calls, forwards and DND off. */
-import type { AccountIdentity, Device, PhoneState } from './types.ts';
+import type { AccountIdentity, Device, HandsetState } from './types.ts';
 
 /** Firmware default "after ring time" for no-answer forward is two to three rings; 12 s is typical. */
 export const DEFAULT_NO_ANSWER_MS = 12_000;
@@ -12,7 +12,7 @@ export interface InitialStateOptions {
   firstCallId?: number;
 }
 
-export function initialState(opts: InitialStateOptions): PhoneState {
+export function initialState(opts: InitialStateOptions): HandsetState {
   if (opts.accounts.length === 0) throw new Error('a phone needs at least one SIP account');
   return {
     booted: false,

@@ -12,11 +12,11 @@
 import { isIP } from 'node:net';
 import { I, FORWARD_INCIDENTS } from './incidents.ts';
 import { displayNameProblem, parseParty } from './parties.ts';
-import type { Account, Action, Call, FiredIncident, ForwardKind, PhoneState, StepResult } from './types.ts';
+import type { Account, Action, Call, FiredIncident, ForwardKind, HandsetState, StepResult } from './types.ts';
 import { FORWARD_KINDS } from './types.ts';
 import { varsFor } from './vars.ts';
 
-type Draft = Omit<{ -readonly [K in keyof PhoneState]: PhoneState[K] }, 'calls' | 'accounts'> & {
+type Draft = Omit<{ -readonly [K in keyof HandsetState]: HandsetState[K] }, 'calls' | 'accounts'> & {
   calls: Call[];
   accounts: Account[];
 };
@@ -31,7 +31,7 @@ class Tx {
   readonly s: Draft;
   readonly fired: FiredIncident[] = [];
 
-  constructor(state: PhoneState, readonly now: number) {
+  constructor(state: HandsetState, readonly now: number) {
     this.s = { ...state, calls: [...state.calls], accounts: [...state.accounts] };
   }
 
@@ -130,7 +130,7 @@ class Tx {
   }
 }
 
-export function step(state: PhoneState, action: Action, now = 0): StepResult {
+export function step(state: HandsetState, action: Action, now = 0): StepResult {
   const tx = new Tx(state, now);
   if (!Object.hasOwn(ACTIONS, action.do)) return { error: `unknown action "${String(action.do)}"` };
   try {
@@ -147,7 +147,7 @@ export function step(state: PhoneState, action: Action, now = 0): StepResult {
  * Time passing: calls that rang longer than the no-answer time are forwarded when no-answer forward is on.
  * Call it before each action and when `nextDeadline` comes.
  */
-export function advance(state: PhoneState, now: number): { state: PhoneState; incidents: FiredIncident[] } {
+export function advance(state: HandsetState, now: number): { state: HandsetState; incidents: FiredIncident[] } {
   const due = dueForNoAnswer(state, now);
   if (due.length === 0) return { state, incidents: [] };
   const tx = new Tx(state, now);
@@ -159,7 +159,7 @@ export function advance(state: PhoneState, now: number): { state: PhoneState; in
 }
 
 /** Engine time of the next time-driven incident, or null. */
-export function nextDeadline(state: PhoneState): number | null {
+export function nextDeadline(state: HandsetState): number | null {
   if (!state.forward.no_answer.on) return null;
   let next: number | null = null;
   for (const c of state.calls) {
@@ -170,7 +170,7 @@ export function nextDeadline(state: PhoneState): number | null {
   return next;
 }
 
-function dueForNoAnswer(state: PhoneState, now: number): Call[] {
+function dueForNoAnswer(state: HandsetState, now: number): Call[] {
   if (!state.forward.no_answer.on) return [];
   return state.calls.filter((c) => c.phase === 'ringing' && now - c.startedAt >= state.noAnswerMs);
 }

@@ -69,7 +69,11 @@ export interface TransferInProgress {
   readonly requested: boolean;
 }
 
-export interface PhoneState {
+/**
+ * What the virtual phone itself knows (registration, lines, calls, settings toggles): the engine's state.
+ * Not the receiver's view of a phone, which is `PhoneState` in src/domain.
+ */
+export interface HandsetState {
   readonly booted: boolean;
   readonly device: Device;
   readonly accounts: readonly Account[];
@@ -123,4 +127,4 @@ export interface FiredIncident {
   readonly vars: Readonly<Record<string, string>>;
 }
 
-export type StepResult = { state: PhoneState; incidents: FiredIncident[] } | { error: string };
+export type StepResult = { state: HandsetState; incidents: FiredIncident[] } | { error: string };

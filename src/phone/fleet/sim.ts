@@ -9,7 +9,7 @@
  * incidents and their order are the engine's; an action the engine refuses (the situation moved on) is
  * simply not done.
  */
-import { advance, initialState, nextDeadline, step, type Action, type FiredIncident, type PhoneState } from '../engine/index.ts';
+import { advance, initialState, nextDeadline, step, type Action, type FiredIncident, type HandsetState } from '../engine/index.ts';
 import { buildIdentity, ipForMac, macForIndex, type PhoneIdentity } from '../settings/identity.ts';
 import { Agenda } from './heap.ts';
 import { DISPLAY_NAMES, EXTERNAL_PREFIXES } from './people.ts';
@@ -45,7 +45,7 @@ interface Event {
 
 interface SimPhone {
   identity: PhoneIdentity;
-  state: PhoneState;
+  state: HandsetState;
   rng: Rng;
   tickAt: number;
 }

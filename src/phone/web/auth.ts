@@ -127,10 +127,3 @@ export class Auth {
     return colon > 0 ? this.attempt(address, text.slice(0, colon), text.slice(colon + 1)) : this.attempt(address, '', '');
   }
 }
-
-export function sameToken(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const x = digest(a);
-  const y = digest(b);
-  return timingSafeEqual(x, y);
-}

@@ -14,7 +14,9 @@ import type { Phone } from '../phone.ts';
 import { checkConfig } from '../settings/action-url.ts';
 import { isRefused, loadConfigText, saveConfigText } from '../settings/config-file.ts';
 import { isSameOriginPost } from '../../core/login-guard.ts';
-import { Auth, sameToken, type Session } from './auth.ts';
+import { Auth, type Session } from './auth.ts';
+import { cookieValues } from '../../core/cookies.ts';
+import { equalSecrets } from '../../core/secret-compare.ts';
 import { configFromForm, stepFromForm } from './forms.ts';
 import type { SafeHtml } from './html.ts';
 import { parseMultipart } from './multipart.ts';
@@ -118,7 +120,7 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 async function readForm(r: Req): Promise<URLSearchParams> {
   const fields = new URLSearchParams((await readBody(r.req)).toString('utf8'));
-  if (!r.session || !sameToken(fields.get('csrf') ?? undefined, r.session.csrf)) throw new HttpError(403, 'form expired: reload the page');
+  if (!r.session || !equalSecrets(fields.get('csrf') ?? undefined, r.session.csrf)) throw new HttpError(403, 'form expired: reload the page');
   return fields;
 }
 
@@ -136,14 +138,6 @@ async function readJson(r: Req): Promise<unknown> {
   }
 }
 
-function cookie(req: http.IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
-}
-
 function ctxOf(phone: Phone, r: Req): PageContext {
   const s = r.session!;
   const flash = s.flash;
@@ -159,7 +153,7 @@ function savedView(phone: Phone): ActionUrlView {
 async function handle(phone: Phone, auth: Auth, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://phone');
   const method = req.method ?? 'GET';
-  const session = auth.get(cookie(req, 'sid'));
+  const session = auth.get(cookieValues(req.headers.cookie, 'sid')[0]);
   const address = req.socket.remoteAddress ?? '';
   const r: Req = { req, res, path: url.pathname, query: url.searchParams, ...(session ? { session } : {}), apiAuthorised: Boolean(session) };
   const key = `${method} ${url.pathname}`;
@@ -275,7 +269,7 @@ async function upload(phone: Phone, r: Req): Promise<void> {
   if (!parts) throw new HttpError(400, 'expected a multipart form');
   const field = (name: string) => parts.find((p) => p.name === name);
   const session = r.session!;
-  if (!sameToken(field('csrf')?.data.toString('utf8'), session.csrf)) throw new HttpError(403, 'form expired: reload the page');
+  if (!equalSecrets(field('csrf')?.data.toString('utf8'), session.csrf)) throw new HttpError(403, 'form expired: reload the page');
   const file = field('file');
   const vendor = field('vendor')?.data.toString('utf8') ?? '';
   if (!file || file.data.length === 0) {

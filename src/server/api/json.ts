@@ -2,10 +2,10 @@
  * The JSON shapes of the REST API and the event stream (see docs/api.md). Times are ISO 8601 strings,
  * names are snake_case, MACs 12 lowercase hex digits. The dashboard renders the same shapes.
  */
-import { presenceAt } from '../state/reduce.ts';
-import type { CallState, PhoneState } from '../state/types.ts';
+import { presenceAt } from '../../domain/reduce.ts';
+import type { CallState, PhoneState } from '../../domain/types.ts';
 import type { StoredEvent, StoredRejected } from '../../store/types.ts';
-import { bytesToText } from '../http/request.ts';
+import { bytesToText } from '../../http/request.ts';
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 

@@ -3,8 +3,8 @@
  * with `next`: pass it back as `before` for the following page; `null` means there is no more.
  */
 import type { ServerContext } from '../context.ts';
-import type { Router } from '../http/router.ts';
-import type { CallOutcome } from '../state/types.ts';
+import type { Router } from '../../http/router.ts';
+import type { CallOutcome } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, incidentParam, limitParam, macParam, sinceParam, textParam } from './params.ts';
 

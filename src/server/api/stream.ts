@@ -6,7 +6,7 @@
  */
 import type { ServerContext } from '../context.ts';
 import type { BusMessage } from '../bus.ts';
-import type { HttpRequest, HttpResponse } from '../http/types.ts';
+import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { StoredEvent } from '../../store/types.ts';
 import { eventJson, phoneJson } from './json.ts';
 import { cursorParam, incidentParam, macParam, ParamError } from './params.ts';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/start.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../../src/start.ts';
 import { sendRaw, type RawResponse } from './raw-client.ts';
 
 export interface TestReceiver {

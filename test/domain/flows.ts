@@ -2,7 +2,7 @@
  * The incident flows of docs/vendors.md ("Incident order in common flows"), with the presence the board must show
  * after each step and the call records they must leave.
  */
-import type { CallOutcome, CallState, Presence } from '../../../src/server/state/types.ts';
+import type { CallOutcome, CallState, Presence } from '../../src/domain/types.ts';
 import { ACCOUNT, callVars, type Step, type Vars } from './events.ts';
 
 export interface ExpectedCall {

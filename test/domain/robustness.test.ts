@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expireCalls, reduce, replay } from '../../../src/server/state/reduce.ts';
-import type { CallState, PhoneEvent, Presence } from '../../../src/server/state/types.ts';
+import { expireCalls, reduce, replay } from '../../src/domain/reduce.ts';
+import type { CallState, PhoneEvent, Presence } from '../../src/domain/types.ts';
 import { FLOWS, stepsOf } from './flows.ts';
 import { callVars, eventsOf, T0 } from './events.ts';
 

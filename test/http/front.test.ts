@@ -2,9 +2,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
-import { createHttpServer, type HttpServer } from '../../../src/server/http/server.ts';
-import type { HttpHandler, HttpRefusal } from '../../../src/server/http/types.ts';
-import { sendRaw } from '../helpers/raw-client.ts';
+import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
+import type { HttpHandler, HttpRefusal } from '../../src/http/types.ts';
+import { sendRaw } from '../server/helpers/raw-client.ts';
 
 // Echoes what the handler saw, so tests can check the parser's view of the raw bytes.
 const echo: HttpHandler = async (req, res) => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { createHttpServer } from '../../../src/server/http/server.ts';
-import { parseResponses } from '../helpers/raw-client.ts';
+import { createHttpServer } from '../../src/http/server.ts';
+import { parseResponses } from '../server/helpers/raw-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INCIDENTS, getVariable } from '../../../src/core/catalog.ts';
-import { initialPhoneState, presenceAt, reduce, replay } from '../../../src/server/state/reduce.ts';
-import { INCIDENT_HANDLERS } from '../../../src/server/state/incidents.ts';
-import { VAR } from '../../../src/server/state/vars.ts';
+import { INCIDENTS, getVariable } from '../../src/core/catalog.ts';
+import { initialPhoneState, presenceAt, reduce, replay } from '../../src/domain/reduce.ts';
+import { INCIDENT_HANDLERS } from '../../src/domain/incidents.ts';
+import { VAR } from '../../src/domain/vars.ts';
 import { ACCOUNT, MAC, T0, callVars, eventsOf } from './events.ts';
 
 test('every incident of the catalog has a rule, and there is no rule for anything else', { timeout: 60_000 }, () => {

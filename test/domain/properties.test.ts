@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { INCIDENTS } from '../../../src/core/catalog.ts';
-import { expireCalls, reduce } from '../../../src/server/state/reduce.ts';
-import type { CallPhase, CallState, PhoneEvent, PhoneState, Presence, Reduction } from '../../../src/server/state/types.ts';
+import { INCIDENTS } from '../../src/core/catalog.ts';
+import { expireCalls, reduce } from '../../src/domain/reduce.ts';
+import type { CallPhase, CallState, PhoneEvent, PhoneState, Presence, Reduction } from '../../src/domain/types.ts';
 import { callVars, eventsOf, MAC, T0, type Step } from './events.ts';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reduce, replay } from '../../../src/server/state/reduce.ts';
-import type { PhoneEvent, PhoneState } from '../../../src/server/state/types.ts';
+import { reduce, replay } from '../../src/domain/reduce.ts';
+import type { PhoneEvent, PhoneState } from '../../src/domain/types.ts';
 import { FLOWS, type ExpectedCall, stepsOf } from './flows.ts';
 import { eventsOf } from './events.ts';
 

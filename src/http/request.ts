@@ -2,7 +2,7 @@
  * From a parsed request to the HttpRequest handlers see: the raw target stays bytes (the ingest decoder
  * reads those); `path` and `query` are decoded leniently for routing and for the API's parameters.
  */
-import { hexValue } from '../../core/bytes.ts';
+import { percentDecodeInto } from '../core/bytes.ts';
 import type { HttpRequest } from './types.ts';
 import type { ParsedRequest } from './parser.ts';
 
@@ -27,20 +27,7 @@ export function bytesToText(bytes: Uint8Array): string {
 export function percentDecode(bytes: Uint8Array): string {
   if (!bytes.includes(0x25)) return bytesToText(bytes);
   const out = Buffer.allocUnsafe(bytes.length);
-  let n = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c === 0x25 && i + 2 < bytes.length) {
-      const h = hexValue(bytes[i + 1]);
-      const l = hexValue(bytes[i + 2]);
-      if (h >= 0 && l >= 0) {
-        out[n++] = (h << 4) | l;
-        i += 2;
-        continue;
-      }
-    }
-    out[n++] = c;
-  }
+  const n = percentDecodeInto(bytes, 0, bytes.length, out);
   return bytesToText(out.subarray(0, n));
 }
 

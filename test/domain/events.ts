@@ -1,5 +1,5 @@
 /** Building phone events for the reducer tests: one phone, ids and times increasing like the store's. */
-import type { PhoneEvent } from '../../../src/server/state/types.ts';
+import type { PhoneEvent } from '../../src/domain/types.ts';
 
 export const MAC = '001565aabbcc';
 export const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);

@@ -1,4 +1,7 @@
 /**
+ * The composition root: the one place the receiver (src/server), the dashboard (src/web) and the store
+ * (src/store) are put together. The server and the dashboard never import each other; this file wires them.
+ *
  * Starting and stopping a receiver programmatically: `actionurl serve` uses this, and so do tests of the
  * dashboard and of virtual phones.
  *
@@ -10,20 +13,22 @@
  */
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './access.ts';
-import { createApp } from './app.ts';
-import { EventBus } from './bus.ts';
-import { CommitQueue } from './commit-queue.ts';
-import type { ReceiverSettings, ServerContext } from './context.ts';
-import { parseDuration } from './duration.ts';
+import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
+import { createApp } from './server/app.ts';
+import { EventBus } from './server/bus.ts';
+import { CommitQueue } from './server/commit-queue.ts';
+import type { ReceiverSettings, ServerContext } from './server/context.ts';
+import { parseDuration } from './server/duration.ts';
 import { createHttpServer } from './http/server.ts';
-import { createRefusalRecorder } from './ingest.ts';
-import { receiverMetrics } from './metrics.ts';
-import { PhoneRegistry } from './phones.ts';
-import { StreamFollower } from './follower.ts';
-import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './rejections.ts';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/types.ts';
+import { createRefusalRecorder } from './server/ingest.ts';
+import { receiverMetrics } from './server/metrics.ts';
+import { PhoneRegistry } from './server/phones.ts';
+import { StreamFollower } from './server/follower.ts';
+import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
+import { openStore } from './store/open.ts';
+import { isAuthorizedByCookie } from './web/auth.ts';
+import { createWebHandler } from './web/routes.ts';
+import type { Store } from './store/types.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 /** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
@@ -217,6 +222,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
+      // The dashboard reads the receiver's settings on every request, so it follows them.
+      dashboard: {
+        handler: createWebHandler(ctx),
+        signedIn: (req) => isAuthorizedByCookie(req, ctx.settings.adminToken),
+      },
       stream: {
         heartbeatMs: options.heartbeatMs ?? 15_000,
         maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,
