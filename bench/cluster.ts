@@ -8,6 +8,7 @@
  * Receivers run as child processes (`actionurl serve`); PostgreSQL from ACTIONURL_BENCH_PG (default
  * postgres://postgres@127.0.0.1:5432/test), in schemas of their own that are dropped at the end.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ const CONNECTIONS = 64;
 const PHONES = 3000;
 const WARMUP_MS = 1000;
 const RUN_MS = 5000;
-const STREAM_RATE = 200;
+const STREAM_RATE = 50;
 const STREAM_MS = 4000;
 
 const BASE = process.env.ACTIONURL_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -74,6 +75,7 @@ async function run(ports: number[], durationMs: number, offset: number): Promise
 /** Events to `from` at a steady rate: ms from sending each to its 200 from `from` and to its arrival on `to`'s stream. */
 async function streamDelay(from: number, to: number): Promise<{ acks: number[]; delays: number[]; missing: number }> {
   const sentAt = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const delays: number[] = [];
   const acks: number[] = [];
   const socket = net.connect(to, '127.0.0.1');
@@ -102,8 +104,13 @@ async function streamDelay(from: number, to: number): Promise<{ acks: number[]; 
       (async () => {
         const sent = performance.now();
         sentAt.set(String(i), sent);
-        const res = await fetch(`http://127.0.0.1:${from}/actionurl/dnd_on?mac=0015659${String(i % 100).padStart(5, '0')}&probe=${i}`);
-        await res.text();
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port: from, agent, path: `/actionurl/dnd_on?mac=0015659${String(i % 100).padStart(5, '0')}&probe=${i}` }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', reject);
+        });
         acks.push(performance.now() - sent);
       })(),
     );
@@ -111,6 +118,7 @@ async function streamDelay(from: number, to: number): Promise<{ acks: number[]; 
   await Promise.all(sends);
   await new Promise((r) => setTimeout(r, 2500));
   socket.destroy();
+  agent.destroy();
   return { acks: acks.sort((a, b) => a - b), delays: delays.sort((a, b) => a - b), missing: total - delays.length };
 }
 
