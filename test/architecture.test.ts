@@ -1,5 +1,5 @@
 /**
- * The layering rule of docs/architecture.md ("## Layers"), checked on every import in src/: a file may import
+ * The layering rule of docs/architecture.md ("Layers"), checked on every import in src/: a file may import
  * its own folder's layer and any layer below it, never one above it, and never a sibling of its own rank
  * (server, web, phone and forwarding do not import each other). No file-level import cycles either.
  * Static, dynamic (`import('…')`), type-only, `new URL('…', import.meta.url)` and `siblingModule(import.meta.url, '…')`
