@@ -183,6 +183,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         },
       });
       await follower.start();
+      shared.onStates((states) => {
+        for (const state of states) phones.setIfNewer(state);
+      });
       metrics.registry.gauge('actionurl_journal_batches', 'Write batches held in the local journal while PostgreSQL is away', () => shared.journalled);
     } else {
       for (const state of await store.loadPhones()) phones.set(state);

@@ -98,7 +98,7 @@ export class StreamFollower {
       }
       for (const event of page) {
         const phone: PhoneState = states.get(event.mac) ?? this.opts.phones.get(event.mac) ?? initialPhoneState(event.mac, event.receivedAt);
-        this.opts.phones.set(phone);
+        this.opts.phones.setIfNewer(phone);
         this.cursor = event.id;
         this.opts.bus.publish({ type: 'event', event, phone, changedCalls: calls.get(event.id) ?? [] });
       }

@@ -23,4 +23,13 @@ export class PhoneRegistry {
   set(state: PhoneState): void {
     this.byMac.set(state.mac, state);
   }
+
+  /**
+   * Keeps `state` unless the registry already has a state of that phone that includes a later event (on a
+   * shared store, a receiver's own commit and its follower may hand over states of one phone out of order).
+   */
+  setIfNewer(state: PhoneState): void {
+    const current = this.byMac.get(state.mac);
+    if (!current || current.lastEventId <= state.lastEventId) this.byMac.set(state.mac, state);
+  }
 }

@@ -181,6 +181,7 @@ export class PostgresStore implements Store {
   private notifyId: number | undefined;
   private notifying = false;
   private readonly channel: string;
+  private statesListener: ((phones: readonly PhoneState[]) => void) | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -330,11 +331,13 @@ export class PostgresStore implements Store {
       }
       const todo = batches.flatMap((b) => b.events);
       let ids: number[] = [];
+      let reduced: PhoneState[] = [];
       if (todo.length) {
         ids = await insertEvents(c, todo);
         const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
         const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })));
         await upsertState(c, phones, calls);
+        reduced = phones;
       }
       await insertRejected(c, batches.flatMap((b) => b.rejected));
       if (state) await writeState(c, state);
@@ -347,6 +350,14 @@ export class PostgresStore implements Store {
       }
       last.push('COMMIT');
       await c.query(last.join('; '));
+      // Committed: whatever the listener does, this batch is stored and must be answered as such.
+      if (reduced.length) {
+        try {
+          this.statesListener?.(reduced);
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
+      }
       if (ids.length) this.notify(ids[ids.length - 1]);
       return ids;
     } catch (err) {
@@ -418,6 +429,9 @@ export class PostgresStore implements Store {
         return journalled();
       },
       journal: this.journal !== undefined,
+      onStates: (listener) => {
+        this.statesListener = listener;
+      },
       snapshot: async () => {
         // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no
         // event commits between reading the last id and the phones.

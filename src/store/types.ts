@@ -141,6 +141,11 @@ export interface SharedState {
   readonly journalled: number;
   /** True when there is a local journal: events are accepted while the database is away. */
   readonly journal: boolean;
+  /**
+   * Called right after each of this receiver's commits, before `write` resolves, with the phone states the
+   * transaction stored: the receiver that took an event knows its effect before answering the phone.
+   */
+  onStates(listener: (phones: readonly PhoneState[]) => void): void;
 }
 
 export interface Store {

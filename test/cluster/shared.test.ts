@@ -145,3 +145,22 @@ test('concurrent load on three receivers: stream clients on each see every event
     await cluster.close();
   }
 });
+
+test('the receiver that took an event answers with its effect right after its 200, without waiting for the stream follower', { timeout: 60_000 }, async () => {
+  const schema = freshSchema();
+  schemas.push(schema);
+  const cluster = await startReceivers(1, dbUrl(schema), { followPollMs: 60_000 });
+  const [a] = cluster.servers;
+  try {
+    // With the follower stopped, only the commit itself can have updated this receiver's phone states.
+    await a.ctx.follower!.stop();
+    assert.equal(await ingest(a.port, '/actionurl/registered?mac=001565c00001&model=T46U'), 200);
+    const first = await fetch(`${a.url}/api/v1/phones/001565c00001`);
+    assert.equal(first.status, 200);
+    assert.equal(((await first.json()) as { model: string }).model, 'T46U');
+    assert.equal(await ingest(a.port, '/actionurl/dnd_on?mac=001565c00001'), 200);
+    assert.equal(((await getJson(`${a.url}/api/v1/phones/001565c00001`)) as { dnd: boolean }).dnd, true);
+  } finally {
+    await cluster.close();
+  }
+});
