@@ -24,6 +24,7 @@ import { createRefusalRecorder } from './server/ingest.ts';
 import { receiverMetrics } from './server/metrics.ts';
 import { PhoneRegistry } from './server/phones.ts';
 import { StreamFollower } from './server/follower.ts';
+import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { openStore } from './store/open.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
@@ -164,6 +165,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let follower: StreamFollower | undefined;
   try {
     const phones = new PhoneRegistry();
+    const inventory = new Inventory();
+    for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
     const shared = store.shared;
@@ -219,7 +222,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
     };
-    const ctx: ServerContext = { store, phones, bus, commits, metrics, logger, settings, now, follower };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, now, follower };
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,

@@ -4,7 +4,9 @@
  *
  * What each incident does:
  * - every event: `$ip`, `$model`, `$firmware` update the identity when non-empty (the request's source
- *   address stands in for `$ip` until the phone sends one); `lastSeen`, `lastEventId` advance.
+ *   address stands in for `$ip` until the phone sends one); `lastSeen`, `lastEventId` advance. A non-empty
+ *   `$display_local` becomes the display name of the account the event names (of the only one, when it
+ *   names none).
  * - setup_completed: the phone rebooted; its calls end (outcome as for call_terminated), busy, off-hook and
  *   mute reset. ip_change: identity only.
  * - registered / unregistered / register_failed: the account named by `$active_url` (or `$active_user` @
@@ -56,7 +58,7 @@ import { finish, keyOf, openDraft, type Draft } from './draft.ts';
 import { INCIDENT_HANDLERS } from './incidents.ts';
 import type { CallEvent } from './call-incidents.ts';
 import { DUPLICATE_WINDOW_MS } from './policy.ts';
-import { VAR, directionOf, fingerprintOf, textVar } from './vars.ts';
+import { VAR, accountIdOf, directionOf, fingerprintOf, textVar } from './vars.ts';
 
 export { expireCalls } from './expire.ts';
 export { presenceAt, derivePresence } from './presence.ts';
@@ -117,6 +119,14 @@ function applyIdentity(d: Draft, event: PhoneEvent): void {
   else if (d.phone.ip === '' && typeof event.sourceIp === 'string') d.phone.ip = event.sourceIp;
   if (model !== '') d.phone.model = model;
   if (firmware !== '') d.phone.firmware = firmware;
+  const displayName = textVar(event.vars, VAR.displayLocal);
+  if (displayName !== '' && d.phone.accounts.length > 0) {
+    const id = accountIdOf(event.vars);
+    const named = (a: { id: string }) => (id === '' ? d.phone.accounts.length === 1 : a.id === id);
+    if (d.phone.accounts.some((a) => named(a) && a.displayName !== displayName)) {
+      d.phone.accounts = d.phone.accounts.map((a) => (named(a) ? { ...a, displayName } : a));
+    }
+  }
 }
 
 function callEventOf(incident: string, vars: unknown): CallEvent {

@@ -64,6 +64,8 @@ export interface AccountState {
   /** `true` when the last registration attempt failed. */
   readonly failed: boolean;
   readonly since: number;
+  /** The account's display name (`$display_local` of its calls), when the phone sent one. */
+  readonly displayName?: string;
 }
 
 export interface PhoneState {

@@ -14,6 +14,7 @@ export const VAR = {
   local: 'local',
   remote: 'remote',
   displayRemote: 'display_remote',
+  displayLocal: 'display_local',
   callId: 'call_id',
   callDirection: 'call_direction',
 } as const;

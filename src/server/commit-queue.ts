@@ -141,13 +141,15 @@ export class CommitQueue {
    */
   async recover(): Promise<number> {
     if (this.opts.store.shared) return 0; // states are stored with each event
+    // Events of a phone that was forgotten after them are not replayed into a new state.
+    const forgotten = await this.opts.store.forgottenPhones();
     let after = await this.opts.store.stateCheckpoint();
     this.appliedEventId = after;
     let replayed = 0;
     for (;;) {
       const page = await this.opts.store.eventsAfter(after, 5000);
       if (page.length === 0) break;
-      for (const e of page) this.apply(e);
+      for (const e of page) if (e.id > (forgotten.get(e.mac) ?? 0)) this.apply(e);
       replayed += page.length;
       after = page[page.length - 1].id;
     }
@@ -211,6 +213,22 @@ export class CommitQueue {
     });
     this.pump();
     return done;
+  }
+
+  /**
+   * Forgets a phone: its live state goes at once (its next event starts a new one), its stored state and
+   * inventory entry with the returned promise; its events and calls stay unless `purge`. State not yet
+   * checkpointed is dropped, so no later checkpoint writes the phone back.
+   */
+  async forget(mac: string, purge: boolean): Promise<void> {
+    const state = this.opts.phones.get(mac);
+    this.opts.phones.delete(mac);
+    this.dirtyPhones.delete(mac);
+    for (const [key, c] of this.dirtyCalls) if (c.mac === mac) this.dirtyCalls.delete(key);
+    for (const chunk of this.stateChunks) chunk.calls = chunk.calls.filter((c) => c.mac !== mac);
+    // Writes reach the store in the order they are asked for: a checkpoint already handed over is written
+    // before this, one asked for later no longer holds the phone.
+    await this.opts.store.write({ events: [], rejected: [], forget: [{ mac, upToEventId: state?.lastEventId ?? 0, purge }] });
   }
 
   /** Commits everything waiting and refuses what comes after; stores the phone states. */

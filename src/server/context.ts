@@ -9,6 +9,7 @@ import type { CommitQueue } from './commit-queue.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
 import type { StreamFollower } from './follower.ts';
+import type { Inventory } from './inventory.ts';
 
 export interface ReceiverSettings {
   /** Ingest token phones must send as `token=`; undefined: none required. */
@@ -31,6 +32,8 @@ export interface ReceiverSettings {
 export interface ServerContext {
   readonly store: Store;
   readonly phones: PhoneRegistry;
+  /** Names, locations and groups the administrator gave the phones. */
+  readonly inventory: Inventory;
   readonly bus: EventBus;
   readonly commits: CommitQueue;
   readonly metrics: ReceiverMetrics;

@@ -32,4 +32,9 @@ export class PhoneRegistry {
     const current = this.byMac.get(state.mac);
     if (!current || current.lastEventId <= state.lastEventId) this.byMac.set(state.mac, state);
   }
+
+  /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */
+  delete(mac: string): boolean {
+    return this.byMac.delete(mac);
+  }
 }

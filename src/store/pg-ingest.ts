@@ -16,6 +16,7 @@
 import type pg from 'pg';
 import { reduce } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
+import { accountOfCall } from './call-stats.ts';
 import type { NewEvent, NewRejected, StoredEvent } from './types.ts';
 
 /** Advisory lock keys (pg_advisory_*): the append, the migrations, and jobs that run on one receiver at a time. */
@@ -136,14 +137,14 @@ function phoneColumns(p: readonly PhoneState[]): unknown[] {
 
 /** The calls upsert with parameters numbered from `n`. */
 function callsSql(n: number): string {
-  const types = ['text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'json', 'bigint'];
+  const types = ['text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'json', 'bigint', 'text'];
   return `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at, outcome,
-       ring_ms, talk_ms, state, last_event_id)
+       ring_ms, talk_ms, state, last_event_id, account)
      SELECT * FROM unnest(${types.map((t, i) => `$${n + i}::${t}[]`).join(', ')})
      ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
        display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
        ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms, talk_ms = excluded.talk_ms,
-       state = excluded.state, last_event_id = excluded.last_event_id`;
+       state = excluded.state, last_event_id = excluded.last_event_id, account = excluded.account`;
 }
 
 function callColumns(calls: readonly { mac: string; call: CallState }[]): unknown[] {
@@ -163,6 +164,7 @@ function callColumns(calls: readonly { mac: string; call: CallState }[]): unknow
     k.map((x) => (x.answeredAt !== null && x.endedAt !== null ? x.endedAt - x.answeredAt : null)),
     k.map((x) => JSON.stringify(x)),
     k.map((x) => x.lastEventId),
+    k.map((x) => text(accountOfCall(x.local))),
   ];
 }
 

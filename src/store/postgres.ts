@@ -21,14 +21,20 @@ import { Journal } from './journal.ts';
 import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
+import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
 import type {
   CallQuery,
   CallRecord,
+  CallStatsRow,
   EventFilter,
   EventQuery,
   NewEvent,
   NewRejected,
   PhoneChange,
+  ForgetPhone,
+  HourStatsRow,
+  InventoryEntry,
+  StatsQuery,
   RejectedQuery,
   SharedState,
   Store,
@@ -37,7 +43,16 @@ import type {
   StoredRejected,
   WriteBatch,
 } from './types.ts';
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  /** Work SQL alone cannot do, after `sql`, in the same transaction. */
+  run?(c: pg.PoolClient): Promise<void>;
+}
+
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events, phones, calls, rejected, receiver state',
@@ -112,6 +127,38 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     `,
   },
   {
+    version: 3,
+    name: 'phone inventory, forgotten phones, call summaries for reports',
+    sql: `
+      CREATE TABLE inventory (mac TEXT PRIMARY KEY, name TEXT NOT NULL, location TEXT NOT NULL, groups JSON NOT NULL);
+      -- A forgotten phone's newest event id: a restart does not replay its events into a new state.
+      CREATE TABLE forgotten_phones (mac TEXT PRIMARY KEY, up_to_event_id BIGINT NOT NULL);
+      -- The account (user@host of $local) a call summary counts it under; set when the call is stored.
+      ALTER TABLE calls ADD COLUMN account TEXT NOT NULL DEFAULT '';
+      ${statsTablesSql('BIGINT')}
+    `,
+    async run(c) {
+      const calls = await c.query<{ id: number; local: string }>('SELECT id, local FROM calls');
+      for (const row of calls.rows) await c.query('UPDATE calls SET account = $1 WHERE id = $2', [text(accountOfCall(row.local)), row.id]);
+      await c.query(statsBackfillSql());
+      await c.query(`
+        CREATE FUNCTION call_stats_add(r calls, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN ${statsUpsertsSql('r', 'sign')} END $fn$;
+        CREATE FUNCTION calls_stats_trigger() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN
+            IF OLD.ended_at IS NOT NULL THEN PERFORM call_stats_add(OLD, -1); END IF;
+          END IF;
+          IF TG_OP <> 'DELETE' THEN
+            IF NEW.ended_at IS NOT NULL THEN PERFORM call_stats_add(NEW, 1); END IF;
+          END IF;
+          RETURN NULL;
+        END $fn$;
+        CREATE TRIGGER calls_stats AFTER INSERT OR UPDATE OR DELETE ON calls FOR EACH ROW EXECUTE FUNCTION calls_stats_trigger();
+      `);
+    },
+  },
+  {
     version: 6,
     name: 'several receivers: journal origins, calls by event',
     sql: `
@@ -132,11 +179,14 @@ const TYPES = {
 type EventRow = StoredEventRow<Record<string, string>>;
 const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, (v) => v);
 
-/** `WHERE` from the filters that are set, numbering parameters from `first`. */
-function conditions(parts: [string, string | number | undefined][], first = 1): { where: string; args: (string | number)[] } {
-  const set = parts.filter((p): p is [string, string | number] => p[1] !== undefined);
+type Param = string | number | readonly string[];
+
+/** `WHERE` from the filters that are set, numbering parameters from `first`. A list is one array parameter. */
+function conditions(parts: [string, Param | undefined][], first = 1): { where: string; args: Param[] } {
+  const set = parts.filter((p): p is [string, Param] => p[1] !== undefined);
   const clauses = set.map((p, i) => p[0].replace('?', `$${first + i}`));
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => (typeof p[1] === 'string' ? text(p[1]) : p[1])) };
+  const value = (v: Param): Param => (typeof v === 'string' ? text(v) : typeof v === 'number' ? v : v.map(text));
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => value(p[1])) };
 }
 
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
@@ -277,7 +327,8 @@ export class PostgresStore implements Store {
     return this.serial(async () => {
       const journalled = () => batch.events.map((e) => ({ ...e, id: 0 }));
       // Only events and refusals are journalled; a state checkpoint (SQLite-style writes) is simply retried.
-      const journalable = this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && batch.stateEventId === undefined;
+      const journalable =
+        this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length && !batch.forget?.length && batch.stateEventId === undefined;
       const seq = ++this.seq;
       if (journalable && this.journal!.size > 0) {
         // Behind what is journalled already, so each phone's events reach PostgreSQL in the order they came.
@@ -528,11 +579,14 @@ export class PostgresStore implements Store {
   }
 
   async events(q: EventQuery): Promise<StoredEvent[]> {
+    if (q.macs?.length === 0) return [];
     const { where, args } = conditions([
       ['mac = ?', q.mac],
+      ['mac = ANY(?)', q.macs],
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
       ['received_at >= ?', q.since],
+      ['received_at < ?', q.until],
       ['id < ?', q.before],
     ]);
     const res = await this.pool.query<EventRow>(
@@ -563,10 +617,13 @@ export class PostgresStore implements Store {
   }
 
   async calls(q: CallQuery): Promise<CallRecord[]> {
+    if (q.macs?.length === 0) return [];
     const { where, args } = conditions([
       ['mac = ?', q.mac],
+      ['mac = ANY(?)', q.macs],
       ['outcome = ?', q.outcome],
       ['started_at >= ?', q.since],
+      ['started_at < ?', q.until],
       ['id < ?', q.before],
     ]);
     const res = await this.pool.query<{ id: number; mac: string; state: CallState }>(
@@ -635,6 +692,47 @@ export class PostgresStore implements Store {
     return res.rows[0];
   }
 
+  async loadInventory(): Promise<InventoryEntry[]> {
+    const res = await this.pool.query<{ mac: string; name: string; location: string; groups: string[] }>('SELECT mac, name, location, groups FROM inventory');
+    return res.rows.map((r) => ({ mac: r.mac, name: r.name, location: r.location, groups: r.groups }));
+  }
+
+  async forgottenPhones(): Promise<Map<string, number>> {
+    const res = await this.pool.query<{ mac: string; up_to_event_id: number }>('SELECT mac, up_to_event_id FROM forgotten_phones');
+    return new Map(res.rows.map((r) => [r.mac, r.up_to_event_id]));
+  }
+
+  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    if (q.macs?.length === 0) return [];
+    const results = await Promise.all(
+      splitPeriod(q).map(({ table, column, from, to }) => {
+        const { where, args } = conditions([
+          [`${column} >= ?`, from],
+          [`${column} < ?`, to],
+          ['mac = ANY(?)', q.macs],
+        ]);
+        return this.pool.query(`SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`, args);
+      }),
+    );
+    const merged = new Map<string, CallStatsRow>();
+    for (const res of results) mergeStats(merged, res.rows as Record<string, unknown>[]);
+    return nonEmpty(merged.values());
+  }
+
+  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    if (q.macs?.length === 0) return [];
+    const { where, args } = conditions([
+      ['hour >= ?', q.from],
+      ['hour < ?', q.to],
+      ['mac = ANY(?)', q.macs],
+    ]);
+    const sql = q.macs === undefined
+      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
+      : `SELECT hour, direction, sum(calls)::bigint AS calls, sum(answered)::bigint AS answered, sum(missed)::bigint AS missed
+         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
+    return (await this.pool.query<HourStatsRow>(sql, args)).rows;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.drainTimer) clearTimeout(this.drainTimer);
@@ -653,6 +751,13 @@ export class PostgresStore implements Store {
 async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
   await upsertPhones(c, batch.phones ?? []);
   await upsertCalls(c, batch.calls ?? []);
+  for (const entry of batch.inventory ?? []) {
+    await c.query(
+      `INSERT INTO inventory (mac, name, location, groups) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (mac) DO UPDATE SET name = excluded.name, location = excluded.location, groups = excluded.groups`,
+      [entry.mac, text(entry.name), text(entry.location), JSON.stringify(entry.groups)],
+    );
+  }
   if (batch.stateEventId !== undefined) {
     await c.query(
       `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', $1)
@@ -660,6 +765,7 @@ async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
       [batch.stateEventId],
     );
   }
+  for (const f of batch.forget ?? []) await forgetPhone(c, f);
 }
 
 async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<void> {
@@ -680,6 +786,7 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
       await c.query('BEGIN');
       try {
         await c.query(m.sql);
+        await m.run?.(c);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
         await c.query('COMMIT');
       } catch (err) {
@@ -690,4 +797,18 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
   } finally {
     await c.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]);
   }
+}
+
+async function forgetPhone(c: pg.ClientBase, f: ForgetPhone): Promise<void> {
+  await c.query('DELETE FROM phones WHERE mac = $1', [f.mac]);
+  await c.query('DELETE FROM inventory WHERE mac = $1', [f.mac]);
+  await c.query(
+    `INSERT INTO forgotten_phones (mac, up_to_event_id) VALUES ($1, $2)
+     ON CONFLICT (mac) DO UPDATE SET up_to_event_id = GREATEST(forgotten_phones.up_to_event_id, excluded.up_to_event_id)`,
+    [f.mac, f.upToEventId],
+  );
+  if (!f.purge) return;
+  // The call summaries follow through the delete trigger on calls.
+  await c.query('DELETE FROM calls WHERE mac = $1', [f.mac]);
+  await c.query('DELETE FROM events WHERE mac = $1', [f.mac]);
 }

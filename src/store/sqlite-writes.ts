@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { NewEvent, NewRejected, WriteBatch } from './types.ts';
+import { accountOfCall } from './call-stats.ts';
+import type { ForgetPhone, InventoryEntry, NewEvent, NewRejected, WriteBatch } from './types.ts';
 
 /**
  * A batch's events as they cross to the writer thread: one string, so the copy between threads is a single
@@ -25,6 +26,8 @@ export interface EncodedBatch {
   /** Call rows, already made on the sending side (see encodeCall). */
   calls?: CallRow[];
   stateEventId?: number;
+  inventory?: readonly InventoryEntry[];
+  forget?: readonly ForgetPhone[];
 }
 
 /**
@@ -36,7 +39,7 @@ export type PhoneRow = [string, string, string, string, string, number | null, n
 
 /**
  * A call's row: mac, call id, started at, direction, remote, display remote, local, answered at, ended at,
- * outcome, ring ms, talk ms, state JSON, last event id.
+ * outcome, ring ms, talk ms, state JSON, last event id, account (see accountOfCall).
  */
 export type CallRow = [
   string,
@@ -53,6 +56,7 @@ export type CallRow = [
   number | null,
   string,
   number,
+  string,
 ];
 
 export function encodePhone(p: PhoneState): PhoneRow {
@@ -88,6 +92,7 @@ export function encodeCall(mac: string, c: CallState): CallRow {
     c.answeredAt !== null && c.endedAt !== null ? c.endedAt - c.answeredAt : null,
     JSON.stringify(c),
     c.lastEventId,
+    accountOfCall(c.local),
   ];
 }
 
@@ -117,6 +122,8 @@ export function encodeBatch(batch: WriteBatch): EncodedBatch {
   if (batch.phones?.length) encoded.phones = batch.phones.map(encodePhone);
   if (batch.calls?.length) encoded.calls = batch.calls.map(({ mac, call }) => encodeCall(mac, call));
   if (batch.stateEventId !== undefined) encoded.stateEventId = batch.stateEventId;
+  if (batch.inventory?.length) encoded.inventory = batch.inventory;
+  if (batch.forget?.length) encoded.forget = batch.forget;
   return encoded;
 }
 
@@ -171,6 +178,10 @@ export function newestEventByMac(db: Database.Database): Map<string, number> {
   const newest = new Map<string, number>();
   for (const row of db.prepare('SELECT mac, last_event_id FROM phones').iterate() as Iterable<{ mac: string; last_event_id: number }>) {
     newest.set(row.mac, row.last_event_id);
+  }
+  // A forgotten phone's events stay (unless purged): their chain starts at its last one.
+  for (const row of db.prepare('SELECT mac, up_to_event_id FROM forgotten_phones').iterate() as Iterable<{ mac: string; up_to_event_id: number }>) {
+    if (!newest.has(row.mac)) newest.set(row.mac, row.up_to_event_id);
   }
   const checkpoint = (db.prepare("SELECT value FROM receiver_state WHERE key = 'state_event_id'").get() as { value: number } | undefined)?.value ?? 0;
   for (const row of db.prepare('SELECT id, mac FROM events WHERE id > ? ORDER BY id').iterate(checkpoint) as Iterable<{ id: number; mac: string }>) {
@@ -241,13 +252,28 @@ export class SqliteWriter {
       ),
       upsertCall: db.prepare(
         `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at,
-           outcome, ring_ms, talk_ms, state, last_event_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           outcome, ring_ms, talk_ms, state, last_event_id, account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
            display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
            ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms,
-           talk_ms = excluded.talk_ms, state = excluded.state, last_event_id = excluded.last_event_id`,
+           talk_ms = excluded.talk_ms, state = excluded.state, last_event_id = excluded.last_event_id,
+           account = excluded.account`,
       ),
+      upsertInventory: db.prepare(
+        `INSERT INTO inventory (mac, name, location, groups) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mac) DO UPDATE SET name = excluded.name, location = excluded.location, groups = excluded.groups`,
+      ),
+      deletePhone: db.prepare('DELETE FROM phones WHERE mac = ?'),
+      deleteInventory: db.prepare('DELETE FROM inventory WHERE mac = ?'),
+      rememberForgotten: db.prepare(
+        `INSERT INTO forgotten_phones (mac, up_to_event_id) VALUES (?, ?)
+         ON CONFLICT (mac) DO UPDATE SET up_to_event_id = max(up_to_event_id, excluded.up_to_event_id)`,
+      ),
+      // Events of a phone are found along their prev_id chain (there is no index on mac, see migration 3).
+      eventPrev: db.prepare('SELECT prev_id FROM events WHERE id = ?').pluck(),
+      deleteEvent: db.prepare('DELETE FROM events WHERE id = ?'),
+      deleteCallsOf: db.prepare('DELETE FROM calls WHERE mac = ?'),
       setStateEventId: db.prepare(
         `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', ?)
          ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
@@ -309,6 +335,27 @@ export class SqliteWriter {
     for (const row of batch.phones ?? []) this.stmt.upsertPhone.run(row);
     for (const row of batch.calls ?? []) this.stmt.upsertCall.run(row);
     if (batch.stateEventId !== undefined) this.stmt.setStateEventId.run(batch.stateEventId);
+    for (const entry of batch.inventory ?? []) {
+      this.stmt.upsertInventory.run(entry.mac, entry.name, entry.location, JSON.stringify(entry.groups));
+    }
+    for (const f of batch.forget ?? []) this.forget(f);
     return ids;
+  }
+
+  private forget(f: ForgetPhone): void {
+    this.stmt.deletePhone.run(f.mac);
+    this.stmt.deleteInventory.run(f.mac);
+    this.stmt.rememberForgotten.run(f.mac, f.upToEventId);
+    if (!f.purge) return;
+    // The call summaries follow through the delete trigger on calls.
+    this.stmt.deleteCallsOf.run(f.mac);
+    let id: number | null | undefined = this.newest.get(f.mac);
+    if (this.undo && !this.undo.has(f.mac)) this.undo.set(f.mac, id ?? undefined);
+    this.newest.delete(f.mac);
+    while (id !== null && id !== undefined) {
+      const prev = this.stmt.eventPrev.get(id) as number | null | undefined;
+      this.stmt.deleteEvent.run(id);
+      id = prev;
+    }
   }
 }

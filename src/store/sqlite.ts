@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
+import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
 import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
@@ -20,8 +21,12 @@ import {
 import type {
   CallQuery,
   CallRecord,
+  CallStatsRow,
   EventFilter,
   EventQuery,
+  HourStatsRow,
+  InventoryEntry,
+  StatsQuery,
   RejectedQuery,
   Store,
   StoreCounts,
@@ -44,11 +49,22 @@ interface RejectedRow {
 type EventRow = StoredEventRow<string>;
 const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
 
-/** A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). */
-function conditions(parts: [string, string | number | undefined][]): { where: string; args: (string | number)[] } {
-  const set = parts.filter((p): p is [string, string | number] => p[1] !== undefined);
-  return { where: set.length ? `WHERE ${set.map((p) => p[0]).join(' AND ')}` : '', args: set.map((p) => p[1]) };
+type Param = string | number | readonly string[];
+
+/**
+ * A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). A list
+ * value is `column IN (?, ?, …)`: its clause is written `mac IN (?)`.
+ */
+function conditions(parts: [string, Param | undefined][]): { where: string; args: (string | number)[] } {
+  const set = parts.filter((p): p is [string, Param] => p[1] !== undefined);
+  const clauses = set.map(([clause, value]) =>
+    typeof value === 'object' ? clause.replace('(?)', `(${value.map(() => '?').join(', ')})`) : clause,
+  );
+  return { where: set.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.flatMap((p) => p[1]) };
 }
+
+/** Statements with a list of phones are prepared per list length; longer lists are not worth caching. */
+const CACHED_LIST_LENGTH = 64;
 
 export interface SqliteStoreOptions {
   /** `FULL` (default) survives power loss; `NORMAL` only process crashes. See sqlite-writes.ts. */
@@ -178,7 +194,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
 
   /** Query statements are built from the filters given; each distinct one is prepared once. */
-  private cached(sql: string): Database.Statement {
+  private cached(sql: string, args: readonly unknown[] = []): Database.Statement {
+    if (args.length > CACHED_LIST_LENGTH) return this.db.prepare(sql);
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -200,6 +217,7 @@ export class SqliteStore implements Store {
   async write(batch: WriteBatch): Promise<StoredEvent[]> {
     const writes = await this.writing;
     const ids = await writes.write(encodeBatch(batch));
+    for (const f of batch.forget ?? []) if (f.purge) this.newest.delete(f.mac);
     const stored: StoredEvent[] = new Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const e = batch.events[i];
@@ -229,15 +247,19 @@ export class SqliteStore implements Store {
   }
 
   async events(q: EventQuery): Promise<StoredEvent[]> {
-    if (q.mac !== undefined) return this.eventsOfPhone(q.mac, q);
+    if (q.macs?.length === 0) return [];
+    if (q.mac !== undefined && (q.macs === undefined || q.macs.includes(q.mac))) return this.eventsOfPhone(q.mac, q);
+    if (q.mac !== undefined) return [];
     const { where, args } = conditions([
+      ['mac IN (?)', q.macs],
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
       ['received_at >= ?', q.since],
+      ['received_at < ?', q.until],
       ['id < ?', q.before],
     ]);
     const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
+    return (this.cached(sql, args).all(...args, q.limit) as EventRow[]).map(toEvent);
   }
 
   /** One phone's events, newest first, along its prev_id chain (see migration 3). */
@@ -250,6 +272,7 @@ export class SqliteStore implements Store {
       if (q.since !== undefined && row.received_at < q.since) break;
       id = row.prev_id;
       if (q.before !== undefined && row.id >= q.before) continue;
+      if (q.until !== undefined && row.received_at >= q.until) continue;
       if (q.incident !== undefined && row.incident !== q.incident) continue;
       if (q.callId !== undefined && (JSON.parse(row.vars) as Record<string, string>).call_id !== q.callId) continue;
       out.push(toEvent(row));
@@ -273,14 +296,17 @@ export class SqliteStore implements Store {
   }
 
   async calls(q: CallQuery): Promise<CallRecord[]> {
+    if (q.macs?.length === 0) return [];
     const { where, args } = conditions([
       ['mac = ?', q.mac],
+      ['mac IN (?)', q.macs],
       ['outcome = ?', q.outcome],
       ['started_at >= ?', q.since],
+      ['started_at < ?', q.until],
       ['id < ?', q.before],
     ]);
     const sql = `SELECT id, mac, state FROM calls ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql).all(...args, q.limit) as { id: number; mac: string; state: string }[]).map((r) => ({
+    return (this.cached(sql, args).all(...args, q.limit) as { id: number; mac: string; state: string }[]).map((r) => ({
       id: r.id,
       mac: r.mac,
       call: JSON.parse(r.state) as CallState,
@@ -312,6 +338,46 @@ export class SqliteStore implements Store {
   async counts(): Promise<StoreCounts> {
     const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
+  }
+
+  async loadInventory(): Promise<InventoryEntry[]> {
+    const rows = this.cached('SELECT mac, name, location, groups FROM inventory').all() as { mac: string; name: string; location: string; groups: string }[];
+    return rows.map((r) => ({ mac: r.mac, name: r.name, location: r.location, groups: JSON.parse(r.groups) as string[] }));
+  }
+
+  async forgottenPhones(): Promise<Map<string, number>> {
+    const rows = this.cached('SELECT mac, up_to_event_id FROM forgotten_phones').all() as { mac: string; up_to_event_id: number }[];
+    return new Map(rows.map((r) => [r.mac, r.up_to_event_id]));
+  }
+
+  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    if (q.macs?.length === 0) return [];
+    const merged = new Map<string, CallStatsRow>();
+    for (const { table, column, from, to } of splitPeriod(q)) {
+      const { where, args } = conditions([
+        [`${column} >= ?`, from],
+        [`${column} < ?`, to],
+        ['mac IN (?)', q.macs],
+      ]);
+      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
+      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
+    }
+    return nonEmpty(merged.values());
+  }
+
+  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    if (q.macs?.length === 0) return [];
+    // The whole site has a table of its own; a group sums its phones' hour rows.
+    const { where, args } = conditions([
+      ['hour >= ?', q.from],
+      ['hour < ?', q.to],
+      ['mac IN (?)', q.macs],
+    ]);
+    const sql = q.macs === undefined
+      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
+      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
+         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
+    return this.cached(sql, args).all(...args) as HourStatsRow[];
   }
 
   async close(): Promise<void> {

@@ -56,6 +56,28 @@ export interface CallRecord {
   call: CallState;
 }
 
+/** What the administrator says about a phone: kept apart from what the phone reports about itself. */
+export interface InventoryEntry {
+  mac: string;
+  /** '' when not set. */
+  name: string;
+  location: string;
+  /** Group names, each trimmed and non-empty, no duplicates. */
+  groups: string[];
+}
+
+/**
+ * Forgetting a phone: its state, calls' live copy and inventory go; its events stay unless `purge`. Events up
+ * to `upToEventId` are the forgotten phone's: a restart must not replay them into a new state (see
+ * `forgottenPhones`).
+ */
+export interface ForgetPhone {
+  mac: string;
+  upToEventId: number;
+  /** Also delete its events, calls and call summaries. */
+  purge: boolean;
+}
+
 /** One write: stored in a single transaction, or not at all. */
 export interface WriteBatch {
   events: readonly NewEvent[];
@@ -69,10 +91,18 @@ export interface WriteBatch {
    * `stateCheckpoint`). Written in the same transaction as `phones` and `calls`.
    */
   stateEventId?: number;
+  /** Inventory entries to store (replacing the stored ones). */
+  inventory?: readonly InventoryEntry[];
+  /** Phones to forget (after everything else in the batch). */
+  forget?: readonly ForgetPhone[];
 }
 
 export interface EventQuery {
   mac?: string;
+  /** Only events of these phones (a group); an empty list matches nothing. */
+  macs?: readonly string[];
+  /** Epoch ms: only events received before. */
+  until?: number;
   incident?: string;
   callId?: string;
   /** Epoch ms: only events received at or after. */
@@ -89,6 +119,10 @@ export interface EventFilter {
 
 export interface CallQuery {
   mac?: string;
+  /** Only calls of these phones (a group); an empty list matches nothing. */
+  macs?: readonly string[];
+  /** Epoch ms: only calls started before. */
+  until?: number;
   outcome?: CallOutcome;
   since?: number;
   before?: number;
@@ -99,6 +133,46 @@ export interface RejectedQuery {
   since?: number;
   before?: number;
   limit: number;
+}
+
+/** Thresholds (seconds) the call summaries count answers within: the service levels a report can ask for. */
+export const SERVICE_LEVEL_SECONDS = [5, 10, 15, 20, 30, 60] as const;
+
+/** A period of call summaries: whole hours (epoch ms, multiples of an hour), `from` inclusive, `to` not. */
+export interface StatsQuery {
+  from: number;
+  to: number;
+  /** Only these phones; an empty list matches nothing. */
+  macs?: readonly string[];
+}
+
+/** Sums over the ended calls (by start time) of one phone, account and direction in a period. */
+export interface CallStatsRow {
+  mac: string;
+  /** `user@host` of the call's local party ('' when the phone did not say). */
+  account: string;
+  direction: string;
+  calls: number;
+  /** Calls that were answered (connected, for outgoing calls). */
+  answered: number;
+  missed: number;
+  rejected: number;
+  forwarded: number;
+  /** Sum over answered calls of start to answer, ms. */
+  ringMs: number;
+  /** Sum over answered calls of answer to end, ms. */
+  talkMs: number;
+  /** Answered within each of SERVICE_LEVEL_SECONDS, in that order. */
+  answeredWithin: number[];
+}
+
+/** Calls of one hour (epoch ms of its start) and direction. */
+export interface HourStatsRow {
+  hour: number;
+  direction: string;
+  calls: number;
+  answered: number;
+  missed: number;
 }
 
 export interface StoreCounts {
@@ -179,5 +253,13 @@ export interface Store {
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
   counts(): Promise<StoreCounts>;
+  /** Every inventory entry (loaded once at start-up). */
+  loadInventory(): Promise<InventoryEntry[]>;
+  /** Forgotten phones: MAC to the newest event id that belongs to the forgotten phone. */
+  forgottenPhones(): Promise<Map<string, number>>;
+  /** Call summaries of a period, one row per phone, account and direction (see StatsQuery). */
+  callStats(query: StatsQuery): Promise<CallStatsRow[]>;
+  /** Call summaries of a period per hour and direction (the heat map). */
+  hourStats(query: StatsQuery): Promise<HourStatsRow[]>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  */
 import { presenceAt } from '../../domain/reduce.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
-import type { StoredEvent, StoredRejected } from '../../store/types.ts';
+import type { InventoryEntry, StoredEvent, StoredRejected } from '../../store/types.ts';
 import { bytesToText } from '../../http/request.ts';
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -77,9 +77,15 @@ export function callJson(mac: string, c: CallState): CallJson {
   };
 }
 
-export function phoneJson(p: PhoneState, now: number, offlineAfterMs: number) {
+/** A phone's inventory fields ('' and [] when the administrator gave none). */
+export function inventoryJson(entry: InventoryEntry | undefined) {
+  return { name: entry?.name ?? '', location: entry?.location ?? '', groups: entry ? [...entry.groups] : [] };
+}
+
+export function phoneJson(p: PhoneState, now: number, offlineAfterMs: number, entry?: InventoryEntry) {
   return {
     mac: p.mac,
+    ...inventoryJson(entry),
     ip: p.ip,
     model: p.model,
     firmware: p.firmware,
@@ -90,6 +96,7 @@ export function phoneJson(p: PhoneState, now: number, offlineAfterMs: number) {
       registered: a.registered,
       failed: a.failed,
       since: iso(a.since),
+      display_name: a.displayName ?? '',
     })),
     dnd: p.dnd,
     forward: { always: p.forward.always, busy: p.forward.busy, no_answer: p.forward.no_answer },

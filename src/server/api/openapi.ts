@@ -20,6 +20,46 @@ const mac = query('mac', 'Phone MAC, any spelling (00:15:65:AA:BB:CC, 001565aabb
 const limit = query('limit', 'Page size, 1..1000 (default 100)', { type: 'integer', minimum: 1, maximum: 1000 });
 const before = query('before', 'The `next` value of the previous page', { type: 'integer' });
 const since = query('since', 'ISO 8601 time, or a span back from now: 90m, 24h, 7d');
+const until = query('until', 'End of the range (exclusive): ISO 8601 time, or a span back from now');
+const group = query('group', "Only phones in this inventory group (exact name); an unknown group matches nothing");
+const format = query('format', 'csv or jsonl: the whole range as a streamed download instead of a page (limit is ignored)', { enum: ['json', 'csv', 'jsonl'] });
+const downloads = {
+  'text/csv': { schema: { type: 'string', description: 'A header line, then one line per row; cells starting with = + - @ get a leading \'' } },
+  'application/x-ndjson': { schema: { type: 'string', description: 'One JSON object per line' } },
+};
+const reportParams = [
+  query('from', 'Start: ISO 8601 time or a span back from now (rounded down to the hour; default to minus 7 days)'),
+  query('to', 'End, exclusive: ISO 8601 time or a span back from now (rounded up to the hour; default now)'),
+  group,
+  query('sl', 'Service level threshold in seconds (default 20)', { enum: [5, 10, 15, 20, 30, 60] }),
+];
+const figures = {
+  calls: { type: 'integer', description: 'Ended calls that started in the period, any direction' },
+  calls_in: { type: 'integer' },
+  calls_out: { type: 'integer' },
+  answered_in: { type: 'integer' },
+  answered_out: { type: 'integer', description: 'Outgoing calls the far end answered' },
+  missed: { type: 'integer' },
+  rejected: { type: 'integer' },
+  forwarded: { type: 'integer' },
+  answer_rate: { type: ['number', 'null'], description: 'answered_in / calls_in' },
+  average_ring_seconds: { type: ['number', 'null'], description: 'Start to answer, over answered incoming calls' },
+  service_level: { type: ['number', 'null'], description: 'Share of incoming calls answered within `sl` seconds' },
+  talk_seconds: { type: 'number', description: 'Answer to end, over answered calls of both directions' },
+};
+const reportEnvelope = {
+  from: time,
+  to: time,
+  group: { type: ['string', 'null'] },
+  service_level_seconds: { type: 'integer' },
+};
+const report = (key: string, item: object) =>
+  json('The report', { type: 'object', properties: { ...reportEnvelope, [key]: { type: 'array', items: item } } });
+const REPORT_ERRORS = { 400: error('A parameter is invalid'), 401: error('Admin token missing or wrong') };
+const inventoryEntry = {
+  type: 'object',
+  properties: { mac: text, name: text, location: text, groups: { type: 'array', items: text } },
+};
 
 const INGEST_PARAMS = [
   ...VARIABLES.map((v) => query(v.name, `${v.description}${v.aliases.length ? ` (also spelled ${v.aliases.map((a) => a.spelling).join(', ')})` : ''}`)),
@@ -75,13 +115,21 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           summary: 'Stored events, newest first',
           security: secured,
-          parameters: [mac, query('incident', 'Incident slug', ref('Incident')), query('call_id', "The phone's $call_id"), since, limit, before],
+          parameters: [mac, group, query('incident', 'Incident slug', ref('Incident')), query('call_id', "The phone's $call_id"), since, until, limit, before, format],
           responses: {
-            200: json('A page of events', {
-              type: 'object',
-              required: ['events', 'next'],
-              properties: { events: { type: 'array', items: ref('Event') }, next: { type: ['integer', 'null'] } },
-            }),
+            200: {
+              description: 'A page of events (or, with format, all of them as a download)',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['events', 'next'],
+                    properties: { events: { type: 'array', items: ref('Event') }, next: { type: ['integer', 'null'] } },
+                  },
+                },
+                ...downloads,
+              },
+            },
             400: error('A parameter is invalid'),
             401: error('Admin token missing or wrong'),
           },
@@ -91,6 +139,7 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           summary: 'Every phone that sent an event, with its live state',
           security: secured,
+          parameters: [group],
           responses: {
             200: json('Phones by MAC', { type: 'object', properties: { phones: { type: 'array', items: ref('Phone') } } }),
             401: error('Admin token missing or wrong'),
@@ -111,20 +160,157 @@ export function openApiDocument(serverUrl?: string) {
             404: error('No such phone'),
           },
         },
+        patch: {
+          summary: "Set a phone's name, location and groups (fields left out keep their value); the phone need not have sent an event yet",
+          security: secured,
+          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    name: { type: 'string', maxLength: 100 },
+                    location: { type: 'string', maxLength: 100 },
+                    groups: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 50 } },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json('The phone (or, for a phone not heard yet, its inventory entry)', ref('Phone')),
+            400: error('Not JSON, an unknown field, or a value too long or with control characters'),
+            401: error('Admin token missing or wrong'),
+            403: error('Sent by a browser from another site'),
+          },
+        },
+        delete: {
+          summary: 'Forget a phone: it leaves the board, the state and the inventory; its next event starts it anew',
+          security: secured,
+          parameters: [
+            { name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text },
+            query('purge', 'events: also delete its events and calls (and so its share of the reports)', { enum: ['events'] }),
+          ],
+          responses: {
+            200: json('Forgotten', { type: 'object', properties: { forgotten: text, events_purged: { type: 'boolean' } } }),
+            400: error('Not a MAC address, or purge is not "events"'),
+            401: error('Admin token missing or wrong'),
+            403: error('Sent by a browser from another site'),
+            404: error('No such phone'),
+          },
+        },
+      },
+      '/api/v1/inventory': {
+        get: {
+          summary: 'The phone inventory (names, locations, groups) and the group names in use',
+          security: secured,
+          parameters: [query('format', 'csv: a download with the columns mac,name,location,groups', { enum: ['json', 'csv'] })],
+          responses: {
+            200: {
+              description: 'The inventory',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { inventory: { type: 'array', items: inventoryEntry }, groups: { type: 'array', items: text } } },
+                },
+                'text/csv': { schema: text },
+              },
+            },
+            401: error('Admin token missing or wrong'),
+          },
+        },
+        post: {
+          summary: 'Import inventory CSV: the phones listed get the values in the file; others keep theirs',
+          description:
+            'Columns by the header line (mac,name,location,groups in any order; mac required; a missing column keeps the stored value), or without one in that order. MACs in any spelling; groups separated by `;`. A file with any bad line imports nothing.',
+          security: secured,
+          requestBody: { required: true, content: { 'text/csv': { schema: text } } },
+          responses: {
+            200: json('Imported', { type: 'object', properties: { imported: { type: 'integer' } } }),
+            400: json('Nothing imported', { type: 'object', properties: { error: text, problems: { type: 'array', items: text } } }),
+            401: error('Admin token missing or wrong'),
+            403: error('Sent by a browser from another site'),
+          },
+        },
+      },
+      '/api/v1/reports/phones': {
+        get: {
+          summary: 'Call figures per phone for a period',
+          security: secured,
+          parameters: reportParams,
+          responses: { 200: report('phones', { type: 'object', properties: { ...inventoryEntry.properties, ...figures } }), ...REPORT_ERRORS },
+        },
+      },
+      '/api/v1/reports/accounts': {
+        get: {
+          summary: 'Call figures per account (user@host of the call\'s local party), with the extension (its user part)',
+          security: secured,
+          parameters: reportParams,
+          responses: {
+            200: report('accounts', {
+              type: 'object',
+              properties: { account: text, extension: text, display_name: text, phones: { type: 'array', items: text }, ...figures },
+            }),
+            ...REPORT_ERRORS,
+          },
+        },
+      },
+      '/api/v1/reports/groups': {
+        get: {
+          summary: 'Call figures per inventory group (a phone in two groups counts in both)',
+          security: secured,
+          parameters: reportParams,
+          responses: { 200: report('groups', { type: 'object', properties: { group: text, phones: { type: 'integer' }, ...figures } }), ...REPORT_ERRORS },
+        },
+      },
+      '/api/v1/reports/heatmap': {
+        get: {
+          summary: 'Calls per local weekday × hour (7 × 24 cells, Monday 00:00 first)',
+          security: secured,
+          parameters: [...reportParams, query('tz', 'IANA time zone (default UTC)')],
+          responses: {
+            200: json('The heat map', {
+              type: 'object',
+              properties: {
+                ...reportEnvelope,
+                tz: text,
+                weekdays: { type: 'array', items: text },
+                cells: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { weekday: { type: 'integer' }, hour: { type: 'integer' }, calls: { type: 'integer' }, answered: { type: 'integer' }, missed: { type: 'integer' } },
+                  },
+                },
+              },
+            }),
+            ...REPORT_ERRORS,
+          },
+        },
       },
       '/api/v1/calls': {
         get: {
           summary: 'The call log, newest first',
           security: secured,
-          parameters: [mac, query('outcome', 'Call outcome', { enum: OUTCOMES }), since, limit, before],
+          parameters: [mac, group, query('outcome', 'Call outcome', { enum: OUTCOMES }), since, until, limit, before, format],
           responses: {
-            200: json('A page of calls', {
-              type: 'object',
-              properties: {
-                calls: { type: 'array', items: { allOf: [ref('Call'), { type: 'object', properties: { id: { type: 'integer' } } }] } },
-                next: { type: ['integer', 'null'] },
+            200: {
+              description: 'A page of calls (or, with format, all of them as a download, each with phone_name, location, groups and account)',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      calls: { type: 'array', items: { allOf: [ref('Call'), { type: 'object', properties: { id: { type: 'integer' } } }] } },
+                      next: { type: ['integer', 'null'] },
+                    },
+                  },
+                },
+                ...downloads,
               },
-            }),
+            },
             400: error('A parameter is invalid'),
             401: error('Admin token missing or wrong'),
           },
@@ -251,6 +437,9 @@ export function openApiDocument(serverUrl?: string) {
           type: 'object',
           properties: {
             mac: text,
+            name: { type: 'string', description: "The administrator's name for it ('' when none)" },
+            location: text,
+            groups: { type: 'array', items: text },
             ip: text,
             model: text,
             firmware: text,
@@ -258,7 +447,16 @@ export function openApiDocument(serverUrl?: string) {
             registered: { type: ['boolean', 'null'] },
             accounts: {
               type: 'array',
-              items: { type: 'object', properties: { id: text, registered: { type: ['boolean', 'null'] }, failed: { type: 'boolean' }, since: nullableTime } },
+              items: {
+                type: 'object',
+                properties: {
+                  id: text,
+                  registered: { type: ['boolean', 'null'] },
+                  failed: { type: 'boolean' },
+                  since: nullableTime,
+                  display_name: { type: 'string', description: "The account's $display_local, '' until a call carried one" },
+                },
+              },
             },
             dnd: { type: 'boolean' },
             forward: { type: 'object', properties: { always: { type: 'boolean' }, busy: { type: 'boolean' }, no_answer: { type: 'boolean' } } },

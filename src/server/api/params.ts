@@ -51,6 +51,22 @@ export function sinceParam(q: URLSearchParams, now: number): number | undefined 
   return at;
 }
 
+/** `until`: like `since`, the end of a range (exclusive). */
+export function untilParam(q: URLSearchParams, now: number): number | undefined {
+  const text = q.get('until');
+  if (text === null || text === '') return undefined;
+  const at = parseSince(text, now);
+  if (at === undefined) throw new ParamError(`until "${text}" is neither an ISO time (2025-01-31T08:00:00Z) nor a span like 24h, 90m or 7d`);
+  return at;
+}
+
+/** `group`: the MACs of that group's phones (an unknown group has none); undefined when absent. */
+export function groupParam(q: URLSearchParams, macsIn: (group: string) => string[]): string[] | undefined {
+  const text = q.get('group');
+  if (text === null || text === '') return undefined;
+  return macsIn(text.trim());
+}
+
 export function enumParam<T extends string>(q: URLSearchParams, name: string, values: readonly T[]): T | undefined {
   const text = q.get(name);
   if (text === null || text === '') return undefined;

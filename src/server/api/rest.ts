@@ -6,7 +6,10 @@ import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
 import type { CallOutcome } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
-import { cursorParam, enumParam, incidentParam, limitParam, macParam, sinceParam, textParam } from './params.ts';
+import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, sinceParam, textParam, untilParam } from './params.ts';
+import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE } from './export.ts';
+import { registerInventoryRoutes } from './inventory-routes.ts';
+import { registerReportRoutes } from './reports.ts';
 
 export const OUTCOMES: readonly CallOutcome[] = ['ongoing', 'answered', 'missed', 'rejected', 'forwarded', 'transferred', 'failed'];
 
@@ -16,24 +19,36 @@ function nextCursor(items: readonly { id: number }[], limit: number): number | n
 }
 
 export function registerRestRoutes(router: Router, ctx: ServerContext): void {
+  const macsIn = (group: string) => ctx.inventory.macsIn(group);
+
   router.get('/api/v1/events', async (req, res) => {
     const q = req.query;
-    const limit = limitParam(q);
-    const events = await ctx.store.events({
+    const format = formatParam(q);
+    const filter = {
       mac: macParam(q.get('mac')),
+      macs: groupParam(q, macsIn),
       incident: incidentParam(q),
       callId: textParam(q, 'call_id'),
       since: sinceParam(q, ctx.now()),
-      before: cursorParam(q),
-      limit,
-    });
+      until: untilParam(q, ctx.now()),
+    };
+    if (format) {
+      const first = cursorParam(q);
+      await streamExport(res, 'events', format, (before) => ctx.store.events({ ...filter, before: before ?? first, limit: EXPORT_PAGE }), eventExporter(format, ctx.inventory));
+      return;
+    }
+    const limit = limitParam(q);
+    const events = await ctx.store.events({ ...filter, before: cursorParam(q), limit });
     res.json(200, { events: events.map(eventJson), next: nextCursor(events, limit) });
   });
 
-  router.get('/api/v1/phones', (_req, res) => {
+  router.get('/api/v1/phones', (req, res) => {
     const now = ctx.now();
     const { offlineAfterMs } = ctx.settings;
-    res.json(200, { phones: ctx.phones.all().map((p) => phoneJson(p, now, offlineAfterMs)) });
+    const macs = groupParam(req.query, macsIn);
+    const inGroup = macs === undefined ? undefined : new Set(macs);
+    const phones = ctx.phones.all().filter((p) => inGroup === undefined || inGroup.has(p.mac));
+    res.json(200, { phones: phones.map((p) => phoneJson(p, now, offlineAfterMs, ctx.inventory.get(p.mac))) });
   });
 
   router.get('/api/v1/phones/:mac', async (_req, res, params) => {
@@ -46,23 +61,30 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     await ctx.commits.flushState();
     const recent = await ctx.store.calls({ mac, limit: 20 });
     res.json(200, {
-      ...phoneJson(phone, ctx.now(), ctx.settings.offlineAfterMs),
+      ...phoneJson(phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(phone.mac)),
       recent_calls: recent.map((r) => callJson(r.mac, r.call)),
     });
   });
 
   router.get('/api/v1/calls', async (req, res) => {
     const q = req.query;
-    const limit = limitParam(q);
-    // The call log is stored with the phone states; make it include every event committed so far.
-    await ctx.commits.flushState();
-    const calls = await ctx.store.calls({
+    const format = formatParam(q);
+    const filter = {
       mac: macParam(q.get('mac')),
+      macs: groupParam(q, macsIn),
       outcome: enumParam(q, 'outcome', OUTCOMES),
       since: sinceParam(q, ctx.now()),
-      before: cursorParam(q),
-      limit,
-    });
+      until: untilParam(q, ctx.now()),
+    };
+    // The call log is stored with the phone states; make it include every event committed so far.
+    await ctx.commits.flushState();
+    if (format) {
+      const first = cursorParam(q);
+      await streamExport(res, 'calls', format, (before) => ctx.store.calls({ ...filter, before: before ?? first, limit: EXPORT_PAGE }), callExporter(format, ctx.inventory));
+      return;
+    }
+    const limit = limitParam(q);
+    const calls = await ctx.store.calls({ ...filter, before: cursorParam(q), limit });
     res.json(200, { calls: calls.map((r) => ({ id: r.id, ...callJson(r.mac, r.call) })), next: nextCursor(calls, limit) });
   });
 
@@ -72,4 +94,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     const rows = await ctx.store.rejected({ since: sinceParam(q, ctx.now()), before: cursorParam(q), limit });
     res.json(200, { rejected: rows.map(rejectedJson), next: nextCursor(rows, limit) });
   });
+
+  registerInventoryRoutes(router, ctx);
+  registerReportRoutes(router, ctx);
 }

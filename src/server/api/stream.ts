@@ -103,7 +103,7 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     const deliver = (m: BusMessage) => {
       if (m.type === 'event') sendEvent(m.event);
       if (withPhones && (mac === undefined || m.phone.mac === mac)) {
-        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs))}\n\n`);
+        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(m.phone.mac)))}\n\n`);
       }
     };
 

@@ -46,6 +46,28 @@ export async function getJson(path, params, init) {
   return body;
 }
 
+/** PATCH, POST or DELETE with a JSON (or text, with its content type) body; resolves with the JSON answer. */
+export async function sendJson(method, path, body, contentType = 'application/json') {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+  }
+  const res = await fetch(new URL(path, location.origin), init);
+  if (res.status === 401) {
+    await toLogin();
+    throw new ApiError(401, 'sign-in required');
+  }
+  let answer = null;
+  try {
+    answer = await res.json();
+  } catch {
+    // not JSON
+  }
+  if (!res.ok) throw new ApiError(res.status, (answer && answer.error) || `${res.status} ${res.statusText}`);
+  return answer;
+}
+
 /** The array in a list answer: `{ <key>: [...] }` or a bare array. */
 export function listOf(body, key) {
   if (Array.isArray(body)) return body;

@@ -6,8 +6,9 @@ import * as phone from './views/phone.js';
 import * as calls from './views/calls.js';
 import * as events from './views/events.js';
 import * as setup from './views/setup.js';
+import * as reports from './views/reports.js';
 
-const VIEWS = { board, phone, calls, events, setup };
+const VIEWS = { board, phone, calls, events, reports, setup };
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',

@@ -5,7 +5,7 @@
 // event that comes without it (replayed after a reconnect) marks its phone for a re-fetch of
 // /api/v1/phones/<mac>. Re-fetches are coalesced (one per phone at a time, a few in parallel, a full reload
 // when a whole fleet changed at once), and the list renders only the rows in view.
-import { fetchAllPhones, fetchPhone } from '../api.js';
+import { fetchAllPhones, fetchPhone, getJson, sendJson } from '../api.js';
 import { h, replace, select, setText } from '../dom.js';
 import { callParty, formatAgo, formatDuration, formatMac, PRESENCES, presenceLabel, shortUri, toMs } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
@@ -50,7 +50,9 @@ function entry(phone, rev) {
   const since = call ? toMs(call.answered_at ?? call.started_at) : NaN;
   const presence = String(phone.presence ?? 'offline');
   const direction = call ? (call.direction === 'incoming' ? '←' : call.direction === 'outgoing' ? '→' : '') : '';
+  const groups = Array.isArray(phone.groups) ? phone.groups.map(String) : [];
   const search = [
+    phone.name, phone.location, ...groups,
     phone.mac, formatMac(phone.mac), phone.ip, phone.model, phone.firmware, ...accounts,
     party, call && shortUri(call.remote), presenceLabel(presence),
   ].filter(Boolean).join('\n').toLowerCase();
@@ -60,6 +62,9 @@ function entry(phone, rev) {
     rev,
     presence,
     presenceRank: PRESENCES.indexOf(presence) < 0 ? PRESENCES.length : PRESENCES.indexOf(presence),
+    name: String(phone.name ?? ''),
+    location: String(phone.location ?? ''),
+    groups,
     model: String(phone.model ?? ''),
     firmware: String(phone.firmware ?? ''),
     ip: String(phone.ip ?? ''),
@@ -100,6 +105,9 @@ export function mount(root, route) {
   const search = h('input', { type: 'search', id: 'board-search', placeholder: 'MAC, IP, name, number…', value: filters.q, autocomplete: 'off' });
   const presenceSel = select({ id: 'board-presence' }, [['', 'All'], ...PRESENCES.map((p) => [p, presenceLabel(p)])], filters.presence);
   const modelSel = select({ id: 'board-model' }, [['', 'All models']], filters.model);
+  const groupSel = select({ id: 'board-group' }, [['', 'All groups']], filters.group);
+  const importInput = h('input', { type: 'file', id: 'inventory-import', accept: '.csv,text/csv' });
+  const importStatus = h('span', { role: 'status', id: 'inventory-status', class: 'muted' });
   const account = h('input', { type: 'search', id: 'board-account', placeholder: 'user@host', value: filters.account, autocomplete: 'off' });
   const sortSel = select({ id: 'board-sort' }, COLUMNS.filter((c) => c.sortable !== false).map((c) => [c.key, c.label]), filters.sort);
   const dirBtn = h('button', { type: 'button', class: 'dir', id: 'board-dir' });
@@ -122,9 +130,14 @@ export function mount(root, route) {
         h('label', {}, h('span', {}, 'Search'), search),
         h('label', {}, h('span', {}, 'Presence'), presenceSel),
         h('label', {}, h('span', {}, 'Model'), modelSel),
+        h('label', {}, h('span', {}, 'Group'), groupSel),
         h('label', {}, h('span', {}, 'Account'), account),
         h('label', {}, h('span', {}, 'Sort by'), sortSel),
         dirBtn),
+      h('p', { class: 'exports' },
+        h('a', { href: '/api/v1/inventory?format=csv', download: 'inventory.csv', id: 'inventory-export' }, 'Export inventory (CSV)'),
+        h('label', { class: 'button-like' }, h('span', {}, 'Import inventory (CSV): '), importInput),
+        importStatus),
       count,
       table,
       empty));
@@ -148,11 +161,14 @@ export function mount(root, route) {
     const out = [];
     const counts = Object.fromEntries(PRESENCES.map((p) => [p, 0]));
     const models = new Set();
+    const groups = new Set(knownGroups);
     for (const e of entries.values()) {
       counts[e.presence] = (counts[e.presence] ?? 0) + 1;
       if (e.model) models.add(e.model);
       if (filters.presence && e.presence !== filters.presence) continue;
       if (filters.model && e.model !== filters.model) continue;
+      if (filters.group && !e.groups.includes(filters.group)) continue;
+      for (const g of e.groups) groups.add(g);
       if (acc && !e.account.toLowerCase().includes(acc)) continue;
       if (q && !e.search.includes(q)) continue;
       out.push(e);
@@ -166,8 +182,43 @@ export function mount(root, route) {
     table.setAttribute('aria-rowcount', String(view.length + 1));
     renderSummary(counts);
     renderModels(models);
+    renderGroups(groups);
     renderCount();
   }
+
+  let knownGroups = [];
+  function renderGroups(groups) {
+    const sorted = [...groups].sort((a, b) => a.localeCompare(b));
+    if (filters.group && !groups.has(filters.group)) sorted.unshift(filters.group);
+    const key = sorted.join('\n');
+    if (groupSel.dataset.key === key) return;
+    groupSel.dataset.key = key;
+    replace(groupSel, h('option', { value: '' }, 'All groups'), sorted.map((g) => h('option', { value: g, selected: g === filters.group }, g)));
+    groupSel.value = filters.group;
+  }
+
+  function loadGroups() {
+    getJson('/api/v1/inventory').then((inv) => {
+      knownGroups = Array.isArray(inv?.groups) ? inv.groups : [];
+      scheduleRecompute();
+    }, () => {});
+  }
+
+  importInput.addEventListener('change', async () => {
+    const file = importInput.files?.[0];
+    if (!file) return;
+    importStatus.textContent = 'Importing…';
+    try {
+      const answer = await sendJson('POST', '/api/v1/inventory', await file.text(), 'text/csv');
+      importStatus.textContent = `Imported ${answer.imported} phones.`;
+      loadGroups();
+      reload();
+    } catch (err) {
+      importStatus.textContent = `Not imported: ${err.message}`;
+    } finally {
+      importInput.value = '';
+    }
+  });
 
   function renderSummary(counts) {
     const key = PRESENCES.map((p) => counts[p]).join(',') + filters.presence;
@@ -229,6 +280,7 @@ export function mount(root, route) {
   account.addEventListener('input', () => setFilter('account', account.value));
   presenceSel.addEventListener('change', () => setFilter('presence', presenceSel.value));
   modelSel.addEventListener('change', () => setFilter('model', modelSel.value));
+  groupSel.addEventListener('change', () => setFilter('group', groupSel.value));
   sortSel.addEventListener('change', () => setFilter('sort', sortSel.value));
   dirBtn.addEventListener('click', () => setFilter('dir', filters.dir === 'desc' ? 'asc' : 'desc'));
 
@@ -331,6 +383,7 @@ export function mount(root, route) {
   });
   const offResync = onResync(() => reload());
   reload();
+  loadGroups();
   renderCount();
   // "Since" and "ago" columns move with the clock.
   const clock = setInterval(() => list.refresh(), 1000);
@@ -343,6 +396,7 @@ export function mount(root, route) {
       account.value = filters.account;
       presenceSel.value = filters.presence;
       modelSel.value = filters.model;
+      groupSel.value = filters.group;
       sortSel.value = filters.sort;
       scheduleRecompute();
     },
@@ -377,9 +431,10 @@ function createRow() {
   }
   cells.badge = h('span', { class: 'badge' });
   cells.presence.appendChild(cells.badge);
+  cells.name = h('span', { class: 'phone-name' });
   cells.link = h('a', { class: 'mac' });
   cells.ip = h('span', { class: 'sub' });
-  cells.mac.append(cells.link, cells.ip);
+  cells.mac.append(cells.name, cells.link, cells.ip);
   cells.modelName = h('span', {});
   cells.firmware = h('span', { class: 'sub' });
   cells.model.append(cells.modelName, cells.firmware);
@@ -399,6 +454,7 @@ function fillRow(row, e) {
   const href = `#/phone/${encodeURIComponent(e.mac)}`;
   if (c.link.getAttribute('href') !== href) c.link.setAttribute('href', href);
   setText(c.link, formatMac(e.mac));
+  setText(c.name, [e.name, e.location].filter(Boolean).join(' · '));
   setText(c.ip, e.ip);
   setText(c.modelName, e.model);
   setText(c.firmware, e.firmware);
@@ -420,6 +476,7 @@ function readFilters(query) {
     q: query.get('q') ?? '',
     presence: PRESENCES.includes(query.get('presence')) ? query.get('presence') : '',
     model: query.get('model') ?? '',
+    group: query.get('group') ?? '',
     account: query.get('account') ?? '',
     sort: COMPARE[query.get('sort')] ? query.get('sort') : 'presence',
     dir: query.get('dir') === 'desc' ? 'desc' : 'asc',

@@ -20,6 +20,8 @@ export function mount(root, route) {
   const f = readFilters(route.query);
 
   const macInput = h('input', { type: 'search', id: 'calls-mac', placeholder: 'any phone', value: f.mac, autocomplete: 'off' });
+  const groupSel = select({ id: 'calls-group' }, [['', 'All groups'], ...(f.group ? [[f.group, f.group]] : [])], f.group);
+  const exports = h('p', { class: 'exports' });
   const outcomeSel = select({ id: 'calls-outcome' }, [['', 'All outcomes'], ...OUTCOMES.map((o) => [o, o])], f.outcome);
   const fromInput = h('input', { type: 'datetime-local', id: 'calls-from', value: toLocalInput(f.from) });
   const toInput = h('input', { type: 'datetime-local', id: 'calls-to', value: f.to ? toLocalInput(f.to) : '' });
@@ -33,6 +35,7 @@ export function mount(root, route) {
     h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(); } },
       h('label', {}, h('span', {}, 'Phone (MAC)'), macInput),
       h('label', {}, h('span', {}, 'Outcome'), outcomeSel),
+      h('label', {}, h('span', {}, 'Group'), groupSel),
       h('label', {}, h('span', {}, 'From'), fromInput),
       h('label', {}, h('span', {}, 'To'), toInput),
       h('button', { type: 'submit' }, 'Apply'),
@@ -40,7 +43,29 @@ export function mount(root, route) {
         [['1 h', 3600000], ['24 h', DAY], ['7 days', 7 * DAY]].map(([label, span]) =>
           h('button', { type: 'button', onclick: () => { f.from = Date.now() - span; f.to = 0; fromInput.value = toLocalInput(f.from); toInput.value = ''; apply(); } }, label))),
       h('label', { class: 'check' }, live, h('span', {}, 'Update live'))),
-    status, totals, chartBox, tableBox));
+    status, exports, totals, chartBox, tableBox));
+
+  const names = new Map();
+  getJson('/api/v1/inventory').then((inv) => {
+    if (destroyed) return;
+    for (const e of inv?.inventory ?? []) if (e.name) names.set(e.mac, e.name);
+    const groups = Array.isArray(inv?.groups) ? inv.groups : [];
+    if (f.group && !groups.includes(f.group)) groups.unshift(f.group);
+    replace(groupSel, h('option', { value: '' }, 'All groups'), groups.map((g) => h('option', { value: g, selected: g === f.group }, g)));
+  }, () => {});
+
+  /** Download links for the whole range and filters (the API streams them; no row limit). */
+  function renderExports() {
+    const q = new URLSearchParams();
+    if (f.mac) q.set('mac', f.mac);
+    if (f.outcome) q.set('outcome', f.outcome);
+    if (f.group) q.set('group', f.group);
+    q.set('since', new Date(f.from).toISOString());
+    if (f.to) q.set('until', new Date(f.to).toISOString());
+    replace(exports, 'Export these calls: ',
+      h('a', { href: `/api/v1/calls?${q}&format=csv`, download: 'calls.csv', id: 'calls-export-csv' }, 'CSV'),
+      h('a', { href: `/api/v1/calls?${q}&format=jsonl`, download: 'calls.jsonl', id: 'calls-export-jsonl' }, 'JSON lines'));
+  }
 
   function inRange(c) {
     const t = c.started;
@@ -76,7 +101,7 @@ export function mount(root, route) {
           h('thead', {}, h('tr', {}, ['Started', 'Phone', 'Direction', 'With', 'Outcome', 'Ring', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows.map((c) => h('tr', { dataset: { outcome: String(c.outcome) } },
             h('td', { class: 'nowrap' }, formatTime(c.raw.started_at)),
-            h('td', { class: 'nowrap' }, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}` }, formatMac(c.mac)) : '–'),
+            h('td', { class: 'nowrap' }, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}` }, names.get(c.mac) || formatMac(c.mac)) : '–'),
             h('td', {}, String(c.raw.direction ?? '')),
             h('td', {}, callParty(c.raw)),
             h('td', {}, h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome))),
@@ -98,7 +123,8 @@ export function mount(root, route) {
     }
     loading = true;
     try {
-      const params = { mac: f.mac, outcome: f.outcome, since: new Date(f.from).toISOString(), limit: 1000 };
+      renderExports();
+      const params = { mac: f.mac, outcome: f.outcome, group: f.group, since: new Date(f.from).toISOString(), limit: 1000 };
       const list = [];
       let before;
       do {
@@ -133,6 +159,7 @@ export function mount(root, route) {
     const typed = macInput.value.trim();
     f.mac = typed ? normalizeMac(typed) || typed.toLowerCase() : '';
     f.outcome = outcomeSel.value;
+    f.group = groupSel.value;
     const from = Date.parse(fromInput.value);
     const to = Date.parse(toInput.value);
     f.from = Number.isNaN(from) ? Date.now() - DAY : from;
@@ -141,12 +168,14 @@ export function mount(root, route) {
     const q = new URLSearchParams();
     if (f.mac) q.set('mac', f.mac);
     if (f.outcome) q.set('outcome', f.outcome);
+    if (f.group) q.set('group', f.group);
     q.set('from', String(f.from));
     if (f.to) q.set('to', String(f.to));
     history.replaceState(null, '', `#/calls?${q}`);
     load();
   }
   outcomeSel.addEventListener('change', apply);
+  groupSel.addEventListener('change', apply);
 
   let timer = 0;
   const offEvent = onEvent((event) => {
@@ -181,6 +210,7 @@ function readFilters(query) {
   return {
     mac: normalizeMac(query.get('mac') ?? '') || (query.get('mac') ?? ''),
     outcome: OUTCOMES.includes(query.get('outcome')) ? query.get('outcome') : '',
+    group: query.get('group') ?? '',
     from: Number.isFinite(from) && from > 0 ? from : Date.now() - DAY,
     to: Number.isFinite(to) && to > 0 ? to : 0,
   };

@@ -22,6 +22,19 @@ export function mount(root, route) {
   const callInput = h('input', { type: 'search', id: 'ev-call', value: f.call_id, autocomplete: 'off' });
   const tail = h('input', { type: 'checkbox', id: 'ev-tail', checked: f.tail });
   const note = h('p', { class: 'muted', role: 'status' });
+  const exports = h('p', { class: 'exports' });
+  /** Download links for every event matching the filters (the API streams them; no row limit). */
+  function renderExports() {
+    const q = new URLSearchParams();
+    if (f.mac) q.set('mac', f.mac);
+    if (f.incident) q.set('incident', f.incident);
+    if (f.call_id) q.set('call_id', f.call_id);
+    const base = `/api/v1/events?${q}${q.size ? '&' : ''}`;
+    replace(exports, 'Export these events: ',
+      h('a', { href: `${base}format=csv`, download: 'events.csv', id: 'events-export-csv' }, 'CSV'),
+      h('a', { href: `${base}format=jsonl`, download: 'events.jsonl', id: 'events-export-jsonl' }, 'JSON lines'));
+  }
+  renderExports();
   const tbody = h('tbody', {});
   const moreBtn = h('button', { type: 'button', hidden: true, onclick: () => load(true) }, 'Load older events');
   const rejectedBox = h('div', {});
@@ -38,6 +51,7 @@ export function mount(root, route) {
         h('button', { type: 'submit' }, 'Apply'),
         h('label', { class: 'check' }, tail, h('span', {}, 'Live tail'))),
       note,
+      exports,
       h('div', { class: 'table-wrap' },
         h('table', { class: 'events' },
           h('thead', {}, h('tr', {}, ['Time', 'Phone', 'Incident', 'Variables', 'From'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -165,6 +179,7 @@ export function mount(root, route) {
     f.call_id = callInput.value.trim();
     f.tail = tail.checked;
     write();
+    renderExports();
     load(false);
   }
   incidentSel.addEventListener('change', apply);

@@ -1,7 +1,7 @@
 // Phone: one phone's identity, accounts, flags, current calls, its call history and a timeline of its
 // recent events with every variable the phone sent. Live: stream events for this phone are added to the
 // timeline as they arrive and trigger a re-fetch of the phone (and of its calls, for call incidents).
-import { catalog, getJson, incidentName, listOf } from '../api.js';
+import { catalog, getJson, incidentName, listOf, sendJson } from '../api.js';
 import { h, replace } from '../dom.js';
 import {
   callParty, formatAgo, formatDuration, formatMac, formatTime, formatTimestamp, normalizeMac, presenceLabel, toMs,
@@ -21,6 +21,27 @@ export function mount(root, route) {
   const title = h('h1', {}, `Phone ${formatMac(mac)}`);
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading…');
   const identity = h('section', { class: 'card', 'aria-labelledby': 'ph-id' });
+  const nameInput = h('input', { type: 'text', id: 'inv-name', maxlength: '100', autocomplete: 'off' });
+  const locationInput = h('input', { type: 'text', id: 'inv-location', maxlength: '100', autocomplete: 'off' });
+  const groupsInput = h('input', { type: 'text', id: 'inv-groups', placeholder: 'sales, front desk', autocomplete: 'off' });
+  const invStatus = h('p', { class: 'muted', role: 'status', id: 'inv-status' });
+  const purgeBox = h('input', { type: 'checkbox', id: 'forget-purge' });
+  const forgetBtn = h('button', { type: 'button', id: 'forget', class: 'danger', onclick: () => { confirmBtn.hidden = false; forgetBtn.hidden = true; } }, 'Forget this phone…');
+  const confirmBtn = h('button', { type: 'button', id: 'forget-confirm', class: 'danger', hidden: true, onclick: forget }, 'Yes, forget it');
+  const forgetStatus = h('p', { role: 'status', id: 'forget-status' });
+  const inventoryBox = h('section', { class: 'card', 'aria-labelledby': 'ph-inv' },
+    h('h2', { id: 'ph-inv' }, 'Name, location, groups'),
+    h('form', { class: 'inventory-form', onsubmit: (e) => { e.preventDefault(); saveInventory(); } },
+      h('label', {}, h('span', {}, 'Name'), nameInput),
+      h('label', {}, h('span', {}, 'Location'), locationInput),
+      h('label', {}, h('span', {}, 'Groups (separated by commas)'), groupsInput),
+      h('p', {}, h('button', { type: 'submit', id: 'inv-save' }, 'Save'))),
+    invStatus,
+    h('h3', {}, 'Forget'),
+    h('p', { class: 'muted' }, 'The phone leaves the board; if it sends an event again, it comes back as a new phone.'),
+    h('label', { class: 'check' }, purgeBox, h('span', {}, 'Also delete its events and calls')),
+    h('p', {}, forgetBtn, ' ', confirmBtn),
+    forgetStatus);
   const accounts = h('section', { class: 'card', 'aria-labelledby': 'ph-acc' });
   const current = h('section', { class: 'card', 'aria-labelledby': 'ph-cur' });
   const callsBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-calls' });
@@ -30,16 +51,25 @@ export function mount(root, route) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/board' }, '← Board')),
     title,
     status,
-    h('div', { class: 'cards' }, identity, accounts, current, callsBox,
+    h('div', { class: 'cards' }, identity, inventoryBox, accounts, current, callsBox,
       h('section', { class: 'card wide', 'aria-labelledby': 'ph-tl' },
         h('h2', { id: 'ph-tl' }, 'Recent events'),
         timelineList,
         moreBtn))));
 
   // --- phone ------------------------------------------------------------------------------------------
+  let inventoryShown = false;
   function renderPhone(p) {
     replace(status);
     status.hidden = true;
+    title.textContent = p.name ? `${p.name} (${formatMac(p.mac)})` : `Phone ${formatMac(p.mac)}`;
+    // The form keeps what the administrator is typing; it is filled from the phone once.
+    if (!inventoryShown) {
+      inventoryShown = true;
+      nameInput.value = p.name ?? '';
+      locationInput.value = p.location ?? '';
+      groupsInput.value = (p.groups ?? []).join(', ');
+    }
     const fwd = p.forward ?? {};
     const flags = [
       ['DND', p.dnd ? 'on' : 'off'],
@@ -53,6 +83,9 @@ export function mount(root, route) {
       h('h2', { id: 'ph-id' }, 'Identity and state'),
       h('p', {}, h('span', { class: 'badge big', dataset: { presence: String(p.presence) } }, presenceLabel(p.presence))),
       dl([
+        ['Name', p.name],
+        ['Location', p.location],
+        ['Groups', (p.groups ?? []).join(', ')],
         ['MAC', formatMac(p.mac)],
         ['IP address', p.ip],
         ['Model', p.model],
@@ -67,8 +100,9 @@ export function mount(root, route) {
       h('h2', { id: 'ph-acc' }, 'Accounts'),
       accs.length === 0
         ? h('p', { class: 'muted' }, p.registered === true ? 'Registered (the phone has not named the account).' : 'No account reported yet.')
-        : table(['Account', 'Registration', 'Since'], accs.map((a) => [
+        : table(['Account', 'Display name', 'Registration', 'Since'], accs.map((a) => [
           typeof a === 'string' ? a : (a.id ?? a.account ?? ''),
+          a.display_name ?? '',
           a.failed ? 'failed' : a.registered === true ? 'registered' : a.registered === false ? 'unregistered' : 'unknown',
           a.since ? formatTime(a.since) : '–',
         ])));
@@ -84,6 +118,35 @@ export function mount(root, route) {
           formatDuration(Date.now() - toMs(c.answered_at ?? c.started_at)),
           c.call_id ?? '',
         ])));
+  }
+
+  async function saveInventory() {
+    const body = {
+      name: nameInput.value,
+      location: locationInput.value,
+      groups: groupsInput.value.split(',').map((g) => g.trim()).filter(Boolean),
+    };
+    invStatus.textContent = 'Saving…';
+    try {
+      const p = await sendJson('PATCH', `/api/v1/phones/${encodeURIComponent(mac)}`, body);
+      if (destroyed) return;
+      invStatus.textContent = 'Saved.';
+      if (p.presence !== undefined) renderPhone(p);
+    } catch (err) {
+      if (!destroyed) invStatus.textContent = `Not saved: ${err.message}`;
+    }
+  }
+
+  async function forget() {
+    const purge = purgeBox.checked;
+    forgetStatus.textContent = 'Forgetting…';
+    try {
+      await sendJson('DELETE', `/api/v1/phones/${encodeURIComponent(mac)}${purge ? '?purge=events' : ''}`);
+      if (destroyed) return;
+      location.hash = '#/board';
+    } catch (err) {
+      if (!destroyed) forgetStatus.textContent = `Not forgotten: ${err.message}`;
+    }
   }
 
   async function loadPhone() {
