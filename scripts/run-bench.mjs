@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Runs benchmarks: every bench/*.ts, or the ones given (paths or names: `npm run bench -- ingest`).
+// Options for the benchmarks go after the names as --name=value (`npm run bench -- soak --minutes=10`).
 // A file `bench/<name>-<part>.ts` next to a `bench/<name>.ts` is a helper of that benchmark, not run on its own.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -14,7 +15,8 @@ const isHelper = (file) => {
   return dash > 0 && all.includes(`${name.slice(0, dash)}.ts`);
 };
 
-const args = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = args.length
   ? args.map((a) => {
       const candidates = [resolve(root, a), join(benchDir, a), join(benchDir, `${a}.ts`)];
@@ -35,7 +37,7 @@ if (build.status !== 0) process.exit(1);
 let failed = 0;
 for (const file of files) {
   console.log(`\n== ${basename(file)} ==`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit', cwd: root });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...flags], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) {
     failed++;
     console.error(`${basename(file)} failed (exit ${r.status ?? r.signal})`);

@@ -14,6 +14,7 @@
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
+import { OPEN_WARNING, resolveAdminAccess } from './server/admin-access.ts';
 import { createApp } from './server/app.ts';
 import { EventBus } from './server/bus.ts';
 import { CommitQueue } from './server/commit-queue.ts';
@@ -27,6 +28,7 @@ import { StreamFollower } from './server/follower.ts';
 import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { openStore } from './store/open.ts';
+import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
 import type { Store } from './store/types.ts';
@@ -34,6 +36,8 @@ import type { Store } from './store/types.ts';
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 /** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
+
+export const DEFAULT_MAX_PHONES = 50_000;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -54,7 +58,13 @@ export interface ServerOptions {
   token?: string;
   /** Secret per-phone ingest tokens are derived from (with the phone's MAC); see core/phone-token.ts. */
   tokenSecret?: string;
+  /**
+   * Token for the dashboard and API from everywhere. Without it, clients on this machine get in and others
+   * need the token generated at first start and kept in the database (see admin-access.ts).
+   */
   adminToken?: string;
+  /** Let anyone who can reach the port see the dashboard and API (logged as a warning). */
+  open?: boolean;
   /** Comma-separated CIDR ranges or addresses that may send events and fetch provisioning files. */
   allow?: string;
   /** Per-source limit: `50`, `50/s`, `50/s:200` (burst), or the object. */
@@ -86,6 +96,12 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Most event-stream (SSE) clients at once; beyond, `503`. Default 200. */
   maxStreamClients?: number;
+  /**
+   * Most phones the receiver keeps (each has its live state in memory); events from further new MACs are
+   * answered 503 and kept as rejected requests. Default 50,000: five times the largest fleet the dashboard
+   * is built for, while a flood of made-up MACs cannot grow memory without limit.
+   */
+  maxPhones?: number;
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
@@ -129,6 +145,9 @@ export class ServerOptionError extends Error {}
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
+  if (options.open && options.adminToken) {
+    throw new ServerOptionError('--open and --admin-token contradict each other: --open lets anyone in, --admin-token requires the token; pick one');
+  }
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new ServerOptionError('--tls-cert and --tls-key go together');
   }
@@ -208,16 +227,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onError: (err) => {
         metrics.commitErrors.inc();
-        logger.error({ err }, 'commit failed');
+        if (isStoreFull(err)) {
+          metrics.storeFull.inc();
+          logger.error({ err }, 'commit failed: the disk is full; answering 503 until there is space again');
+        } else {
+          logger.error({ err }, 'commit failed');
+        }
       },
       onStored: () => void following?.kick(),
     });
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
+    const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
     const settings: ReceiverSettings = {
       token: options.token || undefined,
       tokenSecret: options.tokenSecret || undefined,
-      adminToken: options.adminToken || undefined,
+      adminToken: access.adminToken,
+      trustLocal: access.mode === 'local',
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
       offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
@@ -228,6 +254,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       allowlist: checked.allowlist,
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
+      maxPhones: options.maxPhones ?? DEFAULT_MAX_PHONES,
       // The dashboard reads the receiver's settings on every request, so it follows them.
       dashboard: {
         handler: createWebHandler(ctx),
@@ -289,7 +316,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const scheme = checked.tls ? 'https' : 'http';
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
-    logger.info({ url, store: store.description, phones: phones.size }, 'receiver listening');
+    logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
+    if (access.mode === 'open') logger.warn(OPEN_WARNING);
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 

@@ -6,6 +6,7 @@
 import type { AccountState } from './types.ts';
 import type { Draft } from './draft.ts';
 import { accountIdOf } from './vars.ts';
+import { MAX_ACCOUNTS } from './limits.ts';
 
 export type Registration = 'registered' | 'unregistered' | 'register_failed';
 
@@ -17,7 +18,11 @@ export function applyRegistration(d: Draft, vars: unknown, what: Registration): 
   if (id !== '') {
     // A named account replaces the anonymous stand-in: it was this phone's account all along.
     accounts = accounts.filter((a) => a.id !== '');
-    if (!accounts.some((a) => a.id === id)) accounts.push({ id, registered: null, failed: false, since: d.at });
+    if (!accounts.some((a) => a.id === id)) {
+      // At the cap (see limits.ts) the account whose registration changed longest ago makes room.
+      if (accounts.length >= MAX_ACCOUNTS) accounts.splice(oldest(accounts), 1);
+      accounts.push({ id, registered: null, failed: false, since: d.at });
+    }
   } else if (accounts.length === 0) {
     accounts.push({ id: '', registered: null, failed: false, since: d.at });
   }
@@ -36,4 +41,11 @@ function setRegistration(account: AccountState, registered: boolean, failed: boo
 export function anyRegistered(accounts: readonly AccountState[]): boolean | null {
   if (accounts.some((a) => a.registered === true)) return true;
   return accounts.some((a) => a.registered === false) ? false : null;
+}
+
+/** Index of the account whose registration changed longest ago. */
+function oldest(accounts: readonly AccountState[]): number {
+  let at = 0;
+  for (let i = 1; i < accounts.length; i++) if (accounts[i].since < accounts[at].since) at = i;
+  return at;
 }

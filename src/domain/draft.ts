@@ -5,6 +5,7 @@
 import type { CallOutcome, CallState, PhoneState, Reduction } from './types.ts';
 import { derivePresence } from './presence.ts';
 import { stillRemembered } from './policy.ts';
+import { CALL_LIMIT, MAX_OPEN_CALLS } from './limits.ts';
 
 /** Bounds the memory of ended calls even when a phone ends many calls within the window. */
 const MAX_RECENTLY_ENDED = 16;
@@ -14,6 +15,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export interface Draft {
   /** Time of the event (or of the expiry pass). */
   readonly at: number;
+  /** The phone's last sign of life before this event: where a call whose end was never heard ends. */
+  readonly lastAlive: number;
   /** Id stamped on calls this draft changes. */
   readonly eventId: number;
   readonly phone: Mutable<PhoneState>;
@@ -36,6 +39,7 @@ export function keyOf(call: CallState): string {
 export function openDraft(state: PhoneState, at: number, eventId: number): Draft {
   return {
     at,
+    lastAlive: state.lastSeen,
     eventId,
     phone: { ...state },
     calls: [...state.calls],
@@ -131,6 +135,14 @@ export function endCall(
   return ended;
 }
 
+/**
+ * When a call whose end was never heard ended: at `lastKnown` (its or its phone's last sign of life), but not
+ * after `at` (the event that tells us) nor before the call started or was answered, whatever order events came in.
+ */
+export function endTimeWithin(call: CallState, lastKnown: number, at: number): number {
+  return Math.max(call.answeredAt ?? call.startedAt, call.startedAt, Math.min(at, lastKnown));
+}
+
 /** Ends every active call as the phone's own termination would have. */
 export function endAllCalls(d: Draft, endedBy: string): void {
   for (const call of [...d.calls]) endCall(d, call, outcomeAtEnd(call), endedBy);
@@ -143,6 +155,7 @@ export function endAllCalls(d: Draft, endedBy: string): void {
  */
 export function finish(d: Draft): Reduction {
   const phone = d.phone;
+  enforceCallLimit(d);
   const inCall = d.calls.some((c) => c.phase !== 'ringing');
   if (inCall) phone.busy = true;
   else if (d.endedBusyCall) phone.busy = false;
@@ -153,4 +166,16 @@ export function finish(d: Draft): Reduction {
     .slice(-MAX_RECENTLY_ENDED);
   phone.presence = derivePresence(phone);
   return { state: phone, changedCalls: [...d.changed.values()] };
+}
+
+/**
+ * A phone holds at most MAX_OPEN_CALLS calls (see limits.ts). Beyond, the oldest unanswered call is closed (a
+ * ringing or dialing call whose end was lost is the likeliest stale one), else the oldest call; it ends when
+ * it was last heard of, its outcome as if it had ended then, `endedBy: "call_limit"`.
+ */
+function enforceCallLimit(d: Draft): void {
+  while (d.calls.length > MAX_OPEN_CALLS) {
+    const victim = d.calls.find((c) => c.answeredAt === null) ?? d.calls[0];
+    endCall(d, victim, outcomeAtEnd(victim), CALL_LIMIT, endTimeWithin(victim, victim.updatedAt ?? victim.startedAt, d.at));
+  }
 }

@@ -2,7 +2,7 @@
  * What each of the 34 incidents does, by slug. Call incidents are in call-incidents.ts; the phone-wide ones
  * (device, account, feature, hook, busy) are here. A test checks this table covers the catalog exactly.
  */
-import { type Draft, endAllCalls, endCall, outcomeAtEnd } from './draft.ts';
+import { type Draft, endAllCalls, endCall, endTimeWithin, outcomeAtEnd } from './draft.ts';
 import { applyRegistration } from './accounts.ts';
 import { CALL_HANDLERS, type CallEvent, type CallHandler } from './call-incidents.ts';
 
@@ -16,9 +16,15 @@ function setForward(kind: Forward, on: boolean): CallHandler {
   };
 }
 
-/** A reboot drops every call and resets what belongs to a conversation; call handles start over. */
+/**
+ * A reboot drops every call and resets what belongs to a conversation; call handles start over. A call still
+ * open was cut off somewhere between the phone's last sign of life and the reboot; it ends at that last
+ * sign of life, since that is all we know (ending it at the reboot would book the phone's dead time as talk).
+ */
 function setupCompleted(d: Draft, e: CallEvent): void {
-  for (const call of [...d.calls]) endCall(d, call, outcomeAtEnd(call), e.incident, d.at, false);
+  for (const call of [...d.calls]) {
+    endCall(d, call, outcomeAtEnd(call), e.incident, endTimeWithin(call, d.lastAlive, d.at), false);
+  }
   d.recent = [];
   d.phone.busy = false;
   d.phone.offHook = false;

@@ -1,7 +1,10 @@
 /**
- * Reading an event's variables. Values come from phones and may be missing, empty, padded or not strings at
- * all (events restored from storage, hand-written tests); every reader here returns a plain string instead.
+ * Reading an event's variables. Values come from phones and may be missing, empty, padded, huge or not
+ * strings at all (events restored from storage, hand-written tests); every reader here returns a plain
+ * string of at most MAX_TEXT characters instead.
  */
+import { createHash } from 'node:crypto';
+import { clip, MAX_FINGERPRINT } from './limits.ts';
 
 /** Canonical variable names the reducer reads (each is in the catalog; a test checks it). */
 export const VAR = {
@@ -19,11 +22,11 @@ export const VAR = {
   callDirection: 'call_direction',
 } as const;
 
-/** The trimmed value of a variable, or '' when it is absent or not text. */
+/** The trimmed value of a variable (at most MAX_TEXT characters), or '' when it is absent or not text. */
 export function textVar(vars: unknown, name: string): string {
   if (typeof vars !== 'object' || vars === null || !Object.hasOwn(vars, name)) return '';
   const value = (vars as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value.trim() : '';
+  return typeof value === 'string' ? clip(value.trim()) : '';
 }
 
 /**
@@ -35,7 +38,7 @@ export function accountIdOf(vars: unknown): string {
   if (url !== '') return bareAddress(url);
   const user = textVar(vars, VAR.activeUser);
   const host = textVar(vars, VAR.activeHost);
-  if (user !== '' && host !== '') return `${user}@${host.toLowerCase()}`;
+  if (user !== '' && host !== '') return clip(`${user}@${host.toLowerCase()}`);
   return user !== '' ? user : host.toLowerCase();
 }
 
@@ -82,5 +85,7 @@ export function fingerprintOf(incident: unknown, vars: unknown): string {
       if (typeof value === 'string') parts.push(`|${name.length}:${name}${value.length}:${value}`);
     }
   }
-  return parts.join('');
+  const text = parts.join('');
+  // Kept in every phone's state: a long one is kept as a digest (a different prefix, so it never equals a plain one).
+  return text.length <= MAX_FINGERPRINT ? text : `#${createHash('sha256').update(text).digest('base64')}`;
 }

@@ -31,6 +31,12 @@ export interface ConnectionOptions {
   onRefused?(refusal: HttpRefusal): void;
 }
 
+/** First byte of a TLS handshake record (a ClientHello: 0x16 0x03 …). */
+const TLS_HANDSHAKE = 0x16;
+
+/** The reason a TLS handshake on the plain-HTTP port is kept with. */
+export const TLS_ON_PLAIN_PORT = 'TLS handshake on plain HTTP port';
+
 export class Connection implements SlotOwner {
   private readonly parser: RequestParser;
   private readonly slots: ResponseSlot[] = [];
@@ -44,6 +50,7 @@ export class Connection implements SlotOwner {
   /** Bytes of answers waiting in slots behind an unfinished earlier one. */
   private queuedBytes = 0;
   private ending = false;
+  private sawData = false;
   closing = false;
   destroyed = false;
   private onGone: (() => void) | undefined;
@@ -89,6 +96,12 @@ export class Connection implements SlotOwner {
 
   private onData(chunk: Buffer): void {
     if (this.stopped) return;
+    if (!this.sawData) {
+      this.sawData = true;
+      // 0x16 opens a TLS handshake record; no HTTP request starts with it. Answer now instead of waiting for
+      // a request line that never comes.
+      if (!this.info.secure && chunk.length > 0 && chunk[0] === TLS_HANDSHAKE) return this.refuseTls();
+    }
     this.parser.feed(chunk);
     this.drain();
   }
@@ -282,6 +295,16 @@ export class Connection implements SlotOwner {
     this.opts.onResponse?.(undefined, 408);
     if (pending) this.report(408, 'request timeout', pending.method, pending.rawTarget.subarray(0, KEPT_LINE_BYTES));
     else this.refused(408, 'request timeout', line!);
+  }
+
+  /** A TLS client on the plain-HTTP port: a one-line answer it will not understand either way, and close. */
+  private refuseTls(): void {
+    this.stopped = true;
+    const slot = new ResponseSlot(this, 'GET', 'HTTP/1.1', false);
+    this.slots.push(slot);
+    slot.send(400, `${TLS_ON_PLAIN_PORT}: use http:// here, or serve HTTPS with --tls-cert\n`, { Connection: 'close' });
+    this.opts.onResponse?.(undefined, 400);
+    this.report(400, TLS_ON_PLAIN_PORT, '', Buffer.alloc(0));
   }
 
   private refused(status: number, reason: string, line: Buffer): void {

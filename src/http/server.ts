@@ -52,6 +52,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const open = new Set<Connection>();
 
   const accept = (socket: net.Socket) => {
+    // Half-open once the handshake is done: a client that shuts its sending side after the request still
+    // gets its answer. (Not before: see below.)
+    socket.allowHalfOpen = true;
     const conn = new Connection(socket, options.handler, connOpts);
     open.add(conn);
     options.onConnectionCount?.(open.size);
@@ -61,17 +64,26 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   };
 
-  // allowHalfOpen: a client that shuts down its sending side after the request still gets its answer.
   let server: net.Server;
   if (options.tls) {
-    const s = tls.createServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true }, accept);
-    // A failed handshake is the client's problem; it must not become an unhandled error.
+    // Not half-open during the handshake: a phone that does not trust the certificate closes its side
+    // without a TLS alert, and a half-open socket would then wait in CLOSE-WAIT for good. A client that says
+    // nothing is cut after handshakeTimeout.
+    const s = tls.createServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: false, handshakeTimeout: 10_000 }, accept);
+    // A failed handshake is the client's problem; it must not become an unhandled error, nor keep its socket.
     s.on('tlsClientError', (_err, socket) => socket.destroy());
     server = s;
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept);
   }
   server.on('error', () => {});
+  // Every socket, including TLS ones still in their handshake (not yet a Connection), so that shutdown can
+  // cut whatever is left when the grace period is over.
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   return {
     server,
@@ -93,6 +105,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       for (const conn of open) conn.shutdown();
       const deadline = setTimeout(() => {
         for (const conn of open) conn.destroy();
+        for (const socket of sockets) socket.destroy();
       }, graceMs);
       await closed;
       clearTimeout(deadline);

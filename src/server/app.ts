@@ -14,6 +14,8 @@ import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.ts';
 import { Router } from '../http/router.ts';
 import { equalSecrets } from '../core/secret-compare.ts';
 import { createIngestHandler, type IngestOptions } from './ingest.ts';
+import { withCompression } from '../http/compress.ts';
+import { isLocalClient } from '../core/local-client.ts';
 import { registerRestRoutes } from './api/rest.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
@@ -56,7 +58,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     }
     res.json(200, openApiDocument(server));
   });
-  const apiHandler = api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` }));
+  // JSON answers compressed for clients that accept it (the event stream is left alone).
+  const apiHandler = withCompression(api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` })));
 
   const root = new Router();
   const ingest = createIngestHandler(ctx, opts);
@@ -75,14 +78,23 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   });
   root.get('/metrics', async (_req, res) => {
     ctx.metrics.phones.set(ctx.phones.size);
+    let openCalls = 0;
+    for (const phone of ctx.phones.values()) openCalls += phone.calls.length;
+    ctx.metrics.openCalls.set(openCalls);
     const { registry } = ctx.metrics;
     res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });
   root.add('*', '/api/*', (req, res) => {
-    const { adminToken } = ctx.settings;
-    // The dashboard's pages call the API with their sign-in cookie; scripts send the token.
-    if (adminToken !== undefined && !equalSecrets(presentedToken(req), adminToken) && !opts.dashboard?.signedIn(req)) {
-      res.json(401, { error: 'admin token required: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer' });
+    const { adminToken, trustLocal } = ctx.settings;
+    // The dashboard's pages call the API with their sign-in cookie; scripts send the token; by default a
+    // client on this machine needs neither.
+    const allowed = adminToken === undefined || (trustLocal === true && isLocalClient(req))
+      || equalSecrets(presentedToken(req), adminToken) || opts.dashboard?.signedIn(req) === true;
+    if (!allowed) {
+      const how = trustLocal
+        ? 'admin token required from other machines: send Authorization: Bearer <token> (the token is in the sign-in link the receiver printed at start)'
+        : 'admin token required: send Authorization: Bearer <token>';
+      res.json(401, { error: how }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }
     return apiHandler(req, res);
@@ -97,7 +109,9 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     else res.send(200, file.text, { 'Content-Type': file.contentType, 'Cache-Control': 'no-store' });
   });
 
-  const notFound: HttpHandler = opts.dashboard?.handler ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
+  // The dashboard's answers compressed for browsers that accept it, like the API's.
+  const web = opts.dashboard && withCompression(opts.dashboard.handler);
+  const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
   const handler = root.handler(notFound);
 
   const failed = (req: HttpRequest, res: HttpResponse, err: unknown): void => {

@@ -164,7 +164,7 @@ export class CommitQueue {
    */
   expire(now: number, timeoutMs: number): number {
     let changed = 0;
-    for (const before of this.opts.phones.all()) {
+    for (const before of [...this.opts.phones.values()]) {
       const { state, changedCalls } = expireCalls(before, now, timeoutMs);
       if (state === before) continue;
       changed++;

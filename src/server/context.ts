@@ -19,8 +19,13 @@ export interface ReceiverSettings {
    * undefined: no per-phone tokens. With `token` also set, either token is accepted.
    */
   tokenSecret?: string;
-  /** Bearer token for `/api`; undefined: the API is open. */
+  /** Bearer token for `/api` and the dashboard; undefined: they are open (`--open`). */
   adminToken?: string;
+  /**
+   * Clients on this machine get in without the admin token (the default access mode, see admin-access.ts);
+   * false with `--admin-token` (needed from everywhere) and `--open`.
+   */
+  trustLocal?: boolean;
   /** The base URL phones reach this server at (`--public-url`); otherwise taken from each request's Host. */
   publicUrl?: string;
   /** True when serving HTTPS. */

@@ -12,6 +12,7 @@ import type { ReceiverSettings, ServerContext } from './context.ts';
 import { redactToken, secretForms } from './redact.ts';
 import type { Allowlist, RateLimiter } from './access.ts';
 import type { RejectionSampler } from './rejections.ts';
+import { isStoreFull } from '../store/full.ts';
 
 export { redactToken } from './redact.ts';
 
@@ -19,6 +20,8 @@ export interface IngestOptions {
   allowlist?: Allowlist;
   rateLimiter?: RateLimiter;
   sampler: RejectionSampler;
+  /** Most phones kept; an event from a new MAC beyond is refused (503, kind `phone_limit`). */
+  maxPhones?: number;
 }
 
 /** One object for every plain-text answer, so the HTTP layer can reuse the bytes of identical answers. */
@@ -180,6 +183,10 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
     }
     const incident = decoded.incident!;
+    if (opts.maxPhones !== undefined && ctx.phones.size >= opts.maxPhones && ctx.phones.get(decoded.mac!) === undefined) {
+      const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${decoded.mac} is new`;
+      return refuse(req, res, 503, reason, 'phone_limit', incident, decoded.mac);
+    }
     try {
       await commits.addEvent({
         receivedAt: ctx.now(),
@@ -191,6 +198,12 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
         sourceIp: source,
       });
     } catch (err) {
+      if (isStoreFull(err)) {
+        // Logged once per failed commit (start.ts); the phone gets the reason.
+        metrics.ingest.inc({ incident, result: 'disk_full' });
+        res.send(503, 'the event could not be stored: the receiver\'s disk is full\n', TEXT);
+        return;
+      }
       metrics.ingest.inc({ incident, result: 'error' });
       ctx.logger.error({ err }, 'could not store an event');
       res.send(503, 'the event could not be stored; the receiver is unavailable\n', TEXT);

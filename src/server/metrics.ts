@@ -179,6 +179,10 @@ export function receiverMetrics() {
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     ),
     commitErrors: registry.counter('actionurl_commit_errors_total', 'Group-commit transactions that failed'),
+    storeFull: registry.counter(
+      'actionurl_store_full_total',
+      'Transactions refused because the disk (or the database size cap) is full; their requests were answered 503',
+    ),
     httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code', ['code']),
     connections: registry.gauge('actionurl_open_connections', 'Open client connections'),
     streamClients: registry.gauge('actionurl_stream_clients', 'Connected event-stream (SSE) clients'),
@@ -190,7 +194,8 @@ export function receiverMetrics() {
       'actionurl_stream_refused_total',
       'Event-stream requests answered 503 because the most concurrent stream clients were connected',
     ),
-    phones: registry.gauge('actionurl_phones', 'Phones known to the receiver'),
+    phones: registry.gauge('actionurl_phones', 'Phones known to the receiver (each held in memory)'),
+    openCalls: registry.gauge('actionurl_open_calls', 'Calls not yet ended, over all phones (at most 8 per phone)'),
     pruned: registry.counter('actionurl_retention_deleted_rows_total', 'Rows deleted by retention'),
   };
 }

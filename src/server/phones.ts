@@ -6,14 +6,38 @@ import type { PhoneState } from '../domain/types.ts';
 
 export class PhoneRegistry {
   private readonly byMac = new Map<string, PhoneState>();
+  /** MACs in order, for paging; rebuilt only after a phone was added (rare next to state updates). */
+  private sorted: string[] | undefined;
 
   get(mac: string): PhoneState | undefined {
     return this.byMac.get(mac);
   }
 
+  /** Every phone, in no particular order (cheap: for sweeps over all phones). */
+  values(): IterableIterator<PhoneState> {
+    return this.byMac.values();
+  }
+
   /** Every phone, by MAC. */
   all(): PhoneState[] {
-    return [...this.byMac.values()].sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+    return this.macs().map((mac) => this.byMac.get(mac)!);
+  }
+
+  /** Up to `limit` phones with a MAC after `after` (all when undefined), by MAC, and whether more follow. */
+  page(after: string | undefined, limit: number): { phones: PhoneState[]; more: boolean } {
+    const macs = this.macs();
+    let lo = 0;
+    if (after !== undefined) {
+      // First MAC greater than `after` (binary search: pages stay cheap with tens of thousands of phones).
+      let hi = macs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (macs[mid] <= after) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const slice = macs.slice(lo, lo + limit);
+    return { phones: slice.map((mac) => this.byMac.get(mac)!), more: lo + limit < macs.length };
   }
 
   get size(): number {
@@ -21,6 +45,7 @@ export class PhoneRegistry {
   }
 
   set(state: PhoneState): void {
+    if (!this.byMac.has(state.mac)) this.sorted = undefined;
     this.byMac.set(state.mac, state);
   }
 
@@ -35,6 +60,13 @@ export class PhoneRegistry {
 
   /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */
   delete(mac: string): boolean {
-    return this.byMac.delete(mac);
+    const had = this.byMac.delete(mac);
+    if (had) this.sorted = undefined;
+    return had;
+  }
+
+  private macs(): string[] {
+    this.sorted ??= [...this.byMac.keys()].sort();
+    return this.sorted;
   }
 }

@@ -159,6 +159,15 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values every receiver on this database shares: 'admin_token' is the token the first one generated
+      -- for dashboard and API access from other machines, so a sign-in link works on each of them.
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+  {
     version: 6,
     name: 'several receivers: journal origins, calls by event',
     sql: `
@@ -187,6 +196,10 @@ function conditions(parts: [string, Param | undefined][], first = 1): { where: s
   const clauses = set.map((p, i) => p[0].replace('?', `$${first + i}`));
   const value = (v: Param): Param => (typeof v === 'string' ? text(v) : typeof v === 'number' ? v : v.map(text));
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.map((p) => value(p[1])) };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
@@ -251,15 +264,18 @@ export class PostgresStore implements Store {
   static async connect(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
+    // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
     const config: pg.ClientConfig = { connectionString: plain, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
-    const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 5000 });
+    const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 10_000 });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
     let first: pg.PoolClient;
     try {
       first = await pool.connect();
     } catch (err) {
       await pool.end();
-      throw new StoreConfigError(`--db ${redactDbUrl(url)}: cannot connect: ${(err as Error).message}`);
+      throw new StoreConfigError(
+        `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
+      );
     }
     let journal: Journal | undefined;
     try {
@@ -684,6 +700,12 @@ export class PostgresStore implements Store {
     }
   }
 
+  async keepSetting(key: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, text(value)]);
+    const res = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return res.rows[0].value;
+  }
+
   async counts(): Promise<StoreCounts> {
     const res = await this.pool.query<StoreCounts>(
       `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM phones)::int AS phones,
@@ -779,7 +801,7 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
     const newest = Math.max(0, ...have);
     if (newest > known) {
-      throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+      throw new StoreConfigError(`--db: the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl, or use another database`);
     }
     for (const m of MIGRATIONS) {
       if (have.has(m.version)) continue;

@@ -112,6 +112,15 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'receiver settings',
+    sql: `
+      -- Text values the receiver keeps with its data: 'admin_token' is the token it generated at first start
+      -- for dashboard and API access from other machines (see docs/receiver.md, Access).
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `,
+  },
+  {
     // Version 3 was taken here before version numbers were shared out between the two stores; the phone
     // inventory's migration is 3 in PostgreSQL and 13 here.
     version: 13,
@@ -160,7 +169,7 @@ export function migrate(db: Database.Database): number[] {
   const newest = Math.max(0, ...have);
   const known = Math.max(...MIGRATIONS.map((m) => m.version));
   if (newest > known) {
-    throw new StoreConfigError(`the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl`);
+    throw new StoreConfigError(`--db: the database has schema version ${newest}, newer than this actionurl knows (${known}); upgrade actionurl, or use another database file`);
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {

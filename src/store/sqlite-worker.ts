@@ -11,6 +11,7 @@ import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
+  | { n: number; op: 'maxPages'; pages: number }
   | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
@@ -26,6 +27,8 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.write(msg.batch);
     } else if (msg.op === 'prune') {
       value = writer.prune(msg.cutoff, msg.batchSize);
+    } else if (msg.op === 'maxPages') {
+      value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
     } else if (msg.op === 'settings') {
       value = writerSettings(db);
     } else {
@@ -36,7 +39,9 @@ parentPort!.on('message', (msg: Request) => {
     }
     parentPort!.postMessage({ n: msg.n, ok: true, value });
   } catch (err) {
-    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err) });
+    // The SQLite code (SQLITE_FULL, …) goes along: the receiver answers a full disk differently.
+    const code = (err as { code?: unknown }).code;
+    parentPort!.postMessage({ n: msg.n, ok: false, error: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) });
   }
 });
 parentPort!.postMessage({ ready: true });

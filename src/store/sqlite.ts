@@ -7,13 +7,12 @@
  * for tests) cannot be shared between connections, so it writes inline on its one connection.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
 import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
+import { prepareSqlitePath } from './sqlite-path.ts';
 import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
@@ -47,6 +46,9 @@ interface RejectedRow {
 }
 
 type EventRow = StoredEventRow<string>;
+
+/** Rows of a phone's event chain read between turns of the event loop (a few milliseconds' worth, cold). */
+const CHAIN_SLICE = 64;
 const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
 
 type Param = string | number | readonly string[];
@@ -77,6 +79,7 @@ export interface SqliteStoreOptions {
 interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
+  maxPages(pages: number): Promise<number>;
   settings(): Promise<WriterSettings>;
   close(): Promise<void>;
 }
@@ -86,6 +89,7 @@ function inlineWrites(db: Database.Database): Writes {
   return {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
+    maxPages: async (pages) => db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number,
     settings: async () => writerSettings(db),
     close: async () => {},
   };
@@ -121,12 +125,12 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
       resolve();
     });
   });
-  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string }) => {
+  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string; code?: string }) => {
     const p = pending.get(msg.n);
     if (!p) return;
     pending.delete(msg.n);
     if (msg.ok) p.resolve(msg.value);
-    else p.reject(new Error(msg.error));
+    else p.reject(Object.assign(new Error(msg.error), msg.code ? { code: msg.code } : {}));
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(failure ?? new Error('the database writer stopped')));
@@ -141,6 +145,7 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
+    maxPages: (pages) => call<number>({ op: 'maxPages', pages }),
     settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
       if (failure) return;
@@ -165,11 +170,16 @@ export class SqliteStore implements Store {
    */
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const memory = file === ':memory:' || file === '';
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    if (!memory) prepareSqlitePath(file);
     this.description = `sqlite ${file}`;
     this.db = new Database(file);
-    configureConnection(this.db, options.synchronous);
-    migrate(this.db);
+    try {
+      configureConnection(this.db, options.synchronous);
+      migrate(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.stmt = this.prepare();
     this.newest = newestEventByMac(this.db);
     const useWorker = options.worker ?? !memory;
@@ -250,23 +260,40 @@ export class SqliteStore implements Store {
     if (q.macs?.length === 0) return [];
     if (q.mac !== undefined && (q.macs === undefined || q.macs.includes(q.mac))) return this.eventsOfPhone(q.mac, q);
     if (q.mac !== undefined) return [];
+    // `since` becomes an id bound too (ids grow with arrival time), and the time index is kept out of the
+    // plan (`+received_at`): sorting every event since a time by id would hold the event loop for seconds
+    // on a log of millions, while walking ids newest first stops after one page.
+    const firstSince = q.since === undefined ? undefined : this.firstIdSince(q.since);
     const { where, args } = conditions([
       ['mac IN (?)', q.macs],
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
-      ['received_at >= ?', q.since],
-      ['received_at < ?', q.until],
+      ['id >= ?', firstSince],
+      ['+received_at >= ?', q.since],
+      ['+received_at < ?', q.until],
       ['id < ?', q.before],
     ]);
     const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
     return (this.cached(sql, args).all(...args, q.limit) as EventRow[]).map(toEvent);
   }
 
-  /** One phone's events, newest first, along its prev_id chain (see migration 3). */
-  private eventsOfPhone(mac: string, q: EventQuery): StoredEvent[] {
+  /** The first event id received at or after `since` (the time index answers it at once). */
+  private firstIdSince(since: number): number {
+    const row = this.cached('SELECT id FROM events WHERE received_at >= ? ORDER BY received_at, id LIMIT 1').get(since) as { id: number } | undefined;
+    return row?.id ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * One phone's events, newest first, along its prev_id chain (see migration 3). A filter that matches few
+   * of a long history walks far, so the walk lets the event loop run every CHAIN_SLICE rows (a few
+   * milliseconds) instead of holding it for the whole walk.
+   */
+  private async eventsOfPhone(mac: string, q: EventQuery): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
     let id: number | null = this.newest.get(mac) ?? null;
+    let walked = 0;
     while (id !== null && out.length < q.limit) {
+      if (++walked % CHAIN_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const row = this.stmt.eventById.get(id) as (EventRow & { prev_id: number | null }) | undefined;
       if (!row) break; // older events were deleted by retention
       if (q.since !== undefined && row.received_at < q.since) break;
@@ -333,6 +360,21 @@ export class SqliteStore implements Store {
 
   async prune(cutoff: number, batchSize: number): Promise<number> {
     return (await this.writing).prune(cutoff, batchSize);
+  }
+
+  /**
+   * Caps the database at `pages` pages (PRAGMA max_page_count on the writing connection); resolves with the
+   * cap in effect. Writes beyond it fail with SQLITE_FULL exactly as on a full disk, which is how the tests
+   * provoke one; raising the cap is space coming back.
+   */
+  async setMaxPageCount(pages: number): Promise<number> {
+    return (await this.writing).maxPages(pages);
+  }
+
+  async keepSetting(key: string, value: string): Promise<string> {
+    // A one-off small write at start-up on the reading connection (busy_timeout covers the writer thread).
+    this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
   }
 
   async counts(): Promise<StoreCounts> {

@@ -252,6 +252,11 @@ export interface Store {
    * requests and ended calls. Phones are kept. Resolves with the number of rows deleted.
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
+  /**
+   * Stores `value` under `key` unless a value is stored there already; resolves with the stored one. Several
+   * receivers sharing a database agree on it (the first one's value wins).
+   */
+  keepSetting(key: string, value: string): Promise<string>;
   counts(): Promise<StoreCounts>;
   /** Every inventory entry (loaded once at start-up). */
   loadInventory(): Promise<InventoryEntry[]>;

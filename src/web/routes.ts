@@ -19,6 +19,7 @@ import { serverAddressOf } from '../http/server-url.ts';
 import { ingestTokenFor } from '../core/phone-token.ts';
 import { equalSecrets } from '../core/secret-compare.ts';
 import { normalizeMac } from '../core/mac.ts';
+import { isLocalClient } from '../core/local-client.ts';
 
 export interface WebContext {
   /** When set, pages and their data need a sign-in (session cookie) or `Authorization: Bearer`. */
@@ -29,6 +30,8 @@ export interface WebContext {
   ingestToken?: string;
   /** The secret each phone's own ingest token derives from (`serve --token-secret`). */
   tokenSecret?: string;
+  /** Browsers on this machine (loopback, not through a proxy) get in without signing in. */
+  trustLocal?: boolean;
 }
 
 /** The receiver's context (src/server/context.ts), as far as the dashboard reads it: its settings. */
@@ -39,6 +42,7 @@ export interface ReceiverContextLike {
     readonly token?: string;
     readonly tokenSecret?: string;
     readonly publicUrl?: string;
+    readonly trustLocal?: boolean;
   };
 }
 
@@ -55,6 +59,9 @@ function dashboardSettings(ctx: WebContext | ReceiverContextLike): WebContext {
     },
     get tokenSecret() {
       return settings.tokenSecret;
+    },
+    get trustLocal() {
+      return settings.trustLocal;
     },
     publicUrl: () => settings.publicUrl ?? '',
   };
@@ -84,10 +91,15 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     const reply = new Reply(req, res);
     const path = req.path;
     const get = req.method === 'GET' || req.method === 'HEAD';
+    const signedIn = (ctx.trustLocal === true && isLocalClient(req)) || isAuthorized(req, adminToken);
 
+    // The sign-in link the receiver prints (`/?token=…`): sign in, then drop the token from the address bar.
+    if (get && (path === '/' || path === '/login') && adminToken && req.query.has('token')) {
+      return handleLinkSignIn(reply, req, ctx, adminToken, throttle);
+    }
     if (path === '/' || path === '/index.html') {
       if (!get) return reply.notAllowed('GET, HEAD');
-      if (!isAuthorized(req, adminToken)) return reply.redirect('/login');
+      if (!signedIn) return reply.redirect('/login');
       return reply.asset(index, 'no-cache');
     }
     if (path.startsWith('/static/')) {
@@ -97,7 +109,7 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     if (path === '/login') {
       if (req.method === 'POST') return handleLogin(reply, req, ctx, adminToken, throttle);
       if (!get) return reply.notAllowed('GET, HEAD, POST');
-      if (!adminToken || isAuthorized(req, adminToken)) return reply.redirect('/');
+      if (!adminToken || signedIn) return reply.redirect('/');
       return reply.asset(login, 'no-cache');
     }
     if (path === '/logout') {
@@ -111,7 +123,7 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     }
     if (path.startsWith('/ui/')) {
       if (!get) return reply.notAllowed('GET, HEAD');
-      return serveUi(reply, req, ctx, adminToken, path.slice('/ui/'.length));
+      return serveUi(reply, req, ctx, adminToken, signedIn, path.slice('/ui/'.length));
     }
     return reply.notFound();
   };
@@ -131,8 +143,7 @@ function serveStatic(reply: Reply, assets: AssetSet, rest: string): void {
   return reply.notFound();
 }
 
-function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined, name: string): void {
-  const authorized = isAuthorized(req, adminToken);
+function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined, authorized: boolean, name: string): void {
   if (name === 'session.json') return reply.json(200, { auth: adminToken !== undefined, authorized });
   if (name === 'catalog.json') return reply.json(200, catalogJson(), 'public, max-age=300');
   // Everything below carries the ingest token.
@@ -180,6 +191,18 @@ function handleLogin(
     return reply.redirect(`/login?error=1${SAFE_NEXT.test(next) ? next : ''}`);
   }
   return reply.redirect(target, { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
+}
+
+/** `GET /?token=…`: the right token signs the browser in; a wrong one counts like a wrong login. */
+function handleLinkSignIn(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string, throttle: LoginThrottle): void {
+  const now = Date.now();
+  const wait = throttle.retryAfter(req.remoteAddress, now);
+  if (wait > 0) return reply.text(429, 'too many wrong tokens from this address; try again in a minute\n', { 'Retry-After': String(wait) });
+  if (!equalSecrets(req.query.get('token') ?? '', adminToken)) {
+    throttle.fail(req.remoteAddress, now);
+    return reply.redirect('/login?error=1');
+  }
+  return reply.redirect('/', { 'Set-Cookie': sessionSetCookie(adminToken, isHttps(req, ctx)) });
 }
 
 /** The receiver's address for the Set-up page and its downloads; the default port when the request has no usable host. */

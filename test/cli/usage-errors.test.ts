@@ -73,13 +73,13 @@ test('serve with a database a newer actionurl wrote, or a file that is no databa
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'from the future', Date.now());
     db.close();
     const r = runCli(['serve', '--port', '0', '--db', newer]);
-    assert.match(r.stderr, /^error: the database has schema version 999, newer than this actionurl knows \(\d+\); upgrade actionurl\n$/);
+    assert.match(r.stderr, /^error: --db: the database has schema version 999, newer than this actionurl knows \(\d+\); upgrade actionurl, or use another database file\n$/);
     assert.equal(r.status, 2);
 
     const notDb = join(dir, 'notes.txt');
     writeFileSync(notDb, 'shopping list: milk, eggs, and a much longer line so SQLite sees a full header page\n'.repeat(20));
     const r2 = runCli(['serve', '--port', '0', '--db', notDb]);
-    assert.equal(r2.stderr, `error: --db ${notDb}: file is not a database (SQLITE_NOTADB)\n`);
+    assert.equal(r2.stderr, `error: --db ${notDb} is not a SQLite database (file is not a database); point --db at the receiver's database or at a new file name\n`);
     assert.equal(r2.status, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });

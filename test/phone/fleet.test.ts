@@ -60,8 +60,11 @@ test('a short fleet run: the requests it reports are the requests the receiver g
   // The run plays the seeded simulation up to 3 s of its own time and sends everything that fired, however
   // slowly the machine kept up: the same seed played without a network fires exactly that traffic.
   const expected: Record<string, number> = {};
-  new FleetSim({ phones: 20, callsPerHour: 2400, seed: 'fixed', rampMs: 500 })
-    .runUntil(3000, (_p, incs) => incs.forEach((i) => (expected[i.slug] = (expected[i.slug] ?? 0) + 1)));
+  const sim = new FleetSim({ phones: 20, callsPerHour: 2400, seed: 'fixed', rampMs: 500 });
+  const count = (_p: number, incs: readonly { slug: string }[]) => incs.forEach((i) => (expected[i.slug] = (expected[i.slug] ?? 0) + 1));
+  sim.runUntil(3000, count);
+  // Then the run winds down the calls still up.
+  assert.equal(sim.windDown(count), summary.callsWoundDown);
   const expectedTotal = Object.values(expected).reduce((a, b) => a + b, 0);
   assert.ok(expectedTotal >= 60 && (expected.call_established ?? 0) > 0, 'boots, registrations and calls in the sample');
   assert.deepEqual(summary.incidents, expected);

@@ -65,10 +65,16 @@ describe('requests the HTTP layer refuses are kept as rejected requests', { time
   });
 
   test('bytes that are not HTTP at all: 400, kept as they came', async () => {
-    const row = await refusedRow(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]), 400);
+    const row = await refusedRow(Buffer.from([0x01, 0x02, 0x03, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]), 400);
     assert.equal(row.method, '');
     assert.equal(row.status, 400);
-    assert.equal(row.raw, '\x16\x03\x01\x00');
+    assert.equal(row.raw, '\x01\x02\x03\x00');
+  });
+
+  test('a TLS handshake: 400 at once, kept as what it was, without its binary bytes', async () => {
+    const row = await refusedRow(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]), 400);
+    assert.equal(row.reason, 'TLS handshake on plain HTTP port');
+    assert.equal(row.raw, '');
   });
 
   test('counted by status in the metrics', () => {

@@ -152,3 +152,20 @@ test('the receiver on PostgreSQL stores each phone\'s state with its events: a r
   // The first server's sockets still need closing; its store is gone, which it must tolerate.
   await s1.close().catch(() => {});
 });
+
+test('receivers sharing a PostgreSQL database share the generated admin token', { timeout: 60_000 }, async (t) => {
+  if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
+  const url = freshUrl();
+  const a = await startServer({ db: url, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  const b = await startServer({ db: url, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  try {
+    const token = a.ctx.settings.adminToken;
+    assert.ok(token && token.length >= 40);
+    assert.equal(b.ctx.settings.adminToken, token);
+    const stored = await admin!.query(`SELECT value FROM ${new URL(url).searchParams.get('schema')}.settings WHERE key = 'admin_token'`);
+    assert.equal(stored.rows[0].value, token);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * `actionurl fleet`: many virtual phones with realistic traffic against a receiver. A progress line on
  * stderr while it runs, a summary at the end (per incident, failures by reason, latency percentiles), or
- * the summary as JSON with --json. Ctrl-C stops early and still prints the summary.
+ * the summary as JSON with --json. At the end (and on Ctrl-C) the calls still up are hung up, so the
+ * receiver is not left with phones in calls; Ctrl-C still prints the summary.
  */
 import { Option, type Command } from 'commander';
 import { normalizeServerUrl } from '../../core/ingest-url.ts';
@@ -40,6 +41,7 @@ export function summaryText(s: FleetSummary): string {
     `fleet: ${s.phones} phones (${s.phonesUp} up) for ${s.elapsedSec.toFixed(1)} s, ${s.callsPerHour} calls per phone per hour, seed ${s.seed}`,
     `requests: ${r.sent} sent, ${r.ok} ok, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}, ${r.perSecond}/s`,
     `latency: p50 ${s.latencyMs.p50} ms  p95 ${s.latencyMs.p95} ms  p99 ${s.latencyMs.p99} ms  max ${s.latencyMs.max} ms`,
+    `wound down: ${s.callsWoundDown} call${s.callsWoundDown === 1 ? '' : 's'} still up at the end hung up, so no phone is left in a call`,
     'incidents:',
     table(Object.entries(s.incidents).map(([k, v]) => [`  ${k}`, String(v)])),
   ];

@@ -6,7 +6,8 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_JOURNAL, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { signInLink } from '../../server/admin-access.ts';
 import { StoreConfigError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS } from '../options.ts';
 import { UsageError } from '../errors.ts';
@@ -20,6 +21,7 @@ interface ServeOptions {
   token?: string;
   tokenSecret?: string;
   adminToken?: string;
+  open?: boolean;
   allow?: string;
   rateLimit?: string;
   retention?: string;
@@ -28,6 +30,7 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: number;
+  maxPhones: number;
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
@@ -60,12 +63,19 @@ export function startupBanner(server: RunningServer, opts: ServeOptions): string
   const configs = perPhone
     ? `${base}/provision/<mac>.cfg (cfg<mac>.xml, <MAC>.xml, …) or: actionurl config generate --server ${base} --mac <mac> --token-secret …`
     : `${base}/provision/y000000000000.cfg (and <mac>.cfg, cfg<mac>.xml, …) or: actionurl config generate --server ${base}`;
+  const { adminToken, trustLocal } = server.ctx.settings;
+  const dashboard = adminToken === undefined
+    ? `${base}/   open to anyone who can reach it (--open)`
+    : trustLocal
+      ? `${base}/   no sign-in on this machine; from others, sign in with: ${signInLink(base, adminToken)}`
+      : `${base}/   sign in with the --admin-token`;
   return [
     `actionurl receiver listening on ${server.url}`,
     `  store:       ${server.ctx.store.description}`,
     `  phones send: ${template}`,
     ...(opts.tokenSecret ? [`  tokens:      one per phone, derived from --token-secret and its MAC${opts.token ? ' (the shared --token is accepted too)' : ''}`] : []),
     `  configs:     ${configs}`,
+    `  dashboard:   ${dashboard}`,
     `  API:         ${base}/api/v1/events   stream: ${base}/api/v1/stream   metrics: ${base}/metrics`,
   ].join('\n');
 }
@@ -91,7 +101,13 @@ export function registerServeCommand(program: Command): void {
         + '(/provision/<mac file> and config generate --mac M --token-secret S write it); --token is accepted too when set',
       'ACTIONURL_TOKEN_SECRET',
     ))
-    .addOption(opt('--admin-token <token>', 'token for the API and dashboard (Authorization: Bearer)', 'ACTIONURL_ADMIN_TOKEN'))
+    .addOption(opt(
+      '--admin-token <token>',
+      'token for the API and dashboard from everywhere (Authorization: Bearer); default: this machine gets in, '
+        + 'others need the token generated at first start (printed as a sign-in link)',
+      'ACTIONURL_ADMIN_TOKEN',
+    ))
+    .addOption(new Option('--open', 'let anyone who can reach the port see the dashboard and API (no token)').env('ACTIONURL_OPEN'))
     .addOption(opt('--allow <cidrs>', 'sources that may send events, e.g. 10.0.0.0/8,fd00::/8', 'ACTIONURL_ALLOW'))
     .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
     .addOption(opt('--retention <span>', 'delete events older than this, e.g. 90d (default: keep all)', 'ACTIONURL_RETENTION'))
@@ -99,6 +115,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
+    .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
@@ -112,6 +129,7 @@ export function registerServeCommand(program: Command): void {
           token: opts.token,
           tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,
+          open: Boolean(opts.open),
           allow: opts.allow,
           rateLimit: opts.rateLimit,
           retention: opts.retention,
@@ -120,6 +138,7 @@ export function registerServeCommand(program: Command): void {
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
           maxStreamClients: opts.maxStreamClients,
+          maxPhones: opts.maxPhones,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -15,6 +15,11 @@ export class Agenda<T extends Timed> {
     return this.items.length;
   }
 
+  /** Forgets every planned event. */
+  clear(): void {
+    this.items.length = 0;
+  }
+
   peek(): T | undefined {
     return this.items[0];
   }

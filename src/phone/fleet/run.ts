@@ -68,6 +68,8 @@ export interface FleetSummary {
   incidents: Record<string, number>;
   failures: Record<string, number>;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Calls still up when the run ended (or was stopped), hung up so the receiver does not keep them open. */
+  callsWoundDown: number;
 }
 
 interface Item {
@@ -213,6 +215,9 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
       q.length = 0;
     }
   }
+  // Callers give up and users hang up: the receiver hears every call end instead of keeping it open.
+  const callsWoundDown = sim.windDown(emit);
+  pump();
   // Whatever fired before the end still goes out (each request has its timeout).
   if (inFlight > 0 || queued > 0) await new Promise<void>((resolve) => (idleWaiter = resolve));
   clearInterval(progress);
@@ -230,5 +235,6 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
     incidents: sortedCounts(incidents),
     failures: sortedCounts(failures),
     latencyMs: { p50, p95, p99, max },
+    callsWoundDown,
   };
 }

@@ -104,6 +104,27 @@ export class FleetSim {
     this.now = Math.max(this.now, t);
   }
 
+  /**
+   * The end of a run (or Ctrl-C): every caller gives up and every user hangs up, so no phone is left talking
+   * or ringing on the receiver's board. Returns how many calls were ended. Nothing planned plays afterwards.
+   */
+  windDown(emit: SimEmit): number {
+    let ended = 0;
+    this.agenda.clear();
+    for (let i = 0; i < this.phones.length; i++) {
+      const p = this.phones[i];
+      // Each action ends one call (a ringing one first: the user's keys act on it); a few calls at most.
+      for (let tries = 0; tries < 8 && (p.state.calls.length > 0 || p.state.predial); tries++) {
+        const before = p.state.calls.length;
+        const ringing = p.state.calls.some((c) => c.phase === 'ringing');
+        if (!(ringing && this.act(i, { do: 'remote_cancel' }, emit)) && !this.act(i, { do: 'hangup' }, emit)) break;
+        ended += before - p.state.calls.length;
+      }
+      if (p.state.handset === 'off') this.act(i, { do: 'onhook' }, emit);
+    }
+    return ended;
+  }
+
   private schedule(phone: number, at: number, kind: Kind, call?: number, arg?: string): void {
     this.agenda.push({ at, seq: this.seq++, phone, kind, ...(call !== undefined ? { call } : {}), ...(arg !== undefined ? { arg } : {}) });
   }

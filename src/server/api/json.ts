@@ -52,7 +52,10 @@ export interface CallJson {
   ring_seconds: number | null;
   /** Seconds from answer to end. */
   talk_seconds: number | null;
-  /** What ended it: the incident slug, or `timeout`. */
+  /**
+   * What ended it: the incident slug, `timeout` (no event for too long), or `call_limit` (the phone opened
+   * more calls than any phone has at once; the oldest unanswered one was closed).
+   */
   ended_by: string | null;
 }
 
@@ -111,6 +114,19 @@ export function phoneJson(p: PhoneState, now: number, offlineAfterMs: number, en
 }
 
 export type PhoneJson = ReturnType<typeof phoneJson>;
+
+/**
+ * A phone in the phones list: everything the board shows, with its first open call (the one the phone reports
+ * on) and how many are open, instead of every call. The calls are at /api/v1/phones/<mac> and /api/v1/calls.
+ */
+export function phoneSummaryJson(p: PhoneState, now: number, offlineAfterMs: number, entry?: InventoryEntry) {
+  const { calls: _calls, ...rest } = phoneJson({ ...p, calls: [] }, now, offlineAfterMs, entry);
+  return {
+    ...rest,
+    open_calls: p.calls.length,
+    call: p.calls.length > 0 ? callJson(p.mac, p.calls[0]) : null,
+  };
+}
 
 export function rejectedJson(r: StoredRejected) {
   return {

@@ -82,7 +82,7 @@ export function openApiDocument(serverUrl?: string) {
       title: 'actionurl receiver',
       version: '1',
       description:
-        'Receives Action URL requests from SIP desk phones, stores every event, tracks each phone\'s live state, and serves it as a REST API and an event stream. When the receiver runs with --admin-token, every /api path needs `Authorization: Bearer <token>` (or `?access_token=` where a header cannot be set, as with EventSource).',
+        'Receives Action URL requests from SIP desk phones, stores every event, tracks each phone\'s live state, and serves it as a REST API and an event stream. Every /api path needs the admin token as `Authorization: Bearer <token>` (or `?access_token=` where a header cannot be set, as with EventSource): with --admin-token from every client; by default only from clients on other machines (the token is generated at first start and printed as a sign-in link); with --open from none. JSON answers of 1 KiB or more are brotli- or gzip-compressed when the client sends Accept-Encoding.',
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths: {
@@ -137,11 +137,24 @@ export function openApiDocument(serverUrl?: string) {
       },
       '/api/v1/phones': {
         get: {
-          summary: 'Every phone that sent an event, with its live state',
+          summary: 'Every phone that sent an event, by MAC, a page at a time, with a summary of its live state',
+          description: 'Pass `next` back as `after` for the following page; `null` means there is no more. A phone\'s calls are at /api/v1/phones/{mac} and /api/v1/calls; the summary has the first open call and how many are open.',
           security: secured,
-          parameters: [group],
+          parameters: [
+            group,
+            query('after', 'MAC: only phones after it (the `next` of the previous page)'),
+            query('limit', 'Phones per page, 1 to 1000 (default 500)', { type: 'integer', minimum: 1, maximum: 1000 }),
+          ],
           responses: {
-            200: json('Phones by MAC', { type: 'object', properties: { phones: { type: 'array', items: ref('Phone') } } }),
+            200: json('Phones by MAC', {
+              type: 'object',
+              properties: {
+                phones: { type: 'array', items: ref('PhoneSummary') },
+                next: { type: ['string', 'null'], description: 'The last MAC of this page when more follow, else null' },
+                total: { type: 'integer', description: 'Phones known to the receiver' },
+              },
+            }),
+            400: error('Bad parameter'),
             401: error('Admin token missing or wrong'),
           },
         },
@@ -430,7 +443,10 @@ export function openApiDocument(serverUrl?: string) {
             ended_at: nullableTime,
             ring_seconds: { type: ['number', 'null'] },
             talk_seconds: { type: ['number', 'null'] },
-            ended_by: { type: ['string', 'null'] },
+            ended_by: {
+              type: ['string', 'null'],
+              description: 'What ended the call: the incident slug, `timeout` (no event for too long), or `call_limit` (the phone had more than 8 open calls; the oldest unanswered one was closed)',
+            },
           },
         },
         Phone: {
@@ -468,6 +484,17 @@ export function openApiDocument(serverUrl?: string) {
             last_seen: time,
             last_event_id: { type: 'integer' },
           },
+        },
+        PhoneSummary: {
+          type: 'object',
+          description: 'A Phone without its `calls`, with `open_calls` (how many, at most 8) and `call` (the first open call, or null)',
+          properties: {
+            mac: text,
+            presence: { enum: PRESENCES },
+            open_calls: { type: 'integer', minimum: 0, maximum: 8 },
+            call: { oneOf: [ref('Call'), { type: 'null' }] },
+          },
+          additionalProperties: true,
         },
         Rejected: {
           type: 'object',

@@ -1,11 +1,12 @@
 /**
  * The REST API's read endpoints: events, phones, calls, rejected requests. Lists are newest first and page
- * with `next`: pass it back as `before` for the following page; `null` means there is no more.
+ * with `next`: pass it back as `before` for the following page; `null` means there is no more. The phones
+ * list goes by MAC instead: pass `next` back as `after`.
  */
 import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
-import type { CallOutcome } from '../../domain/types.ts';
-import { callJson, eventJson, phoneJson, rejectedJson } from './json.ts';
+import type { CallOutcome, PhoneState } from '../../domain/types.ts';
+import { callJson, eventJson, phoneJson, phoneSummaryJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, sinceParam, textParam, untilParam } from './params.ts';
 import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE } from './export.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
@@ -42,13 +43,30 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     res.json(200, { events: events.map(eventJson), next: nextCursor(events, limit) });
   });
 
+  // Paged by MAC (keyset: `after` is the last MAC of the previous page), one summary per phone, so the
+  // answer stays small however many phones there are. `group` narrows the list before paging.
   router.get('/api/v1/phones', (req, res) => {
+    const q = req.query;
+    const limit = limitParam(q, 500);
+    const after = macParam(q.get('after'), 'after');
+    const macs = groupParam(q, macsIn);
     const now = ctx.now();
     const { offlineAfterMs } = ctx.settings;
-    const macs = groupParam(req.query, macsIn);
-    const inGroup = macs === undefined ? undefined : new Set(macs);
-    const phones = ctx.phones.all().filter((p) => inGroup === undefined || inGroup.has(p.mac));
-    res.json(200, { phones: phones.map((p) => phoneJson(p, now, offlineAfterMs, ctx.inventory.get(p.mac))) });
+    let page: { phones: PhoneState[]; more: boolean; total: number };
+    if (macs === undefined) {
+      page = { ...ctx.phones.page(after, limit), total: ctx.phones.size };
+    } else {
+      const inGroup = new Set(macs);
+      const all = ctx.phones.all().filter((p) => inGroup.has(p.mac));
+      const rest = after === undefined ? all : all.filter((p) => p.mac > after);
+      page = { phones: rest.slice(0, limit), more: rest.length > limit, total: all.length };
+    }
+    const { phones, more, total } = page;
+    res.json(200, {
+      phones: phones.map((p) => phoneSummaryJson(p, now, offlineAfterMs, ctx.inventory.get(p.mac))),
+      next: more ? phones[phones.length - 1].mac : null,
+      total,
+    });
   });
 
   router.get('/api/v1/phones/:mac', async (_req, res, params) => {

@@ -75,10 +75,10 @@ export function listOf(body, key) {
   return [];
 }
 
-/** Every phone, following `next` cursors when the API pages the list. */
+/** Every phone (a summary each), following the list's `next` cursor page by page. */
 export async function fetchAllPhones() {
   const all = [];
-  let params = {};
+  let params = { limit: 1000 };
   for (let page = 0; page < 1000; page++) {
     const body = await getJson('/api/v1/phones', params);
     all.push(...listOf(body, 'phones'));

@@ -29,9 +29,11 @@ const COLUMNS = [
 
 /** What the board shows of a phone, computed once per update (sorting and searching use it). */
 function entry(phone, rev) {
-  // The phone's `calls` are the calls not yet ended; the first is the one the phone reports on.
-  const calls = Array.isArray(phone.calls) ? phone.calls.filter((c) => c && !c.ended_at) : [];
+  // The phone's `calls` are the calls not yet ended; the first is the one the phone reports on. The phones
+  // list sends only that one (`call`) and how many are open (`open_calls`); the stream sends them all.
+  const calls = Array.isArray(phone.calls) ? phone.calls.filter((c) => c && !c.ended_at) : phone.call ? [phone.call] : [];
   const call = calls[0] ?? null;
+  const openCalls = Array.isArray(phone.calls) ? calls.length : Number(phone.open_calls ?? calls.length);
   const accounts = Array.isArray(phone.accounts)
     ? phone.accounts.map((a) => (typeof a === 'string' ? a : (a.id ?? a.account ?? [a.user, a.host].filter(Boolean).join('@')))).filter(Boolean)
     : [];
@@ -44,7 +46,7 @@ function entry(phone, rev) {
   if (fwd.busy) flags.push(['fwd', 'FWD busy']);
   if (fwd.no_answer) flags.push(['fwd', 'FWD no answer']);
   if (muted) flags.push(['mute', 'Muted']);
-  if (calls.length > 1) flags.push(['calls', `${calls.length} calls`]);
+  if (openCalls > 1) flags.push(['calls', `${openCalls} calls`]);
   if (failed) flags.push(['fail', 'Reg failed']);
   const party = callParty(call);
   const since = call ? toMs(call.answered_at ?? call.started_at) : NaN;

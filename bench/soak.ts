@@ -1,0 +1,112 @@
+/**
+ * Soak: the receiver on a log grown to millions of events, under minutes of mixed realistic and broken
+ * traffic. Prints its resident memory over time (it should be flat once warmed up), the largest event-loop
+ * block (perf_hooks.monitorEventLoopDelay) during the traffic and during the API reads, and the latency of
+ * the API reads at the end: the phones list paged through, a phone, events (plain, since, filtered deep in
+ * one phone's history), calls.
+ *
+ * The log is written straight into SQLite with the real schema (see soak-seed.ts). The receiver runs in this
+ * process (so its event loop and memory are measured), the traffic in a child process.
+ *
+ *   npm run bench -- soak [--events=2000000] [--minutes=2] [--rate=600]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startServer } from '../src/start.ts';
+import { macOf, seedLog } from './soak-seed.ts';
+
+function option(name: string, fallback: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? Number(arg.slice(name.length + 3)) : fallback;
+}
+
+const EVENTS = option('events', 2_000_000);
+const MINUTES = option('minutes', 2);
+const RATE = option('rate', 600);
+const PHONES = 5000;
+const DEEP = 20_000;
+const ROOT = resolve(import.meta.dirname, '..');
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+const dir = mkdtempSync(join(tmpdir(), 'actionurl-soak-'));
+const file = join(dir, 'soak.sqlite');
+try {
+  console.log(`seeding ${EVENTS.toLocaleString('en')} events over ${PHONES} phones (phone ${macOf(0)}: ${DEEP.toLocaleString('en')} of them) …`);
+  const seeded = await seedLog(file, EVENTS, PHONES, DEEP, Date.now() - 60_000);
+  console.log(`seeded in ${seeded.seconds.toFixed(0)} s, ${mb(statSync(file).size)} on disk`);
+
+  const startedAt = performance.now();
+  const server = await startServer({ db: file, port: 0, host: '127.0.0.1', logLevel: 'silent', stateFlushMs: 5000 });
+  console.log(`receiver up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s with ${server.ctx.phones.size} phones; traffic ${RATE}/s for ${MINUTES} min (70% fleet, 20% broken phones opening calls that never end, 10% new MACs)`);
+
+  const loop = monitorEventLoopDelay({ resolution: 2 });
+  loop.enable();
+  const memory: string[] = [];
+  const t0 = performance.now();
+  const sample = () => memory.push(`${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  rss ${mb(process.memoryUsage.rss()).padStart(7)}  heap ${mb(process.memoryUsage().heapUsed).padStart(7)}  phones ${server.ctx.phones.size}  open calls ${[...server.ctx.phones.values()].reduce((n, p) => n + p.calls.length, 0)}`);
+  sample();
+  const sampler = setInterval(sample, 10_000);
+  const traffic = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/soak-traffic.ts'), String(server.port), String(RATE), String(MINUTES * 60)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  traffic.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise((r) => traffic.on('close', r));
+  clearInterval(sampler);
+  sample();
+  loop.disable();
+  const trafficBlockMs = loop.max / 1e6;
+  const counts = JSON.parse(out.trim() || '{}') as { sent: number; ok: number; other: number; errors: number; unanswered: number };
+
+  // API reads at the end, on the grown log, one after another; the loop delay during them.
+  const reads = monitorEventLoopDelay({ resolution: 2 });
+  reads.enable();
+  const timed = async (name: string, path: string, headers: Record<string, string> = { 'Accept-Encoding': 'br' }) => {
+    const times: number[] = [];
+    let bytes = 0;
+    let status = 0;
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      const res = await fetch(`${server.url}${path}`, { headers });
+      const body = await res.arrayBuffer();
+      times.push(performance.now() - start);
+      bytes = body.byteLength;
+      status = res.status;
+    }
+    times.sort((a, b) => a - b);
+    return { name, status, median: times[2], max: times[4], bytes };
+  };
+  const results = [
+    await timed('phones, first page', '/api/v1/phones'),
+    await timed('phone (8 calls max)', `/api/v1/phones/${macOf(0)}`),
+    await timed('events, newest 100', '/api/v1/events?limit=100'),
+    await timed('events since 1h', '/api/v1/events?since=1h&limit=100'),
+    await timed('events by incident', '/api/v1/events?incident=dnd_off&limit=100'),
+    await timed('phone events, filtered, deep', `/api/v1/events?mac=${macOf(0)}&incident=call_established&limit=100`),
+    await timed('phone events, no match (walks all)', `/api/v1/events?mac=${macOf(0)}&incident=transfer_failed&limit=100`),
+    await timed('calls, newest 100', '/api/v1/calls?limit=100'),
+  ];
+  let page = 0;
+  const allStart = performance.now();
+  let listed = 0;
+  for (let after: string | null = ''; after !== null; page++) {
+    const res = await fetch(`${server.url}/api/v1/phones?limit=1000${after ? `&after=${after}` : ''}`, { headers: { 'Accept-Encoding': 'br' } });
+    const body = (await res.json()) as { phones: unknown[]; next: string | null };
+    listed += body.phones.length;
+    after = body.next;
+  }
+  const allMs = performance.now() - allStart;
+  reads.disable();
+  await server.close();
+
+  console.log('\nresident memory over time:');
+  for (const line of memory) console.log(`  ${line}`);
+  console.log(`\ntraffic: ${counts.sent} sent, ${counts.ok} answered 200, ${counts.other} other, ${counts.errors} errors, ${counts.unanswered} unanswered after a minute`);
+  console.log(`largest event-loop block: ${trafficBlockMs.toFixed(1)} ms during the traffic (p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms), ${(reads.max / 1e6).toFixed(1)} ms during the API reads`);
+  console.log('\nAPI on the grown log (5 runs each, brotli accepted):');
+  for (const r of results) console.log(`  ${r.name.padEnd(36)} ${String(r.status).padEnd(4)} median ${r.median.toFixed(1).padStart(7)} ms  max ${r.max.toFixed(1).padStart(7)} ms  ${r.bytes.toLocaleString('en').padStart(9)} bytes`);
+  console.log(`  all ${listed} phones in ${page} pages of 1000: ${allMs.toFixed(0)} ms`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,126 @@
+/**
+ * Every mistake with the database at start-up is one line naming the problem and the fix, exit code 2, and
+ * none hangs: the real `actionurl serve`, spawned as a user (or a service manager) would.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BIN } from '../cli/run-cli.ts';
+
+interface Exit {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** `serve` with `--db`; killed (and the test failed) if it runs longer than `limitMs`. */
+function serve(db: string, options: { cwd?: string; uid?: number; limitMs?: number } = {}): Promise<Exit> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--log-level', 'silent'], {
+    cwd: options.cwd,
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.limitMs ?? 20_000);
+  return new Promise((resolve) => child.on('close', (status) => {
+    clearTimeout(timer);
+    resolve({ status, stdout, stderr, ms: Date.now() - started });
+  }));
+}
+
+/** Exit 2, nothing on stdout, exactly one line on stderr matching each pattern. */
+function assertOneLine(r: Exit, ...patterns: RegExp[]): void {
+  assert.equal(r.status, 2, `exit code (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
+  assert.match(lines[0], /^error: /);
+  for (const p of patterns) assert.match(lines[0], p);
+}
+
+describe('serve: database mistakes at start-up', { timeout: 120_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'actionurl-startup-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--db that is a directory', async () => {
+    mkdirSync(join(dir, 'data'));
+    assertOneLine(await serve(join(dir, 'data')), /is a directory/, /data\/actionurl\.sqlite/);
+  });
+
+  test('--db that is not a database', async () => {
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'shopping list: milk, eggs, bread, coffee, and a few more things to make this longer than a header\n'.repeat(20));
+    assertOneLine(await serve(file), /is not a SQLite database/, /point --db at/);
+  });
+
+  test('--db under a file', async () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    assertOneLine(await serve(join(dir, 'plain', 'sub', 'events.sqlite')), /plain is a file, not a folder/);
+  });
+
+  test('--db in a folder the service user cannot write', async () => {
+    // Run as an unprivileged user when the tests run as root (root may write anywhere).
+    const asRoot = process.getuid?.() === 0;
+    const base = mkdtempSync(join(tmpdir(), 'actionurl-ro-'));
+    try {
+      chmodSync(base, 0o755);
+      const locked = join(base, 'locked');
+      mkdirSync(locked, { mode: 0o555 });
+      chmodSync(locked, 0o555);
+      const r = await serve(join(locked, 'events.sqlite'), asRoot ? { uid: 65534, cwd: base } : {});
+      assertOneLine(r, /cannot write to the folder/, /locked/, /write access/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('--db /proc/x/y.sqlite answers at once instead of spinning', async () => {
+    const r = await serve('/proc/x/y.sqlite', { limitMs: 15_000 });
+    assertOneLine(r, /cannot create the folder \/proc\/x/);
+  });
+
+  test('a database from a newer actionurl', async () => {
+    const file = join(dir, 'newer.sqlite');
+    const db = new Database(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    db.prepare('INSERT INTO schema_migrations VALUES (99, ?, 0)').run('from the future');
+    db.close();
+    assertOneLine(await serve(file), /schema version 99, newer than this actionurl knows/, /upgrade actionurl/);
+  });
+
+  test('PostgreSQL that refuses connections', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    assertOneLine(await serve(`postgres://postgres:hunter2@127.0.0.1:${port}/test`), /cannot connect/, /ECONNREFUSED/, /PostgreSQL is running/);
+  });
+
+  test('PostgreSQL that never answers: gives up after its timeout, without the password', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const r = await serve(`postgres://postgres:hunter2@127.0.0.1:${port}/test`, { limitMs: 30_000 });
+      assertOneLine(r, /cannot connect/, /timeout/i);
+      assert.doesNotMatch(r.stderr, /hunter2/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+});
