@@ -32,12 +32,21 @@ import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
 import type { Store } from './store/types.ts';
+import type { PhoneState } from './domain/types.ts';
+import { parseForwardFile, webhooksFromFlags, type WebhookDestination } from './forwarding/destinations.ts';
+import { Forwarder } from './forwarding/forwarder.ts';
+import { MqttBridge, type MqttSettings } from './forwarding/mqtt-bridge.ts';
+import { checkPrefix } from './forwarding/mqtt-topics.ts';
+import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 /** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 
 export const DEFAULT_MAX_PHONES = 50_000;
+
+/** This package's version, as package.json and `--version` give it (Home Assistant shows it as the origin's software version). */
+const PACKAGE_VERSION = '0.1.0';
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -105,6 +114,28 @@ export interface ServerOptions {
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
+  /** `--webhook` URLs (each POSTed every event, signed with the matching `webhookSecret`). */
+  webhook?: readonly string[];
+  /** `--webhook-secret whsec_…`: one per webhook in the same order, or one for all. */
+  webhookSecret?: readonly string[];
+  /** `--forward FILE`: JSON destinations with their own secrets and filters (see forwarding/destinations.ts). */
+  forward?: string;
+  /**
+   * `--mqtt mqtt://host:1883`: the MQTT topics and Home Assistant discovery (see forwarding/mqtt-topics.ts).
+   * `discoveryPrefix` null switches discovery off; default `homeassistant`.
+   */
+  mqtt?: { url: string; username?: string; password?: string; ca?: string; prefix?: string; discoveryPrefix?: string | null };
+  /** Tuning and test knobs for forwarding. */
+  forwarding?: {
+    /** Webhook retry waits (ms), instead of Standard Webhooks' schedule. */
+    schedule?: readonly number[];
+    concurrency?: number;
+    maxLoaded?: number;
+    recordEveryMs?: number;
+    sweepEveryMs?: number;
+    /** Longest wait between MQTT reconnects (ms); default 30 s. */
+    mqttReconnectMaxMs?: number;
+  };
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -157,6 +188,8 @@ function checkOptions(options: ServerOptions) {
       rateLimit: typeof options.rateLimit === 'string' ? parseRateLimit(options.rateLimit) : options.rateLimit,
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
+      webhooks: destinations(options),
+      mqtt: mqttSettings(options),
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -164,6 +197,61 @@ function checkOptions(options: ServerOptions) {
     if (e.code) throw err;
     throw new ServerOptionError(e.message.startsWith('--') ? e.message : `--allow: ${e.message}`);
   }
+}
+
+function mqttSettings(options: ServerOptions): MqttSettings | undefined {
+  const m = options.mqtt;
+  if (!m) return undefined;
+  let u: URL;
+  try {
+    u = new URL(m.url);
+  } catch {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol) || !u.hostname) {
+    throw new ServerOptionError(`--mqtt "${m.url}": expected mqtt://host:1883 or mqtts://host:8883`);
+  }
+  try {
+    return {
+      url: m.url,
+      username: m.username || (u.username ? decodeURIComponent(u.username) : undefined),
+      password: m.password || (u.password ? decodeURIComponent(u.password) : undefined),
+      ca: m.ca ? readPem(m.ca) : undefined,
+      prefix: checkPrefix(m.prefix ?? 'actionurl', '--mqtt-prefix'),
+      discoveryPrefix: m.discoveryPrefix === null ? null : checkPrefix(m.discoveryPrefix ?? 'homeassistant', '--ha-discovery'),
+    };
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message, { cause: err });
+  }
+}
+
+/** Webhook destinations from `--webhook`/`--webhook-secret` and `--forward`; names must not clash. */
+function destinations(options: ServerOptions): WebhookDestination[] {
+  let list: WebhookDestination[];
+  try {
+    list = webhooksFromFlags(options.webhook ?? [], options.webhookSecret ?? []);
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message);
+  }
+  if (options.forward) {
+    let text: string;
+    try {
+      text = readFileSync(options.forward, 'utf8');
+    } catch (err) {
+      throw new ServerOptionError(`--forward ${options.forward}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      list = [...list, ...parseForwardFile(text, `--forward ${options.forward}`)];
+    } catch (err) {
+      throw new ServerOptionError((err as Error).message);
+    }
+    const seen = new Set<string>();
+    for (const d of list) {
+      if (seen.has(d.name)) throw new ServerOptionError(`--forward ${options.forward}: name "${d.name}" is also a --webhook's; pick another`);
+      seen.add(d.name);
+    }
+  }
+  return list;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -182,6 +270,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }));
   const timers: NodeJS.Timeout[] = [];
   let follower: StreamFollower | undefined;
+  let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
     const inventory = new Inventory();
@@ -213,8 +302,37 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       for (const state of await store.loadPhones()) phones.set(state);
     }
     const following = follower;
+    const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
+    const shapes = { event: eventJson, phone: (p: PhoneState, at: number) => phoneJson(p, at, offlineAfterMs), call: callJson };
+    const mqtt = checked.mqtt
+      ? new MqttBridge({
+          ...checked.mqtt,
+          logger,
+          phones,
+          phoneJson: shapes.phone,
+          now,
+          reconnectMaxMs: options.forwarding?.mqttReconnectMaxMs,
+          origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
+        })
+      : undefined;
+    forwarder =
+      checked.webhooks.length > 0 || mqtt
+        ? new Forwarder({
+            store,
+            phones,
+            logger,
+            metrics,
+            shapes,
+            webhooks: checked.webhooks,
+            mqtt,
+            offlineAfterMs,
+            now,
+            ...options.forwarding,
+          })
+        : undefined;
     const commits = new CommitQueue({
       store,
+      outbox: forwarder?.hooks,
       phones,
       bus,
       delayMs: options.commitDelayMs,
@@ -246,9 +364,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       trustLocal: access.mode === 'local',
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
-      offlineAfterMs: options.offlineAfterMs ?? 3_600_000,
+      offlineAfterMs,
     };
-    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, now, follower };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, now, follower, forwarder };
+    forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
       allowlist: checked.allowlist,
@@ -296,6 +415,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     every(60_000, async () => {
       if (!shared) return commits.expire(now(), callTimeoutMs);
       for (const change of await shared.expire(now(), callTimeoutMs)) {
+        commits.concludeShared(phones.get(change.phone.mac), change.phone, change.changedCalls);
         phones.set(change.phone);
         bus.publish({ type: 'phone', ...change });
       }
@@ -318,6 +438,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
     logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
     if (access.mode === 'open') logger.warn(OPEN_WARNING);
+    for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 
@@ -334,6 +455,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();
           await follower?.stop();
+          await forwarder?.close();
           await store.close();
           logger.info('receiver stopped');
         })();
@@ -342,6 +464,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    await forwarder?.close().catch(() => {});
     await follower?.stop();
     await store.close();
     throw err;

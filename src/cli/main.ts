@@ -13,6 +13,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerPhoneCommand } from './commands/phone.ts';
 import { registerFleetCommand } from './commands/fleet.ts';
+import { registerBackupCommand } from './commands/backup.ts';
 
 /** Exit code of every usage mistake (wrong flag, bad value, unreadable file the user named). */
 export const USAGE_EXIT_CODE = 2;
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerCatalogCommands(program);
   registerExpandCommand(program);
   registerConfigCommands(program);
+  registerBackupCommand(program);
   return program;
 }
 

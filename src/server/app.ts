@@ -17,6 +17,7 @@ import { createIngestHandler, type IngestOptions } from './ingest.ts';
 import { withCompression } from '../http/compress.ts';
 import { isLocalClient } from '../core/local-client.ts';
 import { registerRestRoutes } from './api/rest.ts';
+import { registerDeliveryRoutes } from './api/deliveries.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
@@ -48,6 +49,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<HttpHandler> {
   const api = new Router();
   registerRestRoutes(api, ctx);
+  registerDeliveryRoutes(api, ctx);
   api.get('/api/v1/stream', createStreamHandler(ctx, opts.stream));
   api.get('/api/v1/openapi.json', (req, res) => {
     let server: string | undefined;

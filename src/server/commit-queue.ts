@@ -23,12 +23,34 @@
  */
 import { expireCalls, reduce } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
+import type { NewDelivery, NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { PhoneRegistry } from './phones.ts';
 
+/**
+ * The forwarding outbox's hooks into the commit path. `route` runs for each event as its batch is handed to
+ * the store: the delivery rows it names are written in the same transaction as the event. `derive` runs after
+ * each committed event went through the reducer (live, and again when start-up replays events after the state
+ * checkpoint) and after calls closed by the clock: the rows it returns (the receiver's own conclusions, such as
+ * call.ended) are written with the next transaction handed to the store, which is never later than the state
+ * checkpoint that includes their event, so a crash before they are stored derives them again at replay.
+ */
+export interface OutboxHooks {
+  route(event: NewEvent): readonly string[] | undefined;
+  derive(
+    before: PhoneState | undefined,
+    after: PhoneState,
+    changedCalls: readonly CallState[],
+    event: StoredEvent | undefined,
+  ): readonly NewDelivery[] | undefined;
+  /** A transaction holding derived delivery rows committed: they can be read now. */
+  stored?(): void;
+}
+
 export interface CommitQueueOptions {
   store: Store;
+  /** Forwarding outbox; none: nothing is forwarded. */
+  outbox?: OutboxHooks;
   phones: PhoneRegistry;
   bus: EventBus;
   /** Wait this long for more requests before committing; 0: the next turn of the event loop. */
@@ -80,6 +102,8 @@ export class CommitQueue {
   private rejected: NewRejected[] = [];
   private rejectedWaiters: Waiter<void>[] = [];
   private stateChunks: StateChunk[] = [];
+  /** Derived delivery rows, written with the next transaction. */
+  private deliveries: NewDelivery[] = [];
   private scheduled = false;
   private closed = false;
   private inFlight = 0;
@@ -107,9 +131,16 @@ export class CommitQueue {
     this.stateFlushMs = opts.stateFlushMs ?? 5000;
   }
 
-  /** Requests waiting for the next transaction. */
+  /** Requests (and derived delivery rows) waiting for the next transaction. */
   get waiting(): number {
-    return this.events.length + this.rejected.length;
+    return this.events.length + this.rejected.length + this.deliveries.length;
+  }
+
+  /** Stores forwarding delivery rows with the next transaction (see OutboxHooks). */
+  addDeliveries(rows: readonly NewDelivery[]): void {
+    if (rows.length === 0) return;
+    for (const r of rows) this.deliveries.push(r);
+    if (!this.closed) this.schedule();
   }
 
   /** Phones and calls whose latest state is not stored yet. */
@@ -168,11 +199,22 @@ export class CommitQueue {
       const { state, changedCalls } = expireCalls(before, now, timeoutMs);
       if (state === before) continue;
       changed++;
+      this.derive(before, state, changedCalls, undefined);
       this.remember(state, changedCalls);
       this.opts.bus.publish({ type: 'phone', phone: state, changedCalls });
     }
     if (changed) this.scheduleStateFlush();
+    if (this.deliveries.length) this.schedule();
     return changed;
+  }
+
+  /**
+   * A shared store closed calls by the clock (see SharedState.expire): forwarding's conclusions of that change
+   * go with the next transaction, as those of this receiver's own expiry do.
+   */
+  concludeShared(before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[]): void {
+    this.derive(before, after, changedCalls, undefined);
+    if (this.deliveries.length) this.schedule();
   }
 
   /**
@@ -297,12 +339,19 @@ export class CommitQueue {
   /** Hands one write to the store now; its result is taken after those of earlier writes. */
   private launch(batch: WriteBatch, onResult: (stored: StoredEvent[] | undefined, err: unknown) => void): void {
     this.inFlight++;
+    // Derived delivery rows ride with whichever transaction goes next (see OutboxHooks).
+    const deliveries = this.deliveries.length ? this.deliveries.splice(0) : undefined;
+    if (deliveries) batch = { ...batch, deliveries };
     const written = this.opts.store.write(batch);
     written.catch(() => {}); // handled in order below
     this.tail = this.tail.then(async () => {
       try {
-        onResult(await written, undefined);
+        const stored = await written;
+        if (deliveries) this.opts.outbox?.stored?.();
+        onResult(stored, undefined);
       } catch (err) {
+        // Rows derived from events committed earlier are not lost with this transaction: the next one takes them.
+        if (deliveries) this.deliveries.unshift(...deliveries);
         onResult(undefined, err);
       } finally {
         this.inFlight--;
@@ -318,18 +367,38 @@ export class CommitQueue {
     const rejectedWaiters = this.rejectedWaiters.splice(0, rejected.length);
     const size = events.length + rejected.length;
     const started = performance.now();
-    this.launch({ events, rejected }, (stored, err) => {
+    const batch: WriteBatch = { events, rejected };
+    const outbox = this.opts.outbox;
+    if (outbox && events.length) {
+      let routes: (readonly string[] | undefined)[] | undefined;
+      for (let i = 0; i < events.length; i++) {
+        const route = outbox.route(events[i]);
+        if (route?.length) (routes ??= new Array(events.length))[i] = route;
+      }
+      if (routes) batch.routes = routes;
+    }
+    // Shared store: the registry follows the database, so the states before this batch are taken now.
+    let befores: Map<string, PhoneState | undefined> | undefined;
+    if (outbox && events.length && this.opts.store.shared) {
+      befores = new Map();
+      for (const e of events) if (!befores.has(e.mac)) befores.set(e.mac, this.opts.phones.get(e.mac));
+    }
+    this.launch(batch, (stored, err) => {
       if (!stored) {
         this.opts.onError?.(err);
         for (const w of eventWaiters) w.reject(err);
         for (const w of rejectedWaiters) w.reject(err);
         return;
       }
-      this.opts.onCommit?.(size, performance.now() - started);
+      if (size) this.opts.onCommit?.(size, performance.now() - started);
       if (this.opts.store.shared) {
+        // The store's reducer ran in the transaction; here only forwarding's conclusions are derived, from the
+        // states this receiver held when the batch left (its dedupe key keeps one row if another derives it too).
+        if (befores) this.deriveShared(befores, stored);
         for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
         for (const w of rejectedWaiters) w.resolve();
         if (stored.length) this.opts.onStored?.();
+        if (this.deliveries.length) this.schedule();
         return;
       }
       const changes = stored.map((e) => this.apply(e));
@@ -369,10 +438,26 @@ export class CommitQueue {
 
   /** One committed event through the reducer into the in-memory states. */
   private apply(e: StoredEvent): { phone: PhoneState; changedCalls: readonly CallState[] } {
-    const { state, changedCalls } = reduce(this.opts.phones.get(e.mac), e); // a StoredEvent is a PhoneEvent (and more)
+    const before = this.opts.phones.get(e.mac);
+    const { state, changedCalls } = reduce(before, e); // a StoredEvent is a PhoneEvent (and more)
+    this.derive(before, state, changedCalls, e);
     this.remember(state, changedCalls);
     if (e.id > this.appliedEventId) this.appliedEventId = e.id;
     return { phone: state, changedCalls };
+  }
+
+  private deriveShared(befores: Map<string, PhoneState | undefined>, stored: readonly StoredEvent[]): void {
+    for (const e of stored) {
+      const before = befores.get(e.mac);
+      const { state, changedCalls } = reduce(before, e);
+      this.derive(before, state, changedCalls, e);
+      befores.set(e.mac, state);
+    }
+  }
+
+  private derive(before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[], e: StoredEvent | undefined): void {
+    const rows = this.opts.outbox?.derive(before, after, changedCalls, e);
+    if (rows?.length) for (const r of rows) this.deliveries.push(r);
   }
 
   private remember(state: PhoneState, changedCalls: readonly CallState[]): void {

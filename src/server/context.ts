@@ -3,7 +3,7 @@
  * metrics, the logger and the settings. The dashboard's `createWebHandler(ctx)` gets this too.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.ts';
+import type { Store, StoredDelivery } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { ReceiverMetrics } from './metrics.ts';
@@ -46,6 +46,27 @@ export interface ServerContext {
   readonly settings: ReceiverSettings;
   /** Shared store (several receivers): what feeds the bus and the phone states with every receiver's events. */
   readonly follower?: StreamFollower;
+  /** Webhooks and MQTT; undefined when nothing is forwarded. */
+  readonly forwarder?: ForwardingControl;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
+}
+
+/** What the API asks of forwarding (src/forwarding/forwarder.ts, wired in the composition root). */
+export interface ForwardingControl {
+  destinationsInfo(): {
+    name: string;
+    kind: 'webhook' | 'mqtt';
+    target: string;
+    enabled: boolean;
+    disabledReason: string | null;
+    connected: boolean;
+    queued: number;
+    in_flight: number;
+    last_success_at: number | null;
+    last_failure_at: number | null;
+    last_error: string | null;
+  }[];
+  retry(id: number): Promise<StoredDelivery | undefined>;
+  sendTest(name: string): Promise<boolean>;
 }

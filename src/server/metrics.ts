@@ -89,10 +89,11 @@ export class Gauge {
     help: string,
     /** Computed at scrape time, when given. */
     private readonly compute?: () => number,
+    labelNames: readonly string[] = [],
   ) {
     const values = this.values;
     new client.Gauge({
-      name, help, registers: [registry],
+      name, help, labelNames, registers: [registry],
       collect() {
         if (compute) this.set(compute());
         else for (const { labels, value } of values.entries()) this.set(labels, value);
@@ -137,8 +138,8 @@ export class MetricsRegistry {
     return new Counter(this.prometheus, name, help, labelNames);
   }
 
-  gauge(name: string, help: string, compute?: () => number): Gauge {
-    return new Gauge(this.prometheus, name, help, compute);
+  gauge(name: string, help: string, compute?: () => number, labelNames: readonly string[] = []): Gauge {
+    return new Gauge(this.prometheus, name, help, compute, labelNames);
   }
 
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
@@ -197,6 +198,17 @@ export function receiverMetrics() {
     phones: registry.gauge('actionurl_phones', 'Phones known to the receiver (each held in memory)'),
     openCalls: registry.gauge('actionurl_open_calls', 'Calls not yet ended, over all phones (at most 8 per phone)'),
     pruned: registry.counter('actionurl_retention_deleted_rows_total', 'Rows deleted by retention'),
+    deliveries: registry.counter(
+      'actionurl_forward_deliveries_total',
+      'Forwarding attempts by destination and result (delivered, failed: will retry, dead: gave up, gone: 410)',
+      ['destination', 'result'],
+    ),
+    outboxDepth: registry.gauge('actionurl_forward_outbox_depth', 'Deliveries waiting to be made (pending or failed), by destination', undefined, [
+      'destination',
+    ]),
+    deliverySeconds: registry.histogram('actionurl_forward_delivery_latency_seconds', 'From an event received to its delivery confirmed', [
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600,
+    ]),
   };
 }
 

@@ -21,8 +21,13 @@ import { Journal } from './journal.ts';
 import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
 import type {
+  DeliveryQuery,
+  DeliveryUpdate,
+  NewDelivery,
+  StoredDelivery,
   CallQuery,
   CallRecord,
   CallStatsRow,
@@ -124,6 +129,35 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rejected_time ON rejected (received_at);
 
       CREATE TABLE receiver_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    `,
+  },
+  {
+    version: 2,
+    name: 'forwarding outbox (deliveries)',
+    sql: `
+      -- One row per (event, destination): written in the same transaction as the event (the outbox), then
+      -- updated with each attempt's outcome. Derived events (call.ended, …) carry a dedupe_key so deriving
+      -- them again after a crash stores them once.
+      CREATE TABLE deliveries (
+        id BIGSERIAL PRIMARY KEY,
+        destination TEXT NOT NULL,
+        type TEXT NOT NULL,
+        mac TEXT NOT NULL,
+        event_id BIGINT,
+        created_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL,
+        last_error TEXT,
+        last_status INTEGER,
+        last_attempt_at BIGINT,
+        delivered_at BIGINT,
+        body TEXT,
+        dedupe_key TEXT
+      );
+      CREATE INDEX deliveries_due ON deliveries (destination, id) WHERE state IN ('pending', 'failed');
+      CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
+      CREATE UNIQUE INDEX deliveries_dedupe ON deliveries (destination, dedupe_key) WHERE dedupe_key IS NOT NULL;
     `,
   },
   {
@@ -344,7 +378,9 @@ export class PostgresStore implements Store {
       const journalled = () => batch.events.map((e) => ({ ...e, id: 0 }));
       // Only events and refusals are journalled; a state checkpoint (SQLite-style writes) is simply retried.
       const journalable =
-        this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length && !batch.forget?.length && batch.stateEventId === undefined;
+        this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length && !batch.forget?.length && batch.stateEventId === undefined &&
+        // The journal keeps events and refusals only: a batch carrying outbox rows fails rather than losing them.
+        !batch.routes?.length && !batch.deliveries?.length;
       const seq = ++this.seq;
       if (journalable && this.journal!.size > 0) {
         // Behind what is journalled already, so each phone's events reach PostgreSQL in the order they came.
@@ -406,6 +442,10 @@ export class PostgresStore implements Store {
         await upsertState(c, phones, calls);
         reduced = phones;
       }
+      // Forwarding's outbox rows, in the same transaction as their events (only write() passes a batch, and
+      // there every event is new, so ids line up with batch.events).
+      if (state?.routes?.length) await insertRoutes(c, state, ids);
+      if (state?.deliveries?.length) await insertDeliveries(c, state.deliveries);
       await insertRejected(c, batches.flatMap((b) => b.rejected));
       if (state) await writeState(c, state);
       const last = [];
@@ -686,6 +726,8 @@ export class PostgresStore implements Store {
           'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)',
           'DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < $1 ORDER BY id LIMIT $2)',
           'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
+          `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
+             ORDER BY id LIMIT $2)`,
         ]) {
           deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
         }
@@ -712,6 +754,104 @@ export class PostgresStore implements Store {
               (SELECT count(*) FROM calls)::int AS calls, (SELECT count(*) FROM rejected)::int AS rejected`,
     );
     return res.rows[0];
+  }
+
+  async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {
+    if (ids.length === 0) return [];
+    const res = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::bigint[])`, [ids]);
+    return res.rows.map(toEvent);
+  }
+
+  async deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    const { where, args } = conditions([
+      ['state = ?', q.state],
+      ['destination = ?', q.destination],
+      ['id < ?', q.before],
+    ]);
+    const res = await this.pool.query<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT $${args.length + 1}`,
+      [...args, q.limit],
+    );
+    return res.rows.map(deliveryFromRow);
+  }
+
+  async delivery(id: number): Promise<StoredDelivery | undefined> {
+    const res = await this.pool.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`, [id]);
+    return res.rows[0] && deliveryFromRow(res.rows[0]);
+  }
+
+  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+    const res = await this.pool.query<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = $1 AND id > $2 AND state IN ('pending', 'failed')
+       ORDER BY id LIMIT $3`,
+      [destination, afterId, limit],
+    );
+    return res.rows.map(deliveryFromRow);
+  }
+
+  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
+    if (updates.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      const c = await this.connection();
+      const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);
+      // Outcomes need no wait for the WAL flush: one lost to a crash means the delivery is made again.
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = off');
+      await c.query(
+        `UPDATE deliveries d SET state = u.state, attempts = u.attempts, next_at = u.next_at, last_error = u.last_error,
+           last_status = u.last_status, last_attempt_at = u.last_attempt_at, delivered_at = u.delivered_at,
+           body = coalesce(u.body, d.body)
+         FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::text[])
+           AS u(id, state, attempts, next_at, last_error, last_status, last_attempt_at, delivered_at, body)
+         WHERE d.id = u.id`,
+        [
+          col('id'),
+          col('state'),
+          col('attempts'),
+          col('nextAt'),
+          updates.map((u) => (u.lastError === null ? null : text(u.lastError))),
+          col('lastStatus'),
+          col('lastAttemptAt'),
+          col('deliveredAt'),
+          updates.map((u) => (u.body === null ? null : text(u.body))),
+        ],
+      ).then(
+        () => c.query('COMMIT'),
+        async (err: unknown) => {
+          await c.query('ROLLBACK').catch(() => {});
+          throw err;
+        },
+      );
+    });
+  }
+
+  async retryDelivery(id: number, now: number): Promise<StoredDelivery | undefined> {
+    const res = await this.serial(async () =>
+      (await this.connection()).query<DeliveryRow>(
+        `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = $1, delivered_at = NULL WHERE id = $2
+         RETURNING ${DELIVERY_COLUMNS}`,
+        [now, id],
+      ),
+    );
+    return res.rows[0] && deliveryFromRow(res.rows[0]);
+  }
+
+  async killDeliveries(destination: string, reason: string, now: number): Promise<number> {
+    const res = await this.serial(async () =>
+      (await this.connection()).query(
+        `UPDATE deliveries SET state = 'dead', last_error = $1, last_attempt_at = coalesce(last_attempt_at, $2)
+         WHERE destination = $3 AND state IN ('pending', 'failed')`,
+        [text(reason), now, destination],
+      ),
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    const res = await this.pool.query<{ destination: string; n: number }>(
+      "SELECT destination, count(*)::int AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY destination",
+    );
+    return Object.fromEntries(res.rows.map((r) => [r.destination, r.n]));
   }
 
   async loadInventory(): Promise<InventoryEntry[]> {
@@ -818,6 +958,39 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
     }
   } finally {
     await c.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]);
+  }
+}
+
+/** The outbox rows of a batch's events (see WriteBatch.routes), one statement for all. */
+async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly number[]): Promise<void> {
+  const cols: [string[], string[], string[], number[], number[]] = [[], [], [], [], []];
+  batch.routes!.forEach((route, i) => {
+    const e = batch.events[i];
+    for (const destination of route ?? []) {
+      cols[0].push(destination);
+      cols[1].push(text(`phone.${e.incident}`));
+      cols[2].push(e.mac);
+      cols[3].push(ids[i]);
+      cols[4].push(e.receivedAt);
+    }
+  });
+  if (cols[0].length === 0) return;
+  await c.query(
+    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at)
+     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, n)
+     ORDER BY t.n`,
+    cols,
+  );
+}
+
+async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
+  for (const d of rows) {
+    await c.query(
+      `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [d.destination, text(d.type), d.mac, d.eventId, d.createdAt, d.body === null ? null : text(d.body), d.dedupeKey],
+    );
   }
 }
 

@@ -15,6 +15,33 @@ export interface Migration {
   run?(db: Database.Database): void;
 }
 
+const FORWARDING_OUTBOX_SQL = `
+  -- One row per (event, destination): written in the same transaction as the event (the outbox), then
+  -- updated with each attempt's outcome. Derived events (call.ended, …) carry a dedupe_key so deriving them
+  -- again after a crash stores them once.
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    destination TEXT NOT NULL,
+    type TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    event_id INTEGER,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    last_status INTEGER,
+    last_attempt_at INTEGER,
+    delivered_at INTEGER,
+    body TEXT,
+    dedupe_key TEXT
+  );
+  -- What each destination still has to send, in commit order; small, since delivered rows leave it.
+  CREATE INDEX deliveries_due ON deliveries (destination, id) WHERE state IN ('pending', 'failed');
+  CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
+  CREATE UNIQUE INDEX deliveries_dedupe ON deliveries (destination, dedupe_key) WHERE dedupe_key IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -119,6 +146,13 @@ export const MIGRATIONS: readonly Migration[] = [
       -- for dashboard and API access from other machines (see docs/receiver.md, Access).
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `,
+  },
+  {
+    // Forwarding's reserved migration number is 2, which this store had already used before numbers were
+    // reserved per feature; 12 keeps it clear of every reservation.
+    version: 12,
+    name: 'forwarding outbox (deliveries)',
+    sql: FORWARDING_OUTBOX_SQL,
   },
   {
     // Version 3 was taken here before version numbers were shared out between the two stores; the phone

@@ -1,17 +1,22 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
- * `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`), `{ n, op: 'close' }`;
- * each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
+ * `{ n, op: 'deliveries', updates }`, `{ n, op: 'retry', id, now }`, `{ n, op: 'kill', destination, reason, now }`
+ * (forwarding outbox), `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`),
+ * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
  * transaction committed (or failed). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
+import type { DeliveryUpdate } from './types.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
   | { n: number; op: 'maxPages'; pages: number }
+  | { n: number; op: 'deliveries'; updates: DeliveryUpdate[] }
+  | { n: number; op: 'retry'; id: number; now: number }
+  | { n: number; op: 'kill'; destination: string; reason: string; now: number }
   | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
@@ -29,6 +34,12 @@ parentPort!.on('message', (msg: Request) => {
       value = writer.prune(msg.cutoff, msg.batchSize);
     } else if (msg.op === 'maxPages') {
       value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
+    } else if (msg.op === 'deliveries') {
+      writer.updateDeliveries(msg.updates);
+    } else if (msg.op === 'retry') {
+      value = writer.retryDelivery(msg.id, msg.now);
+    } else if (msg.op === 'kill') {
+      value = writer.killDeliveries(msg.destination, msg.reason, msg.now);
     } else if (msg.op === 'settings') {
       value = writerSettings(db);
     } else {

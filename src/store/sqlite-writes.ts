@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { accountOfCall } from './call-stats.ts';
-import type { ForgetPhone, InventoryEntry, NewEvent, NewRejected, WriteBatch } from './types.ts';
+import type { DeliveryUpdate, ForgetPhone, InventoryEntry, NewDelivery, NewEvent, NewRejected, WriteBatch } from './types.ts';
 
 /**
  * A batch's events as they cross to the writer thread: one string, so the copy between threads is a single
@@ -26,6 +26,9 @@ export interface EncodedBatch {
   /** Call rows, already made on the sending side (see encodeCall). */
   calls?: CallRow[];
   stateEventId?: number;
+  /** Per event (by index): the destinations it is forwarded to. */
+  routes?: readonly (readonly string[] | undefined)[];
+  deliveries?: readonly NewDelivery[];
   inventory?: readonly InventoryEntry[];
   forget?: readonly ForgetPhone[];
 }
@@ -122,6 +125,8 @@ export function encodeBatch(batch: WriteBatch): EncodedBatch {
   if (batch.phones?.length) encoded.phones = batch.phones.map(encodePhone);
   if (batch.calls?.length) encoded.calls = batch.calls.map(({ mac, call }) => encodeCall(mac, call));
   if (batch.stateEventId !== undefined) encoded.stateEventId = batch.stateEventId;
+  if (batch.routes?.length) encoded.routes = batch.routes;
+  if (batch.deliveries?.length) encoded.deliveries = batch.deliveries;
   if (batch.inventory?.length) encoded.inventory = batch.inventory;
   if (batch.forget?.length) encoded.forget = batch.forget;
   return encoded;
@@ -230,6 +235,7 @@ export class SqliteWriter {
   /** During a transaction: chain heads as they were before it, to restore on rollback. */
   private undo: Map<string, number | undefined> | undefined;
   private readonly pruneTx: (cutoff: number, batchSize: number) => number;
+  private readonly updateTx: (updates: readonly DeliveryUpdate[]) => void;
 
   constructor(private readonly db: Database.Database) {
     this.newest = newestEventByMac(db);
@@ -278,6 +284,28 @@ export class SqliteWriter {
         `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', ?)
          ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
       ),
+      insertRoute: db.prepare(
+        `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+      ),
+      insertDelivery: db.prepare(
+        `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      updateDelivery: db.prepare(
+        `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, last_status = ?, last_attempt_at = ?,
+           delivered_at = ?, body = coalesce(?, body) WHERE id = ?`,
+      ),
+      retryDelivery: db.prepare(
+        `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, delivered_at = NULL WHERE id = ?`,
+      ),
+      killDeliveries: db.prepare(
+        `UPDATE deliveries SET state = 'dead', last_error = ?, last_attempt_at = coalesce(last_attempt_at, ?)
+         WHERE destination = ? AND state IN ('pending', 'failed')`,
+      ),
+      pruneDeliveries: db.prepare(
+        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state IN ('delivered', 'dead')
+           ORDER BY id LIMIT ?)`,
+      ),
       pruneEvents: db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneRejected: db.prepare('DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneCalls: db.prepare(
@@ -289,8 +317,14 @@ export class SqliteWriter {
       (cutoff: number, batchSize: number) =>
         this.stmt.pruneEvents.run(cutoff, batchSize).changes +
         this.stmt.pruneRejected.run(cutoff, batchSize).changes +
-        this.stmt.pruneCalls.run(cutoff, batchSize).changes,
+        this.stmt.pruneCalls.run(cutoff, batchSize).changes +
+        this.stmt.pruneDeliveries.run(cutoff, batchSize).changes,
     );
+    this.updateTx = db.transaction((updates: readonly DeliveryUpdate[]) => {
+      for (const u of updates) {
+        this.stmt.updateDelivery.run(u.state, u.attempts, u.nextAt, u.lastError, u.lastStatus, u.lastAttemptAt, u.deliveredAt, u.body, u.id);
+      }
+    });
   }
 
   /** Stores the batch in one transaction; returns the new events' ids in order. */
@@ -315,6 +349,30 @@ export class SqliteWriter {
     return this.pruneTx(cutoff, batchSize);
   }
 
+  /**
+   * Attempt outcomes are written without an fsync of their own (synchronous=NORMAL for this transaction):
+   * losing the last ones to a power cut only means those deliveries are made again (at least once), and an
+   * fsync here would compete with the ingest commits for the disk.
+   */
+  updateDeliveries(updates: readonly DeliveryUpdate[]): void {
+    const mode = this.db.pragma('synchronous', { simple: true }) as number;
+    if (mode > 1) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.updateTx(updates);
+    } finally {
+      if (mode > 1) this.db.pragma(`synchronous = ${mode}`);
+    }
+  }
+
+  /** Makes a delivery pending again; true when it exists. */
+  retryDelivery(id: number, now: number): boolean {
+    return this.stmt.retryDelivery.run(now, id).changes > 0;
+  }
+
+  killDeliveries(destination: string, reason: string, now: number): number {
+    return this.stmt.killDeliveries.run(reason, now, destination).changes;
+  }
+
   private writeNow(batch: EncodedBatch): number[] {
     const ids: number[] = [];
     const e: PackedEvent = { receivedAt: 0, mac: '', incident: '', sourceIp: '', callId: null, vars: '', extra: '', raw: EMPTY };
@@ -328,6 +386,14 @@ export class SqliteWriter {
       if (this.undo && !this.undo.has(mac)) this.undo.set(mac, prev);
       this.newest.set(mac, id);
       ids.push(id);
+      const route = batch.routes?.[i];
+      if (route) {
+        const type = `phone.${e.incident}`;
+        for (const destination of route) this.stmt.insertRoute.run(destination, type, mac, id, e.receivedAt, e.receivedAt);
+      }
+    }
+    for (const d of batch.deliveries ?? []) {
+      this.stmt.insertDelivery.run(d.destination, d.type, d.mac, d.eventId, d.createdAt, d.createdAt, d.body, d.dedupeKey);
     }
     for (const r of batch.rejected) {
       this.stmt.insertRejected.run(r.receivedAt, r.sourceIp, r.method, r.status, r.reason, r.rawTarget, r.count);

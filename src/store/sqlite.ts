@@ -17,7 +17,11 @@ import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
 } from './sqlite-writes.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import type {
+  DeliveryQuery,
+  DeliveryUpdate,
+  StoredDelivery,
   CallQuery,
   CallRecord,
   CallStatsRow,
@@ -80,6 +84,9 @@ interface Writes {
   write(batch: EncodedBatch): Promise<number[]>;
   prune(cutoff: number, batchSize: number): Promise<number>;
   maxPages(pages: number): Promise<number>;
+  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void>;
+  retryDelivery(id: number, now: number): Promise<boolean>;
+  killDeliveries(destination: string, reason: string, now: number): Promise<number>;
   settings(): Promise<WriterSettings>;
   close(): Promise<void>;
 }
@@ -90,6 +97,9 @@ function inlineWrites(db: Database.Database): Writes {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
     maxPages: async (pages) => db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number,
+    updateDeliveries: async (updates) => writer.updateDeliveries(updates),
+    retryDelivery: async (id, now) => writer.retryDelivery(id, now),
+    killDeliveries: async (destination, reason, now) => writer.killDeliveries(destination, reason, now),
     settings: async () => writerSettings(db),
     close: async () => {},
   };
@@ -146,6 +156,9 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
     maxPages: (pages) => call<number>({ op: 'maxPages', pages }),
+    updateDeliveries: (updates) => call<void>({ op: 'deliveries', updates }),
+    retryDelivery: (id, now) => call<boolean>({ op: 'retry', id, now }),
+    killDeliveries: (destination, reason, now) => call<number>({ op: 'kill', destination, reason, now }),
     settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
       if (failure) return;
@@ -380,6 +393,56 @@ export class SqliteStore implements Store {
   async counts(): Promise<StoreCounts> {
     const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
+  }
+
+  async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (const id of ids) {
+      const row = this.stmt.eventById.get(id) as EventRow | undefined;
+      if (row) out.push(toEvent(row));
+    }
+    return out;
+  }
+
+  async deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    const { where, args } = conditions([
+      ['state = ?', q.state],
+      ['destination = ?', q.destination],
+      ['id < ?', q.before],
+    ]);
+    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql).all(...args, q.limit) as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  async delivery(id: number): Promise<StoredDelivery | undefined> {
+    const row = this.cached(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`).get(id) as DeliveryRow | undefined;
+    return row && deliveryFromRow(row);
+  }
+
+  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? AND id > ? AND state IN ('pending', 'failed')
+      ORDER BY id LIMIT ?`;
+    return (this.cached(sql).all(destination, afterId, limit) as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  async updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
+    if (updates.length) await (await this.writing).updateDeliveries(updates);
+  }
+
+  async retryDelivery(id: number, now: number): Promise<StoredDelivery | undefined> {
+    if (!(await (await this.writing).retryDelivery(id, now))) return undefined;
+    return this.delivery(id);
+  }
+
+  async killDeliveries(destination: string, reason: string, now: number): Promise<number> {
+    return (await this.writing).killDeliveries(destination, reason, now);
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    const sql = "SELECT destination, count(*) AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY destination";
+    const out: Record<string, number> = {};
+    for (const r of this.cached(sql).all() as { destination: string; n: number }[]) out[r.destination] = r.n;
+    return out;
   }
 
   async loadInventory(): Promise<InventoryEntry[]> {

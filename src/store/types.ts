@@ -56,6 +56,67 @@ export interface CallRecord {
   call: CallState;
 }
 
+/**
+ * A forwarding delivery (outbox row) about to be stored: one event to one destination. Rows for incidents are
+ * written in the same transaction as their event (see `WriteBatch.routes`); rows for what the receiver
+ * concluded (call.ended, phone.online, …) in the next transaction after it (`WriteBatch.deliveries`).
+ */
+export interface NewDelivery {
+  destination: string;
+  /** `phone.<incident>`, `call.ended`, `phone.online`, … */
+  type: string;
+  mac: string;
+  /** The event it is about (null: none, e.g. a call closed by the clock). */
+  eventId: number | null;
+  /** Epoch ms. */
+  createdAt: number;
+  /** The payload JSON, when fixed at creation; null: built from the event at the first attempt. */
+  body: string | null;
+  /**
+   * Identifies a derived delivery, so deriving it again (replaying events after a crash) stores it once:
+   * a second row with the same destination and key is ignored.
+   */
+  dedupeKey: string | null;
+}
+
+export type DeliveryState = 'pending' | 'failed' | 'dead' | 'delivered';
+
+export interface StoredDelivery extends NewDelivery {
+  id: number;
+  state: DeliveryState;
+  attempts: number;
+  /** Epoch ms of the next attempt (pending, failed). */
+  nextAt: number;
+  lastError: string | null;
+  /** HTTP status of the last attempt (null: no answer, or not HTTP). */
+  lastStatus: number | null;
+  /** Epoch ms of the last attempt. */
+  lastAttemptAt: number | null;
+  deliveredAt: number | null;
+}
+
+/** The outcome of attempts, stored in batches. */
+export interface DeliveryUpdate {
+  id: number;
+  state: DeliveryState;
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  lastAttemptAt: number | null;
+  deliveredAt: number | null;
+  /** The payload as first sent (kept so a retry sends the same bytes); null leaves it as stored. */
+  body: string | null;
+}
+
+export interface DeliveryQuery {
+  state?: DeliveryState;
+  destination?: string;
+  /** Id cursor: only deliveries with a smaller id. */
+  before?: number;
+  limit: number;
+}
+
 /** What the administrator says about a phone: kept apart from what the phone reports about itself. */
 export interface InventoryEntry {
   mac: string;
@@ -82,6 +143,13 @@ export interface ForgetPhone {
 export interface WriteBatch {
   events: readonly NewEvent[];
   rejected: readonly NewRejected[];
+  /**
+   * Forwarding outbox: for events[i], the destinations it goes to (undefined or empty: none). A `pending`
+   * delivery row per destination is written in the same transaction as the event.
+   */
+  routes?: readonly (readonly string[] | undefined)[];
+  /** Further delivery rows (derived events), written in this transaction. */
+  deliveries?: readonly NewDelivery[];
   /** Phone states to store (replacing the stored ones). */
   phones?: readonly PhoneState[];
   /** Calls to store (inserted, or updated in place: one call is one mac, call id and start). */
@@ -249,7 +317,7 @@ export interface Store {
   rejected(query: RejectedQuery): Promise<StoredRejected[]>;
   /**
    * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
-   * requests and ended calls. Phones are kept. Resolves with the number of rows deleted.
+   * requests, ended calls, and delivered or dead deliveries. Phones are kept. Resolves with the number of rows deleted.
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
   /**
@@ -258,6 +326,21 @@ export interface Store {
    */
   keepSetting(key: string, value: string): Promise<string>;
   counts(): Promise<StoreCounts>;
+  /** Events by id (those that still exist), in no particular order. */
+  eventsByIds(ids: readonly number[]): Promise<StoredEvent[]>;
+  /** Deliveries newest first. */
+  deliveries(query: DeliveryQuery): Promise<StoredDelivery[]>;
+  delivery(id: number): Promise<StoredDelivery | undefined>;
+  /** A destination's deliveries still to make (pending or failed) with id > `afterId`, oldest first. */
+  deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]>;
+  /** Stores the outcome of attempts, in one transaction. */
+  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void>;
+  /** Makes a delivery pending again, due at `now`, with its attempts reset. Resolves with it (undefined: no such id). */
+  retryDelivery(id: number, now: number): Promise<StoredDelivery | undefined>;
+  /** Marks every pending or failed delivery of a destination dead with `reason`; resolves with how many. */
+  killDeliveries(destination: string, reason: string, now: number): Promise<number>;
+  /** Pending and failed deliveries per destination. */
+  outboxDepth(): Promise<Record<string, number>>;
   /** Every inventory entry (loaded once at start-up). */
   loadInventory(): Promise<InventoryEntry[]>;
   /** Forgotten phones: MAC to the newest event id that belongs to the forgotten phone. */

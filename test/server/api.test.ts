@@ -96,7 +96,7 @@ describe('REST API', { timeout: 120_000 }, () => {
   test('openapi.json is an OpenAPI 3.1 document covering every endpoint and incident', async () => {
     const { body } = await r.api('/api/v1/openapi.json');
     assert.equal(body.openapi, '3.1.0');
-    for (const path of ['/actionurl/{incident}', '/api/v1/events', '/api/v1/phones', '/api/v1/phones/{mac}', '/api/v1/calls', '/api/v1/rejected', '/api/v1/stream', '/healthz', '/metrics', '/provision/{file}']) {
+    for (const path of ['/actionurl/{incident}', '/api/v1/events', '/api/v1/phones', '/api/v1/phones/{mac}', '/api/v1/calls', '/api/v1/rejected', '/api/v1/deliveries', '/api/v1/deliveries/{id}/retry', '/api/v1/destinations', '/api/v1/stream', '/healthz', '/metrics', '/provision/{file}']) {
       assert.ok(body.paths[path], path);
     }
     assert.deepEqual(body.components.schemas.Incident.enum, INCIDENTS.map((i) => i.slug));

@@ -31,6 +31,20 @@ interface ServeOptions {
   logLevel: string;
   maxStreamClients: number;
   maxPhones: number;
+  webhook: string[];
+  webhookSecret: string[];
+  forward?: string;
+  mqtt?: string;
+  mqttUser?: string;
+  mqttPassword?: string;
+  mqttCa?: string;
+  mqttPrefix: string;
+  haDiscovery: string | false;
+}
+
+/** A repeatable flag; an environment variable may list several values separated by spaces. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
 }
 
 function opt(flags: string, description: string, env: string, defaultValue?: unknown): Option {
@@ -116,6 +130,22 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
     .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
+    .addOption(
+      opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
+    )
+    .addOption(
+      opt('--webhook-secret <whsec>', 'signing secret whsec_…: one per --webhook in the same order, or one for all', 'ACTIONURL_WEBHOOK_SECRET')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(opt('--forward <file>', 'JSON file of destinations, each with its own secret and filters (see docs/forwarding.md)', 'ACTIONURL_FORWARD'))
+    .addOption(opt('--mqtt <url>', 'publish events, phone states and Home Assistant discovery to this broker, e.g. mqtt://127.0.0.1:1883', 'ACTIONURL_MQTT'))
+    .addOption(opt('--mqtt-user <name>', 'MQTT user name (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_USER'))
+    .addOption(opt('--mqtt-password <password>', 'MQTT password (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_PASSWORD'))
+    .addOption(opt('--mqtt-ca <file>', 'PEM CA certificate to trust for mqtts://', 'ACTIONURL_MQTT_CA'))
+    .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
+    .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
+    .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
@@ -139,6 +169,19 @@ export function registerServeCommand(program: Command): void {
           logLevel: opts.logLevel,
           maxStreamClients: opts.maxStreamClients,
           maxPhones: opts.maxPhones,
+          webhook: opts.webhook,
+          webhookSecret: opts.webhookSecret,
+          forward: opts.forward,
+          mqtt: opts.mqtt
+            ? {
+                url: opts.mqtt,
+                username: opts.mqttUser,
+                password: opts.mqttPassword,
+                ca: opts.mqttCa,
+                prefix: opts.mqttPrefix,
+                discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
+              }
+            : undefined,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

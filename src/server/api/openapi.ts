@@ -343,6 +343,94 @@ export function openApiDocument(serverUrl?: string) {
           },
         },
       },
+      '/api/v1/deliveries': {
+        get: {
+          summary: 'Forwarding delivery log (webhooks, MQTT), newest first',
+          security: secured,
+          parameters: [
+            query('state', 'pending (not tried yet), failed (will be retried), dead (gave up; re-sendable), delivered', { enum: ['pending', 'failed', 'dead', 'delivered'] }),
+            query('destination', 'Destination name'),
+            limit,
+            before,
+          ],
+          responses: {
+            200: json('A page of deliveries', {
+              type: 'object',
+              properties: { deliveries: { type: 'array', items: ref('Delivery') }, next: { type: ['integer', 'null'] } },
+            }),
+            400: error('A parameter is invalid'),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/deliveries/{id}': {
+        get: {
+          summary: 'One delivery, with the body it sends',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            200: json('The delivery', { allOf: [ref('Delivery'), { type: 'object', properties: { body: { type: ['object', 'null'] } } }] }),
+            400: error('Not a delivery id'),
+            401: error('Admin token missing or wrong'),
+            404: error('No such delivery'),
+          },
+        },
+      },
+      '/api/v1/deliveries/{id}/retry': {
+        post: {
+          summary: 'Send a delivery again (same webhook-id), whatever its state',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            202: json('Pending again', ref('Delivery')),
+            400: error('Not a delivery id'),
+            401: error('Admin token missing or wrong'),
+            404: error('No such delivery'),
+            409: error('Forwarding is not configured'),
+          },
+        },
+      },
+      '/api/v1/destinations': {
+        get: {
+          summary: 'Forwarding destinations with their health',
+          security: secured,
+          responses: {
+            200: json('The destinations', {
+              type: 'object',
+              properties: {
+                destinations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      name: text,
+                      kind: { enum: ['webhook', 'mqtt'] },
+                      target: { type: 'string', description: 'URL (query and password hidden) or broker' },
+                      enabled: { type: 'boolean' },
+                      disabled_reason: { type: ['string', 'null'] },
+                      connected: { type: 'boolean' },
+                      queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
+                      in_flight: { type: 'integer' },
+                      last_success_at: nullableTime,
+                      last_failure_at: nullableTime,
+                      last_error: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            }),
+            401: error('Admin token missing or wrong'),
+          },
+        },
+      },
+      '/api/v1/destinations/{name}/test': {
+        post: {
+          summary: 'Queue a test event (type actionurl.test) for a destination',
+          security: secured,
+          parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
+          responses: { 202: json('Queued', { type: 'object', properties: { status: text } }), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
+        },
+      },
       '/api/v1/stream': {
         get: {
           summary: 'Server-Sent Events: each new event as `id: <event id>` and `data: <Event JSON>`',
@@ -406,6 +494,25 @@ export function openApiDocument(serverUrl?: string) {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Error: { type: 'object', required: ['error'], properties: { error: text } },
+        Delivery: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            webhook_id: { type: 'string', description: 'The webhook-id header: the same on every attempt' },
+            destination: text,
+            type: { type: 'string', description: 'phone.<incident>, call.ended, phone.online, phone.offline, phone.registration, actionurl.test' },
+            mac: text,
+            event_id: { type: ['integer', 'null'] },
+            created_at: time,
+            state: { enum: ['pending', 'failed', 'dead', 'delivered'] },
+            attempts: { type: 'integer' },
+            next_attempt_at: nullableTime,
+            last_attempt_at: nullableTime,
+            last_status: { type: ['integer', 'null'] },
+            last_error: { type: ['string', 'null'] },
+            delivered_at: nullableTime,
+          },
+        },
         Incident: { type: 'string', enum: INCIDENTS.map((i) => i.slug) },
         Event: {
           type: 'object',

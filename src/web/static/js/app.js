@@ -6,9 +6,10 @@ import * as phone from './views/phone.js';
 import * as calls from './views/calls.js';
 import * as events from './views/events.js';
 import * as setup from './views/setup.js';
+import * as forwarding from './views/forwarding.js';
 import * as reports from './views/reports.js';
 
-const VIEWS = { board, phone, calls, events, reports, setup };
+const VIEWS = { board, phone, calls, events, reports, forwarding, setup };
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',

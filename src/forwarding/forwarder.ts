@@ -1,0 +1,409 @@
+/**
+ * Forwarding, put together: the outbox hooks the commit queue calls (which destinations an event goes to,
+ * what the receiver concluded from it), one OutboxWorker per destination, the batching of attempt outcomes
+ * into the store, the offline sweep, metrics, and what the API and dashboard ask for (destinations and their
+ * health, retry, a test event).
+ *
+ * Guarantees (see docs/forwarding.md): an incident's delivery rows are committed with the event, so a crash
+ * at any point delivers it after restart, with the same webhook-id. Conclusions (call.ended, …) are stored in
+ * the transaction after their event's; a crash before that re-derives them when start-up replays the events
+ * after the state checkpoint, and their dedupe key stores them once. Delivery is at least once: an attempt
+ * whose outcome was not yet stored when the receiver died is made again.
+ */
+import type { Logger } from 'pino';
+import type { CallState, PhoneState } from '../domain/types.ts';
+import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
+import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
+import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { conclusionBody, incidentBody, testBody, webhookId, type JsonShapes } from './payloads.ts';
+import { STANDARD_SCHEDULE_MS } from './schedule.ts';
+import { WebhookSender } from './webhook-sender.ts';
+import type { MqttBridge } from './mqtt-bridge.ts';
+
+export interface ForwardingMetrics {
+  deliveries: { inc(labels: Record<string, string>): void };
+  outboxDepth: { set(value: number, labels: Record<string, string>): void };
+  deliverySeconds: { observe(value: number): void };
+}
+
+
+export interface ForwarderOptions {
+  store: Store;
+  phones: { get(mac: string): PhoneState | undefined; all(): PhoneState[] };
+  logger: Logger;
+  metrics: ForwardingMetrics;
+  shapes: JsonShapes;
+  webhooks: readonly WebhookDestination[];
+  offlineAfterMs: number;
+  now?: () => number;
+  random?: () => number;
+  /** Webhook retry waits (ms); default Standard Webhooks' schedule. */
+  schedule?: readonly number[];
+  /** Webhook attempts at once per destination (different phones). Default 8. */
+  concurrency?: number;
+  /** Deliveries in memory per destination; the rest wait in the store. Default 5000. */
+  maxLoaded?: number;
+  /** Attempt outcomes are stored together this often (ms). Default 250. */
+  recordEveryMs?: number;
+  /** How often phones gone silent are looked for (ms). Default offlineAfterMs / 10, at most 30 s. */
+  sweepEveryMs?: number;
+  /** The MQTT bridge, when `--mqtt` is set. */
+  mqtt?: MqttBridge;
+}
+
+/** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
+const SNAPSHOTS = 20_000;
+
+export interface DestinationInfo {
+  name: string;
+  kind: 'webhook' | 'mqtt';
+  /** The URL (webhook) or broker (MQTT), without passwords. */
+  target: string;
+  enabled: boolean;
+  /** Why it is switched off, when it is. */
+  disabledReason: string | null;
+  connected: boolean;
+  queued: number;
+  in_flight: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_error: string | null;
+}
+
+interface Destination {
+  name: string;
+  kind: 'webhook' | 'mqtt';
+  target: string;
+  select: EventSelector;
+  worker: OutboxWorker;
+  disabledReason: string | null;
+  connected(): boolean;
+  close(): void;
+}
+
+export class Forwarder {
+  private readonly destinations = new Map<string, Destination>();
+  private readonly snapshots = new Map<number, PhoneState>();
+  private readonly now: () => number;
+  private updates: DeliveryUpdate[] = [];
+  private recordTimer: NodeJS.Timeout | undefined;
+  private recording: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly offlineAnnounced = new Map<string, number>();
+  private commits: { addDeliveries(rows: readonly NewDelivery[]): void; flush(): Promise<void> } | undefined;
+  /** route() answers for the common case (every destination takes every incident of every phone). */
+  private everyIncident: readonly string[] | undefined;
+  private wantsConclusions = false;
+  private closed = false;
+
+  constructor(private readonly o: ForwarderOptions) {
+    this.now = o.now ?? Date.now;
+    for (const w of o.webhooks) {
+      const sender = new WebhookSender(w, this.now);
+      this.add({
+        name: w.name,
+        kind: 'webhook',
+        target: redactUrl(w.url),
+        select: w.select,
+        schedule: o.schedule ?? STANDARD_SCHEDULE_MS,
+        concurrency: o.concurrency ?? 8,
+        send: (d) => sender.send(webhookId(d), d.body ?? ''),
+        connected: () => true,
+        close: () => sender.close(),
+      });
+    }
+    if (o.mqtt) this.addChannel(o.mqtt).pause(); // until connected
+  }
+
+  /** Adds a channel such as the MQTT bridge; before `start`. */
+  addChannel(channel: DeliveryChannel): OutboxWorker {
+    return this.add({
+      name: channel.name,
+      kind: 'mqtt',
+      target: channel.description,
+      select: channel.select,
+      schedule: channel.schedule,
+      concurrency: channel.concurrency,
+      neverDie: true,
+      send: (d) => channel.send(d),
+      connected: () => channel.connected(),
+      close: () => {},
+    });
+  }
+
+  get size(): number {
+    return this.destinations.size;
+  }
+
+  private add(d: {
+    name: string;
+    kind: 'webhook' | 'mqtt';
+    target: string;
+    select: EventSelector;
+    schedule: readonly number[];
+    concurrency: number;
+    neverDie?: boolean;
+    send(d: StoredDelivery): Promise<Attempt>;
+    connected(): boolean;
+    close(): void;
+  }): OutboxWorker {
+    const options: OutboxWorkerOptions = {
+      destination: d.name,
+      store: this.o.store,
+      send: d.send,
+      prepare: (rows) => this.prepare(rows),
+      record: (update, row, attempt) => this.record(d.name, update, row, attempt),
+      onGone: (reason) => void this.disable(d.name, reason),
+      schedule: d.schedule,
+      neverDie: d.neverDie,
+      concurrency: d.concurrency,
+      maxLoaded: this.o.maxLoaded ?? 5000,
+      now: this.now,
+      random: this.o.random ?? Math.random,
+      onError: (err) => this.o.logger.error({ err, destination: d.name }, 'forwarding failed'),
+    };
+    const worker = new OutboxWorker(options);
+    this.destinations.set(d.name, { ...d, worker, disabledReason: null });
+    this.refreshRouting();
+    return worker;
+  }
+
+  private refreshRouting(): void {
+    const enabled = [...this.destinations.values()].filter((d) => d.disabledReason === null);
+    const plain = enabled.every((d) => d.select.allIncidents && !d.select.macs && !d.select.macPatterns);
+    this.everyIncident = plain ? enabled.map((d) => d.name) : undefined;
+    this.wantsConclusions = enabled.some((d) => d.select.allConclusions || d.select.types.size > 0);
+  }
+
+  /** The commit queue's outbox hooks (see OutboxHooks in server/commit-queue.ts). */
+  readonly hooks = {
+    route: (event: NewEvent): readonly string[] | undefined => {
+      if (this.everyIncident) return this.everyIncident;
+      const type = `phone.${event.incident}`;
+      const out: string[] = [];
+      for (const d of this.destinations.values()) {
+        if (d.disabledReason === null && selects(d.select, type, event.mac)) out.push(d.name);
+      }
+      return out;
+    },
+    derive: (before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[], event: StoredEvent | undefined) => {
+      if (this.destinations.size === 0) return undefined;
+      if (event) {
+        this.snapshots.set(event.id, after);
+        if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
+      }
+      if (!this.wantsConclusions) return undefined;
+      const found = deriveConclusions(before, after, changedCalls, event, this.o.offlineAfterMs, this.o.shapes, this.now());
+      return found.length ? this.rowsFor(found) : undefined;
+    },
+    stored: () => this.wakeAll(),
+  };
+
+  private rowsFor(conclusions: readonly Conclusion[]): NewDelivery[] {
+    const rows: NewDelivery[] = [];
+    for (const c of conclusions) {
+      const body = conclusionBody(c.type, c.at, c.data);
+      for (const d of this.destinations.values()) {
+        if (d.disabledReason !== null || !selects(d.select, c.type, c.mac)) continue;
+        rows.push({ destination: d.name, type: c.type, mac: c.mac, eventId: c.eventId, createdAt: c.at, body, dedupeKey: `${c.mac}:${c.key}` });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Starts sending what the store holds; `commits` stores derived rows, `subscribe` tells of each commit (and
+   * of phone states changed without an event) with the phone's new state.
+   */
+  start(
+    commits: { addDeliveries(rows: readonly NewDelivery[]): void; flush(): Promise<void> },
+    subscribe: (listener: (message: { phone: PhoneState }) => void) => void,
+  ): void {
+    this.commits = commits;
+    if (this.destinations.size === 0) return;
+    let wakeScheduled = false;
+    const mqtt = this.o.mqtt;
+    if (mqtt) {
+      const worker = this.destinations.get(mqtt.name)!.worker;
+      mqtt.start((connected) => (connected ? worker.resume() : worker.pause()));
+    }
+    subscribe((message) => {
+      mqtt?.phoneChanged(message.phone);
+      if (wakeScheduled) return;
+      wakeScheduled = true;
+      setImmediate(() => {
+        wakeScheduled = false;
+        this.wakeAll();
+      });
+    });
+    const now = this.now();
+    for (const p of this.o.phones.all()) if (now - p.lastSeen >= this.o.offlineAfterMs) this.offlineAnnounced.set(p.mac, p.lastSeen);
+    this.every(this.o.sweepEveryMs ?? Math.min(30_000, Math.max(1000, this.o.offlineAfterMs / 10)), async () => {
+      this.sweepOffline();
+      await mqtt?.sweepAvailability();
+    });
+    this.every(5_000, () => this.refreshDepth());
+    this.wakeAll();
+  }
+
+  private every(ms: number, task: () => unknown): void {
+    const t = setInterval(() => {
+      try {
+        const r = task();
+        if (r instanceof Promise) r.catch((err) => this.o.logger.error({ err }, 'forwarding task failed'));
+      } catch (err) {
+        this.o.logger.error({ err }, 'forwarding task failed');
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Phones silent for the offline threshold: phone.offline. */
+  sweepOffline(): void {
+    if (!this.wantsConclusions || !this.commits) return;
+    const found = offlineConclusions(this.o.phones.all(), this.now(), this.o.offlineAfterMs, this.offlineAnnounced);
+    if (found.length) this.commits.addDeliveries(this.rowsFor(found));
+  }
+
+  private async refreshDepth(): Promise<void> {
+    const depth = await this.o.store.outboxDepth();
+    for (const name of this.destinations.keys()) this.o.metrics.outboxDepth.set(depth[name] ?? 0, { destination: name });
+  }
+
+  wakeAll(): void {
+    for (const d of this.destinations.values()) if (d.disabledReason === null) d.worker.wake();
+  }
+
+  /** Bodies for rows that have none yet: the event and the phone's state right after it. */
+  private async prepare(rows: StoredDelivery[]): Promise<void> {
+    const need = rows.filter((r) => r.body === null && r.eventId !== null);
+    if (need.length === 0) return;
+    const events = new Map((await this.o.store.eventsByIds([...new Set(need.map((r) => r.eventId!))])).map((e) => [e.id, e]));
+    for (const r of need) {
+      const e = events.get(r.eventId!);
+      if (!e) {
+        r.body = conclusionBody(r.type, r.createdAt, { mac: r.mac, event_id: r.eventId, missing: 'the event was deleted (retention) before it was sent' });
+        continue;
+      }
+      // Normally the state right after the event; after a restart long after the event, the phone's current state.
+      r.body = incidentBody(e, this.snapshots.get(e.id) ?? this.o.phones.get(e.mac), this.o.shapes);
+    }
+  }
+
+  private record(destination: string, update: DeliveryUpdate, row: StoredDelivery, attempt: Attempt): void {
+    const result = update.state === 'delivered' ? 'delivered' : attempt.verdict.kind === 'gone' ? 'gone' : update.state === 'dead' ? 'dead' : 'failed';
+    this.o.metrics.deliveries.inc({ destination, result });
+    if (update.state === 'delivered') this.o.metrics.deliverySeconds.observe(Math.max(0, this.now() - row.createdAt) / 1000);
+    if (update.state !== 'delivered') {
+      this.o.logger.warn({ destination, delivery: row.id, type: row.type, mac: row.mac, attempts: update.attempts, state: update.state, reason: update.lastError }, 'delivery attempt failed');
+    }
+    this.updates.push(update);
+    if (this.updates.length >= 500) this.flushUpdates();
+    else if (!this.recordTimer) {
+      this.recordTimer = setTimeout(() => this.flushUpdates(), this.o.recordEveryMs ?? 250);
+      this.recordTimer.unref();
+    }
+  }
+
+  /** Stores the outcomes gathered so far; resolves once they (and earlier ones) are stored. */
+  flushUpdates(): Promise<void> {
+    if (this.recordTimer) clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const batch = this.updates;
+    this.updates = [];
+    if (batch.length) {
+      this.recording = this.recording
+        .then(() => this.o.store.updateDeliveries(batch))
+        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'));
+    }
+    return this.recording;
+  }
+
+  /** 410 Gone: the destination is switched off until the receiver restarts; its queued deliveries are dead. */
+  private async disable(name: string, reason: string): Promise<void> {
+    const d = this.destinations.get(name);
+    if (!d || d.disabledReason !== null) return;
+    d.disabledReason = reason;
+    this.refreshRouting();
+    this.o.logger.error({ destination: name, reason }, 'destination switched off');
+    await d.worker.stop();
+    d.worker.clear();
+    await this.flushUpdates();
+    await this.o.store.killDeliveries(name, reason, this.now());
+  }
+
+  destinationsInfo(): DestinationInfo[] {
+    return [...this.destinations.values()].map((d) => ({
+      name: d.name,
+      kind: d.kind,
+      target: d.target,
+      enabled: d.disabledReason === null,
+      disabledReason: d.disabledReason,
+      connected: d.connected(),
+      queued: d.worker.health.loaded,
+      in_flight: d.worker.health.inFlight,
+      last_success_at: d.worker.health.lastSuccessAt,
+      last_failure_at: d.worker.health.lastFailureAt,
+      last_error: d.worker.health.lastError,
+    }));
+  }
+
+  /**
+   * `POST /api/v1/deliveries/<id>/retry`: makes a delivery (dead, failed, or even delivered) pending and
+   * sends it again, with the same webhook-id. Undefined: no such delivery.
+   */
+  async retry(id: number): Promise<StoredDelivery | undefined> {
+    await this.flushUpdates();
+    const row = await this.o.store.retryDelivery(id, this.now());
+    if (!row) return undefined;
+    const d = this.destinations.get(row.destination);
+    if (d && d.disabledReason === null) d.worker.inject({ ...row });
+    return row;
+  }
+
+  /** The dashboard's "send a test event": a stored delivery like any other. False: no such destination. */
+  async sendTest(name: string): Promise<boolean> {
+    const d = this.destinations.get(name);
+    if (!d || !this.commits) return false;
+    const now = this.now();
+    this.commits.addDeliveries([
+      { destination: name, type: 'actionurl.test', mac: '', eventId: null, createdAt: now, body: testBody(name, now), dedupeKey: null },
+    ]);
+    await this.commits.flush();
+    return true;
+  }
+
+  /** Resolves when every destination has nothing it could send right now (tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.destinations.values()].map((d) => d.worker.idle()));
+    await this.flushUpdates();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    // Closing the senders first ends attempts in flight (a destination that never answers must not hold
+    // up shutdown); their deliveries stay pending and go out after the next start.
+    for (const d of this.destinations.values()) d.close();
+    await Promise.all([...this.destinations.values()].map((d) => d.worker.stop()));
+    await this.flushUpdates();
+    await this.o.mqtt?.close();
+  }
+}
+
+/** `https://user:secret@host/path?token=x` → without the password; query strings often hold tokens too. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    if (u.search) u.search = '?…';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export { MQTT_DESTINATION };

@@ -1,0 +1,237 @@
+/**
+ * Webhooks against real local HTTP servers: signed deliveries checked by an independent verifier, retries
+ * with the same webhook-id, Retry-After, 410, redirects, timeouts, per-phone order, and a dead destination
+ * that must not hold up another one.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { join } from 'node:path';
+import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
+import { newSecret, startHookServer, verifyGithubSignature, verifyStandardWebhook, type HookServer } from './helpers/hook-server.ts';
+
+const FAST = [0, 30, 30, 30];
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function withReceiver(
+  hooks: HookServer[],
+  options: Parameters<typeof startTestReceiver>[0],
+  body: (r: TestReceiver) => Promise<void>,
+): Promise<void> {
+  const r = await startTestReceiver({ forwarding: { schedule: FAST, recordEveryMs: 10 }, ...options });
+  try {
+    await body(r);
+  } finally {
+    await r.cleanup();
+    for (const h of hooks) await h.close();
+  }
+}
+
+const MAC_A = '001565aaaa01';
+const MAC_B = '001565bbbb02';
+
+describe('webhooks', { timeout: 60_000 }, () => {
+  test('every event is POSTed as JSON, signed the Standard Webhooks way and GitHub\'s', { timeout: 20_000 }, async () => {
+    const hook = await startHookServer();
+    const secret = newSecret();
+    await withReceiver([hook], { webhook: [hook.url], webhookSecret: [secret] }, async (r) => {
+      const res = await r.ingest(`/actionurl/incoming_call?mac=${MAC_A}&call_id=7&remote=sip:2001@pbx&display_remote=Jöhn <b>Doe</b>`);
+      assert.equal(res.status, 200);
+      const [got] = await hook.waitFor(1);
+      assert.equal(got.headers['content-type'], 'application/json');
+      assert.ok(verifyStandardWebhook(secret, got.headers, got.body), 'webhook-signature verifies');
+      assert.ok(verifyGithubSignature(secret, got.headers, got.body), 'x-hub-signature-256 verifies');
+      assert.ok(!verifyStandardWebhook(newSecret(), got.headers, got.body), 'another secret does not verify');
+      assert.match(String(got.headers['webhook-id']), /^msg_[0-9a-z]+_[0-9a-z]+$/);
+      const ts = Number(got.headers['webhook-timestamp']);
+      assert.ok(Math.abs(ts - Date.now() / 1000) < 60, 'timestamp is now, in seconds');
+      assert.equal(got.json.type, 'phone.incoming_call');
+      const data = got.json.data as { event: { mac: string; vars: Record<string, string> }; phone: { presence: string; calls: { display_remote: string }[] } };
+      assert.equal(data.event.mac, MAC_A);
+      assert.equal(data.event.vars.display_remote, 'Jöhn <b>Doe</b>');
+      assert.equal(data.phone.presence, 'ringing', 'the phone as it was right after the event');
+      assert.equal(data.phone.calls[0].display_remote, 'Jöhn <b>Doe</b>');
+      const list = await until('a delivered row', async () => {
+        const b = (await r.api('/api/v1/deliveries?state=delivered')).body as { deliveries: { type: string; webhook_id: string }[] };
+        return b.deliveries.find((d) => d.type === 'phone.incoming_call');
+      });
+      assert.equal(list.webhook_id, got.headers['webhook-id']);
+    });
+  });
+
+  test('a failing destination is retried with the same webhook-id until it recovers', { timeout: 20_000 }, async () => {
+    const hook = await startHookServer((_r, i) => ({ status: i < 2 ? 500 : 200 }));
+    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      const got = (await hook.waitFor(3)).filter((x) => x.json.type === 'phone.dnd_on');
+      assert.equal(got.length, 3);
+      assert.equal(new Set(got.map((g) => g.headers['webhook-id'])).size, 1, 'one id across retries');
+      assert.equal(new Set(got.map((g) => g.body)).size, 1, 'the same body on every attempt');
+      const row = await until('delivered', async () => {
+        const b = (await r.api('/api/v1/deliveries?state=delivered')).body as { deliveries: { type: string; attempts: number }[] };
+        return b.deliveries.find((d) => d.type === 'phone.dnd_on');
+      });
+      assert.equal(row.attempts, 3);
+      const metrics = (await r.api('/metrics')).body as string;
+      assert.match(metrics, /^actionurl_forward_deliveries_total\{destination="webhook1",result="failed"\} 2$/m);
+      assert.match(metrics, /^actionurl_forward_deliveries_total\{destination="webhook1",result="delivered"\} [1-9]/m);
+      assert.match(metrics, /^actionurl_forward_delivery_latency_seconds_count [1-9]/m);
+    });
+  });
+
+  test('429 with Retry-After waits as long as the destination asked', { timeout: 20_000 }, async () => {
+    const hook = await startHookServer((_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 200 }));
+    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      const [first, second] = await hook.waitFor(2);
+      // The schedule alone would retry after 30 ms.
+      assert.ok(second.at - first.at >= 900, `retried after ${second.at - first.at} ms`);
+      assert.equal(second.headers['webhook-id'], first.headers['webhook-id']);
+    });
+  });
+
+  test('410 Gone switches the destination off; its deliveries are dead, later events are not queued for it', { timeout: 20_000 }, async () => {
+    const hook = await startHookServer(() => ({ status: 410 }));
+    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      await hook.waitFor(1);
+      const dest = await until('switched off', async () => {
+        const b = (await r.api('/api/v1/destinations')).body as { destinations: { enabled: boolean; disabled_reason: string }[] };
+        return b.destinations[0].enabled ? undefined : b.destinations[0];
+      });
+      assert.match(dest.disabled_reason, /410/);
+      await r.ingest(`/actionurl/dnd_off?mac=${MAC_A}`);
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(hook.received.length, 1, 'nothing sent after 410');
+      const dead = (await r.api('/api/v1/deliveries?state=dead')).body as { deliveries: { type: string; last_error: string }[] };
+      assert.ok(dead.deliveries.some((d) => d.type === 'phone.dnd_on' && /410/.test(d.last_error)));
+      const all = (await r.api('/api/v1/deliveries')).body as { deliveries: { type: string }[] };
+      assert.ok(!all.deliveries.some((d) => d.type === 'phone.dnd_off'), 'no row for the switched-off destination');
+    });
+  });
+
+  test('a redirect is a failure and is never followed; after the last retry the delivery is dead, and can be re-sent', { timeout: 20_000 }, async () => {
+    const target = await startHookServer();
+    const hook = await startHookServer(() => ({ status: 302, headers: { Location: target.url } }));
+    await withReceiver([hook, target], { webhook: [hook.url] }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      const dead = await until('dead', async () => {
+        const b = (await r.api('/api/v1/deliveries?state=dead')).body as { deliveries: { id: number; type: string; last_error: string; attempts: number; webhook_id: string }[] };
+        return b.deliveries.find((d) => d.type === 'phone.dnd_on');
+      });
+      assert.match(dead.last_error, /302/);
+      assert.equal(dead.attempts, FAST.length, 'one attempt per step of the schedule');
+      assert.equal(target.received.length, 0, 'the redirect target got nothing');
+      // The destination is fixed; re-send the dead delivery by hand.
+      hook.behave = () => ({ status: 204 });
+      const before = hook.received.length;
+      const retry = await r.api(`/api/v1/deliveries/${dead.id}/retry`, { method: 'POST' });
+      assert.equal(retry.status, 202);
+      const again = await hook.waitForMatch((x) => x.json.type === 'phone.dnd_on', before);
+      assert.equal(again.headers['webhook-id'], dead.webhook_id, 'the same id when re-sent');
+      const missing = await r.api('/api/v1/deliveries/999999/retry', { method: 'POST' });
+      assert.equal(missing.status, 404);
+      const bad = await r.api('/api/v1/deliveries/abc/retry', { method: 'POST' });
+      assert.equal(bad.status, 400);
+    });
+  });
+
+  test('a destination that does not answer times out and is retried; a slow one still delivers', { timeout: 30_000 }, async () => {
+    const hook = await startHookServer((_r, i) => (i === 0 ? { hang: true } : { status: 200, delayMs: 300 }));
+    const file = join(await import('node:os').then((os) => os.tmpdir()), `forward-${process.pid}-${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify({ destinations: [{ name: 'slow', url: hook.url, timeout_seconds: 1 }] }));
+    await withReceiver([hook], { forward: file }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      const [first, second] = await hook.waitFor(2);
+      assert.equal(second.headers['webhook-id'], first.headers['webhook-id']);
+      const row = await until('delivered', async () => {
+        const b = (await r.api('/api/v1/deliveries?destination=slow&state=delivered')).body as { deliveries: { attempts: number }[] };
+        return b.deliveries[0];
+      });
+      assert.equal(row.attempts, 2);
+      const failedLog = (await r.api('/api/v1/deliveries?destination=slow')).body as { deliveries: { state: string }[] };
+      assert.ok(failedLog.deliveries.length >= 1);
+    });
+  });
+
+  test('per phone, events arrive in commit order even while retried; other phones do not wait', { timeout: 20_000 }, async () => {
+    let failA = 3;
+    const hook = await startHookServer((r) => {
+      const ev = (r.json.data as { event?: { mac: string; incident: string } }).event;
+      if (ev?.mac === MAC_A && ev.incident === 'dnd_on' && failA > 0) {
+        failA--;
+        return { status: 503 };
+      }
+      return { status: 200 };
+    });
+    await withReceiver([hook], { webhook: [hook.url], forwarding: { schedule: [0, 200, 200, 200, 200], recordEveryMs: 10 } }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      await r.ingest(`/actionurl/dnd_off?mac=${MAC_A}`);
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_B}`);
+      await until('all delivered', () => {
+        const ok = hook.received.filter((x) => x.json.type.startsWith('phone.dnd'));
+        return ok.length >= 6 ? true : undefined;
+      });
+      const order = hook.received
+        .map((x) => x.json.data as { event?: { mac: string; incident: string } })
+        .filter((d) => d.event)
+        .map((d) => `${d.event!.mac}:${d.event!.incident}`);
+      const firstOffA = order.indexOf(`${MAC_A}:dnd_off`);
+      const lastOnA = order.lastIndexOf(`${MAC_A}:dnd_on`);
+      assert.ok(firstOffA > lastOnA, `A's dnd_off only after A's dnd_on got through: ${order.join(' ')}`);
+      const bAt = order.indexOf(`${MAC_B}:dnd_on`);
+      assert.ok(bAt < lastOnA, `B went ahead while A was retried: ${order.join(' ')}`);
+    });
+  });
+
+  test('through PostgreSQL: outbox rows with the event, delivered and logged', { timeout: 30_000 }, async () => {
+    const pgBase = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `au_fwd_${randomBytes(5).toString('hex')}`;
+    const hook = await startHookServer((_r, i) => ({ status: i === 0 ? 500 : 200 }));
+    try {
+      await withReceiver([hook], { db: `${pgBase}?schema=${schema}`, webhook: [hook.url] }, async (r) => {
+        await r.ingest(`/actionurl/incoming_call?mac=${MAC_A}&call_id=1`);
+        const got = await hook.waitForMatch((x) => x.json.type === 'phone.incoming_call', 1);
+        assert.equal(got.headers['webhook-id'], hook.received[0].headers['webhook-id']);
+        const row = await until('delivered', async () => {
+          const b = (await r.api('/api/v1/deliveries?state=delivered')).body as { deliveries: { type: string; attempts: number; last_status: number }[] };
+          return b.deliveries.find((d) => d.type === 'phone.incoming_call');
+        });
+        assert.equal(row.attempts, 2);
+        assert.equal(row.last_status, 200);
+      });
+    } finally {
+      const admin = new pg.Client({ connectionString: pgBase });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  test('a dead destination does not delay another one', { timeout: 20_000 }, async () => {
+    const dead = await startHookServer(() => ({ hang: true }));
+    const live = await startHookServer();
+    const file = join((await import('node:os')).tmpdir(), `forward-${process.pid}-${Date.now()}-2.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ destinations: [{ name: 'dead', url: dead.url, timeout_seconds: 30 }, { name: 'live', url: live.url, events: ['incidents'] }] }),
+    );
+    await withReceiver([dead, live], { forward: file, forwarding: { schedule: FAST, concurrency: 2, recordEveryMs: 10 } }, async (r) => {
+      for (let i = 0; i < 20; i++) await r.ingest(`/actionurl/dnd_on?mac=00156500${String(i).padStart(4, '0')}`);
+      await live.waitFor(20, 5000);
+      assert.equal(live.received.length, 20);
+      assert.ok(dead.received.length <= 2, 'the dead one holds at most its concurrency');
+    });
+  });
+});

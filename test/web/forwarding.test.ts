@@ -1,0 +1,57 @@
+/**
+ * The Forwarding page in a real browser against a real receiver and a real local webhook: destinations with
+ * their health, the delivery log with failures and their reasons, retry, and "send a test event".
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/start.ts';
+import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
+import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
+
+describe('forwarding page', { timeout: 60_000 }, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let hook: HookServer;
+  let accept = false;
+
+  before(async () => {
+    hook = await startHookServer(() => ({ status: accept ? 200 : 500 }));
+    server = await startReceiver({ webhook: [hook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    browser = await openBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await hook?.close();
+  });
+
+  it('shows a failing destination and its dead delivery, retries it, and sends a test event', { timeout: 40_000 }, async () => {
+    const sent = await rawGet(server.url, '/actionurl/dnd_on?mac=001565feed01');
+    assert.equal(sent.status, 200);
+    await hook.waitFor(2); // the first attempt and its one retry, both refused
+
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#/forwarding?state=dead`);
+    const dest = page.locator('table.destinations tr[data-destination="webhook1"]');
+    await dest.waitFor();
+    assert.match(await dest.locator('td[data-health]').innerText(), /failing: HTTP 500/);
+    const deadRow = page.locator('table.deliveries tr[data-state="dead"]').filter({ hasText: 'phone.dnd_on' });
+    await deadRow.waitFor();
+    assert.match(await deadRow.locator('td.reason').innerText(), /HTTP 500/);
+
+    accept = true;
+    const before = hook.received.length;
+    await deadRow.locator('button.retry').click();
+    const again = await hook.waitForMatch((r) => r.json.type === 'phone.dnd_on', before);
+    assert.equal(again.headers['webhook-id'], hook.received[0].headers['webhook-id'], 'same id when retried from the page');
+    await page.selectOption('#fwd-state', 'delivered');
+    await page.locator('table.deliveries tr[data-state="delivered"]').filter({ hasText: 'phone.dnd_on' }).waitFor();
+
+    await dest.locator('button.test-event').click();
+    const test = await hook.waitForMatch((r) => r.json.type === 'actionurl.test');
+    assert.equal((test.json.data as { destination: string }).destination, 'webhook1');
+    await page.locator('#fwd-notice').filter({ hasText: 'test event is on its way' }).waitFor();
+    assert.deepEqual(browser.problems, []);
+    await page.close();
+  });
+});
