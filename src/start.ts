@@ -24,6 +24,7 @@ import { createHttpServer } from './http/server.ts';
 import { createRefusalRecorder } from './server/ingest.ts';
 import { receiverMetrics } from './server/metrics.ts';
 import { PhoneRegistry } from './server/phones.ts';
+import { StreamFollower } from './server/follower.ts';
 import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { ControlService } from './server/control/service.ts';
@@ -41,6 +42,8 @@ import { checkPrefix } from './forwarding/mqtt-topics.ts';
 import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
+/** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
+export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 
 export const DEFAULT_MAX_PHONES = 50_000;
 
@@ -56,6 +59,13 @@ export interface ServerOptions {
   db?: string;
   /** An already open store (the server closes it on close). Takes precedence over `db`. */
   store?: Store;
+  /**
+   * PostgreSQL only: the local SQLite file that holds events while PostgreSQL cannot be reached, moved in
+   * when it is back. One file per receiver. Without it, events get a 503 while PostgreSQL is away.
+   */
+  journal?: string;
+  /** Shared store: look for other receivers' events this often even without a notification (ms). Default 2 s. */
+  followPollMs?: number;
   token?: string;
   /** Secret per-phone ingest tokens are derived from (with the phone's MAC); see core/phone-token.ts. */
   tokenSecret?: string;
@@ -272,16 +282,50 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const checked = checkOptions(options);
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const now = options.now ?? Date.now;
-  const store = options.store ?? (await openStore(options.db ?? DEFAULT_DB));
+  const store =
+    options.store ??
+    (await openStore(options.db ?? DEFAULT_DB, {
+      journal: options.journal || undefined,
+      onJournal: (event, { batches, err }) => {
+        if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
+        else logger.info({ batches }, 'local journal moved into PostgreSQL');
+      },
+      onError: (err) => logger.error({ err }, 'moving the local journal into PostgreSQL failed'),
+    }));
   const timers: NodeJS.Timeout[] = [];
+  let follower: StreamFollower | undefined;
   let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
-    for (const state of await store.loadPhones()) phones.set(state);
     const inventory = new Inventory();
     for (const entry of await store.loadInventory()) inventory.set(entry);
     const metrics = receiverMetrics();
     const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
+    const shared = store.shared;
+    if (shared) {
+      let lastError = 0;
+      follower = new StreamFollower({
+        store,
+        shared,
+        phones,
+        bus,
+        pollMs: options.followPollMs,
+        onError: (err) => {
+          // Once every 10 s at most: while the database is away every poll fails.
+          if (now() - lastError < 10_000) return;
+          lastError = now();
+          logger.warn({ err }, 'following other receivers\' events failed; retrying');
+        },
+      });
+      await follower.start();
+      shared.onStates((states) => {
+        for (const state of states) phones.setIfNewer(state);
+      });
+      metrics.registry.gauge('actionurl_journal_batches', 'Write batches held in the local journal while PostgreSQL is away', () => shared.journalled);
+    } else {
+      for (const state of await store.loadPhones()) phones.set(state);
+    }
+    const following = follower;
     const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
     const shapes = { event: eventJson, phone: (p: PhoneState, at: number) => phoneJson(p, at, offlineAfterMs), call: callJson };
     const mqtt = checked.mqtt
@@ -332,6 +376,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           logger.error({ err }, 'commit failed');
         }
       },
+      onStored: () => void following?.kick(),
     });
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
@@ -355,7 +400,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (checked.controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
     }
-    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, forwarder };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder };
     forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
@@ -401,7 +446,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       for (const row of sampler.drain(now())) await commits.addRejected(row);
     });
     const callTimeoutMs = options.callTimeoutMs ?? 12 * 3_600_000;
-    every(60_000, async () => commits.expire(now(), callTimeoutMs));
+    every(60_000, async () => {
+      if (!shared) return commits.expire(now(), callTimeoutMs);
+      for (const change of await shared.expire(now(), callTimeoutMs)) {
+        commits.concludeShared(phones.get(change.phone.mac), change.phone, change.changedCalls);
+        phones.set(change.phone);
+        bus.publish({ type: 'phone', ...change });
+      }
+    });
     if (checked.retention !== undefined) {
       const retention = checked.retention;
       // Small batches, one at a time, so pruning never holds the database for long between ingest commits.
@@ -437,6 +489,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();
+          await follower?.stop();
           await forwarder?.close();
           await store.close();
           logger.info('receiver stopped');
@@ -447,6 +500,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (err) {
     for (const t of timers) clearInterval(t);
     await forwarder?.close().catch(() => {});
+    await follower?.stop();
     await store.close();
     throw err;
   }

@@ -69,11 +69,15 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   const ingest = createIngestHandler(ctx, opts);
   root.add('*', '/actionurl/*', ingest);
   root.get('/healthz', async (_req, res) => {
+    const shared = ctx.store.shared;
+    const journalled = shared?.journal ? { journalled: shared.journalled } : {};
     try {
       await ctx.store.lastEventId();
-      res.json(200, { status: 'ok', store: ctx.store.kind, phones: ctx.phones.size });
+      res.json(200, { status: 'ok', store: ctx.store.kind, phones: ctx.phones.size, ...journalled });
     } catch (err) {
-      res.json(503, { status: 'unavailable', store: ctx.store.kind, error: (err as Error).message });
+      // With a local journal the receiver still accepts events: a load balancer must keep sending them here.
+      const status = shared?.journal ? 'degraded' : 'unavailable';
+      res.json(status === 'degraded' ? 200 : 503, { status, store: ctx.store.kind, error: (err as Error).message, ...journalled });
     }
   });
   root.get('/metrics', async (_req, res) => {

@@ -15,6 +15,11 @@
  * that id through the reducer (`recover`), which rebuilds exactly the states that were lost. This keeps the
  * per-request transaction to the event rows alone; writing every phone's state with each of its events costs
  * several random page writes per event, and throughput with it.
+ *
+ * On a shared store (PostgreSQL, `store.shared`) the state is derived in the ingest transaction instead, so
+ * that every receiver on the database reads the same; the queue then only commits and answers, and the
+ * stream follower (follower.ts) publishes the events of all receivers in commit order (`onStored` tells it
+ * to look now).
  */
 import { expireCalls, reduce } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
@@ -59,6 +64,8 @@ export interface CommitQueueOptions {
   /** After each commit: how many requests it held and how long it took (ms). */
   onCommit?(size: number, ms: number): void;
   onError?(err: unknown): void;
+  /** Shared store: a batch was committed (its events are published by the follower, not here). */
+  onStored?(): void;
 }
 
 interface Waiter<T> {
@@ -164,6 +171,7 @@ export class CommitQueue {
    * the last state checkpoint, and stores the result. Returns how many events were replayed.
    */
   async recover(): Promise<number> {
+    if (this.opts.store.shared) return 0; // states are stored with each event
     // Events of a phone that was forgotten after them are not replayed into a new state.
     const forgotten = await this.opts.store.forgottenPhones();
     let after = await this.opts.store.stateCheckpoint();
@@ -198,6 +206,15 @@ export class CommitQueue {
     if (changed) this.scheduleStateFlush();
     if (this.deliveries.length) this.schedule();
     return changed;
+  }
+
+  /**
+   * A shared store closed calls by the clock (see SharedState.expire): forwarding's conclusions of that change
+   * go with the next transaction, as those of this receiver's own expiry do.
+   */
+  concludeShared(before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[]): void {
+    this.derive(before, after, changedCalls, undefined);
+    if (this.deliveries.length) this.schedule();
   }
 
   /**
@@ -360,6 +377,12 @@ export class CommitQueue {
       }
       if (routes) batch.routes = routes;
     }
+    // Shared store: the registry follows the database, so the states before this batch are taken now.
+    let befores: Map<string, PhoneState | undefined> | undefined;
+    if (outbox && events.length && this.opts.store.shared) {
+      befores = new Map();
+      for (const e of events) if (!befores.has(e.mac)) befores.set(e.mac, this.opts.phones.get(e.mac));
+    }
     this.launch(batch, (stored, err) => {
       if (!stored) {
         this.opts.onError?.(err);
@@ -368,6 +391,16 @@ export class CommitQueue {
         return;
       }
       if (size) this.opts.onCommit?.(size, performance.now() - started);
+      if (this.opts.store.shared) {
+        // The store's reducer ran in the transaction; here only forwarding's conclusions are derived, from the
+        // states this receiver held when the batch left (its dedupe key keeps one row if another derives it too).
+        if (befores) this.deriveShared(befores, stored);
+        for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
+        for (const w of rejectedWaiters) w.resolve();
+        if (stored.length) this.opts.onStored?.();
+        if (this.deliveries.length) this.schedule();
+        return;
+      }
       const changes = stored.map((e) => this.apply(e));
       // Answer first, then tell subscribers: the phone's 200 does not wait for the dashboard or forwarders.
       for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
@@ -411,6 +444,15 @@ export class CommitQueue {
     this.remember(state, changedCalls);
     if (e.id > this.appliedEventId) this.appliedEventId = e.id;
     return { phone: state, changedCalls };
+  }
+
+  private deriveShared(befores: Map<string, PhoneState | undefined>, stored: readonly StoredEvent[]): void {
+    for (const e of stored) {
+      const before = befores.get(e.mac);
+      const { state, changedCalls } = reduce(before, e);
+      this.derive(before, state, changedCalls, e);
+      befores.set(e.mac, state);
+    }
   }
 
   private derive(before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[], e: StoredEvent | undefined): void {

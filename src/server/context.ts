@@ -9,6 +9,7 @@ import type { CommitQueue } from './commit-queue.ts';
 import type { ControlService } from './control/service.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
+import type { StreamFollower } from './follower.ts';
 import type { Inventory } from './inventory.ts';
 
 export interface ReceiverSettings {
@@ -46,6 +47,8 @@ export interface ServerContext {
   readonly settings: ReceiverSettings;
   /** Remote control of phones (settings and commands); absent in contexts built without it. */
   readonly control?: ControlService;
+  /** Shared store (several receivers): what feeds the bus and the phone states with every receiver's events. */
+  readonly follower?: StreamFollower;
   /** Webhooks and MQTT; undefined when nothing is forwarded. */
   readonly forwarder?: ForwardingControl;
   /** Epoch ms; tests may replace the clock. */

@@ -49,6 +49,15 @@ export class PhoneRegistry {
     this.byMac.set(state.mac, state);
   }
 
+  /**
+   * Keeps `state` unless the registry already has a state of that phone that includes a later event (on a
+   * shared store, a receiver's own commit and its follower may hand over states of one phone out of order).
+   */
+  setIfNewer(state: PhoneState): void {
+    const current = this.byMac.get(state.mac);
+    if (!current || current.lastEventId <= state.lastEventId) this.byMac.set(state.mac, state);
+  }
+
   /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */
   delete(mac: string): boolean {
     const had = this.byMac.delete(mac);

@@ -3,6 +3,7 @@
  * it (see sqlite-path.ts, postgres.ts) is a StoreConfigError: one line naming the problem and the fix.
  */
 import { SqliteStore } from './sqlite.ts';
+import type { PostgresOptions } from './postgres.ts';
 import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import type { Store } from './types.ts';
@@ -11,10 +12,10 @@ import { isPostgresUrl, redactDbUrl } from './db-url.ts';
 export { isPostgresUrl, redactDbUrl, StoreConfigError };
 
 
-export async function openStore(db: string): Promise<Store> {
+export async function openStore(db: string, postgres: PostgresOptions = {}): Promise<Store> {
   if (isPostgresUrl(db)) {
     const { PostgresStore } = await import('./postgres.ts');
-    return PostgresStore.connect(db);
+    return PostgresStore.connect(db, postgres);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);

@@ -1,16 +1,25 @@
 /**
  * The PostgreSQL store: `--db postgres://user@host:5432/db` (add `?schema=name` to keep the tables in a
- * schema of their own; it is created if missing). Same Store interface as SQLite.
+ * schema of their own; it is created if missing). Same Store interface as SQLite, plus `shared`: several
+ * receivers may use one database and act as one (docs/scale-out.md).
  *
- * Writes go one at a time, in order, on one connection (each batch one transaction), so event ids grow in
- * commit order as the group commit and the stream rely on; reads use a small pool. With PostgreSQL's default
+ * Writes go one at a time, in order, on one connection of their own (each batch one transaction; see
+ * pg-ingest.ts for what a transaction holds); reads use a small pool. With PostgreSQL's default
  * `synchronous_commit = on`, a COMMIT returns once the transaction is flushed to its write-ahead log: the
  * receiver's 200 still means "on disk".
+ *
+ * When PostgreSQL cannot be reached (stopped, restarting, connections terminated, network cut), write
+ * batches go to the local journal (journal.ts) and are answered from there; the journal is moved into
+ * PostgreSQL, in order, as soon as it is back, and until it is empty new batches queue behind it.
  */
 import pg from 'pg';
+import { expireCalls } from '../domain/expire.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { redactDbUrl } from './db-url.ts';
+import { Journal } from './journal.ts';
+import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
+import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
@@ -24,11 +33,15 @@ import type {
   CallStatsRow,
   EventFilter,
   EventQuery,
+  NewEvent,
+  NewRejected,
+  PhoneChange,
   ForgetPhone,
   HourStatsRow,
   InventoryEntry,
   StatsQuery,
   RejectedQuery,
+  SharedState,
   Store,
   StoreCounts,
   StoredEvent,
@@ -203,22 +216,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'several receivers: journal origins, calls by event',
+    sql: `
+      -- Per receiver journal: the highest write-batch number committed (see journal.ts).
+      CREATE TABLE ingest_origins (origin TEXT PRIMARY KEY, last_seq BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+      -- Receivers following the stream read the calls each event changed.
+      CREATE INDEX calls_last_event ON calls (last_event_id);
+    `,
+  },
 ];
 
-// BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our pool only.
+// BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our clients only.
 const TYPES = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
-
-/**
- * PostgreSQL text cannot hold a NUL character, and phones' values are hostile: a `%00` in a display name
- * would fail the whole batch. Text columns get U+FFFD instead; JSON columns are `json` (not `jsonb`), which
- * keeps `\u0000` escapes as sent.
- */
-function text(value: string): string {
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
-}
 
 type EventRow = StoredEventRow<Record<string, string>>;
 const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, (v) => v);
@@ -248,117 +262,381 @@ export function splitSchema(url: string): { url: string; schema?: string } {
   return { url: u.toString(), schema };
 }
 
+export interface PostgresOptions {
+  /**
+   * The local journal file (SQLite) that holds events while PostgreSQL is away. Without one, a write that
+   * cannot reach PostgreSQL fails (the phone gets a 503), as a single store would.
+   */
+  journal?: string;
+  /** How often to try moving the journal into PostgreSQL while it is not empty (ms). Default 1000. */
+  journalRetryMs?: number;
+  /** Told about a database outage (journalling started) and the journal being moved back. */
+  onJournal?(event: 'journalling' | 'drained', detail: { batches: number; err?: unknown }): void;
+  /** A background step (moving the journal, notifying) failed. */
+  onError?(err: unknown): void;
+}
+
+/** Batches moved from the journal into PostgreSQL per transaction. */
+const DRAIN_BATCHES = 50;
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly description: string;
+  readonly shared: SharedState;
   private writes: Promise<unknown> = Promise.resolve();
+  /** The writer connection; replaced after it broke. */
+  private writer: pg.Client | undefined;
+  /** This receiver's write batches, numbered (see journal.ts). */
+  private seq = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private notifyId: number | undefined;
+  private notifying = false;
+  private readonly channel: string;
+  private statesListener: ((phones: readonly PhoneState[]) => void) | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly writer: pg.PoolClient,
+    private readonly config: pg.ClientConfig,
+    private readonly journal: Journal | undefined,
+    private readonly opts: PostgresOptions,
     url: string,
+    schema: string | undefined,
   ) {
     this.description = `postgres ${redactDbUrl(url)}`;
+    // Channels are per database, not per schema: receivers on another schema must not wake ours.
+    this.channel = `actionurl_events${schema ? `_${schema}` : ''}`.slice(0, 63);
+    this.shared = this.sharedState();
   }
 
-  /** Connects, creates the schema if asked for, and migrates. */
-  static async connect(url: string): Promise<PostgresStore> {
+  /** Connects, creates the schema if asked for, migrates, and moves in what the journal still holds. */
+  static async connect(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
     // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
-    const pool = new pg.Pool({
-      connectionString: plain, max: 4, types: TYPES, connectionTimeoutMillis: 10_000,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
+    const config: pg.ClientConfig = { connectionString: plain, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+    const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 10_000 });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
-    let writer: pg.PoolClient;
+    let first: pg.PoolClient;
     try {
-      writer = await pool.connect();
+      first = await pool.connect();
     } catch (err) {
       await pool.end();
       throw new StoreConfigError(
         `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
       );
     }
+    let journal: Journal | undefined;
     try {
-      if (schema) await writer.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await migrate(writer);
+      await migrate(first, schema);
+      if (opts.journal) {
+        try {
+          journal = new Journal(opts.journal);
+        } catch (err) {
+          throw new StoreConfigError(`--journal: ${(err as Error).message}`);
+        }
+      }
+      const store = new PostgresStore(pool, config, journal, opts, url, schema);
+      if (journal) {
+        const res = await first.query<{ last_seq: number }>('SELECT last_seq FROM ingest_origins WHERE origin = $1', [journal.origin]);
+        store.seq = Math.max(res.rows[0]?.last_seq ?? 0, journal.lastSeq());
+        if (journal.size > 0) await store.serial(() => store.drainSome(Number.MAX_SAFE_INTEGER));
+      }
+      first.release();
+      return store;
     } catch (err) {
-      writer.release();
+      first.release();
+      journal?.close();
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, writer, url);
   }
 
-  /** Runs writes one after another on the writer connection, in the order they were asked for. */
+  /** Runs writes one after another, in the order they were asked for. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.writes.then(work, work);
     this.writes = run.catch(() => {});
     return run;
   }
 
+  /** The writer connection, (re)connected when needed. */
+  private async connection(): Promise<pg.Client> {
+    if (this.writer) return this.writer;
+    const c = new pg.Client({ ...this.config, connectionTimeoutMillis: 3000, keepAlive: true, query_timeout: 30_000 });
+    // A connection terminated by the server (57P01 on restart, pg_terminate_backend) or cut: forget it, the
+    // next write opens another. Unhandled, this event would end the process.
+    c.on('error', () => this.dropWriter(c));
+    c.on('end', () => this.dropWriter(c));
+    try {
+      await c.connect();
+    } catch (err) {
+      this.dropWriter(c);
+      throw err;
+    }
+    this.writer = c;
+    return c;
+  }
+
+  private dropWriter(c: pg.Client | undefined = this.writer): void {
+    if (!c) return;
+    if (this.writer === c) this.writer = undefined;
+    c.end().catch(() => {});
+  }
+
+  /** Batches waiting in the local journal. */
+  get journalled(): number {
+    return this.journal?.size ?? 0;
+  }
+
   write(batch: WriteBatch): Promise<StoredEvent[]> {
     return this.serial(async () => {
-      const c = this.writer;
-      await c.query('BEGIN');
+      const journalled = () => batch.events.map((e) => ({ ...e, id: 0 }));
+      // Only events and refusals are journalled; a state checkpoint (SQLite-style writes) is simply retried.
+      const journalable =
+        this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length && !batch.forget?.length && batch.stateEventId === undefined &&
+        // The journal keeps events and refusals only: a batch carrying outbox rows fails rather than losing them.
+        !batch.routes?.length && !batch.deliveries?.length;
+      const seq = ++this.seq;
+      if (journalable && this.journal!.size > 0) {
+        // Behind what is journalled already, so each phone's events reach PostgreSQL in the order they came.
+        this.journal!.append(seq, batch.events, batch.rejected);
+        this.scheduleDrain(0);
+        return journalled();
+      }
       try {
-        let ids: number[] = [];
-        if (batch.events.length) {
-          const e = batch.events;
-          const res = await c.query<{ id: number }>(
-            `INSERT INTO events (received_at, mac, incident, call_id, vars, extra, raw_target, source_ip)
-             SELECT t.received_at, t.mac, t.incident, t.call_id, t.vars, t.extra, t.raw_target, t.source_ip
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::json[], $6::json[], $7::bytea[], $8::text[])
-               WITH ORDINALITY AS t(received_at, mac, incident, call_id, vars, extra, raw_target, source_ip, n)
-             ORDER BY t.n
-             RETURNING id`,
-            [
-              e.map((x) => x.receivedAt),
-              e.map((x) => x.mac),
-              e.map((x) => x.incident),
-              e.map((x) => (x.vars.call_id ? text(x.vars.call_id) : null)),
-              e.map((x) => JSON.stringify(x.vars)),
-              e.map((x) => JSON.stringify(x.extra)),
-              e.map((x) => x.rawTarget),
-              e.map((x) => text(x.sourceIp)),
-            ],
-          );
-          // Ids are drawn in insertion order, which ORDER BY n made the input order.
-          ids = res.rows.map((r) => r.id).sort((a, b) => a - b);
-        }
-        if (batch.routes?.length) await insertRoutes(c, batch, ids);
-        if (batch.deliveries?.length) await insertDeliveries(c, batch.deliveries);
-        for (const r of batch.rejected) {
-          await c.query(
-            'INSERT INTO rejected (received_at, source_ip, method, status, reason, raw_target, count) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-            [r.receivedAt, text(r.sourceIp), text(r.method), r.status, text(r.reason), r.rawTarget, r.count],
-          );
-        }
-        for (const p of batch.phones ?? []) await upsertPhone(c, p);
-        for (const { mac, call } of batch.calls ?? []) await upsertCall(c, mac, call);
-        for (const entry of batch.inventory ?? []) {
-          await c.query(
-            `INSERT INTO inventory (mac, name, location, groups) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (mac) DO UPDATE SET name = excluded.name, location = excluded.location, groups = excluded.groups`,
-            [entry.mac, text(entry.name), text(entry.location), JSON.stringify(entry.groups)],
-          );
-        }
-        if (batch.stateEventId !== undefined) {
-          await c.query(
-            `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', $1)
-             ON CONFLICT (key) DO UPDATE SET value = GREATEST(receiver_state.value, excluded.value)`,
-            [batch.stateEventId],
-          );
-        }
-        for (const f of batch.forget ?? []) await forgetPhone(c, f);
-        await c.query('COMMIT');
+        const c = await this.connection();
+        const ids = await this.commit(c, [{ seq, events: batch.events, rejected: batch.rejected }], false, batch);
         return batch.events.map((e, i) => ({ ...e, id: ids[i] }));
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
+        if (!journalable || !isConnectionError(err)) throw err;
+        this.dropWriter();
+        // Committed or not, this batch is journalled under its number; moving it in skips it if it had committed.
+        this.journal!.append(seq, batch.events, batch.rejected);
+        this.opts.onJournal?.('journalling', { batches: this.journal!.size, err });
+        this.scheduleDrain();
+        return journalled();
       }
     });
+  }
+
+  /**
+   * One transaction: the batches' events (under the append lock, reduced into phone states and calls), their
+   * refusals, and this receiver's batch number. With `skipDone`, batches PostgreSQL already has are left out.
+   * Returns the new events' ids.
+   */
+  private async commit(
+    c: pg.ClientBase,
+    batches: readonly { seq: number; events: readonly NewEvent[]; rejected: readonly NewRejected[] }[],
+    skipDone: boolean,
+    state?: WriteBatch,
+  ): Promise<number[]> {
+    const origin = this.journal?.origin;
+    const events = batches.flatMap((b) => b.events);
+    const macs = [...new Set(events.map((e) => e.mac))];
+    // Round trips count while the append lock is held (every receiver waits for it), so statements without
+    // parameters go together: BEGIN, the lock, the journal check and the phones' stored states in one.
+    const first = ['BEGIN'];
+    if (origin && skipDone) first.push(`SELECT last_seq FROM ingest_origins WHERE origin = ${c.escapeLiteral(origin)} FOR UPDATE`);
+    if (events.length) {
+      first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
+      first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
+    }
+    try {
+      const results = [await c.query(first.join('; '))].flat() as unknown as pg.QueryResult[];
+      if (origin && skipDone) {
+        const done = (results[1].rows[0] as { last_seq: number } | undefined)?.last_seq ?? 0;
+        batches = batches.filter((b) => b.seq > done);
+      }
+      const todo = batches.flatMap((b) => b.events);
+      let ids: number[] = [];
+      let reduced: PhoneState[] = [];
+      if (todo.length) {
+        ids = await insertEvents(c, todo);
+        const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
+        const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })));
+        await upsertState(c, phones, calls);
+        reduced = phones;
+      }
+      // Forwarding's outbox rows, in the same transaction as their events (only write() passes a batch, and
+      // there every event is new, so ids line up with batch.events).
+      if (state?.routes?.length) await insertRoutes(c, state, ids);
+      if (state?.deliveries?.length) await insertDeliveries(c, state.deliveries);
+      await insertRejected(c, batches.flatMap((b) => b.rejected));
+      if (state) await writeState(c, state);
+      const last = [];
+      if (origin && batches.length) {
+        last.push(
+          `INSERT INTO ingest_origins (origin, last_seq, updated_at) VALUES (${c.escapeLiteral(origin)}, ${Math.max(...batches.map((b) => b.seq))}, ${Date.now()})
+           ON CONFLICT (origin) DO UPDATE SET last_seq = GREATEST(ingest_origins.last_seq, excluded.last_seq), updated_at = excluded.updated_at`,
+        );
+      }
+      last.push('COMMIT');
+      await c.query(last.join('; '));
+      // Committed: whatever the listener does, this batch is stored and must be answered as such.
+      if (reduced.length) {
+        try {
+          this.statesListener?.(reduced);
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
+      }
+      if (ids.length) this.notify(ids[ids.length - 1]);
+      return ids;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Moves up to `max` journalled batches into PostgreSQL, oldest first. Throws when it cannot reach it. */
+  private async drainSome(max: number): Promise<void> {
+    const journal = this.journal!;
+    let moved = 0;
+    while (journal.size > 0 && moved < max) {
+      const batches = journal.oldest(DRAIN_BATCHES);
+      const c = await this.connection();
+      try {
+        await this.commit(c, batches, true);
+      } catch (err) {
+        if (isConnectionError(err)) this.dropWriter(c);
+        throw err;
+      }
+      journal.forget(batches[batches.length - 1].seq);
+      moved += batches.length;
+    }
+    if (journal.size === 0 && moved > 0) this.opts.onJournal?.('drained', { batches: moved });
+  }
+
+  /**
+   * Moves the journal in, a few transactions per turn: new batches (journalled meanwhile, in order) are
+   * answered between turns, so a long outage does not hold up the phones while it is caught up.
+   */
+  private scheduleDrain(delayMs = this.opts.journalRetryMs ?? 1000): void {
+    if (this.drainTimer || this.closed) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.serial(() => this.drainSome(DRAIN_BATCHES * 4)).then(
+        () => {
+          if (this.journalled > 0) this.scheduleDrain(0);
+        },
+        (err) => {
+          if (!isConnectionError(err)) this.opts.onError?.(err);
+          this.scheduleDrain();
+        },
+      );
+    }, delayMs);
+    this.drainTimer.unref();
+  }
+
+  /** Signals other receivers, outside the ingest transaction; a signal in flight covers newer ids (batched). */
+  private notify(lastId: number): void {
+    this.notifyId = Math.max(this.notifyId ?? 0, lastId);
+    if (this.notifying) return;
+    this.notifying = true;
+    void (async () => {
+      while (this.notifyId !== undefined) {
+        const id = this.notifyId;
+        this.notifyId = undefined;
+        // Lost when the database is away: the followers' poll and reconnect catch-up cover that.
+        await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, String(id)]).catch(() => {});
+      }
+      this.notifying = false;
+    })();
+  }
+
+  private sharedState(): SharedState {
+    const journalled = () => this.journalled;
+    return {
+      get journalled() {
+        return journalled();
+      },
+      journal: this.journal !== undefined,
+      onStates: (listener) => {
+        this.statesListener = listener;
+      },
+      snapshot: async () => {
+        // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no
+        // event commits between reading the last id and the phones.
+        const c = await this.pool.connect();
+        try {
+          await c.query('BEGIN');
+          await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.append]);
+          const seq = await c.query<{ last_value: number; is_called: boolean }>('SELECT last_value, is_called FROM events_id_seq');
+          const phones = await c.query<{ state: PhoneState }>('SELECT state FROM phones');
+          await c.query('COMMIT');
+          const row = seq.rows[0];
+          return { phones: phones.rows.map((r) => r.state), lastEventId: row && row.is_called ? row.last_value : 0 };
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          c.release();
+        }
+      },
+      phones: async (macs) => {
+        if (!macs.length) return [];
+        const res = await this.pool.query<{ state: PhoneState }>('SELECT state FROM phones WHERE mac = ANY($1::text[])', [macs]);
+        return res.rows.map((r) => r.state);
+      },
+      callsChangedBy: async (ids) => {
+        if (!ids.length) return [];
+        const res = await this.pool.query<{ id: number; mac: string; state: CallState }>(
+          'SELECT id, mac, state FROM calls WHERE last_event_id = ANY($1::bigint[]) ORDER BY last_event_id, id',
+          [ids],
+        );
+        return res.rows.map((r) => ({ id: r.id, mac: r.mac, call: r.state }));
+      },
+      listen: (handlers) => listen(this.config, this.channel, handlers),
+      expire: (now, timeoutMs) => this.expire(now, timeoutMs),
+    };
+  }
+
+  /**
+   * Calls silent for too long, closed in the stored states. One receiver at a time (a session advisory lock,
+   * released by PostgreSQL if that receiver dies); each phone in a short transaction under the append lock,
+   * so it never races an event of that phone.
+   */
+  private async expire(now: number, timeoutMs: number): Promise<PhoneChange[]> {
+    const c = await this.pool.connect();
+    const changes: PhoneChange[] = [];
+    try {
+      const got = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCKS.expire]);
+      if (!got.rows[0].ok) return [];
+      try {
+        // Phones with an open call, or marked busy: the only ones expiry can change.
+        const candidates = await c.query<{ mac: string }>(
+          "SELECT mac FROM phones WHERE json_array_length(state->'calls') > 0 OR (state->>'busy')::boolean",
+        );
+        for (const { mac } of candidates.rows) {
+          await c.query('BEGIN');
+          try {
+            await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.append]);
+            const res = await c.query<{ state: PhoneState }>('SELECT state FROM phones WHERE mac = $1', [mac]);
+            const before = res.rows[0]?.state;
+            const after = before ? expireCalls(before, now, timeoutMs) : undefined;
+            if (after && after.state !== before) {
+              await upsertPhones(c, [after.state]);
+              await upsertCalls(c, after.changedCalls.map((call) => ({ mac, call })));
+              changes.push({ phone: after.state, changedCalls: after.changedCalls });
+            }
+            await c.query('COMMIT');
+          } catch (err) {
+            await c.query('ROLLBACK').catch(() => {});
+            throw err;
+          }
+        }
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1)', [LOCKS.expire]).catch(() => {});
+      }
+      // Tell the other receivers which phones to reload (a notification holds at most 8000 bytes).
+      const macs = changes.map((x) => x.phone.mac);
+      for (let i = 0; i < macs.length; i += 400) {
+        await c.query('SELECT pg_notify($1, $2)', [this.channel, `p:${macs.slice(i, i + 400).join(',')}`]);
+      }
+      return changes;
+    } finally {
+      c.release();
+    }
   }
 
   async loadPhones(): Promise<PhoneState[]> {
@@ -448,21 +726,35 @@ export class PostgresStore implements Store {
     }));
   }
 
-  prune(cutoff: number, batchSize: number): Promise<number> {
-    return this.serial(async () => {
-      const c = this.writer;
+  /**
+   * One round of retention, on one receiver at a time: a receiver that finds another one pruning returns 0
+   * (its round is over). The lock is a transaction's, so a receiver dying mid-round frees it.
+   */
+  async prune(cutoff: number, batchSize: number): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const got = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [LOCKS.retention]);
       let deleted = 0;
-      for (const sql of [
-        'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)',
-        'DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < $1 ORDER BY id LIMIT $2)',
-        'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
-        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
-           ORDER BY id LIMIT $2)`,
-      ]) {
-        deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
+      if (got.rows[0].ok) {
+        for (const sql of [
+          'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)',
+          'DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < $1 ORDER BY id LIMIT $2)',
+          'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
+          `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
+             ORDER BY id LIMIT $2)`,
+        ]) {
+          deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
+        }
       }
+      await c.query('COMMIT');
       return deleted;
-    });
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
   }
 
   async keepSetting(key: string, value: string): Promise<string> {
@@ -515,7 +807,7 @@ export class PostgresStore implements Store {
   updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
     if (updates.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      const c = this.writer;
+      const c = await this.connection();
       const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);
       // Outcomes need no wait for the WAL flush: one lost to a crash means the delivery is made again.
       await c.query('BEGIN');
@@ -549,8 +841,8 @@ export class PostgresStore implements Store {
   }
 
   async retryDelivery(id: number, now: number): Promise<StoredDelivery | undefined> {
-    const res = await this.serial(() =>
-      this.writer.query<DeliveryRow>(
+    const res = await this.serial(async () =>
+      (await this.connection()).query<DeliveryRow>(
         `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = $1, delivered_at = NULL WHERE id = $2
          RETURNING ${DELIVERY_COLUMNS}`,
         [now, id],
@@ -560,8 +852,8 @@ export class PostgresStore implements Store {
   }
 
   async killDeliveries(destination: string, reason: string, now: number): Promise<number> {
-    const res = await this.serial(() =>
-      this.writer.query(
+    const res = await this.serial(async () =>
+      (await this.connection()).query(
         `UPDATE deliveries SET state = 'dead', last_error = $1, last_attempt_at = coalesce(last_attempt_at, $2)
          WHERE destination = $3 AND state IN ('pending', 'failed')`,
         [text(reason), now, destination],
@@ -627,7 +919,8 @@ export class PostgresStore implements Store {
 
   putControl(row: StoredControl): Promise<void> {
     return this.serial(async () => {
-      await this.writer.query(
+      const c = await this.connection();
+      await c.query(
         `INSERT INTO phone_control (mac, url, vendor, credentials, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (mac) DO UPDATE SET url = excluded.url, vendor = excluded.vendor,
            credentials = excluded.credentials, updated_at = excluded.updated_at`,
@@ -638,21 +931,52 @@ export class PostgresStore implements Store {
 
   deleteControl(mac: string): Promise<void> {
     return this.serial(async () => {
-      await this.writer.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
+      const c = await this.connection();
+      await c.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
     });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     await this.writes;
-    this.writer.release();
+    if (this.journal && this.journal.size > 0) {
+      // A last try; what stays is moved in when this receiver starts again.
+      await this.serial(() => this.drainSome(Number.MAX_SAFE_INTEGER)).catch((err) => this.opts.onError?.(err));
+    }
+    this.journal?.close();
+    this.dropWriter();
     await this.pool.end();
   }
 }
 
-async function migrate(c: pg.PoolClient): Promise<void> {
-  // One receiver migrating at a time, even when several start together.
-  await c.query('SELECT pg_advisory_lock(7267431)');
+/** Phone states, calls and the checkpoint id of a SQLite-style state checkpoint. */
+async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
+  await upsertPhones(c, batch.phones ?? []);
+  await upsertCalls(c, batch.calls ?? []);
+  for (const entry of batch.inventory ?? []) {
+    await c.query(
+      `INSERT INTO inventory (mac, name, location, groups) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (mac) DO UPDATE SET name = excluded.name, location = excluded.location, groups = excluded.groups`,
+      [entry.mac, text(entry.name), text(entry.location), JSON.stringify(entry.groups)],
+    );
+  }
+  if (batch.stateEventId !== undefined) {
+    await c.query(
+      `INSERT INTO receiver_state (key, value) VALUES ('state_event_id', $1)
+       ON CONFLICT (key) DO UPDATE SET value = GREATEST(receiver_state.value, excluded.value)`,
+      [batch.stateEventId],
+    );
+  }
+  for (const f of batch.forget ?? []) await forgetPhone(c, f);
+}
+
+async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<void> {
+  // One receiver migrating at a time, even when several start together (CREATE SCHEMA IF NOT EXISTS too:
+  // run at once by two sessions, one of them fails on the catalog's unique index).
+  await c.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
   try {
+    if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     const have = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
@@ -674,12 +998,12 @@ async function migrate(c: pg.PoolClient): Promise<void> {
       }
     }
   } finally {
-    await c.query('SELECT pg_advisory_unlock(7267431)');
+    await c.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]);
   }
 }
 
 /** The outbox rows of a batch's events (see WriteBatch.routes), one statement for all. */
-async function insertRoutes(c: pg.PoolClient, batch: WriteBatch, ids: readonly number[]): Promise<void> {
+async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly number[]): Promise<void> {
   const cols: [string[], string[], string[], number[], number[]] = [[], [], [], [], []];
   batch.routes!.forEach((route, i) => {
     const e = batch.events[i];
@@ -701,7 +1025,7 @@ async function insertRoutes(c: pg.PoolClient, batch: WriteBatch, ids: readonly n
   );
 }
 
-async function insertDeliveries(c: pg.PoolClient, rows: readonly NewDelivery[]): Promise<void> {
+async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
   for (const d of rows) {
     await c.query(
       `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
@@ -711,18 +1035,7 @@ async function insertDeliveries(c: pg.PoolClient, rows: readonly NewDelivery[]):
   }
 }
 
-async function upsertPhone(c: pg.PoolClient, p: PhoneState): Promise<void> {
-  await c.query(
-    `INSERT INTO phones (mac, ip, model, firmware, accounts, registered, dnd, presence, state, first_seen, last_seen, last_event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, model = excluded.model, firmware = excluded.firmware,
-       accounts = excluded.accounts, registered = excluded.registered, dnd = excluded.dnd, presence = excluded.presence,
-       state = excluded.state, last_seen = excluded.last_seen, last_event_id = excluded.last_event_id`,
-    [p.mac, text(p.ip), text(p.model), text(p.firmware), JSON.stringify(p.accounts), p.registered, p.dnd, p.presence, JSON.stringify(p), p.firstSeen, p.lastSeen, p.lastEventId],
-  );
-}
-
-async function forgetPhone(c: pg.PoolClient, f: ForgetPhone): Promise<void> {
+async function forgetPhone(c: pg.ClientBase, f: ForgetPhone): Promise<void> {
   await c.query('DELETE FROM phones WHERE mac = $1', [f.mac]);
   await c.query('DELETE FROM inventory WHERE mac = $1', [f.mac]);
   await c.query(
@@ -734,33 +1047,4 @@ async function forgetPhone(c: pg.PoolClient, f: ForgetPhone): Promise<void> {
   // The call summaries follow through the delete trigger on calls.
   await c.query('DELETE FROM calls WHERE mac = $1', [f.mac]);
   await c.query('DELETE FROM events WHERE mac = $1', [f.mac]);
-}
-
-async function upsertCall(c: pg.PoolClient, mac: string, call: CallState): Promise<void> {
-  await c.query(
-    `INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at, outcome,
-       ring_ms, talk_ms, state, last_event_id, account)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     ON CONFLICT (mac, call_id, started_at) DO UPDATE SET direction = excluded.direction, remote = excluded.remote,
-       display_remote = excluded.display_remote, local = excluded.local, answered_at = excluded.answered_at,
-       ended_at = excluded.ended_at, outcome = excluded.outcome, ring_ms = excluded.ring_ms, talk_ms = excluded.talk_ms,
-       state = excluded.state, last_event_id = excluded.last_event_id, account = excluded.account`,
-    [
-      mac,
-      text(call.callId),
-      call.startedAt,
-      call.direction,
-      text(call.remote),
-      text(call.displayRemote),
-      text(call.local),
-      call.answeredAt,
-      call.endedAt,
-      call.outcome,
-      (call.answeredAt ?? call.endedAt ?? call.startedAt) - call.startedAt,
-      call.answeredAt !== null && call.endedAt !== null ? call.endedAt - call.answeredAt : null,
-      JSON.stringify(call),
-      call.lastEventId,
-      text(accountOfCall(call.local)),
-    ],
-  );
 }

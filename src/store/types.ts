@@ -21,7 +21,10 @@ export interface NewEvent {
 }
 
 export interface StoredEvent extends NewEvent {
-  /** Increases with arrival order; never reused, even after retention deleted older events. */
+  /**
+   * Increases with arrival order; never reused, even after retention deleted older events. 0 in what
+   * `write` returns for an event held in the local journal (PostgreSQL away): it gets its id when moved in.
+   */
   id: number;
 }
 
@@ -262,8 +265,50 @@ export interface StoredControl {
   updatedAt: number;
 }
 
+/** A phone whose state changed without an event (calls closed after a long silence). */
+export interface PhoneChange {
+  phone: PhoneState;
+  changedCalls: readonly CallState[];
+}
+
+/**
+ * A store several receivers share (PostgreSQL): phone states and calls are derived inside the ingest
+ * transaction, so every receiver reads the same; receivers learn of each other's events through `listen`.
+ */
+export interface SharedState {
+  /** Every phone's stored state and the id of the last event they include, read consistently. */
+  snapshot(): Promise<{ phones: PhoneState[]; lastEventId: number }>;
+  /** The stored states of these phones. */
+  phones(macs: readonly string[]): Promise<PhoneState[]>;
+  /** Calls whose stored state was last changed by one of these events. */
+  callsChangedBy(eventIds: readonly number[]): Promise<CallRecord[]>;
+  /** Signals of commits by any receiver; reconnects by itself until closed. */
+  listen(handlers: {
+    onEvents(lastId: number): void;
+    onPhones(macs: string[]): void;
+    onConnect(): void;
+    onError(err: unknown): void;
+  }): { close(): Promise<void> };
+  /**
+   * Closes calls silent for `timeoutMs` in the stored states, on one receiver at a time (others return
+   * at once with nothing), and signals the changed phones to every receiver.
+   */
+  expire(now: number, timeoutMs: number): Promise<PhoneChange[]>;
+  /** Write batches held in the local journal because the database could not be reached. */
+  readonly journalled: number;
+  /** True when there is a local journal: events are accepted while the database is away. */
+  readonly journal: boolean;
+  /**
+   * Called right after each of this receiver's commits, before `write` resolves, with the phone states the
+   * transaction stored: the receiver that took an event knows its effect before answering the phone.
+   */
+  onStates(listener: (phones: readonly PhoneState[]) => void): void;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Set when several receivers may share this store (see SharedState). */
+  readonly shared?: SharedState;
   /** Human description for logs (`sqlite data/actionurl.sqlite`), without passwords. */
   readonly description: string;
   /** Stores the batch in one transaction; resolves once it is durably committed, with the events' ids. */

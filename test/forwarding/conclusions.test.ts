@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestReceiver } from '../server/helpers/receiver.ts';
 import { startHookServer } from './helpers/hook-server.ts';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 
 const MAC = '001565c0ffee';
 
@@ -77,5 +79,38 @@ test('call.ended, phone.online, phone.registration and phone.offline reach a des
     await hook.close();
     await incidents.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('on PostgreSQL (reducer in the ingest transaction) a missed call still concludes call.ended, once', { timeout: 30_000 }, async () => {
+  const pgBase = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `au_concl_${randomBytes(5).toString('hex')}`;
+  const hook = await startHookServer();
+  const dir = mkdtempSync(join(tmpdir(), 'actionurl-fwd-'));
+  const file = join(dir, 'forward.json');
+  writeFileSync(file, JSON.stringify({ destinations: [{ name: 'conclusions', url: hook.url, events: ['conclusions'] }] }));
+  const r = await startTestReceiver({
+    db: `${pgBase}?schema=${schema}`,
+    forward: file,
+    forwarding: { schedule: [0, 50], recordEveryMs: 10, sweepEveryMs: 100 },
+  });
+  try {
+    await r.ingest(`/actionurl/incoming_call?mac=${MAC}&call_id=7&remote=sip:2002@pbx`);
+    await r.ingest(`/actionurl/missed_call?mac=${MAC}&call_id=7&remote=sip:2002@pbx`);
+    const ended = await hook.waitForMatch((x) => x.json.type === 'call.ended');
+    const call = ended.json.data as Record<string, unknown>;
+    assert.equal(call.mac, MAC);
+    assert.equal(call.outcome, 'missed');
+    assert.equal(call.remote, 'sip:2002@pbx');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(hook.received.filter((x) => x.json.type === 'call.ended').length, 1, 'one call.ended per call');
+  } finally {
+    await r.cleanup();
+    await hook.close();
+    rmSync(dir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: pgBase });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
   }
 });

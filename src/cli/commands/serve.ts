@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
 import { StoreConfigError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS } from '../options.ts';
@@ -17,6 +17,7 @@ interface ServeOptions {
   port: number;
   host: string;
   db: string;
+  journal: string;
   token?: string;
   tokenSecret?: string;
   adminToken?: string;
@@ -106,6 +107,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', 8080).argParser(intArg(0, 65535)))
     .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
     .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
+    .addOption(opt(
+      '--journal <file>',
+      'with a postgres:// --db: local SQLite file that keeps accepted events while PostgreSQL is unreachable '
+        + '(moved in, in order, when it is back); one per receiver; "off" answers 503 instead',
+      'ACTIONURL_JOURNAL',
+      DEFAULT_JOURNAL,
+    ))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
     .addOption(opt(
       '--token-secret <secret>',
@@ -158,6 +166,7 @@ export function registerServeCommand(program: Command): void {
           port,
           host: opts.host,
           db: opts.db,
+          journal: opts.journal === 'off' ? undefined : opts.journal,
           token: opts.token,
           tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,

@@ -473,7 +473,16 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           summary: 'Liveness and store check',
           responses: {
-            200: json('Healthy', { type: 'object', properties: { status: { const: 'ok' }, store: text, phones: { type: 'integer' } } }),
+            200: json('Healthy, or degraded: PostgreSQL does not answer but events go to the local journal', {
+              type: 'object',
+              properties: {
+                status: { enum: ['ok', 'degraded'] },
+                store: text,
+                phones: { type: 'integer' },
+                journalled: { type: 'integer', description: 'PostgreSQL with a local journal: write batches waiting in it' },
+                error: text,
+              },
+            }),
             503: json('The store does not answer', { type: 'object' }),
           },
         },
