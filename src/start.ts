@@ -187,6 +187,15 @@ export const PROVISION_TOKEN_SECRET_WARNING =
 /** An option the user must change; the message is one line, fit to print as is. */
 export class ServerOptionError extends Error {}
 
+function readControlKey(options: ServerOptions): ReturnType<typeof loadControlKey> {
+  try {
+    return loadControlKey({ key: options.controlKey, keyFile: options.controlKeyFile ?? (options.store ? undefined : defaultKeyFile(options.db ?? DEFAULT_DB)) });
+  } catch (err) {
+    if (err instanceof ControlKeyError) throw new ServerOptionError(err.message);
+    throw err;
+  }
+}
+
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
   if (options.open && options.adminToken) {
@@ -198,13 +207,9 @@ function checkOptions(options: ServerOptions) {
   if ((options.phoneUser === undefined) !== (options.phonePassword === undefined)) {
     throw new ServerOptionError('--phone-user and --phone-password go together');
   }
-  let controlKey;
-  try {
-    controlKey = loadControlKey({ key: options.controlKey, keyFile: options.controlKeyFile ?? (options.store ? undefined : defaultKeyFile(options.db ?? DEFAULT_DB)) });
-  } catch (err) {
-    if (err instanceof ControlKeyError) throw new ServerOptionError(err.message);
-    throw err;
-  }
+  // A key given on the command line is checked now; a key file is read or created only once the store has
+  // opened, so a mistake in --db is reported as such and not as a key file that cannot be written beside it.
+  const controlKey = options.controlKey ? readControlKey(options) : undefined;
   try {
     return {
       allowlist: options.allow ? new Allowlist(options.allow) : undefined,
@@ -390,14 +395,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs,
     };
+    const controlKey = checked.controlKey ?? readControlKey(options);
     const control = new ControlService({
-      store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(checked.controlKey.key), now,
+      store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(controlKey.key), now,
       ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
       confirmTimeoutMs: options.commandTimeoutMs,
       sendTimeoutMs: options.commandSendTimeoutMs,
     });
     await control.load();
-    if (checked.controlKey.source === 'ephemeral') {
+    if (controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
     }
     const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder };
