@@ -95,16 +95,9 @@ export interface StoredDelivery extends NewDelivery {
   deliveredAt: number | null;
 }
 
-/** The outcome of attempts, stored in batches. */
-export interface DeliveryUpdate {
-  id: number;
-  state: DeliveryState;
-  attempts: number;
-  nextAt: number;
-  lastError: string | null;
-  lastStatus: number | null;
-  lastAttemptAt: number | null;
-  deliveredAt: number | null;
+/** The outcome of attempts, stored in batches: the attempt fields of a stored delivery, and its body. */
+export interface DeliveryUpdate
+  extends Pick<StoredDelivery, 'id' | 'state' | 'attempts' | 'nextAt' | 'lastError' | 'lastStatus' | 'lastAttemptAt' | 'deliveredAt'> {
   /** The payload as first sent (kept so a retry sends the same bytes); null leaves it as stored. */
   body: string | null;
 }
