@@ -8,10 +8,13 @@
  * The log is written straight into SQLite with the real schema (see soak-seed.ts). The receiver runs in this
  * process (so its event loop and memory are measured), the traffic in a child process.
  *
- *   npm run bench -- soak [--events=2000000] [--minutes=2] [--rate=600]
+ *   npm run bench -- soak [--events=2000000] [--minutes=2] [--rate=600] [--db=/path/to/soak.sqlite]
+ *
+ * `--db` keeps the seeded log at that path and, when the file is already there, reuses it instead of seeding
+ * again (a 10M-event log takes a long while to seed on a loaded machine); each run adds its traffic to it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -29,14 +32,19 @@ const RATE = option('rate', 600);
 const PHONES = 5000;
 const DEEP = 20_000;
 const ROOT = resolve(import.meta.dirname, '..');
+const KEEP = process.argv.find((a) => a.startsWith('--db='))?.slice('--db='.length);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-const dir = mkdtempSync(join(tmpdir(), 'actionurl-soak-'));
-const file = join(dir, 'soak.sqlite');
+const dir = KEEP ? undefined : mkdtempSync(join(tmpdir(), 'actionurl-soak-'));
+const file = KEEP ? resolve(KEEP) : join(dir!, 'soak.sqlite');
 try {
-  console.log(`seeding ${EVENTS.toLocaleString('en')} events over ${PHONES} phones (phone ${macOf(0)}: ${DEEP.toLocaleString('en')} of them) …`);
-  const seeded = await seedLog(file, EVENTS, PHONES, DEEP, Date.now() - 60_000);
-  console.log(`seeded in ${seeded.seconds.toFixed(0)} s, ${mb(statSync(file).size)} on disk`);
+  if (KEEP && existsSync(file)) {
+    console.log(`reusing the log in ${file} (${mb(statSync(file).size)} on disk; --events is ignored)`);
+  } else {
+    console.log(`seeding ${EVENTS.toLocaleString('en')} events over ${PHONES} phones (phone ${macOf(0)}: ${DEEP.toLocaleString('en')} of them) …`);
+    const seeded = await seedLog(file, EVENTS, PHONES, DEEP, Date.now() - 60_000);
+    console.log(`seeded in ${seeded.seconds.toFixed(0)} s, ${mb(statSync(file).size)} on disk`);
+  }
 
   const startedAt = performance.now();
   const server = await startServer({ db: file, port: 0, host: '127.0.0.1', logLevel: 'silent', stateFlushMs: 5000 });
@@ -108,5 +116,5 @@ try {
   for (const r of results) console.log(`  ${r.name.padEnd(36)} ${String(r.status).padEnd(4)} median ${r.median.toFixed(1).padStart(7)} ms  max ${r.max.toFixed(1).padStart(7)} ms  ${r.bytes.toLocaleString('en').padStart(9)} bytes`);
   console.log(`  all ${listed} phones in ${page} pages of 1000: ${allMs.toFixed(0)} ms`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -2,22 +2,25 @@
  * The SQLite store (better-sqlite3): one file, WAL journal, every write batch one transaction.
  *
  * Writes run on their own connection in a worker thread (`sqlite-worker.ts`), so the commit and its fsync
- * (see `sqlite-writes.ts` on durability) never hold up request handling; reads run on a second connection
- * in the calling thread, which WAL lets proceed while the writer commits. An in-memory database (`:memory:`,
- * for tests) cannot be shared between connections, so it writes inline on its one connection.
+ * (see `sqlite-writes.ts` on durability) never hold up request handling. The reads that can take long on a
+ * big log (the API's lists, the stream's replay, reports) run in reader threads (`sqlite-reader-pool.ts`),
+ * each on a read-only connection of its own, which WAL lets proceed while the writer commits; the cheap ones
+ * (a row by primary key, start-up loads) run on a connection in the calling thread. An in-memory database
+ * (`:memory:`, for tests) cannot be shared between connections, so it does everything on its one connection.
  */
 import Database from 'better-sqlite3';
-import { Worker } from 'node:worker_threads';
-import type { CallState, PhoneState } from '../domain/types.ts';
-import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
+import type { PhoneState } from '../domain/types.ts';
+import { EVENT_COLUMNS, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
-import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
 import { prepareSqlitePath } from './sqlite-path.ts';
-import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
+import { siblingModule } from '../core/module-url.ts';
 import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
 } from './sqlite-writes.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { SqliteReads, toEvent, type ReadOp } from './sqlite-reads.ts';
+import { ReaderPool } from './sqlite-reader-pool.ts';
+import { ThreadChannel } from './sqlite-thread.ts';
 import type {
   DeliveryQuery,
   DeliveryUpdate,
@@ -39,45 +42,27 @@ import type {
   WriteBatch,
 } from './types.ts';
 
-interface RejectedRow {
-  id: number;
-  received_at: number;
-  source_ip: string;
-  method: string;
-  status: number;
-  reason: string;
-  raw_target: Buffer;
-  count: number;
-}
-
 type EventRow = StoredEventRow<string>;
 
-/** Rows of a phone's event chain read between turns of the event loop (a few milliseconds' worth, cold). */
-const CHAIN_SLICE = 64;
-const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
-
-type Param = string | number | readonly string[];
+/** Reader threads of a file database: two, so one slow query (a deep walk, a report) leaves the other free. */
+const DEFAULT_READERS = 2;
 
 /**
- * A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). A list
- * value is `column IN (?, ?, …)`: its clause is written `mac IN (?)`.
+ * A Buffer crosses a thread boundary as a plain Uint8Array (structured clone): view it as a Buffer again,
+ * without copying, so callers see what an inline read gives them.
  */
-function conditions(parts: [string, Param | undefined][]): { where: string; args: (string | number)[] } {
-  const set = parts.filter((p): p is [string, Param] => p[1] !== undefined);
-  const clauses = set.map(([clause, value]) =>
-    typeof value === 'object' ? clause.replace('(?)', `(${value.map(() => '?').join(', ')})`) : clause,
-  );
-  return { where: set.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.flatMap((p) => p[1]) };
-}
-
-/** Statements with a list of phones are prepared per list length; longer lists are not worth caching. */
-const CACHED_LIST_LENGTH = 64;
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 export interface SqliteStoreOptions {
   /** `FULL` (default) survives power loss; `NORMAL` only process crashes. See sqlite-writes.ts. */
   synchronous?: 'FULL' | 'NORMAL';
   /** Write from a worker thread (default for files); false writes inline on the calling thread. */
   worker?: boolean;
+  /**
+   * Reader threads for the queries that can take long (default 2 for files; an in-memory database reads
+   * inline, on its one connection).
+   */
+  readers?: number;
 }
 
 /** How writes reach the database: inline, or through the worker thread. */
@@ -110,53 +95,12 @@ function inlineWrites(db: Database.Database): Writes {
   };
 }
 
-const WORKER_URL = siblingModule(import.meta.url, './sqlite-worker');
-
-/** A worker thread running the writer; from the TypeScript sources it needs tsx registered in it first. */
-function startWorker(workerData: unknown): Worker {
-  if (!isTypeScriptSource(WORKER_URL.href)) return new Worker(WORKER_URL, { workerData });
-  // A small bootstrap registers tsx in the new thread (found from this package, not from the cwd), then
-  // loads the worker.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
-}
+const WRITER_URL = siblingModule(import.meta.url, './sqlite-worker');
 
 /** Starts the writer thread; resolves once its connection is open. */
 async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
-  const worker = startWorker({ file, synchronous });
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let next = 0;
-  let failure: Error | undefined;
-  const failAll = (err: Error) => {
-    failure = err;
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  };
-  await new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', () => {
-      worker.off('error', reject);
-      resolve();
-    });
-  });
-  worker.on('message', (msg: { n: number; ok: boolean; value?: unknown; error?: string; code?: string }) => {
-    const p = pending.get(msg.n);
-    if (!p) return;
-    pending.delete(msg.n);
-    if (msg.ok) p.resolve(msg.value);
-    else p.reject(Object.assign(new Error(msg.error), msg.code ? { code: msg.code } : {}));
-  });
-  worker.on('error', (err) => failAll(err));
-  worker.on('exit', () => failAll(failure ?? new Error('the database writer stopped')));
-  const call = <T>(msg: Record<string, unknown>): Promise<T> => {
-    if (failure) return Promise.reject(failure);
-    const n = next++;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(n, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...msg, n });
-    });
-  };
+  const ch = await ThreadChannel.start(WRITER_URL, { file, synchronous }, 'the database writer stopped');
+  const call = <T>(msg: Record<string, unknown>) => ch.call<T>(msg);
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
@@ -168,12 +112,15 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
     killDeliveries: (destination, reason, now) => call<number>({ op: 'kill', destination, reason, now }),
     settings: () => call<WriterSettings>({ op: 'settings' }),
     close: async () => {
-      if (failure) return;
+      if (!ch.alive) return;
       await call({ op: 'close' });
-      await worker.terminate();
+      await ch.terminate(new Error('the store is closed'));
     },
   };
 }
+
+/** How the long reads run: inline on the one connection (in memory), or in the reader threads. */
+type Reads = <T>(op: ReadOp, args: readonly unknown[]) => Promise<T>;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -181,12 +128,14 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
   private writing: Writes | Promise<Writes>;
+  private readonly readers: ReaderPool | undefined;
+  private readonly read: Reads;
   /** Each phone's newest event id: where "events of this phone" starts walking its prev_id chain. */
   private readonly newest: Map<string, number>;
 
   /**
    * Opens (creating the file and its directory if needed) and migrates. `:memory:` for a throwaway store.
-   * The writer thread starts in the background; the first write waits for it.
+   * The writer and reader threads start in the background; the first write or read waits for them.
    */
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const memory = file === ':memory:' || file === '';
@@ -206,6 +155,19 @@ export class SqliteStore implements Store {
     this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
     // An unobserved failure to start is reported by the first write instead of crashing the process.
     if (this.writing instanceof Promise) this.writing.catch(() => {});
+    const readers = memory ? 0 : (options.readers ?? DEFAULT_READERS);
+    if (readers > 0) {
+      const pool = new ReaderPool(file, readers);
+      pool.warm();
+      this.readers = pool;
+      this.read = (op, args) => pool.run(op, args);
+    } else {
+      const inline = new SqliteReads(this.db);
+      this.read = async <T>(op: ReadOp, args: readonly unknown[]) => {
+        if (!this.db.open) throw new Error('the store is closed');
+        return (inline[op] as (...a: readonly unknown[]) => T)(...args);
+      };
+    }
   }
 
   /**
@@ -223,9 +185,8 @@ export class SqliteStore implements Store {
 
   private readonly statements = new Map<string, Database.Statement>();
 
-  /** Query statements are built from the filters given; each distinct one is prepared once. */
-  private cached(sql: string, args: readonly unknown[] = []): Database.Statement {
-    if (args.length > CACHED_LIST_LENGTH) return this.db.prepare(sql);
+  /** The few statements still run on this thread (see the class's methods); each prepared once. */
+  private cached(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -238,7 +199,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       phones: db.prepare('SELECT state FROM phones'),
-      eventById: db.prepare(`SELECT ${EVENT_COLUMNS}, prev_id FROM events WHERE id = ?`),
+      eventById: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
       lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       stateEventId: db.prepare("SELECT value FROM receiver_state WHERE key = 'state_event_id'"),
     };
@@ -267,6 +228,10 @@ export class SqliteStore implements Store {
     return stored;
   }
 
+  // What stays on this thread: start-up loads (once), single rows by primary key, and the outbox worker's
+  // next page of due deliveries (a range of the partial due index, LIMIT-bounded). Each costs tens of
+  // microseconds, less than the round trip to a reader thread and back.
+
   async stateCheckpoint(): Promise<number> {
     const row = this.stmt.stateEventId.get() as { value: number } | undefined;
     return row?.value ?? 0;
@@ -276,106 +241,97 @@ export class SqliteStore implements Store {
     return (this.stmt.phones.all() as { state: string }[]).map((r) => JSON.parse(r.state) as PhoneState);
   }
 
-  async events(q: EventQuery): Promise<StoredEvent[]> {
-    if (q.macs?.length === 0) return [];
-    if (q.mac !== undefined && (q.macs === undefined || q.macs.includes(q.mac))) return this.eventsOfPhone(q.mac, q);
-    if (q.mac !== undefined) return [];
-    // `since` becomes an id bound too (ids grow with arrival time), and the time index is kept out of the
-    // plan (`+received_at`): sorting every event since a time by id would hold the event loop for seconds
-    // on a log of millions, while walking ids newest first stops after one page.
-    const firstSince = q.since === undefined ? undefined : this.firstIdSince(q.since);
-    const { where, args } = conditions([
-      ['mac IN (?)', q.macs],
-      ['incident = ?', q.incident],
-      ['call_id = ?', q.callId],
-      ['id >= ?', firstSince],
-      ['+received_at >= ?', q.since],
-      ['+received_at < ?', q.until],
-      ['id < ?', q.before],
-    ]);
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql, args).all(...args, q.limit) as EventRow[]).map(toEvent);
-  }
-
-  /** The first event id received at or after `since` (the time index answers it at once). */
-  private firstIdSince(since: number): number {
-    const row = this.cached('SELECT id FROM events WHERE received_at >= ? ORDER BY received_at, id LIMIT 1').get(since) as { id: number } | undefined;
-    return row?.id ?? Number.MAX_SAFE_INTEGER;
-  }
-
-  /**
-   * One phone's events, newest first, along its prev_id chain (see migration 3). A filter that matches few
-   * of a long history walks far, so the walk lets the event loop run every CHAIN_SLICE rows (a few
-   * milliseconds) instead of holding it for the whole walk.
-   */
-  private async eventsOfPhone(mac: string, q: EventQuery): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    let id: number | null = this.newest.get(mac) ?? null;
-    let walked = 0;
-    while (id !== null && out.length < q.limit) {
-      if (++walked % CHAIN_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const row = this.stmt.eventById.get(id) as (EventRow & { prev_id: number | null }) | undefined;
-      if (!row) break; // older events were deleted by retention
-      if (q.since !== undefined && row.received_at < q.since) break;
-      id = row.prev_id;
-      if (q.before !== undefined && row.id >= q.before) continue;
-      if (q.until !== undefined && row.received_at >= q.until) continue;
-      if (q.incident !== undefined && row.incident !== q.incident) continue;
-      if (q.callId !== undefined && (JSON.parse(row.vars) as Record<string, string>).call_id !== q.callId) continue;
-      out.push(toEvent(row));
-    }
-    return out;
-  }
-
-  async eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
-    const { where, args } = conditions([
-      ['id > ?', afterId],
-      ['mac = ?', filter.mac],
-      ['incident = ?', filter.incident],
-    ]);
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id LIMIT ?`;
-    return (this.cached(sql).all(...args, limit) as EventRow[]).map(toEvent);
-  }
-
   async lastEventId(): Promise<number> {
     const row = this.stmt.lastEventId.get() as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 
+  async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (const id of ids) {
+      const row = this.stmt.eventById.get(id) as EventRow | undefined;
+      if (row) out.push(toEvent(row));
+    }
+    return out;
+  }
+
+  async delivery(id: number): Promise<StoredDelivery | undefined> {
+    const row = this.cached(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`).get(id) as DeliveryRow | undefined;
+    return row && deliveryFromRow(row);
+  }
+
+  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? AND id > ? AND state IN ('pending', 'failed')
+      ORDER BY id LIMIT ?`;
+    return (this.cached(sql).all(destination, afterId, limit) as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  async keepSetting(key: string, value: string): Promise<string> {
+    // A one-off small write at start-up on the reading connection (busy_timeout covers the writer thread).
+    this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+  }
+
+  async controlSettings(): Promise<StoredControl[]> {
+    const rows = this.cached('SELECT mac, url, vendor, credentials, updated_at FROM phone_control').all() as
+      { mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }[];
+    return rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: r.updated_at }));
+  }
+
+  async loadInventory(): Promise<InventoryEntry[]> {
+    const rows = this.cached('SELECT mac, name, location, groups FROM inventory').all() as { mac: string; name: string; location: string; groups: string }[];
+    return rows.map((r) => ({ mac: r.mac, name: r.name, location: r.location, groups: JSON.parse(r.groups) as string[] }));
+  }
+
+  async forgottenPhones(): Promise<Map<string, number>> {
+    const rows = this.cached('SELECT mac, up_to_event_id FROM forgotten_phones').all() as { mac: string; up_to_event_id: number }[];
+    return new Map(rows.map((r) => [r.mac, r.up_to_event_id]));
+  }
+
+  // The reads that can take long, off this thread (see sqlite-reads.ts).
+
+  async events(q: EventQuery): Promise<StoredEvent[]> {
+    const head = q.mac === undefined ? undefined : this.newest.get(q.mac);
+    return this.eventsBack(await this.read<StoredEvent[]>('events', [q, head]));
+  }
+
+  async eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
+    return this.eventsBack(await this.read<StoredEvent[]>('eventsAfter', [afterId, limit, filter]));
+  }
+
+  private eventsBack(events: StoredEvent[]): StoredEvent[] {
+    for (const e of events) e.rawTarget = asBuffer(e.rawTarget);
+    return events;
+  }
+
   async calls(q: CallQuery): Promise<CallRecord[]> {
-    if (q.macs?.length === 0) return [];
-    const { where, args } = conditions([
-      ['mac = ?', q.mac],
-      ['mac IN (?)', q.macs],
-      ['outcome = ?', q.outcome],
-      ['started_at >= ?', q.since],
-      ['started_at < ?', q.until],
-      ['id < ?', q.before],
-    ]);
-    const sql = `SELECT id, mac, state FROM calls ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql, args).all(...args, q.limit) as { id: number; mac: string; state: string }[]).map((r) => ({
-      id: r.id,
-      mac: r.mac,
-      call: JSON.parse(r.state) as CallState,
-    }));
+    return this.read<CallRecord[]>('calls', [q]);
   }
 
   async rejected(q: RejectedQuery): Promise<StoredRejected[]> {
-    const { where, args } = conditions([
-      ['received_at >= ?', q.since],
-      ['id < ?', q.before],
-    ]);
-    const sql = `SELECT * FROM rejected ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql).all(...args, q.limit) as RejectedRow[]).map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      sourceIp: r.source_ip,
-      method: r.method,
-      status: r.status,
-      reason: r.reason,
-      rawTarget: r.raw_target,
-      count: r.count,
-    }));
+    const rows = await this.read<StoredRejected[]>('rejected', [q]);
+    for (const r of rows) r.rawTarget = asBuffer(r.rawTarget);
+    return rows;
+  }
+
+  async counts(): Promise<StoreCounts> {
+    return this.read<StoreCounts>('counts', []);
+  }
+
+  async deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    return this.read<StoredDelivery[]>('deliveries', [q]);
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    return this.read<Record<string, number>>('outboxDepth', []);
+  }
+
+  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    return this.read<CallStatsRow[]>('callStats', [q]);
+  }
+
+  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    return this.read<HourStatsRow[]>('hourStats', [q]);
   }
 
   async prune(cutoff: number, batchSize: number): Promise<number> {
@@ -391,59 +347,12 @@ export class SqliteStore implements Store {
     return (await this.writing).maxPages(pages);
   }
 
-  async keepSetting(key: string, value: string): Promise<string> {
-    // A one-off small write at start-up on the reading connection (busy_timeout covers the writer thread).
-    this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
-    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
-  }
-
-  async counts(): Promise<StoreCounts> {
-    const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
-  }
-
-  async controlSettings(): Promise<StoredControl[]> {
-    const rows = this.cached('SELECT mac, url, vendor, credentials, updated_at FROM phone_control').all() as
-      { mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }[];
-    return rows.map((r) => ({ mac: r.mac, url: r.url, vendor: r.vendor, credentials: r.credentials, updatedAt: r.updated_at }));
-  }
-
   async putControl(row: StoredControl): Promise<void> {
     await (await this.writing).putControl(row);
   }
 
   async deleteControl(mac: string): Promise<void> {
     await (await this.writing).deleteControl(mac);
-  }
-
-  async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    for (const id of ids) {
-      const row = this.stmt.eventById.get(id) as EventRow | undefined;
-      if (row) out.push(toEvent(row));
-    }
-    return out;
-  }
-
-  async deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
-    const { where, args } = conditions([
-      ['state = ?', q.state],
-      ['destination = ?', q.destination],
-      ['id < ?', q.before],
-    ]);
-    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql).all(...args, q.limit) as DeliveryRow[]).map(deliveryFromRow);
-  }
-
-  async delivery(id: number): Promise<StoredDelivery | undefined> {
-    const row = this.cached(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`).get(id) as DeliveryRow | undefined;
-    return row && deliveryFromRow(row);
-  }
-
-  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
-    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? AND id > ? AND state IN ('pending', 'failed')
-      ORDER BY id LIMIT ?`;
-    return (this.cached(sql).all(destination, afterId, limit) as DeliveryRow[]).map(deliveryFromRow);
   }
 
   async updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
@@ -459,56 +368,11 @@ export class SqliteStore implements Store {
     return (await this.writing).killDeliveries(destination, reason, now);
   }
 
-  async outboxDepth(): Promise<Record<string, number>> {
-    const sql = "SELECT destination, count(*) AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY destination";
-    const out: Record<string, number> = {};
-    for (const r of this.cached(sql).all() as { destination: string; n: number }[]) out[r.destination] = r.n;
-    return out;
-  }
-
-  async loadInventory(): Promise<InventoryEntry[]> {
-    const rows = this.cached('SELECT mac, name, location, groups FROM inventory').all() as { mac: string; name: string; location: string; groups: string }[];
-    return rows.map((r) => ({ mac: r.mac, name: r.name, location: r.location, groups: JSON.parse(r.groups) as string[] }));
-  }
-
-  async forgottenPhones(): Promise<Map<string, number>> {
-    const rows = this.cached('SELECT mac, up_to_event_id FROM forgotten_phones').all() as { mac: string; up_to_event_id: number }[];
-    return new Map(rows.map((r) => [r.mac, r.up_to_event_id]));
-  }
-
-  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    const merged = new Map<string, CallStatsRow>();
-    for (const { table, column, from, to } of splitPeriod(q)) {
-      const { where, args } = conditions([
-        [`${column} >= ?`, from],
-        [`${column} < ?`, to],
-        ['mac IN (?)', q.macs],
-      ]);
-      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
-      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
-    }
-    return nonEmpty(merged.values());
-  }
-
-  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    // The whole site has a table of its own; a group sums its phones' hour rows.
-    const { where, args } = conditions([
-      ['hour >= ?', q.from],
-      ['hour < ?', q.to],
-      ['mac IN (?)', q.macs],
-    ]);
-    const sql = q.macs === undefined
-      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
-      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
-         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
-    return this.cached(sql, args).all(...args) as HourStatsRow[];
-  }
-
+  /** Reads still in flight in the reader threads are refused ("the store is closed"); none is left hanging. */
   async close(): Promise<void> {
     if (!this.db.open) return;
     try {
+      await this.readers?.close();
       await (await this.writing).close();
     } finally {
       this.db.close();

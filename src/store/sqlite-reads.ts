@@ -1,0 +1,247 @@
+/**
+ * The SQLite store's queries that can take long on a big log: the API's lists, the stream's replay, the
+ * reports' sums, the outbox depth. Plain synchronous better-sqlite3 on whatever connection it is given: a
+ * reader thread's read-only one for a file database (`sqlite-reader-worker.ts`, so a slow query never holds
+ * up the receiver's event loop), or the only connection of an in-memory one.
+ *
+ * Every query is bounded by an index and its LIMIT (see `EXPLAIN QUERY PLAN` in test/store/query-plans.test.ts),
+ * except where noted.
+ */
+import type Database from 'better-sqlite3';
+import type { CallState } from '../domain/types.ts';
+import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
+import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import type {
+  CallQuery,
+  CallRecord,
+  CallStatsRow,
+  DeliveryQuery,
+  EventFilter,
+  EventQuery,
+  HourStatsRow,
+  RejectedQuery,
+  StatsQuery,
+  StoreCounts,
+  StoredDelivery,
+  StoredEvent,
+  StoredRejected,
+} from './types.ts';
+
+interface RejectedRow {
+  id: number;
+  received_at: number;
+  source_ip: string;
+  method: string;
+  status: number;
+  reason: string;
+  raw_target: Buffer;
+  count: number;
+}
+
+type EventRow = StoredEventRow<string>;
+type ChainRow = EventRow & { prev_id: number | null };
+
+export const toEvent = (r: EventRow): StoredEvent => eventFromRow(r, JSON.parse);
+
+type Param = string | number | readonly string[];
+
+/**
+ * A WHERE clause from the filters that are set (values stay parameters, never text in the SQL). A list
+ * value is `column IN (?, ?, …)`: its clause is written `mac IN (?)`.
+ */
+function conditions(parts: [string, Param | undefined][]): { where: string; args: (string | number)[] } {
+  const set = parts.filter((p): p is [string, Param] => p[1] !== undefined);
+  const clauses = set.map(([clause, value]) =>
+    typeof value === 'object' ? clause.replace('(?)', `(${value.map(() => '?').join(', ')})`) : clause,
+  );
+  return { where: set.length ? `WHERE ${clauses.join(' AND ')}` : '', args: set.flatMap((p) => p[1]) };
+}
+
+/** Statements with a list of phones are prepared per list length; longer lists are not worth caching. */
+const CACHED_LIST_LENGTH = 64;
+
+/** The read methods a reader thread answers by name (see `SqliteReads`). */
+export type ReadOp = 'events' | 'eventsAfter' | 'calls' | 'rejected' | 'counts' | 'deliveries' | 'outboxDepth' | 'callStats' | 'hourStats';
+
+export class SqliteReads {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly eventById: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.eventById = db.prepare(`SELECT ${EVENT_COLUMNS}, prev_id FROM events WHERE id = ?`);
+  }
+
+  /** Query statements are built from the filters given; each distinct one is prepared once. */
+  private cached(sql: string, args: readonly unknown[] = []): Database.Statement {
+    if (args.length > CACHED_LIST_LENGTH) return this.db.prepare(sql);
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * Events newest first. `head` is the newest event id of `q.mac` (the receiver keeps it in memory: the
+   * writer knows it), where that phone's prev_id chain starts.
+   */
+  events(q: EventQuery, head?: number): StoredEvent[] {
+    if (q.macs?.length === 0) return [];
+    if (q.mac !== undefined && (q.macs === undefined || q.macs.includes(q.mac))) return this.eventsOfPhone(q, head);
+    if (q.mac !== undefined) return [];
+    // `since` and `until` become id bounds too (ids grow with arrival time), and the time index is kept out
+    // of the plan (`+received_at`): sorting every event of a period by id would take seconds on a log of
+    // millions, while walking ids newest first between the two bounds stops after one page.
+    const firstSince = q.since === undefined ? undefined : this.firstIdSince(q.since);
+    const firstUntil = q.until === undefined ? undefined : this.firstIdSince(q.until);
+    const before = firstUntil === undefined ? q.before : Math.min(firstUntil, q.before ?? Number.MAX_SAFE_INTEGER);
+    // A group (`macs`) has no index of its own (see migration 3): its events are found walking ids newest
+    // first, which reads more rows the smaller a share of the traffic the group is.
+    const { where, args } = conditions([
+      ['mac IN (?)', q.macs],
+      ['incident = ?', q.incident],
+      ['call_id = ?', q.callId],
+      ['id >= ?', firstSince],
+      ['+received_at >= ?', q.since],
+      ['+received_at < ?', q.until],
+      ['id < ?', before],
+    ]);
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql, args).all(...args, q.limit) as EventRow[]).map(toEvent);
+  }
+
+  /** The first event id received at or after `at` (the time index answers it at once). */
+  private firstIdSince(at: number): number {
+    const row = this.cached('SELECT id FROM events WHERE received_at >= ? ORDER BY received_at, id LIMIT 1').get(at) as { id: number } | undefined;
+    return row?.id ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * One phone's events, newest first, along its prev_id chain (see migration 3). A page after the first
+   * (`before` is the last event of the page before, of this phone) starts right below it rather than walking
+   * down from the newest again. A filter that matches few of a long history still walks far: that is why
+   * this runs in a reader thread.
+   */
+  private eventsOfPhone(q: EventQuery, head: number | undefined): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    let id: number | null = head ?? null;
+    if (q.before !== undefined && id !== null && id >= q.before) {
+      const cursor = this.eventById.get(q.before) as ChainRow | undefined;
+      if (cursor !== undefined && cursor.mac === q.mac) id = cursor.prev_id;
+    }
+    while (id !== null && out.length < q.limit) {
+      const row = this.eventById.get(id) as ChainRow | undefined;
+      if (!row) break; // older events were deleted by retention
+      if (q.since !== undefined && row.received_at < q.since) break;
+      id = row.prev_id;
+      if (q.before !== undefined && row.id >= q.before) continue;
+      if (q.until !== undefined && row.received_at >= q.until) continue;
+      if (q.incident !== undefined && row.incident !== q.incident) continue;
+      if (q.callId !== undefined && (JSON.parse(row.vars) as Record<string, string>).call_id !== q.callId) continue;
+      out.push(toEvent(row));
+    }
+    return out;
+  }
+
+  eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): StoredEvent[] {
+    const { where, args } = conditions([
+      ['id > ?', afterId],
+      ['mac = ?', filter.mac],
+      ['incident = ?', filter.incident],
+    ]);
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY id LIMIT ?`;
+    return (this.cached(sql).all(...args, limit) as EventRow[]).map(toEvent);
+  }
+
+  calls(q: CallQuery): CallRecord[] {
+    if (q.macs?.length === 0) return [];
+    const { where, args } = conditions([
+      ['mac = ?', q.mac],
+      ['mac IN (?)', q.macs],
+      ['outcome = ?', q.outcome],
+      ['started_at >= ?', q.since],
+      ['started_at < ?', q.until],
+      ['id < ?', q.before],
+    ]);
+    const sql = `SELECT id, mac, state FROM calls ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql, args).all(...args, q.limit) as { id: number; mac: string; state: string }[]).map((r) => ({
+      id: r.id,
+      mac: r.mac,
+      call: JSON.parse(r.state) as CallState,
+    }));
+  }
+
+  rejected(q: RejectedQuery): StoredRejected[] {
+    const { where, args } = conditions([
+      ['received_at >= ?', q.since],
+      ['id < ?', q.before],
+    ]);
+    const sql = `SELECT * FROM rejected ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql).all(...args, q.limit) as RejectedRow[]).map((r) => ({
+      id: r.id,
+      receivedAt: r.received_at,
+      sourceIp: r.source_ip,
+      method: r.method,
+      status: r.status,
+      reason: r.reason,
+      rawTarget: r.raw_target,
+      count: r.count,
+    }));
+  }
+
+  /** Row counts: a whole-table count is a walk of its smallest index, seconds at tens of millions of rows. */
+  counts(): StoreCounts {
+    const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
+  }
+
+  deliveries(q: DeliveryQuery): StoredDelivery[] {
+    const { where, args } = conditions([
+      ['state = ?', q.state],
+      ['destination = ?', q.destination],
+      ['id < ?', q.before],
+    ]);
+    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql).all(...args, q.limit) as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  /** Pending and failed deliveries per destination: a count over the due index, as long as the backlog. */
+  outboxDepth(): Record<string, number> {
+    const sql = "SELECT destination, count(*) AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY destination";
+    const out: Record<string, number> = {};
+    for (const r of this.cached(sql).all() as { destination: string; n: number }[]) out[r.destination] = r.n;
+    return out;
+  }
+
+  callStats(q: StatsQuery): CallStatsRow[] {
+    if (q.macs?.length === 0) return [];
+    const merged = new Map<string, CallStatsRow>();
+    for (const { table, column, from, to } of splitPeriod(q)) {
+      const { where, args } = conditions([
+        [`${column} >= ?`, from],
+        [`${column} < ?`, to],
+        ['mac IN (?)', q.macs],
+      ]);
+      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
+      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
+    }
+    return nonEmpty(merged.values());
+  }
+
+  hourStats(q: StatsQuery): HourStatsRow[] {
+    if (q.macs?.length === 0) return [];
+    // The whole site has a table of its own; a group sums its phones' hour rows.
+    const { where, args } = conditions([
+      ['hour >= ?', q.from],
+      ['hour < ?', q.to],
+      ['mac IN (?)', q.macs],
+    ]);
+    const sql = q.macs === undefined
+      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
+      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
+         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
+    return this.cached(sql, args).all(...args) as HourStatsRow[];
+  }
+}
