@@ -18,6 +18,7 @@ import { OPEN_WARNING, resolveAdminAccess } from './server/admin-access.ts';
 import { createApp } from './server/app.ts';
 import { EventBus } from './server/bus.ts';
 import { CommitQueue } from './server/commit-queue.ts';
+import { StoreHealth } from './server/store-health.ts';
 import type { ReceiverSettings, ServerContext } from './server/context.ts';
 import { parseDuration } from './server/duration.ts';
 import { createHttpServer } from './http/server.ts';
@@ -359,6 +360,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...options.forwarding,
           })
         : undefined;
+    const storeHealth = new StoreHealth(now);
     const commits = new CommitQueue({
       store,
       outbox: forwarder?.hooks,
@@ -369,10 +371,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxInFlight: options.maxInFlight,
       stateFlushMs: options.stateFlushMs,
       onCommit: (size, ms) => {
+        storeHealth.stored();
         metrics.batchSize.observe(size);
         metrics.commitSeconds.observe(ms / 1000);
       },
       onError: (err) => {
+        storeHealth.failed(err);
         metrics.commitErrors.inc();
         if (isStoreFull(err)) {
           metrics.storeFull.inc();
@@ -406,7 +410,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
     }
-    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder };
+    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder, storeHealth };
     forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {

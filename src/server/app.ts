@@ -73,6 +73,12 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     const journalled = shared?.journal ? { journalled: shared.journalled } : {};
     try {
       await ctx.store.lastEventId();
+      // Reads work but events are refused: a load balancer should send phones elsewhere, an operator look.
+      const full = ctx.storeHealth?.problem();
+      if (full) {
+        res.json(503, { status: 'degraded', store: ctx.store.kind, phones: ctx.phones.size, error: full, ...journalled });
+        return;
+      }
       res.json(200, { status: 'ok', store: ctx.store.kind, phones: ctx.phones.size, ...journalled });
     } catch (err) {
       // With a local journal the receiver still accepts events: a load balancer must keep sending them here.

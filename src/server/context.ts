@@ -11,6 +11,7 @@ import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
 import type { StreamFollower } from './follower.ts';
 import type { Inventory } from './inventory.ts';
+import type { StoreHealth } from './store-health.ts';
 
 export interface ReceiverSettings {
   /** Ingest token phones must send as `token=`; undefined: none required. */
@@ -51,6 +52,8 @@ export interface ServerContext {
   readonly follower?: StreamFollower;
   /** Webhooks and MQTT; undefined when nothing is forwarded. */
   readonly forwarder?: ForwardingControl;
+  /** Whether commits find space (a full disk); absent in contexts built without it. */
+  readonly storeHealth?: StoreHealth;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
 }

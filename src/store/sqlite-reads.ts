@@ -198,12 +198,16 @@ export class SqliteReads {
   }
 
   deliveries(q: DeliveryQuery): StoredDelivery[] {
+    // Pending and failed rows are the outbox backlog, a few among millions delivered: read them from the due
+    // index (then sorted, as many as the backlog) instead of letting the planner walk every row newest first.
+    const due = q.state === 'pending' || q.state === 'failed';
     const { where, args } = conditions([
       ['state = ?', q.state],
       ['destination = ?', q.destination],
       ['id < ?', q.before],
     ]);
-    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries ${where} ORDER BY id DESC LIMIT ?`;
+    const from = due ? 'deliveries INDEXED BY deliveries_due' : 'deliveries';
+    const sql = `SELECT ${DELIVERY_COLUMNS} FROM ${from} ${where}${due ? " AND state IN ('pending', 'failed')" : ''} ORDER BY id DESC LIMIT ?`;
     return (this.cached(sql).all(...args, q.limit) as DeliveryRow[]).map(deliveryFromRow);
   }
 
