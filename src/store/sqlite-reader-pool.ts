@@ -16,7 +16,8 @@ export class ReaderPool {
   private readonly up: (ThreadChannel | undefined)[];
   private closed = false;
 
-  constructor(private readonly file: string, size: number) {
+  /** `url`: the reader thread's module (tests give one that misbehaves). */
+  constructor(private readonly file: string, size: number, private readonly url: URL = READER_URL) {
     this.slots = new Array<Promise<ThreadChannel> | undefined>(Math.max(1, size)).fill(undefined);
     this.up = new Array<ThreadChannel | undefined>(this.slots.length).fill(undefined);
   }
@@ -34,7 +35,7 @@ export class ReaderPool {
     }
     let started = this.slots[i];
     if (!started) {
-      started = ThreadChannel.start(READER_URL, { file: this.file }, 'the database reader stopped');
+      started = ThreadChannel.start(this.url, { file: this.file }, 'the database reader stopped');
       this.slots[i] = started;
       started.then(
         (ch) => {
