@@ -21,6 +21,35 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../src/start.ts';
 import { macOf, seedLog } from './soak-seed.ts';
 
+/**
+ * Event-loop stalls as a timer sees them, with the CPU time the whole process (every thread) used meanwhile:
+ * on a machine with more runnable work than cores, a stall with little CPU in it is this process waiting for a
+ * core, not code holding the loop. monitorEventLoopDelay alone cannot tell the two apart.
+ */
+function stallRecorder(everyMs = 5) {
+  const stalls: { wallMs: number; cpuMs: number }[] = [];
+  let last = performance.now();
+  let cpu = process.cpuUsage();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const used = process.cpuUsage(cpu);
+    const wallMs = now - last - everyMs;
+    if (wallMs > 20) stalls.push({ wallMs, cpuMs: (used.user + used.system) / 1000 });
+    last = now;
+    cpu = process.cpuUsage();
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return stalls.sort((a, b) => b.wallMs - a.wallMs);
+    },
+  };
+}
+const describeStalls = (stalls: { wallMs: number; cpuMs: number }[]) =>
+  stalls.length === 0
+    ? 'none over 20 ms'
+    : `${stalls.length} over 20 ms; largest ${stalls.slice(0, 3).map((s) => `${s.wallMs.toFixed(0)} ms (process CPU in it ${s.cpuMs.toFixed(0)} ms)`).join(', ')}`;
+
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
   return arg ? Number(arg.slice(name.length + 3)) : fallback;
@@ -52,6 +81,7 @@ try {
 
   const loop = monitorEventLoopDelay({ resolution: 2 });
   loop.enable();
+  const trafficStalls = stallRecorder();
   const memory: string[] = [];
   const t0 = performance.now();
   const sample = () => memory.push(`${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  rss ${mb(process.memoryUsage.rss()).padStart(7)}  heap ${mb(process.memoryUsage().heapUsed).padStart(7)}  phones ${server.ctx.phones.size}  open calls ${[...server.ctx.phones.values()].reduce((n, p) => n + p.calls.length, 0)}`);
@@ -64,12 +94,14 @@ try {
   clearInterval(sampler);
   sample();
   loop.disable();
+  const trafficStallList = trafficStalls.stop();
   const trafficBlockMs = loop.max / 1e6;
   const counts = JSON.parse(out.trim() || '{}') as { sent: number; ok: number; other: number; errors: number; unanswered: number };
 
   // API reads at the end, on the grown log, one after another, from a child process too; the loop delay during them.
   const reads = monitorEventLoopDelay({ resolution: 2 });
   reads.enable();
+  const readStalls = stallRecorder();
   const reader = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/soak-reads.ts'), server.url, macOf(0)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let readOut = '';
   reader.stdout.on('data', (b: Buffer) => (readOut += b.toString()));
@@ -79,12 +111,14 @@ try {
     deepPages: number; deepPagesMs: number; listed: number; pages: number; allMs: number;
   };
   reads.disable();
+  const readStallList = readStalls.stop();
   await server.close();
 
   console.log('\nresident memory over time:');
   for (const line of memory) console.log(`  ${line}`);
   console.log(`\ntraffic: ${counts.sent} sent, ${counts.ok} answered 200, ${counts.other} other, ${counts.errors} errors, ${counts.unanswered} unanswered after a minute`);
   console.log(`largest event-loop block: ${trafficBlockMs.toFixed(1)} ms during the traffic (p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, p99.9 ${(loop.percentile(99.9) / 1e6).toFixed(1)} ms), ${(reads.max / 1e6).toFixed(1)} ms during the API reads (p99 ${(reads.percentile(99) / 1e6).toFixed(1)} ms)`);
+  console.log(`stalls seen by a 5 ms timer: during the traffic ${describeStalls(trafficStallList)}; during the API reads ${describeStalls(readStallList)}`);
   // On a loaded machine the largest "block" may be this process waiting for a core, not running: the load says.
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   console.log('\nAPI on the grown log (5 runs each, brotli accepted):');

@@ -1,7 +1,8 @@
 /**
  * The disk filling up: a SQLite database capped with max_page_count fails its writes with SQLITE_FULL, as on
  * a full disk. Phones get 503 with the reason, it is counted, the dashboard and API keep answering, the
- * receiver recovers by itself once there is space, and every event it acknowledged is stored.
+ * health check says so, the receiver recovers by itself once there is space, and every event it acknowledged
+ * is stored.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite.ts';
 import { startServer } from '../../src/start.ts';
 
 describe('disk full', { timeout: 90_000 }, () => {
-  test('503 with the reason while full, counted, dashboard still served, recovers, nothing acknowledged lost', async () => {
+  test('503 with the reason while full, counted, healthz degraded, dashboard still served, recovers, nothing acknowledged lost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'actionurl-full-'));
     const file = join(dir, 'db.sqlite');
     const store = new SqliteStore(file);
@@ -29,6 +30,11 @@ describe('disk full', { timeout: 90_000 }, () => {
     };
     try {
       for (let seq = 0; seq < 10; seq++) assert.equal((await send(seq)).status, 200);
+      const health = async () => {
+        const res = await fetch(`${server.url}/healthz`);
+        return { status: res.status, body: (await res.json()) as { status: string; error?: string } };
+      };
+      assert.deepEqual((await health()).body.status, 'ok');
       const reader = new Database(file, { readonly: true });
       const pages = reader.pragma('page_count', { simple: true }) as number;
       reader.close();
@@ -49,6 +55,11 @@ describe('disk full', { timeout: 90_000 }, () => {
       assert.match(metrics, /^actionurl_store_full_total [1-9]\d*$/m);
       assert.match(metrics, /^actionurl_ingest_requests_total\{incident="incoming_call",result="disk_full"\} [1-9]\d*$/m);
       assert.equal((await fetch(`${server.url}/`)).status, 200, 'the dashboard is still served');
+      // The health check tells a load balancer and an operator, with the reason.
+      const whileFull = await health();
+      assert.equal(whileFull.status, 503);
+      assert.equal(whileFull.body.status, 'degraded');
+      assert.match(whileFull.body.error ?? '', /^the disk is full: events are refused \(503\) since \d{4}-\d\d-\d\dT/);
       const events = await fetch(`${server.url}/api/v1/events?limit=5`);
       assert.equal(events.status, 200, 'and the API reads');
 
@@ -56,6 +67,7 @@ describe('disk full', { timeout: 90_000 }, () => {
       await store.setMaxPageCount(1_000_000);
       assert.equal((await send(2000)).status, 200);
       assert.equal((await send(2001)).status, 200);
+      assert.deepEqual(await health(), { status: 200, body: { status: 'ok', store: 'sqlite', phones: 1 } }, 'healthy again');
     } finally {
       await server.close();
     }

@@ -483,7 +483,10 @@ export function openApiDocument(serverUrl?: string) {
                 error: text,
               },
             }),
-            503: json('The store does not answer', { type: 'object' }),
+            503: json('Events cannot be stored: the store does not answer (status unavailable), or the disk is full (status degraded, the reason in error; reads still work)', {
+              type: 'object',
+              properties: { status: { enum: ['unavailable', 'degraded'] }, store: text, phones: { type: 'integer' }, error: text },
+            }),
           },
         },
       },
