@@ -11,6 +11,7 @@ import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam
 import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE } from './export.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
 import { registerReportRoutes } from './reports.ts';
+import { mapInSlices } from './slices.ts';
 
 export const OUTCOMES: readonly CallOutcome[] = ['ongoing', 'answered', 'missed', 'rejected', 'forwarded', 'transferred', 'failed'];
 
@@ -45,7 +46,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
 
   // Paged by MAC (keyset: `after` is the last MAC of the previous page), one summary per phone, so the
   // answer stays small however many phones there are. `group` narrows the list before paging.
-  router.get('/api/v1/phones', (req, res) => {
+  router.get('/api/v1/phones', async (req, res) => {
     const q = req.query;
     const limit = limitParam(q, 500);
     const after = macParam(q.get('after'), 'after');
@@ -62,8 +63,10 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
       page = { phones: rest.slice(0, limit), more: rest.length > limit, total: all.length };
     }
     const { phones, more, total } = page;
+    // The states are this moment's (a change replaces a phone's state, never edits it), whatever runs between slices.
+    const summaries = await mapInSlices(phones, (p) => phoneSummaryJson(p, now, offlineAfterMs, ctx.inventory.get(p.mac)));
     res.json(200, {
-      phones: phones.map((p) => phoneSummaryJson(p, now, offlineAfterMs, ctx.inventory.get(p.mac))),
+      phones: summaries,
       next: more ? phones[phones.length - 1].mac : null,
       total,
     });
