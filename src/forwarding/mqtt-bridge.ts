@@ -129,6 +129,9 @@ export class MqttBridge implements DeliveryChannel {
       reconnectPeriod: this.reconnectMs,
       connectTimeout: 10_000,
       queueQoSZero: false,
+      // announceAll subscribes after each connect; mqtt.js doing it too would make the broker replay every
+      // retained message twice.
+      resubscribe: false,
       will: { topic: will, payload: Buffer.from('offline'), retain: true, qos: 1 },
       ...(this.o.username !== undefined ? { username: this.o.username } : {}),
       ...(this.o.password !== undefined ? { password: this.o.password } : {}),

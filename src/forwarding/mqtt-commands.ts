@@ -53,9 +53,11 @@ export function readCommandMessage(prefix: string, topic: string, payload: Buffe
   if (!(COMMAND_TOPIC_NAMES as readonly string[]).includes(name)) {
     return { kind: 'invalid', why: 'unknown_command', mac, command, reason: `unknown command "${command}": one of ${COMMAND_TOPIC_NAMES.join(', ')}` };
   }
-  // A retained command would run again on every reconnect of the receiver (and of every other subscriber).
+  // The broker flags a message as retained only when it replays a stored one to a new subscription (live
+  // subscribers get it unflagged, MQTT 3.1.1 3.3.1.3). Such a command was published in the past: running it
+  // would repeat it after every reconnect of the receiver.
   if (retained) {
-    return { kind: 'invalid', why: 'retained', mac, command, reason: 'a retained command is not run (it would run again after every reconnect): publish it with retain off, and clear the retained message' };
+    return { kind: 'invalid', why: 'retained', mac, command, reason: 'a retained command replayed by the broker is not run again: publish commands with retain off, and clear this one (an empty retained message)' };
   }
   if (payload.length > MAX_COMMAND_PAYLOAD) {
     return { kind: 'invalid', why: 'oversized', mac, command, reason: `payload of ${payload.length} bytes; a command takes at most ${MAX_COMMAND_PAYLOAD}` };
