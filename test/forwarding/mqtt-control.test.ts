@@ -6,10 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import pino from 'pino';
 import { formatMac } from '../../src/core/mac.ts';
 import type { ServerOptions } from '../../src/start.ts';
@@ -231,5 +232,50 @@ describe('Home Assistant controls phones over MQTT', { timeout: 240_000 }, () =>
     } finally {
       await late.close();
     }
+  });
+});
+
+describe('the broker ACL docs/forwarding.md gives', { timeout: 90_000 }, () => {
+  test('Home Assistant\'s user may command phones; a read-only user and anonymous clients may not', { timeout: 60_000 }, async () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/forwarding.md'), 'utf8');
+    const acl = /```\n(# \/etc\/mosquitto\/acl[\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(acl, 'the ACL example is in docs/forwarding.md');
+    const aclDir = mkdtempSync(join(tmpdir(), 'actionurl-mqtt-acl-'));
+    after(() => rmSync(aclDir, { recursive: true, force: true }));
+    // Mosquitto started as root reads these files after dropping to its own user.
+    chmodSync(aclDir, 0o755);
+    const passwd = join(aclDir, 'passwd');
+    const users = { actionurl: 'receiver-secret', homeassistant: 'ha-secret', wallboard: 'wall-secret' };
+    for (const [i, [user, password]] of Object.entries(users).entries()) {
+      execFileSync(process.env.ACTIONURL_TEST_MOSQUITTO_PASSWD ?? 'mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwd, user, password]);
+    }
+    writeFileSync(join(aclDir, 'acl'), acl);
+    chmodSync(passwd, 0o644);
+    const port = await freePort();
+    const b = await startMosquitto(port, aclDir, `allow_anonymous false\npassword_file ${passwd}\nacl_file ${join(aclDir, 'acl')}\n`);
+    after(() => stopMosquitto(b));
+    const at = (user: keyof typeof users) => `mqtt://${user}:${users[user]}@127.0.0.1:${port}`;
+
+    const r = await receiver({ mqtt: { url: at('actionurl'), prefix: 'actionurl', discoveryPrefix: 'homeassistant' } });
+    const ha = await watch(at('homeassistant'), ['actionurl/#', 'homeassistant/#']);
+    after(() => ha.close());
+    const wall = await watch(at('wallboard'), ['actionurl/+/state']);
+    after(() => wall.close());
+    const { phone, web, mac } = await virtualPhone(r, 'yealink');
+    assert.equal((await setControl(r, mac, { url: web.url, username: 'admin', password: 'admin' })).status, 200);
+    await ha.waitFor((m) => m.topic === `homeassistant/device/actionurl_${mac}/config`);
+    await wall.waitFor((m) => m.topic === `actionurl/${mac}/state`);
+
+    // The wallboard's publish is dropped by the broker: no result, no call.
+    const mark = ha.messages.length;
+    await wall.client.publishAsync(`actionurl/${mac}/command/dial`, '2001', { qos: 1 });
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.deepEqual(ha.messages.slice(mark).filter((m) => m.topic.includes('/command/')), []);
+    assert.equal(phone.state.calls.length, 0);
+    await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5000 }), 'anonymous clients are refused');
+
+    const dial = await command(ha, `actionurl/${mac}/command/dial`, '2001', mac, 'actionurl');
+    assert.equal(dial.at(-1)!.status, 'confirmed', JSON.stringify(dial));
+    await r.stop();
   });
 });
