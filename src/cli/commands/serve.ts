@@ -159,7 +159,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
     .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
     .addOption(
-      opt('--mqtt-commands <on|off>', 'with --mqtt: run commands published to <prefix>/<mac>/command/<command> and show controls in Home Assistant', 'ACTIONURL_MQTT_COMMANDS', true)
+      new Option('--mqtt-commands <on|off>', 'with --mqtt: run commands published to <prefix>/<mac>/command/<command> and show controls in Home Assistant')
+        .env('ACTIONURL_MQTT_COMMANDS')
+        .default(true, 'on')
         .argParser(switchArg),
     )
     .addOption(new Option('--no-mqtt-commands', 'with --mqtt: no command topics, no controls in Home Assistant (same as --mqtt-commands off)'))
