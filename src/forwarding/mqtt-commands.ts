@@ -59,6 +59,9 @@ export function readCommandMessage(prefix: string, topic: string, payload: Buffe
   if (retained) {
     return { kind: 'invalid', why: 'retained', mac, command, reason: 'a retained command replayed by the broker is not run again: publish commands with retain off, and clear this one (an empty retained message)' };
   }
+  // An empty message is how a retained one is cleared (live subscribers get it too): never a command, or
+  // clearing a retained "answer" would answer a call. Home Assistant's buttons send `PRESS`.
+  if (payload.length === 0) return { kind: 'ignore' };
   if (payload.length > MAX_COMMAND_PAYLOAD) {
     return { kind: 'invalid', why: 'oversized', mac, command, reason: `payload of ${payload.length} bytes; a command takes at most ${MAX_COMMAND_PAYLOAD}` };
   }

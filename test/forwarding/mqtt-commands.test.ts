@@ -11,7 +11,7 @@ import { discoveryPayload } from '../../src/forwarding/ha-discovery.ts';
 import type { PhoneState } from '../../src/domain/types.ts';
 import { discoveryProblems } from './helpers/ha-schema.ts';
 
-const read = (topic: string, payload = '', retained = false) => readCommandMessage('actionurl', topic, Buffer.from(payload), retained);
+const read = (topic: string, payload = 'PRESS', retained = false) => readCommandMessage('actionurl', topic, Buffer.from(payload), retained);
 
 describe('command topics', { timeout: 10_000 }, () => {
   test('each command topic becomes the request the REST API would take', () => {
@@ -20,10 +20,12 @@ describe('command topics', { timeout: 10_000 }, () => {
     assert.deepEqual(read('actionurl/001565aabbcc/command/dnd', 'ON'), { kind: 'command', mac: '001565aabbcc', request: { command: 'dnd_on' } });
     assert.deepEqual(read('actionurl/001565aabbcc/command/dnd', 'off'), { kind: 'command', mac: '001565aabbcc', request: { command: 'dnd_off' } });
     for (const c of ['answer', 'hangup', 'hold', 'unhold', 'mute', 'reboot', 'dnd_on', 'dnd_off']) {
-      // Home Assistant's button sends PRESS; an empty payload or anything else does the same.
-      for (const payload of ['PRESS', '', 'whatever']) {
+      // Home Assistant's button sends PRESS; anything else does the same.
+      for (const payload of ['PRESS', 'whatever']) {
         assert.deepEqual(read(`actionurl/001565aabbcc/command/${c}`, payload), { kind: 'command', mac: '001565aabbcc', request: { command: c } });
       }
+      // An empty message clears a retained one: it must not answer, hang up or reboot.
+      assert.deepEqual(read(`actionurl/001565aabbcc/command/${c}`, ''), { kind: 'ignore' });
     }
     assert.deepEqual(read('actionurl/001565aabbcc/command/keys', 'OK;F_HOLD'), { kind: 'command', mac: '001565aabbcc', request: { command: 'keys', keys: ['OK', 'F_HOLD'] } });
   });
@@ -37,7 +39,7 @@ describe('command topics', { timeout: 10_000 }, () => {
   });
 
   test('wrong topics, payloads and flags are refused with a reason, never thrown', () => {
-    const invalid = (topic: string, payload = '', retained = false) => {
+    const invalid = (topic: string, payload = 'PRESS', retained = false) => {
       const m = read(topic, payload, retained);
       assert.equal(m.kind, 'invalid', `${topic} ${payload}`);
       return m as Extract<typeof m, { kind: 'invalid' }>;
@@ -49,7 +51,7 @@ describe('command topics', { timeout: 10_000 }, () => {
     assert.equal(unknown.mac, '001565aabbcc');
     assert.match(unknown.reason, /unknown command "call"/);
     assert.equal(invalid('actionurl/001565aabbcc/command/__proto__').why, 'unknown_command');
-    assert.equal(invalid('actionurl/001565aabbcc/command/dial', '').why, 'bad_payload');
+    assert.equal(invalid('actionurl/001565aabbcc/command/dial', ' ').why, 'bad_payload');
     assert.equal(invalid('actionurl/001565aabbcc/command/dial', '2001&reboot=1').why, 'bad_payload');
     assert.equal(invalid('actionurl/001565aabbcc/command/dial', '<script>').why, 'bad_payload');
     assert.equal(invalid('actionurl/001565aabbcc/command/dial', '1'.repeat(65)).why, 'bad_payload');
