@@ -140,14 +140,14 @@ describe('Home Assistant controls phones over MQTT', { timeout: 240_000 }, () =>
 
     // A phone the receiver cannot reach for control (no vendor known, no settings): failed with the reason.
     await r.ingest('/actionurl/registered?mac=aabbccddeeff');
-    const stranger = await command(w, `${prefix}/aabbccddeeff/command/answer`, '', 'aabbccddeeff', prefix);
+    const stranger = await command(w, `${prefix}/aabbccddeeff/command/answer`, 'PRESS', 'aabbccddeeff', prefix);
     assert.equal(stranger.at(-1)!.status, 'failed');
     assert.match(stranger.at(-1)!.reason!, /vendor/);
 
     // Someone publishes a command retained: it runs once, as published (live subscribers get it as new)…
     const retained = await command(w, `${prefix}/${mac}/command/dial`, '2001', mac, prefix, true);
     assert.equal(retained.at(-1)!.status, 'confirmed', JSON.stringify(retained));
-    assert.equal((await command(w, `${prefix}/${mac}/command/hangup`, '', mac, prefix)).at(-1)!.status, 'confirmed');
+    assert.equal((await command(w, `${prefix}/${mac}/command/hangup`, 'PRESS', mac, prefix)).at(-1)!.status, 'confirmed');
     // …and not again when the broker replays it to a receiver that subscribes later (a restart).
     const mark = w.messages.length;
     const second = await receiver({ mqtt: { url, prefix, discoveryPrefix: null } });
@@ -156,9 +156,14 @@ describe('Home Assistant controls phones over MQTT', { timeout: 240_000 }, () =>
     assert.equal(replayed.at(-1)!.status, 'failed');
     assert.match(replayed.at(-1)!.reason!, /retained/);
     assert.equal(phone.state.calls.length, 0);
-    // Clearing it reaches live subscribers as an empty dial: refused, nothing dialled.
-    const cleared = await command(w, `${prefix}/${mac}/command/dial`, '', mac, prefix, true);
-    assert.equal(cleared.at(-1)!.status, 'failed');
+    // Clearing it (an empty retained message) reaches live subscribers as an empty message: ignored, no
+    // result, nothing dialled; the same for a button, where an empty message must not answer or reboot.
+    const clearMark = w.messages.length;
+    await w.client.publishAsync(`${prefix}/${mac}/command/dial`, '', { qos: 1, retain: true });
+    await w.client.publishAsync(`${prefix}/${mac}/command/reboot`, '', { qos: 1, retain: true });
+    await w.waitFor((m) => m.topic === `${prefix}/${mac}/command/reboot` && m.text === '', 5000, clearMark);
+    await new Promise((ok) => setTimeout(ok, 300));
+    assert.deepEqual(w.messages.slice(clearMark).filter((m) => m.topic.endsWith('/command/result')), []);
     assert.equal(phone.state.calls.length, 0);
 
     // A flood of garbage (no MAC, so nothing to answer): one warning, not two hundred; counted.
