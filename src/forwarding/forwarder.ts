@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import type { DeliveryUpdate, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
@@ -54,22 +54,6 @@ export interface ForwarderOptions {
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
 const SNAPSHOTS = 20_000;
-
-export interface DestinationInfo {
-  name: string;
-  kind: 'webhook' | 'mqtt';
-  /** The URL (webhook) or broker (MQTT), without passwords. */
-  target: string;
-  enabled: boolean;
-  /** Why it is switched off, when it is. */
-  disabledReason: string | null;
-  connected: boolean;
-  queued: number;
-  in_flight: number;
-  last_success_at: number | null;
-  last_failure_at: number | null;
-  last_error: string | null;
-}
 
 interface Destination {
   name: string;

@@ -102,6 +102,26 @@ export interface DeliveryUpdate
   body: string | null;
 }
 
+/**
+ * A forwarding destination and its health, as forwarding reports it and the API shows it
+ * (`GET /api/v1/destinations`). Here, below both, so neither restates it.
+ */
+export interface DestinationInfo {
+  name: string;
+  kind: 'webhook' | 'mqtt';
+  /** The URL (webhook) or broker (MQTT), without passwords. */
+  target: string;
+  enabled: boolean;
+  /** Why it is switched off, when it is. */
+  disabledReason: string | null;
+  connected: boolean;
+  queued: number;
+  in_flight: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_error: string | null;
+}
+
 export interface DeliveryQuery {
   state?: DeliveryState;
   destination?: string;

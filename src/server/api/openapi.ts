@@ -5,17 +5,9 @@
 import { INCIDENTS, VARIABLES } from '../../core/catalog.ts';
 import { OUTCOMES } from './rest.ts';
 import { controlPaths, controlSchemas } from './openapi-control.ts';
+import { error, json, jsonBody, macPath, nullableTime, plain, query, ref, text, time } from './openapi-shapes.ts';
 
 const PRESENCES = ['offline', 'unregistered', 'idle', 'ringing', 'dialing', 'talking', 'held', 'dnd'];
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const text = { type: 'string' };
-const time = { type: 'string', format: 'date-time' };
-const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-const query = (name: string, description: string, schema: object = text) => ({ name, in: 'query', required: false, description, schema });
-const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
-const plain = (description: string) => ({ description, content: { 'text/plain': { schema: text } } });
-const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
 
 const mac = query('mac', 'Phone MAC, any spelling (00:15:65:AA:BB:CC, 001565aabbcc)');
 const limit = query('limit', 'Page size, 1..1000 (default 100)', { type: 'integer', minimum: 1, maximum: 1000 });
@@ -164,7 +156,7 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           summary: 'One phone, with its 20 most recent calls',
           security: secured,
-          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
+          parameters: [macPath],
           responses: {
             200: json('The phone', {
               allOf: [ref('Phone'), { type: 'object', properties: { recent_calls: { type: 'array', items: ref('Call') } } }],
@@ -177,23 +169,12 @@ export function openApiDocument(serverUrl?: string) {
         patch: {
           summary: "Set a phone's name, location and groups (fields left out keep their value); the phone need not have sent an event yet",
           security: secured,
-          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    name: { type: 'string', maxLength: 100 },
-                    location: { type: 'string', maxLength: 100 },
-                    groups: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 50 } },
-                  },
-                },
-              },
-            },
-          },
+          parameters: [macPath],
+          requestBody: jsonBody({
+            name: { type: 'string', maxLength: 100 },
+            location: { type: 'string', maxLength: 100 },
+            groups: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 50 } },
+          }),
           responses: {
             200: json('The phone (or, for a phone not heard yet, its inventory entry)', ref('Phone')),
             400: error('Not JSON, an unknown field, or a value too long or with control characters'),
