@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
-import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
+import { readCallStats, readHourStats, type StatsReader } from './call-stats.ts';
 import { prepareSqlitePath } from './sqlite-path.ts';
 import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
@@ -476,35 +476,18 @@ export class SqliteStore implements Store {
     return new Map(rows.map((r) => [r.mac, r.up_to_event_id]));
   }
 
-  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    const merged = new Map<string, CallStatsRow>();
-    for (const { table, column, from, to } of splitPeriod(q)) {
-      const { where, args } = conditions([
-        [`${column} >= ?`, from],
-        [`${column} < ?`, to],
-        ['mac IN (?)', q.macs],
-      ]);
-      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
-      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
-    }
-    return nonEmpty(merged.values());
+  callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    return readCallStats(q, 'mac IN (?)', this.statsReader);
   }
 
-  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    // The whole site has a table of its own; a group sums its phones' hour rows.
-    const { where, args } = conditions([
-      ['hour >= ?', q.from],
-      ['hour < ?', q.to],
-      ['mac IN (?)', q.macs],
-    ]);
-    const sql = q.macs === undefined
-      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
-      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
-         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
-    return this.cached(sql, args).all(...args) as HourStatsRow[];
+  hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    return readHourStats(q, 'mac IN (?)', this.statsReader);
   }
+
+  private readonly statsReader: StatsReader = async (parts, sql) => {
+    const { where, args } = conditions(parts);
+    return this.cached(sql(where), args).all(...args) as Record<string, unknown>[];
+  };
 
   async close(): Promise<void> {
     if (!this.db.open) return;
