@@ -357,6 +357,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...options.forwarding,
           })
         : undefined;
+    // Destinations switched off by an earlier run's 410, before replayed events are routed.
+    await forwarder?.load();
     const commits = new CommitQueue({
       store,
       outbox: forwarder?.hooks,

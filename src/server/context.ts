@@ -60,4 +60,6 @@ export interface ForwardingControl {
   destinationsInfo(): DestinationInfo[];
   retry(id: number): Promise<StoredDelivery | undefined>;
   sendTest(name: string): Promise<boolean>;
+  /** Switches a destination that a 410 switched off on again; false: no such destination. */
+  enable(name: string): Promise<boolean>;
 }

@@ -763,6 +763,19 @@ export class PostgresStore implements Store {
     return res.rows[0].value;
   }
 
+  async setting(key: string): Promise<string | undefined> {
+    const res = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return res.rows[0]?.value;
+  }
+
+  putSetting(key: string, value: string | null): Promise<void> {
+    return this.serial(async () => {
+      const c = await this.connection();
+      if (value === null) await c.query('DELETE FROM settings WHERE key = $1', [key]);
+      else await c.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, text(value)]);
+    });
+  }
+
   async counts(): Promise<StoreCounts> {
     const res = await this.pool.query<StoreCounts>(
       `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM phones)::int AS phones,

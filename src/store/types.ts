@@ -114,6 +114,8 @@ export interface DestinationInfo {
   enabled: boolean;
   /** Why it is switched off, when it is. */
   disabledReason: string | null;
+  /** Since when (epoch ms) it is switched off. */
+  disabledAt: number | null;
   connected: boolean;
   queued: number;
   in_flight: number;
@@ -353,6 +355,10 @@ export interface Store {
    * receivers sharing a database agree on it (the first one's value wins).
    */
   keepSetting(key: string, value: string): Promise<string>;
+  /** The value stored under `key`; undefined when there is none. */
+  setting(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key`, replacing what was there (null removes it); stored durably when it resolves. */
+  putSetting(key: string, value: string | null): Promise<void>;
   counts(): Promise<StoreCounts>;
   /** Every phone's remote-control settings (loaded once at start-up). */
   controlSettings(): Promise<StoredControl[]>;

@@ -382,22 +382,7 @@ export function openApiDocument(serverUrl?: string) {
               properties: {
                 destinations: {
                   type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      name: text,
-                      kind: { enum: ['webhook', 'mqtt'] },
-                      target: { type: 'string', description: 'URL (query and password hidden) or broker' },
-                      enabled: { type: 'boolean' },
-                      disabled_reason: { type: ['string', 'null'] },
-                      connected: { type: 'boolean' },
-                      queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
-                      in_flight: { type: 'integer' },
-                      last_success_at: nullableTime,
-                      last_failure_at: nullableTime,
-                      last_error: { type: ['string', 'null'] },
-                    },
-                  },
+                  items: ref('Destination'),
                 },
               },
             }),
@@ -411,6 +396,15 @@ export function openApiDocument(serverUrl?: string) {
           security: secured,
           parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
           responses: { 202: json('Queued', { type: 'object', properties: { status: text } }), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
+        },
+      },
+      '/api/v1/destinations/{name}/enable': {
+        post: {
+          summary: 'Switch on again a destination that answered 410 Gone (it stays switched off across restarts until then)',
+          description: 'Deliveries are made again from the next event on; the ones made dead by the switch-off stay dead until retried. Switching on a destination that is on does nothing.',
+          security: secured,
+          parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
+          responses: { 200: json('Switched on', ref('Destination')), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
         },
       },
       '/api/v1/stream': {
@@ -586,6 +580,23 @@ export function openApiDocument(serverUrl?: string) {
             call: { oneOf: [ref('Call'), { type: 'null' }] },
           },
           additionalProperties: true,
+        },
+        Destination: {
+          type: 'object',
+          properties: {
+            name: text,
+            kind: { enum: ['webhook', 'mqtt'] },
+            target: { type: 'string', description: 'URL (query and password hidden) or broker' },
+            enabled: { type: 'boolean', description: 'False once the destination answered 410 Gone, until switched on again' },
+            disabled_reason: { type: ['string', 'null'] },
+            disabled_at: nullableTime,
+            connected: { type: 'boolean' },
+            queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
+            in_flight: { type: 'integer' },
+            last_success_at: nullableTime,
+            last_failure_at: nullableTime,
+            last_error: { type: ['string', 'null'] },
+          },
         },
         Rejected: {
           type: 'object',
