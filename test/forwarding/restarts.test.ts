@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
 import { startHookServer } from './helpers/hook-server.ts';
+import { until } from './helpers/until.ts';
 
 const MAC = '001565d00d01';
 
@@ -18,16 +19,6 @@ interface DestinationJson {
   enabled: boolean;
   disabled_reason: string | null;
   disabled_at: string | null;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
