@@ -10,6 +10,7 @@
  * after the state checkpoint, and their dedupe key stores them once. Delivery is at least once: an attempt
  * whose outcome was not yet stored when the receiver died is made again.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import type { DeliveryUpdate, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
@@ -69,6 +70,8 @@ interface Destination {
   name: string;
   kind: 'webhook' | 'mqtt';
   target: string;
+  /** Names the full address (a hash: URLs may hold secrets); a switch-off holds for this address only. */
+  address: string;
   select: EventSelector;
   worker: OutboxWorker;
   /** What a new worker is made with (switching a destination on again starts a fresh one). */
@@ -107,6 +110,7 @@ export class Forwarder {
         name: w.name,
         kind: 'webhook',
         target: redactUrl(w.url),
+        address: addressHash(w.url),
         select: w.select,
         schedule: o.schedule ?? STANDARD_SCHEDULE_MS,
         concurrency: o.concurrency ?? 8,
@@ -124,6 +128,7 @@ export class Forwarder {
       name: channel.name,
       kind: 'mqtt',
       target: channel.description,
+      address: addressHash(channel.description),
       select: channel.select,
       schedule: channel.schedule,
       concurrency: channel.concurrency,
@@ -142,6 +147,7 @@ export class Forwarder {
     name: string;
     kind: 'webhook' | 'mqtt';
     target: string;
+    address: string;
     select: EventSelector;
     schedule: readonly number[];
     concurrency: number;
@@ -224,8 +230,14 @@ export class Forwarder {
       const stored = await this.o.store.setting(disabledSetting(d.name));
       if (stored === undefined) continue;
       const off = parseSwitchOff(stored);
+      if (off.address !== undefined && off.address !== d.address) {
+        // The administrator gave the destination another URL since it answered 410: that is the fix.
+        await this.o.store.putSetting(disabledSetting(d.name), null);
+        this.o.logger.info({ destination: d.name }, 'destination switched on again: its URL changed since it answered 410 Gone');
+        continue;
+      }
       d.disabledReason = off.reason;
-      d.disabledAt = off.at;
+      d.disabledAt = off.at || null;
       await this.o.store.killDeliveries(d.name, off.reason, this.now());
       this.o.logger.warn({ destination: d.name, reason: off.reason, since: new Date(off.at).toISOString() }, 'destination still switched off (POST /api/v1/destinations/<name>/enable switches it on)');
     }
@@ -372,7 +384,7 @@ export class Forwarder {
     this.refreshRouting();
     this.o.logger.error({ destination: name, reason }, 'destination switched off');
     const done = d.switching.then(async () => {
-      await this.o.store.putSetting(disabledSetting(name), JSON.stringify({ reason, at }));
+      await this.o.store.putSetting(disabledSetting(name), JSON.stringify({ reason, at, address: d.address }));
       await d.worker.stop();
       d.worker.clear();
       await this.flushUpdates();
@@ -462,15 +474,24 @@ export class Forwarder {
   }
 }
 
-/** A stored switch-off: `{"reason", "at"}`; anything else (written by hand, say) still switches off. */
-function parseSwitchOff(stored: string): { reason: string; at: number } {
+/**
+ * A stored switch-off: `{"reason", "at", "address"}`; anything else (written by hand, say) still switches
+ * off, whatever the address.
+ */
+function parseSwitchOff(stored: string): { reason: string; at: number; address?: string } {
   try {
-    const v = JSON.parse(stored) as { reason?: unknown; at?: unknown };
-    if (typeof v.reason === 'string' && typeof v.at === 'number') return { reason: v.reason, at: v.at };
+    const v = JSON.parse(stored) as { reason?: unknown; at?: unknown; address?: unknown };
+    if (typeof v.reason === 'string' && typeof v.at === 'number') {
+      return { reason: v.reason, at: v.at, ...(typeof v.address === 'string' ? { address: v.address } : {}) };
+    }
   } catch {
     // not JSON: fall through
   }
   return { reason: stored.slice(0, 200) || 'switched off', at: 0 };
+}
+
+function addressHash(url: string): string {
+  return createHash('sha256').update(url).digest('base64url').slice(0, 22);
 }
 
 /** `https://user:secret@host/path?token=x` → without the password; query strings often hold tokens too. */

@@ -89,6 +89,32 @@ test('410 Gone keeps a destination switched off across restarts until it is swit
   }
 });
 
+test('a switch-off holds for the URL that answered 410: given another URL, the destination is on at the next start', { timeout: 60_000 }, async () => {
+  const gone = await startHookServer(() => ({ status: 410 }));
+  const fixed = await startHookServer();
+  const options = { forwarding: { schedule: [0, 30, 30], recordEveryMs: 10 } };
+  let r = await startTestReceiver({ ...options, webhook: [gone.url] });
+  const dir = r.dir;
+  try {
+    await r.ingest(`/actionurl/dnd_on?mac=${MAC}`);
+    await until('switched off', async () => !(await destination(r)).enabled);
+    await r.stop();
+    r = await startTestReceiver({ ...options, webhook: [`${fixed.url}/moved`] }, dir);
+    assert.equal((await destination(r)).enabled, true);
+    await r.ingest(`/actionurl/dnd_off?mac=${MAC}`);
+    await fixed.waitForMatch((x) => x.json.type === 'phone.dnd_off');
+    await r.stop();
+    // Back to the address that answered 410: the switch-off was dropped with the change, not kept aside.
+    r = await startTestReceiver({ ...options, webhook: [gone.url] }, dir);
+    assert.equal((await destination(r)).enabled, true);
+  } finally {
+    await r.stop();
+    await gone.close();
+    await fixed.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a phone gone silent while the receiver was stopped: one phone.offline after the restart, none after the next ones', { timeout: 60_000 }, async () => {
   const hook = await startHookServer();
   const OFFLINE_MS = 2500;
