@@ -15,9 +15,10 @@ db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -32768');
 const reads = new SqliteReads(db);
 
-parentPort!.on('message', (msg: { n: number; op: ReadOp; args: unknown[] }) => {
+parentPort!.on('message', async (msg: { n: number; op: ReadOp; args: unknown[] }) => {
   try {
-    const value = (reads[msg.op] as (...args: unknown[]) => unknown)(...msg.args);
+    // The report sums answer with a promise (their SQL is shared with PostgreSQL's async client); the rest at once.
+    const value = await (reads[msg.op] as (...args: unknown[]) => unknown)(...msg.args);
     parentPort!.postMessage({ n: msg.n, ok: true, value });
   } catch (err) {
     const code = (err as { code?: unknown }).code;

@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { CallState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
+import { readCallStats, readHourStats, type StatsReader } from './call-stats.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import type {
   CallQuery,
@@ -234,33 +234,17 @@ export class SqliteReads {
     return out;
   }
 
-  callStats(q: StatsQuery): CallStatsRow[] {
-    if (q.macs?.length === 0) return [];
-    const merged = new Map<string, CallStatsRow>();
-    for (const { table, column, from, to } of splitPeriod(q)) {
-      const { where, args } = conditions([
-        [`${column} >= ?`, from],
-        [`${column} < ?`, to],
-        ['mac IN (?)', q.macs],
-      ]);
-      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
-      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
-    }
-    return nonEmpty(merged.values());
+  // Report sums: the SQL both stores share (call-stats.ts), run here with SQLite's placeholders.
+  callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    return readCallStats(q, 'mac IN (?)', this.statsReader);
   }
 
-  hourStats(q: StatsQuery): HourStatsRow[] {
-    if (q.macs?.length === 0) return [];
-    // The whole site has a table of its own; a group sums its phones' hour rows.
-    const { where, args } = conditions([
-      ['hour >= ?', q.from],
-      ['hour < ?', q.to],
-      ['mac IN (?)', q.macs],
-    ]);
-    const sql = q.macs === undefined
-      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
-      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
-         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
-    return this.cached(sql, args).all(...args) as HourStatsRow[];
+  hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    return readHourStats(q, 'mac IN (?)', this.statsReader);
   }
+
+  private readonly statsReader: StatsReader = async (parts, sql) => {
+    const { where, args } = conditions(parts);
+    return this.cached(sql(where), args).all(...args) as Record<string, unknown>[];
+  };
 }

@@ -272,6 +272,17 @@ export class SqliteStore implements Store {
     return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
   }
 
+  async setting(key: string): Promise<string | undefined> {
+    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  async putSetting(key: string, value: string | null): Promise<void> {
+    // Rare small writes (an administrator's switch, a mark every few minutes) on the reading connection, as
+    // keepSetting does: busy_timeout waits out the writer thread's commit.
+    if (value === null) this.cached('DELETE FROM settings WHERE key = ?').run(key);
+    else this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
   async controlSettings(): Promise<StoredControl[]> {
     const rows = this.cached('SELECT mac, url, vendor, credentials, updated_at FROM phone_control').all() as
       { mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }[];
