@@ -22,9 +22,12 @@ export class ReaderPool {
     this.up = new Array<ThreadChannel | undefined>(this.slots.length).fill(undefined);
   }
 
-  /** Starts every thread (in the background: a failure to start is reported by the read that needs it). */
+  /**
+   * Starts the first thread in the background (a failure to start is reported by the read that needs it); the
+   * others start when a read finds every running one busy, so a one-off command pays for one thread only.
+   */
   warm(): void {
-    for (let i = 0; i < this.slots.length; i++) this.slot(i).catch(() => {});
+    this.slot(0).catch(() => {});
   }
 
   private slot(i: number): Promise<ThreadChannel> {
