@@ -32,7 +32,7 @@ try {
   const cases: [string, () => unknown, () => Promise<unknown>][] = [
     ['events, newest 1', () => inline.events({ limit: 1 }), () => store.events({ limit: 1 })],
     ['events, newest 100', () => inline.events({ limit: 100 }), () => store.events({ limit: 100 })],
-    ['a phone\'s events, filtered', () => inline.events({ mac, incident: 'call_established', limit: 100 }, head), () => store.events({ mac, incident: 'call_established', limit: 100 })],
+    ['a phone\'s events, filtered', () => inline.events({ mac, incident: 'call_established', limit: 100 }, { [mac]: head }), () => store.events({ mac, incident: 'call_established', limit: 100 })],
     ['calls, newest 100', () => inline.calls({ limit: 100 }), () => store.calls({ limit: 100 })],
     ['10 events by id', () => ids.map((id) => byId.get(id)), () => store.eventsByIds(ids).then(() => undefined)],
   ];

@@ -61,6 +61,25 @@ function conditions(parts: [string, Param | undefined][]): { where: string; args
 /** Statements with a list of phones are prepared per list length; longer lists are not worth caching. */
 const CACHED_LIST_LENGTH = 64;
 
+/**
+ * Groups of up to this many phones have their events read along their phones' chains (each step picks the
+ * newest of that many chain ends); bigger ones are walked newest first through every event, of which they
+ * are then a good share anyway.
+ */
+export const GROUP_WALK = 256;
+
+/**
+ * The phones whose prev_id chains an events query walks (their newest event ids must come with it), or
+ * undefined when it goes by SQL: a call id has an index that finds its few events at once, and a big group
+ * is a good share of all events.
+ */
+export function chainPhones(q: EventQuery): readonly string[] | undefined {
+  if (q.callId !== undefined) return undefined;
+  if (q.mac !== undefined) return [q.mac];
+  if (q.macs !== undefined && q.macs.length <= GROUP_WALK) return q.macs;
+  return undefined;
+}
+
 /** Calls in a period read from the start-time index and sorted, rather than found walking every call. */
 const NARROW_PERIOD = 20_000;
 
@@ -87,23 +106,26 @@ export class SqliteReads {
   }
 
   /**
-   * Events newest first. `head` is the newest event id of `q.mac` (the receiver keeps it in memory: the
-   * writer knows it), where that phone's prev_id chain starts.
+   * Events newest first. `heads` has the newest event id of each phone asked for (`q.mac`, or the phones of a
+   * group `q.macs` when it has few enough: see GROUP_WALK), where that phone's prev_id chain starts; the
+   * receiver keeps them in memory (the writer knows them).
    */
-  events(q: EventQuery, head?: number): StoredEvent[] {
+  events(q: EventQuery, heads?: Readonly<Record<string, number>>): StoredEvent[] {
     if (q.macs?.length === 0) return [];
-    if (q.mac !== undefined && (q.macs === undefined || q.macs.includes(q.mac))) return this.eventsOfPhone(q, head);
-    if (q.mac !== undefined) return [];
+    if (q.mac !== undefined && q.macs !== undefined && !q.macs.includes(q.mac)) return [];
+    const walked = chainPhones(q);
+    if (walked !== undefined) return this.eventsOfPhones(q, walked, heads ?? {});
     // `since` and `until` become id bounds too (ids grow with arrival time), and the time index is kept out
     // of the plan (`+received_at`): sorting every event of a period by id would take seconds on a log of
     // millions, while walking ids newest first between the two bounds stops after one page.
     const firstSince = q.since === undefined ? undefined : this.firstIdSince(q.since);
     const firstUntil = q.until === undefined ? undefined : this.firstIdSince(q.until);
     const before = firstUntil === undefined ? q.before : Math.min(firstUntil, q.before ?? Number.MAX_SAFE_INTEGER);
-    // A group (`macs`) has no index of its own (see migration 3): its events are found walking ids newest
-    // first, which reads more rows the smaller a share of the traffic the group is.
+    // A big group (`macs`, more phones than GROUP_WALK) has no index of its own (see migration 3): its events
+    // are found walking ids newest first, which reads more rows the smaller a share of the traffic it is.
     const { where, args } = conditions([
-      ['mac IN (?)', q.macs],
+      ['mac = ?', q.mac],
+      ['mac IN (?)', q.mac === undefined ? q.macs : undefined],
       ['incident = ?', q.incident],
       ['call_id = ?', q.callId],
       ['id >= ?', firstSince],
@@ -122,23 +144,33 @@ export class SqliteReads {
   }
 
   /**
-   * One phone's events, newest first, along its prev_id chain (see migration 3). A page after the first
-   * (`before` is the last event of the page before, of this phone) starts right below it rather than walking
-   * down from the newest again. A filter that matches few of a long history still walks far: that is why
-   * this runs in a reader thread.
+   * The events of a few phones, newest first, along their prev_id chains (see migration 3), merged: each step
+   * reads the newest row not read yet of any chain, by primary key, so a page costs its rows plus one per
+   * phone, however little of the whole log those phones are. A page after the first (`before` is the last
+   * event of the page before) starts that event's phone right below it rather than walking down from its
+   * newest again. A filter that matches few of a long history still walks far: that is one reason this runs
+   * in a reader thread.
    */
-  private eventsOfPhone(q: EventQuery, head: number | undefined): StoredEvent[] {
-    const out: StoredEvent[] = [];
-    let id: number | null = head ?? null;
-    if (q.before !== undefined && id !== null && id >= q.before) {
+  private eventsOfPhones(q: EventQuery, phones: readonly string[], heads: Readonly<Record<string, number>>): StoredEvent[] {
+    const macs = [...new Set(phones)]; // one chain per phone, however often it is named
+    const at: (number | null)[] = macs.map((mac) => heads[mac] ?? null);
+    if (q.before !== undefined) {
       const cursor = this.eventById.get(q.before) as ChainRow | undefined;
-      if (cursor !== undefined && cursor.mac === q.mac) id = cursor.prev_id;
+      const i = cursor === undefined ? -1 : macs.indexOf(cursor.mac);
+      if (i >= 0 && at[i] !== null && at[i]! >= q.before) at[i] = cursor!.prev_id;
     }
-    while (id !== null && out.length < q.limit) {
-      const row = this.eventById.get(id) as ChainRow | undefined;
-      if (!row) break; // older events were deleted by retention
-      if (q.since !== undefined && row.received_at < q.since) break;
-      id = row.prev_id;
+    const out: StoredEvent[] = [];
+    while (out.length < q.limit) {
+      let k = -1;
+      for (let i = 0; i < at.length; i++) if (at[i] !== null && (k < 0 || at[i]! > at[k]!)) k = i;
+      if (k < 0) break;
+      const row = this.eventById.get(at[k]) as ChainRow | undefined;
+      // Gone: older events were deleted by retention. Too old for `since`: so is the rest of the chain.
+      if (!row || (q.since !== undefined && row.received_at < q.since)) {
+        at[k] = null;
+        continue;
+      }
+      at[k] = row.prev_id;
       if (q.before !== undefined && row.id >= q.before) continue;
       if (q.until !== undefined && row.received_at >= q.until) continue;
       if (q.incident !== undefined && row.incident !== q.incident) continue;

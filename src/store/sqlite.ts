@@ -18,7 +18,7 @@ import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
 } from './sqlite-writes.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
-import { SqliteReads, toEvent, type ReadOp } from './sqlite-reads.ts';
+import { chainPhones, SqliteReads, toEvent, type ReadOp } from './sqlite-reads.ts';
 import { ReaderPool } from './sqlite-reader-pool.ts';
 import { ThreadChannel } from './sqlite-thread.ts';
 import type {
@@ -302,8 +302,17 @@ export class SqliteStore implements Store {
   // The reads that can take long, off this thread (see sqlite-reads.ts).
 
   async events(q: EventQuery): Promise<StoredEvent[]> {
-    const head = q.mac === undefined ? undefined : this.newest.get(q.mac);
-    return this.eventsBack(await this.read<StoredEvent[]>('events', [q, head]));
+    // Where the phones' chains start, for a query that walks them: this thread knows, from the writes.
+    const walked = chainPhones(q);
+    let heads: Record<string, number> | undefined;
+    if (walked) {
+      heads = {};
+      for (const mac of walked) {
+        const id = this.newest.get(mac);
+        if (id !== undefined) heads[mac] = id;
+      }
+    }
+    return this.eventsBack(await this.read<StoredEvent[]>('events', [q, heads]));
   }
 
   async eventsAfter(afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {

@@ -67,7 +67,7 @@ describe('query plans of the API reads', { timeout: 60_000 }, () => {
   });
 
   test('a phone\'s events follow its chain by primary key', () => {
-    const plans = plansOf((r) => r.events({ mac: '001565000001', incident: 'dnd_on', before: 10, limit: 100 }, 50));
+    const plans = plansOf((r) => r.events({ mac: '001565000001', incident: 'dnd_on', before: 10, limit: 100 }, { '001565000001': 50 }));
     assert.ok(plans.length > 0);
     for (const plan of plans) assert.equal(plan, 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)');
   });
