@@ -66,10 +66,18 @@ describe('query plans of the API reads', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a phone\'s events follow its chain by primary key', () => {
-    const plans = plansOf((r) => r.events({ mac: '001565000001', incident: 'dnd_on', before: 10, limit: 100 }, { '001565000001': 50 }));
-    assert.ok(plans.length > 0);
-    for (const plan of plans) assert.equal(plan, 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)');
+  test('a phone\'s events and a small group\'s follow their chains by primary key; a call id its index', () => {
+    const a = '001565000001';
+    const b = '001565000002';
+    for (const plans of [
+      plansOf((r) => r.events({ mac: a, incident: 'dnd_on', before: 10, limit: 100 }, { [a]: 50 })),
+      plansOf((r) => r.events({ macs: [a, b], since: 1, until: 2, limit: 100 }, { [a]: 50, [b]: 40 })),
+    ]) {
+      assert.ok(plans.length > 0);
+      for (const plan of plans) assert.equal(plan, 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)');
+    }
+    const [byCall] = plansOf((r) => r.events({ mac: a, callId: '7', limit: 100 }));
+    assert.match(byCall, /^SEARCH events USING INDEX events_call \(call_id=\?\)$/);
   });
 
   test('calls, rejected and deliveries pages use their indexes; the outbox backlog is read from the due index', () => {
