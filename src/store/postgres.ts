@@ -22,8 +22,11 @@ import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, t
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { commandFromRow, commandsTableSql, commandValues, numbered, PUT_COMMAND_SQL, SELECT_COMMAND_SQL, type CommandRow } from './command-rows.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
 import type {
+  AbandonCommands,
+  StoredCommand,
   DeliveryQuery,
   DeliveryUpdate,
   NewDelivery,
@@ -225,6 +228,12 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Receivers following the stream read the calls each event changed.
       CREATE INDEX calls_last_event ON calls (last_event_id);
     `,
+  },
+  // Version 7 is reserved for another feature's migration.
+  {
+    version: 8,
+    name: 'remote-control commands',
+    sql: commandsTableSql({ int: 'BIGINT', serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' }),
   },
 ];
 
@@ -743,6 +752,7 @@ export class PostgresStore implements Store {
           'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
           `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
              ORDER BY id LIMIT $2)`,
+          'DELETE FROM commands WHERE seq IN (SELECT seq FROM commands WHERE created_at < $1 AND finished_at IS NOT NULL ORDER BY seq LIMIT $2)',
         ]) {
           deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
         }
@@ -934,6 +944,48 @@ export class PostgresStore implements Store {
       const c = await this.connection();
       await c.query('DELETE FROM phone_control WHERE mac = $1', [mac]);
     });
+  }
+
+  // Commands go through the pool, not the ingest writer: they are not in the events' order, and a command
+  // row must not wait behind (or be held in) the journal.
+  async putCommands(rows: readonly StoredCommand[]): Promise<void> {
+    if (rows.length === 0) return;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const row of rows) await c.query(numbered(PUT_COMMAND_SQL), commandValues(row).map((v) => (typeof v === 'string' ? text(v) : v)));
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async command(id: string): Promise<StoredCommand | undefined> {
+    const res = await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} WHERE id = $1`, [text(id)]);
+    return res.rows[0] && commandFromRow(res.rows[0]);
+  }
+
+  async commands(q: { mac?: string; limit: number }): Promise<StoredCommand[]> {
+    const res = q.mac === undefined
+      ? await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} ORDER BY seq DESC LIMIT $1`, [q.limit])
+      : await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} WHERE mac = $1 ORDER BY seq DESC LIMIT $2`, [q.mac, q.limit]);
+    return res.rows.map(commandFromRow);
+  }
+
+  async abandonCommands(q: AbandonCommands): Promise<number> {
+    const sql = "UPDATE commands SET status = 'failed', reason = $1, finished_at = $2 WHERE finished_at IS NULL AND owner <> $3";
+    const res = q.deadlineBefore === undefined
+      ? await this.pool.query(sql, [text(q.reason), q.now, q.notOwner])
+      : await this.pool.query(`${sql} AND deadline_at < $4`, [text(q.reason), q.now, q.notOwner, q.deadlineBefore]);
+    return res.rowCount ?? 0;
+  }
+
+  async trimCommands(keep: number): Promise<number> {
+    const res = await this.pool.query('DELETE FROM commands WHERE seq <= (SELECT max(seq) FROM commands) - $1', [Math.max(0, Math.trunc(keep))]);
+    return res.rowCount ?? 0;
   }
 
   async close(): Promise<void> {

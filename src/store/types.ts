@@ -3,6 +3,7 @@
  * methods. Every method is async so that a networked database fits without touching callers, even though
  * the SQLite implementation does its work synchronously.
  */
+import type { CommandStatus, ControlCommand } from '../core/control/commands.ts';
 import type { CallOutcome, CallState, PhoneState } from '../domain/types.ts';
 
 /** An event about to be stored. */
@@ -258,6 +259,42 @@ export interface StoredControl {
   updatedAt: number;
 }
 
+/**
+ * A remote-control command as kept in the store: what was asked, where it stands and why. Never credentials
+ * (they stay sealed in `phone_control`; a reason is written without them).
+ */
+export interface StoredCommand {
+  id: string;
+  mac: string;
+  command: ControlCommand;
+  /** dial only. */
+  number: string | null;
+  /** keys only. */
+  keys: string[] | null;
+  vendor: string | null;
+  status: CommandStatus;
+  reason: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  acceptedAt: number | null;
+  finishedAt: number | null;
+  confirmedBy: { eventId: number; incident: string } | null;
+  /** Epoch ms after which a command still `sent` or `accepted` has been abandoned (its receiver stopped). */
+  deadlineAt: number;
+  /** The receiver process that sent it (random per start): only that process concludes it. */
+  owner: string;
+}
+
+/** Which unfinished commands to mark failed (see `Store.abandonCommands`). */
+export interface AbandonCommands {
+  /** Commands of any receiver process but this one. */
+  notOwner: string;
+  /** Only those whose deadline is before this (epoch ms); absent: all of them. */
+  deadlineBefore?: number;
+  reason: string;
+  now: number;
+}
+
 /** A phone whose state changed without an event (calls closed after a long silence). */
 export interface PhoneChange {
   phone: PhoneState;
@@ -325,7 +362,7 @@ export interface Store {
   rejected(query: RejectedQuery): Promise<StoredRejected[]>;
   /**
    * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
-   * requests, ended calls, and delivered or dead deliveries. Phones are kept. Resolves with the number of rows deleted.
+   * requests, ended calls, delivered or dead deliveries, and finished commands. Phones are kept. Resolves with the number of rows deleted.
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
   /**
@@ -339,6 +376,18 @@ export interface Store {
   /** Stores (replaces) one phone's remote-control settings, durably. */
   putControl(row: StoredControl): Promise<void>;
   deleteControl(mac: string): Promise<void>;
+  /**
+   * Stores remote-control commands (inserted, or updated by id) in one transaction. A command stored as
+   * `confirmed` or `failed` keeps that: a later row for it changes nothing.
+   */
+  putCommands(rows: readonly StoredCommand[]): Promise<void>;
+  command(id: string): Promise<StoredCommand | undefined>;
+  /** Commands newest first: one phone's, or every phone's. */
+  commands(query: { mac?: string; limit: number }): Promise<StoredCommand[]>;
+  /** Marks unfinished (`sent`, `accepted`) commands failed with `reason`; resolves with how many. */
+  abandonCommands(query: AbandonCommands): Promise<number>;
+  /** Deletes all but the newest `keep` commands; resolves with how many went. */
+  trimCommands(keep: number): Promise<number>;
   /** Events by id (those that still exist), in no particular order. */
   eventsByIds(ids: readonly number[]): Promise<StoredEvent[]>;
   /** Deliveries newest first. */
