@@ -491,7 +491,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
-          control.close();
+          await control.close();
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();
