@@ -55,6 +55,17 @@ export interface ControlRecord {
   request: string;
   outcome: PhoneOutcome;
   detail?: string;
+  /** How the request authenticated: `none`, `Basic`, `Digest SHA-256`, … (never the credentials). */
+  auth: string;
+}
+
+/** The scheme (and Digest algorithm) of an Authorization header, for the request log. */
+function authKind(header: string | undefined): string {
+  if (!header) return 'none';
+  const scheme = /^\S+/.exec(header)?.[0] ?? '';
+  if (scheme.toLowerCase() !== 'digest') return scheme.slice(0, 20);
+  const alg = /algorithm="?([\w-]+)/i.exec(header)?.[1] ?? 'MD5';
+  return `Digest ${alg.slice(0, 20)}`;
 }
 
 /** Addresses waiting for an answer to the prompt, and log entries, kept at most. */
@@ -137,13 +148,15 @@ export class RemoteControl {
   }
 
   handle(req: ControlRequest): PhoneAnswer {
-    const outcome = this.decide(req);
+    const { status, ...outcome } = this.decide(req);
     const params = new URLSearchParams(req.params);
     if (params.has('passcode')) params.set('passcode', '');
     const query = params.toString();
-    this.log.push({ time: new Date().toISOString(), from: req.address, request: `${req.path}${query ? `?${query}` : ''}`, ...outcome });
+    this.log.push({ time: new Date().toISOString(), from: req.address, request: `${req.path}${query ? `?${query}` : ''}`, auth: authKind(req.authorization), ...outcome });
     if (this.log.length > MAX_LOG) this.log.shift();
-    const answer = phoneAnswer(this.vendor, outcome.outcome, outcome.detail);
+    const vendorAnswer = phoneAnswer(this.vendor, outcome.outcome, outcome.detail);
+    // An unknown path is a 404, a known endpoint asked for something it does not know a 400.
+    const answer = status ? { ...vendorAnswer, status } : vendorAnswer;
     if (outcome.outcome !== 'credentials' || this.httpAuth.scheme !== 'digest' || controlDialect(this.vendor).auth !== 'basic') return answer;
     // One challenge per algorithm, strongest first (RFC 7616 section 3.7).
     const nonce = this.nonce();
@@ -152,7 +165,7 @@ export class RemoteControl {
     return { ...answer, headers: { ...answer.headers, 'WWW-Authenticate': challenges } };
   }
 
-  private decide(req: ControlRequest): { outcome: PhoneOutcome; detail?: string } {
+  private decide(req: ControlRequest): { outcome: PhoneOutcome; detail?: string; status?: number } {
     if (!allowsAddress(this.allowlist, req.address)) return { outcome: 'not_allowed' };
     const login = this.login(req);
     if (login !== 'ok') return { outcome: login === 'blocked' ? 'locked' : 'credentials', ...(login === 'blocked' ? { detail: `try again in ${this.auth.retryAfter(req.address)} s` } : {}) };
@@ -161,7 +174,7 @@ export class RemoteControl {
       return { outcome: 'prompt' };
     }
     const decoded = decodeControlRequest(this.vendor, req.path, req.params, { olderFirmware: this.olderFirmware });
-    if ('error' in decoded) return { outcome: 'unknown_request', detail: decoded.error };
+    if ('error' in decoded) return { outcome: 'unknown_request', detail: decoded.error, status: decoded.status };
     for (const op of decoded.operations) {
       const step = actionForOperation(op, this.phone.state, this.typed);
       if ('error' in step) return { outcome: 'failed', detail: step.error };
