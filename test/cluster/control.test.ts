@@ -3,24 +3,15 @@
  * reaches B. A confirms it from B's event (through its follower), B answers for A's command from the store,
  * and an event B stored before the command went out does not confirm it.
  */
-import { test, after, before } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type pg from 'pg';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
 import { createPhone } from '../../src/phone/phone.ts';
 import { startPhoneWeb } from '../../src/phone/web/server.ts';
-import { connectAdmin, dbUrl, freshSchema, ingest, startReceivers } from './fixture.ts';
+import { dbUrl, ingest, startReceivers, useClusterDatabase } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 async function api(base: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, body === undefined ? {} : {
@@ -30,8 +21,7 @@ async function api(base: string, path: string, body?: unknown): Promise<{ status
 }
 
 test('a command issued on A is confirmed by the phone\'s Action URL to B, and B answers for it', { timeout: 90_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const cluster = await startReceivers(2, dbUrl(schema));
   after(() => cluster.close());
   const [a, b] = cluster.servers;
@@ -59,8 +49,7 @@ test('a command issued on A is confirmed by the phone\'s Action URL to B, and B 
 });
 
 test('an event B stored before the command went out does not confirm it', { timeout: 90_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const cluster = await startReceivers(2, dbUrl(schema), { commandTimeoutMs: 2_500 });
   after(() => cluster.close());
   const [a, b] = cluster.servers;

@@ -70,6 +70,8 @@ export class ControlService {
   /** Per phone: the firmware path and authentication that worked last (in memory; relearned after a restart). */
   private readonly habits = new Map<string, PhoneHabits>();
   private readonly log: CommandLog;
+  /** Callers told of every step of a command (accepted, then confirmed or failed): the MQTT result topic. */
+  private readonly followers = new Map<string, (c: StoredCommand) => void>();
   private readonly unsubscribe: () => void;
   private readonly confirmTimeoutMs: number;
   private readonly sendTimeoutMs: number;
@@ -110,6 +112,7 @@ export class ControlService {
     this.closed = true;
     this.unsubscribe();
     this.waiting.clear();
+    this.followers.clear();
     await this.log.close();
   }
 
@@ -199,6 +202,53 @@ export class ControlService {
   /** The command once it is final (confirmed, failed, or accepted for keys), or as it stands after `ms`. */
   waitFor(id: string, ms: number): Promise<StoredCommand | undefined> {
     return this.log.waitFor(id, ms);
+  }
+
+  /**
+   * A command from another channel than the API (the MQTT command topics): the same checks as
+   * `POST /api/v1/phones/<mac>/commands`, with every step, a refusal included, given to `step` as the API's
+   * command JSON (a refusal before anything was created has `id: null`).
+   */
+  run(mac: string, request: CommandRequest, step: (json: CommandJson) => void): 'started' | 'unknown_phone' | 'busy' {
+    const refuse = (reason: string) => step({
+      ...commandJson({
+        id: '', mac, command: request.command, number: request.number ?? null, keys: request.keys ? [...request.keys] : null, vendor: null,
+        status: 'failed', reason, createdAt: this.o.now(), acceptedAt: null, finishedAt: null, confirmedBy: null, deadlineAt: 0, owner: '',
+      }),
+      id: null,
+    });
+    if (!this.known(mac)) {
+      refuse(`no phone ${mac} has sent an event, and none is set up for control (PUT /api/v1/phones/${mac}/control with url and vendor)`);
+      return 'unknown_phone';
+    }
+    const out = this.submit(mac, request);
+    if ('busy' in out) {
+      refuse(out.busy);
+      return 'busy';
+    }
+    step(commandJson(out));
+    this.follow(out.id, (c) => step(commandJson(c)));
+    return 'started';
+  }
+
+  /**
+   * Calls `listener` with the command at each later step (accepted, confirmed, failed) until it is final.
+   * Steps after `submit` returned are always later events (the phone's answer, its Action URL, the timeout),
+   * so following right after `submit` misses none. Only commands this receiver sent can be followed.
+   */
+  follow(id: string, listener: (c: StoredCommand) => void): void {
+    const c = this.log.held(id);
+    if (c && !isFinal(c)) this.followers.set(id, listener);
+  }
+
+  private tell(record: CommandRecord): void {
+    const listener = this.followers.get(record.id);
+    if (!listener) return;
+    try {
+      listener(this.log.view(record));
+    } catch (err) {
+      this.o.logger.error({ err, command_id: record.id }, 'a command follower failed');
+    }
   }
 
   /** The newest commands of a phone, newest first. */
@@ -302,7 +352,10 @@ export class ControlService {
     record.acceptedAt = this.o.now();
     // A raw key press has no effect a phone reports: accepted is as far as it goes.
     if (!isConfirmable(record.request.command)) this.finish(record, 'accepted');
-    else this.log.save(record);
+    else {
+      this.log.save(record);
+      this.tell(record);
+    }
   }
 
   private onBus(m: BusMessage): void {
@@ -343,12 +396,17 @@ export class ControlService {
     }
     this.finished.inc({ command: record.request.command, status });
     this.log.save(record);
+    this.tell(record);
+    this.followers.delete(record.id);
     if (this.closed) return;
     const fields = { command_id: record.id, mac: record.mac, command: record.request.command, vendor: record.vendor, status, ...(record.reason ? { reason: record.reason } : {}) };
     if (status === 'failed') this.o.logger.warn(fields, 'remote-control command failed');
     else this.o.logger.info(fields, 'remote-control command finished');
   }
 }
+
+/** The JSON shape of a command in the API (`id` null: refused before one was created). */
+export type CommandJson = Omit<ReturnType<typeof commandJson>, 'id'> & { id: string | null };
 
 /** The JSON shape of a command in the API. */
 export function commandJson(c: StoredCommand) {
