@@ -129,6 +129,9 @@ export class CommitQueue {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
     this.stateFlushMs = opts.stateFlushMs ?? 5000;
+    // Events a shared store journalled (database away) are concluded when they move in, from exact states.
+    const outbox = opts.outbox;
+    if (outbox && opts.store.shared) opts.store.shared.concludeMovedIn((before, after, calls, e) => outbox.derive(before, after, calls, e));
   }
 
   /** Requests (and derived delivery rows) waiting for the next transaction. */
@@ -264,6 +267,13 @@ export class CommitQueue {
    */
   async forget(mac: string, purge: boolean): Promise<void> {
     const state = this.opts.phones.get(mac);
+    if (this.opts.store.shared) {
+      // No checkpoints to drop; the store finds the phone's last event itself and signals every receiver
+      // (this one too). Dropped here only once stored, so a refused forget leaves the phone as it is.
+      await this.opts.store.write({ events: [], rejected: [], forget: [{ mac, upToEventId: state?.lastEventId ?? 0, purge }] });
+      this.opts.phones.delete(mac);
+      return;
+    }
     this.opts.phones.delete(mac);
     this.dirtyPhones.delete(mac);
     for (const [key, c] of this.dirtyCalls) if (c.mac === mac) this.dirtyCalls.delete(key);
@@ -448,6 +458,8 @@ export class CommitQueue {
 
   private deriveShared(befores: Map<string, PhoneState | undefined>, stored: readonly StoredEvent[]): void {
     for (const e of stored) {
+      // Held in the local journal (id 0): concluded when moved in (SharedState.concludeMovedIn).
+      if (e.id === 0) return;
       const before = befores.get(e.mac);
       const { state, changedCalls } = reduce(before, e);
       this.derive(before, state, changedCalls, e);
