@@ -445,9 +445,9 @@ export class PostgresStore implements Store {
 
   /**
    * One transaction: the batches' events (under the append lock, reduced into phone states and calls), their
-   * outbox rows, their refusals, and this receiver's batch number. With `movedIn` (batches from the journal),
-   * batches PostgreSQL already has are left out, and forwarding's conclusions about their events are derived
-   * here, from the states reduced in this transaction. Returns the new events' ids.
+   * outbox rows (their destinations' and forwarding's conclusions, drawn from the states reduced here), their
+   * refusals, and this receiver's batch number. With `movedIn` (batches from the journal), batches PostgreSQL
+   * already has are left out. Returns the new events' ids.
    */
   private async commit(c: pg.ClientBase, batches: readonly JournalBatch[], movedIn: boolean, state?: WriteBatch): Promise<number[]> {
     const origin = this.journal?.origin;
@@ -474,9 +474,15 @@ export class PostgresStore implements Store {
       if (todo.length) {
         ids = await insertEvents(c, todo);
         const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
-        const conclude = movedIn ? this.conclude : undefined;
+        const conclude = this.conclude;
         const each = conclude && ((before: PhoneState | undefined, after: PhoneState, calls: readonly CallState[], e: StoredEvent) => {
-          concluded.push(conclude(before, after, calls, e));
+          try {
+            concluded.push(conclude(before, after, calls, e));
+          } catch (err) {
+            // A fault in forwarding must not cost the phones their events.
+            concluded.push(undefined);
+            this.opts.onError?.(err);
+          }
         });
         const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })), each);
         await upsertState(c, phones, calls);
@@ -616,7 +622,7 @@ export class PostgresStore implements Store {
       },
       listen: (handlers) => listen(this.config, this.channel, handlers),
       expire: (now, timeoutMs) => this.expire(now, timeoutMs),
-      concludeMovedIn: (conclude) => {
+      conclude: (conclude) => {
         this.conclude = conclude;
       },
       moveJournalIn: async () => {
@@ -1046,9 +1052,9 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
 }
 
 /**
- * A transaction's outbox rows in the order of what they are about: per batch, first the rows concluded from
- * events stored before it (which rode with it), then for each of its events its destinations' rows and what
- * was concluded from it (moved in from the journal; otherwise the commit queue concludes it afterwards).
+ * A transaction's outbox rows in the order of what they are about: per batch, first the rows that rode with
+ * it (concluded without an event of this batch: calls closed by the clock, phones gone silent), then for
+ * each of its events its destinations' rows and what was concluded from it.
  */
 function outboxRows(batches: readonly JournalBatch[], ids: readonly number[], concluded: readonly (readonly NewDelivery[] | undefined)[]): NewDelivery[] {
   const rows: NewDelivery[] = [];

@@ -316,11 +316,12 @@ export interface SharedState {
    */
   onStates(listener: (phones: readonly PhoneState[]) => void): void;
   /**
-   * Events held in the local journal were answered without an id or a known prior state, so nothing could
-   * be concluded from them then. When they are moved in, `conclude` is told of each one's effect (the
-   * states reduced in that transaction) and the rows it returns are written in the same transaction.
+   * Forwarding's conclusions, drawn in the ingest transaction: `conclude` is told of each event's effect on
+   * its phone (the states reduced there, in the database's order) and the rows it returns are written in the
+   * same transaction. This covers events held in the local journal too, which were answered without an id
+   * or a known prior state: they are concluded when they move in.
    */
-  concludeMovedIn(conclude: ConcludeEvent): void;
+  conclude(conclude: ConcludeEvent): void;
   /**
    * Moves in everything the local journal still holds (at start-up, from before a stop); rejects when the
    * database cannot be reached (the journal then moves in later, by itself).
