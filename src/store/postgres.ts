@@ -33,7 +33,7 @@ import {
   upsertState,
 } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
-import { StoreConfigError } from './store-config-error.ts';
+import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
 import { StoreUnavailableError } from './store-unavailable.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
@@ -264,6 +264,34 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
+/**
+ * Why the first connection failed, in one line with the fix: a mistake (wrong password, no such database)
+ * is a StoreConfigError; PostgreSQL not reachable (yet) is a StoreUnreachableError, which a service manager
+ * may retry.
+ */
+function startError(url: string, err: unknown): StoreConfigError {
+  const at = `--db ${redactDbUrl(url)}`;
+  const message = oneLine((err as Error).message);
+  const u = new URL(url);
+  const user = decodeURIComponent(u.username) || 'the current user';
+  const database = decodeURIComponent(u.pathname.slice(1)) || user;
+  switch ((err as { code?: string }).code) {
+    case '28P01':
+    case '28000':
+      return new StoreConfigError(`${at}: PostgreSQL refused user "${user}" (${message}); check the user and password in --db, and pg_hba.conf on the server`);
+    case '3D000':
+      return new StoreConfigError(`${at}: database "${database}" does not exist; create it (createdb ${database}) or correct its name in --db`);
+    case 'ENOTFOUND':
+      return new StoreConfigError(`${at}: host "${u.hostname}" not found; correct the host in --db`);
+    case '42501':
+      return new StoreConfigError(`${at}: user "${user}" may not use this database (${message}); grant it CONNECT and CREATE, or use another user`);
+  }
+  if (isConnectionError(err)) {
+    return new StoreUnreachableError(`${at}: cannot connect: ${message}; check the host and port, and that PostgreSQL is running (the receiver needs it to start)`);
+  }
+  return new StoreConfigError(`${at}: cannot connect: ${message}; check the host, port, user, password and database name, and that PostgreSQL is running`);
+}
+
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
 export function splitSchema(url: string): { url: string; schema?: string } {
   const u = new URL(url);
@@ -336,9 +364,7 @@ export class PostgresStore implements Store {
       first = await pool.connect();
     } catch (err) {
       await pool.end();
-      throw new StoreConfigError(
-        `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
-      );
+      throw startError(url, err);
     }
     let journal: Journal | undefined;
     try {
