@@ -327,6 +327,30 @@ export interface PhoneChange {
  * A store several receivers share (PostgreSQL): phone states and calls are derived inside the ingest
  * transaction, so every receiver reads the same; receivers learn of each other's events through `listen`.
  */
+/** Signals a shared store's listener passes on (see SharedState.listen). */
+export interface ListenHandlers {
+  /** Events up to this id were committed (by any receiver). */
+  onEvents(lastId: number): void;
+  /** These phones' states changed without an event. */
+  onPhones(macs: string[]): void;
+  /** A receiver forgot this phone; events up to `upToEventId` were its old life (see ForgetPhone). */
+  onForget(mac: string, upToEventId: number): void;
+  /** (Re)connected: anything may have been missed while away. */
+  onConnect(): void;
+  onError(err: unknown): void;
+}
+
+/**
+ * Forwarding's conclusions from one event's effect on its phone (call.ended, phone.online, …): the delivery
+ * rows to store with it (see OutboxHooks.derive in server/commit-queue.ts).
+ */
+export type ConcludeEvent = (
+  before: PhoneState | undefined,
+  after: PhoneState,
+  changedCalls: readonly CallState[],
+  event: StoredEvent,
+) => readonly NewDelivery[] | undefined;
+
 export interface SharedState {
   /** Every phone's stored state and the id of the last event they include, read consistently. */
   snapshot(): Promise<{ phones: PhoneState[]; lastEventId: number }>;
@@ -334,13 +358,8 @@ export interface SharedState {
   phones(macs: readonly string[]): Promise<PhoneState[]>;
   /** Calls whose stored state was last changed by one of these events. */
   callsChangedBy(eventIds: readonly number[]): Promise<CallRecord[]>;
-  /** Signals of commits by any receiver; reconnects by itself until closed. */
-  listen(handlers: {
-    onEvents(lastId: number): void;
-    onPhones(macs: string[]): void;
-    onConnect(): void;
-    onError(err: unknown): void;
-  }): { close(): Promise<void> };
+  /** Signals of commits (and forgotten phones) by any receiver; reconnects by itself until closed. */
+  listen(handlers: ListenHandlers): { close(): Promise<void> };
   /**
    * Closes calls silent for `timeoutMs` in the stored states, on one receiver at a time (others return
    * at once with nothing), and signals the changed phones to every receiver.
@@ -355,6 +374,18 @@ export interface SharedState {
    * transaction stored: the receiver that took an event knows its effect before answering the phone.
    */
   onStates(listener: (phones: readonly PhoneState[]) => void): void;
+  /**
+   * Forwarding's conclusions, drawn in the ingest transaction: `conclude` is told of each event's effect on
+   * its phone (the states reduced there, in the database's order) and the rows it returns are written in the
+   * same transaction. This covers events held in the local journal too, which were answered without an id
+   * or a known prior state: they are concluded when they move in.
+   */
+  conclude(conclude: ConcludeEvent): void;
+  /**
+   * Moves in everything the local journal still holds (at start-up, from before a stop); rejects when the
+   * database cannot be reached (the journal then moves in later, by itself).
+   */
+  moveJournalIn(): Promise<void>;
 }
 
 export interface Store {
