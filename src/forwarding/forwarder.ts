@@ -9,13 +9,21 @@
  * the transaction after their event's; a crash before that re-derives them when start-up replays the events
  * after the state checkpoint, and their dedupe key stores them once. Delivery is at least once: an attempt
  * whose outcome was not yet stored when the receiver died is made again.
+ *
+ * With several receivers on one PostgreSQL, each delivery is sent by the receiver holding the lease on its
+ * phone's shard (lease-keeper.ts); every receiver, with or without destinations, tells the others what it
+ * forwards to, and differences are logged and shown with the destinations.
  */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { describeDestination, type PeerDestination } from './lease-plan.ts';
 import { conclusionBody, incidentBody, testBody, webhookId, type JsonShapes } from './payloads.ts';
 import { STANDARD_SCHEDULE_MS } from './schedule.ts';
 import { WebhookSender } from './webhook-sender.ts';
@@ -50,6 +58,23 @@ export interface ForwarderOptions {
   sweepEveryMs?: number;
   /** The MQTT bridge, when `--mqtt` is set. */
   mqtt?: MqttBridge;
+  /**
+   * Several receivers on one PostgreSQL: how long a delivery lease lasts without renewal (ms), that is how
+   * long a dead receiver's deliveries wait before another receiver takes them over. Default 15 s.
+   */
+  leaseMs?: number;
+}
+
+/** Forwarding across receivers, as `GET /api/v1/destinations` shows it (null: one receiver on its store). */
+export interface ClusterInfo {
+  /** Receivers alive on the database, this one included. */
+  receivers: number;
+  /** This receiver's name among them. */
+  holder: string;
+  /** Delivery shards this receiver holds per destination (of DELIVERY_SHARDS). */
+  shards: Record<string, number>;
+  /** Differences with the other receivers' destinations, one line each; empty when they agree. */
+  problems: string[];
 }
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
@@ -76,6 +101,8 @@ interface Destination {
   kind: 'webhook' | 'mqtt';
   target: string;
   select: EventSelector;
+  /** What the other receivers are told about it. */
+  peer: PeerDestination;
   worker: OutboxWorker;
   disabledReason: string | null;
   connected(): boolean;
@@ -96,9 +123,25 @@ export class Forwarder {
   private everyIncident: readonly string[] | undefined;
   private wantsConclusions = false;
   private closed = false;
+  /** Deliveries with an outcome waiting to be stored, and how many. */
+  private readonly unsaved = new Map<number, number>();
+  private readonly keeper: LeaseKeeper | undefined;
+  readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
   constructor(private readonly o: ForwarderOptions) {
     this.now = o.now ?? Date.now;
+    const leases = o.store.shared?.leases;
+    if (leases) {
+      this.keeper = new LeaseKeeper({
+        leases,
+        holder: this.holder,
+        leaseMs: o.leaseMs ?? 15_000,
+        destinations: () => [...this.destinations.values()].map((d) => ({ info: d.peer, worker: d.worker, enabled: d.disabledReason === null })),
+        flush: () => this.flushUpdates(),
+        now: this.now,
+        logger: o.logger,
+      });
+    }
     for (const w of o.webhooks) {
       const sender = new WebhookSender(w, this.now);
       this.add({
@@ -106,6 +149,7 @@ export class Forwarder {
         kind: 'webhook',
         target: redactUrl(w.url),
         select: w.select,
+        settings: JSON.stringify([w.url, w.secret?.text ?? null, w.timeoutMs]),
         schedule: o.schedule ?? STANDARD_SCHEDULE_MS,
         concurrency: o.concurrency ?? 8,
         send: (d) => sender.send(webhookId(d), d.body ?? ''),
@@ -123,6 +167,7 @@ export class Forwarder {
       kind: 'mqtt',
       target: channel.description,
       select: channel.select,
+      settings: channel.description,
       schedule: channel.schedule,
       concurrency: channel.concurrency,
       neverDie: true,
@@ -141,6 +186,8 @@ export class Forwarder {
     kind: 'webhook' | 'mqtt';
     target: string;
     select: EventSelector;
+    /** Everything else that decides where and how its deliveries go (compared across receivers, as a digest). */
+    settings: string;
     schedule: readonly number[];
     concurrency: number;
     neverDie?: boolean;
@@ -162,9 +209,12 @@ export class Forwarder {
       now: this.now,
       random: this.o.random ?? Math.random,
       onError: (err) => this.o.logger.error({ err, destination: d.name }, 'forwarding failed'),
+      claimed: this.keeper !== undefined,
+      unsaved: (id) => this.unsaved.has(id),
     };
     const worker = new OutboxWorker(options);
-    this.destinations.set(d.name, { ...d, worker, disabledReason: null });
+    const peer = describeDestination(d.name, d.kind, d.target, d.select, d.settings);
+    this.destinations.set(d.name, { ...d, peer, worker, disabledReason: null });
     this.refreshRouting();
     return worker;
   }
@@ -221,6 +271,8 @@ export class Forwarder {
     subscribe: (listener: (message: { phone: PhoneState }) => void) => void,
   ): void {
     this.commits = commits;
+    // Before the check below: a receiver without destinations tells the others so too.
+    this.keeper?.start();
     if (this.destinations.size === 0) return;
     let wakeScheduled = false;
     const mqtt = this.o.mqtt;
@@ -300,6 +352,7 @@ export class Forwarder {
       this.o.logger.warn({ destination, delivery: row.id, type: row.type, mac: row.mac, attempts: update.attempts, state: update.state, reason: update.lastError }, 'delivery attempt failed');
     }
     this.updates.push(update);
+    this.unsaved.set(update.id, (this.unsaved.get(update.id) ?? 0) + 1);
     if (this.updates.length >= 500) this.flushUpdates();
     else if (!this.recordTimer) {
       this.recordTimer = setTimeout(() => this.flushUpdates(), this.o.recordEveryMs ?? 250);
@@ -316,7 +369,14 @@ export class Forwarder {
     if (batch.length) {
       this.recording = this.recording
         .then(() => this.o.store.updateDeliveries(batch))
-        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'));
+        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
+        .finally(() => {
+          for (const u of batch) {
+            const n = (this.unsaved.get(u.id) ?? 1) - 1;
+            if (n > 0) this.unsaved.set(u.id, n);
+            else this.unsaved.delete(u.id);
+          }
+        });
     }
     return this.recording;
   }
@@ -332,6 +392,14 @@ export class Forwarder {
     d.worker.clear();
     await this.flushUpdates();
     await this.o.store.killDeliveries(name, reason, this.now());
+  }
+
+  /** Forwarding across receivers; null with a store only this receiver uses. */
+  clusterInfo(): ClusterInfo | null {
+    if (!this.keeper) return null;
+    const shards: Record<string, number> = {};
+    for (const d of this.destinations.values()) shards[d.name] = d.worker.shardCount();
+    return { receivers: this.keeper.receivers, holder: this.holder, shards, problems: this.keeper.problems };
   }
 
   destinationsInfo(): DestinationInfo[] {
@@ -384,12 +452,15 @@ export class Forwarder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.keeper?.stop();
     for (const t of this.timers) clearInterval(t);
     // Closing the senders first ends attempts in flight (a destination that never answers must not hold
     // up shutdown); their deliveries stay pending and go out after the next start.
     for (const d of this.destinations.values()) d.close();
     await Promise.all([...this.destinations.values()].map((d) => d.worker.stop()));
     await this.flushUpdates();
+    // Outcomes stored: the other receivers may take this one's shards over at once.
+    await this.keeper?.leave().catch((err) => this.o.logger.warn({ err }, 'giving back forwarding leases failed; other receivers take over when they run out'));
     await this.o.mqtt?.close();
   }
 }

@@ -72,4 +72,6 @@ export interface ForwardingControl {
   }[];
   retry(id: number): Promise<StoredDelivery | undefined>;
   sendTest(name: string): Promise<boolean>;
+  /** Several receivers on one PostgreSQL: how forwarding is shared (null: one receiver on its store). */
+  clusterInfo(): { receivers: number; holder: string; shards: Record<string, number>; problems: string[] } | null;
 }

@@ -21,7 +21,8 @@ import { Journal } from './journal.ts';
 import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
-import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, deliveryShard, type DeliveryRow } from './delivery-rows.ts';
+import { pgLeases } from './pg-leases.ts';
 import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
 import type {
   DeliveryQuery,
@@ -225,6 +226,36 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Receivers following the stream read the calls each event changed.
       CREATE INDEX calls_last_event ON calls (last_event_id);
     `,
+  },
+  {
+    version: 7,
+    name: 'forwarding across receivers: delivery shards, leases, peers',
+    sql: `
+      -- The shard of the delivery's phone (deliveryShard in delivery-rows.ts): a receiver reads only the
+      -- shards it holds a lease on, from the one index.
+      ALTER TABLE deliveries ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
+      DROP INDEX deliveries_due;
+      CREATE INDEX deliveries_due ON deliveries (destination, shard, id) WHERE state IN ('pending', 'failed');
+      -- Who sends a destination's deliveries of a shard, until when (see pg-leases.ts).
+      CREATE TABLE delivery_leases (
+        destination TEXT NOT NULL,
+        shard SMALLINT NOT NULL,
+        holder TEXT,
+        expires_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (destination, shard)
+      );
+      -- Receivers alive and what they forward to (names and a digest of each destination's settings).
+      CREATE TABLE forwarding_peers (holder TEXT PRIMARY KEY, destinations JSON NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
+    `,
+    async run(c) {
+      const macs = (await c.query<{ mac: string }>('SELECT DISTINCT mac FROM deliveries')).rows.map((r) => r.mac);
+      const moved = macs.filter((m) => deliveryShard(m) !== 0);
+      if (moved.length === 0) return;
+      await c.query(
+        'UPDATE deliveries d SET shard = m.shard FROM unnest($1::text[], $2::smallint[]) AS m(mac, shard) WHERE d.mac = m.mac',
+        [moved, moved.map(deliveryShard)],
+      );
+    },
   },
 ];
 
@@ -440,6 +471,10 @@ export class PostgresStore implements Store {
     if (events.length) {
       first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
       first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
+    } else if (state?.deliveries?.length) {
+      // Delivery ids, like event ids, must be drawn in commit order: a receiver reading deliveries after its
+      // cursor would otherwise pass one that commits later with a smaller id.
+      first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
     }
     try {
       const results = [await c.query(first.join('; '))].flat() as unknown as pg.QueryResult[];
@@ -587,6 +622,7 @@ export class PostgresStore implements Store {
         return res.rows.map((r) => ({ id: r.id, mac: r.mac, call: r.state }));
       },
       listen: (handlers) => listen(this.config, this.channel, handlers),
+      leases: pgLeases(this.pool),
       expire: (now, timeoutMs) => this.expire(now, timeoutMs),
     };
   }
@@ -795,11 +831,12 @@ export class PostgresStore implements Store {
     return res.rows[0] && deliveryFromRow(res.rows[0]);
   }
 
-  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+  async deliveriesDue(destination: string, afterId: number, limit: number, shards?: readonly number[]): Promise<StoredDelivery[]> {
+    if (shards?.length === 0) return [];
     const res = await this.pool.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = $1 AND id > $2 AND state IN ('pending', 'failed')
-       ORDER BY id LIMIT $3`,
-      [destination, afterId, limit],
+       ${shards ? 'AND shard = ANY($4::smallint[])' : ''} ORDER BY id LIMIT $3`,
+      shards ? [destination, afterId, limit, shards] : [destination, afterId, limit],
     );
     return res.rows.map(deliveryFromRow);
   }
@@ -818,7 +855,9 @@ export class PostgresStore implements Store {
            body = coalesce(u.body, d.body)
          FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::text[])
            AS u(id, state, attempts, next_at, last_error, last_status, last_attempt_at, delivered_at, body)
-         WHERE d.id = u.id`,
+         -- A delivery is never taken back from delivered by a late outcome of the same delivery (a receiver
+         -- that lost its lease mid-attempt while another one delivered it); only a retry by hand reopens it.
+         WHERE d.id = u.id AND (d.state <> 'delivered' OR u.state = 'delivered')`,
         [
           col('id'),
           col('state'),
@@ -1004,7 +1043,7 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
 
 /** The outbox rows of a batch's events (see WriteBatch.routes), one statement for all. */
 async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly number[]): Promise<void> {
-  const cols: [string[], string[], string[], number[], number[]] = [[], [], [], [], []];
+  const cols: [string[], string[], string[], number[], number[], number[]] = [[], [], [], [], [], []];
   batch.routes!.forEach((route, i) => {
     const e = batch.events[i];
     for (const destination of route ?? []) {
@@ -1013,13 +1052,15 @@ async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly n
       cols[2].push(e.mac);
       cols[3].push(ids[i]);
       cols[4].push(e.receivedAt);
+      cols[5].push(deliveryShard(e.mac));
     }
   });
   if (cols[0].length === 0) return;
   await c.query(
-    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at)
-     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, n)
+    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, shard)
+     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at, t.shard
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::smallint[])
+       WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, shard, n)
      ORDER BY t.n`,
     cols,
   );
@@ -1028,9 +1069,9 @@ async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly n
 async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
   for (const d of rows) {
     await c.query(
-      `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [d.destination, text(d.type), d.mac, d.eventId, d.createdAt, d.body === null ? null : text(d.body), d.dedupeKey],
+      `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key, shard)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [d.destination, text(d.type), d.mac, d.eventId, d.createdAt, d.body === null ? null : text(d.body), d.dedupeKey, deliveryShard(d.mac)],
     );
   }
 }

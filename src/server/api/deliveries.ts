@@ -84,6 +84,7 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
         last_failure_at: iso(d.last_failure_at),
         last_error: d.last_error,
       })),
+      cluster: ctx.forwarder?.clusterInfo() ?? null,
     });
   });
 
