@@ -104,6 +104,8 @@ export class CommitQueue {
   private stateChunks: StateChunk[] = [];
   /** Derived delivery rows, written with the next transaction. */
   private deliveries: NewDelivery[] = [];
+  /** Shared store: the stored states each committed batch started from, by its first event id (see onStates). */
+  private readonly sharedBefores = new Map<number, Map<string, PhoneState>>();
   private scheduled = false;
   private closed = false;
   private inFlight = 0;
@@ -129,6 +131,13 @@ export class CommitQueue {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
     this.stateFlushMs = opts.stateFlushMs ?? 5000;
+    // Shared store: conclusions are derived from the states the transaction started from, which include
+    // events other receivers took a moment earlier (this receiver's registry may not have them yet).
+    if (opts.outbox) {
+      opts.store.shared?.onStates((_after, before, firstEventId) => {
+        this.sharedBefores.set(firstEventId, new Map(before.map((p) => [p.mac, p])));
+      });
+    }
   }
 
   /** Requests (and derived delivery rows) waiting for the next transaction. */
@@ -383,6 +392,13 @@ export class CommitQueue {
       befores = new Map();
       for (const e of events) if (!befores.has(e.mac)) befores.set(e.mac, this.opts.phones.get(e.mac));
     }
+    const storedBefores = (stored: readonly StoredEvent[]): Map<string, PhoneState | undefined> | undefined => {
+      const first = stored[0]?.id;
+      const fromDb = first ? this.sharedBefores.get(first) : undefined;
+      for (const id of this.sharedBefores.keys()) if (id <= (first ?? 0)) this.sharedBefores.delete(id);
+      if (!fromDb || !befores) return befores; // journalled (PostgreSQL away): the states held here
+      return new Map([...befores.keys()].map((mac) => [mac, fromDb.get(mac)]));
+    };
     this.launch(batch, (stored, err) => {
       if (!stored) {
         this.opts.onError?.(err);
@@ -394,7 +410,8 @@ export class CommitQueue {
       if (this.opts.store.shared) {
         // The store's reducer ran in the transaction; here only forwarding's conclusions are derived, from the
         // states this receiver held when the batch left (its dedupe key keeps one row if another derives it too).
-        if (befores) this.deriveShared(befores, stored);
+        const from = storedBefores(stored);
+        if (from) this.deriveShared(from, stored);
         for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
         for (const w of rejectedWaiters) w.resolve();
         if (stored.length) this.opts.onStored?.();

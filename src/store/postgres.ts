@@ -324,7 +324,7 @@ export class PostgresStore implements Store {
   private notifyId: number | undefined;
   private notifying = false;
   private readonly channel: string;
-  private statesListener: ((phones: readonly PhoneState[]) => void) | undefined;
+  private readonly statesListeners: ((phones: readonly PhoneState[], before: readonly PhoneState[], firstEventId: number) => void)[] = [];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -485,9 +485,10 @@ export class PostgresStore implements Store {
       const todo = batches.flatMap((b) => b.events);
       let ids: number[] = [];
       let reduced: PhoneState[] = [];
+      let prior: PhoneState[] = [];
       if (todo.length) {
         ids = await insertEvents(c, todo);
-        const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
+        prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
         const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })));
         await upsertState(c, phones, calls);
         reduced = phones;
@@ -510,7 +511,7 @@ export class PostgresStore implements Store {
       // Committed: whatever the listener does, this batch is stored and must be answered as such.
       if (reduced.length) {
         try {
-          this.statesListener?.(reduced);
+          for (const listener of this.statesListeners) listener(reduced, prior, ids[0]);
         } catch (err) {
           this.opts.onError?.(err);
         }
@@ -587,7 +588,7 @@ export class PostgresStore implements Store {
       },
       journal: this.journal !== undefined,
       onStates: (listener) => {
-        this.statesListener = listener;
+        this.statesListeners.push(listener);
       },
       snapshot: async () => {
         // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no

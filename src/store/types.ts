@@ -292,10 +292,12 @@ export interface SharedState {
   /** True when there is a local journal: events are accepted while the database is away. */
   readonly journal: boolean;
   /**
-   * Called right after each of this receiver's commits, before `write` resolves, with the phone states the
-   * transaction stored: the receiver that took an event knows its effect before answering the phone.
+   * Adds a listener called right after each of this receiver's commits of events, before `write` resolves,
+   * with the phone states the transaction stored, the stored states of those phones it started from (a
+   * phone new to the database has none), and the id of its first event: the receiver that took an event
+   * knows its effect, and what came before it, before answering the phone.
    */
-  onStates(listener: (phones: readonly PhoneState[]) => void): void;
+  onStates(listener: (phones: readonly PhoneState[], before: readonly PhoneState[], firstEventId: number) => void): void;
   /** Who sends which deliveries: leases on delivery shards (see DeliveryLeases). */
   readonly leases: DeliveryLeases;
 }
