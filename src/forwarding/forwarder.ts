@@ -125,6 +125,9 @@ export class Forwarder {
   private closed = false;
   /** Deliveries with an outcome waiting to be stored, and how many. */
   private readonly unsaved = new Map<number, number>();
+  /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
+  private generation = 0;
+  private readonly savedAt = new Map<number, { generation: number; at: number }>();
   private readonly keeper: LeaseKeeper | undefined;
   readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
@@ -210,7 +213,8 @@ export class Forwarder {
       random: this.o.random ?? Math.random,
       onError: (err) => this.o.logger.error({ err, destination: d.name }, 'forwarding failed'),
       claimed: this.keeper !== undefined,
-      unsaved: (id) => this.unsaved.has(id),
+      mark: () => this.generation,
+      unsaved: (id, mark) => this.wasUnsaved(id, mark),
     };
     const worker = new OutboxWorker(options);
     const peer = describeDestination(d.name, d.kind, d.target, d.select, d.settings);
@@ -360,6 +364,16 @@ export class Forwarder {
     }
   }
 
+  /**
+   * True when a delivery's outcome was still to be stored at `mark` (a read of the outbox started then may
+   * have seen it as due) or still is.
+   */
+  private wasUnsaved(id: number, mark: number): boolean {
+    if (this.unsaved.has(id)) return true;
+    const saved = this.savedAt.get(id);
+    return saved !== undefined && saved.generation > mark;
+  }
+
   /** Stores the outcomes gathered so far; resolves once they (and earlier ones) are stored. */
   flushUpdates(): Promise<void> {
     if (this.recordTimer) clearTimeout(this.recordTimer);
@@ -371,10 +385,19 @@ export class Forwarder {
         .then(() => this.o.store.updateDeliveries(batch))
         .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
         .finally(() => {
+          const generation = ++this.generation;
+          const at = this.now();
           for (const u of batch) {
             const n = (this.unsaved.get(u.id) ?? 1) - 1;
             if (n > 0) this.unsaved.set(u.id, n);
             else this.unsaved.delete(u.id);
+            this.savedAt.delete(u.id);
+            this.savedAt.set(u.id, { generation, at });
+          }
+          // Oldest first (insertion order): a read of the outbox takes far less than a minute.
+          for (const [id, s] of this.savedAt) {
+            if (at - s.at < 60_000) break;
+            this.savedAt.delete(id);
           }
         });
     }

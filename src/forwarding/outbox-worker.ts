@@ -53,8 +53,13 @@ export interface OutboxWorkerOptions {
   onError(err: unknown): void;
   /** Deliveries are shared with other receivers: send nothing until `setShards` says which are this one's. */
   claimed?: boolean;
-  /** True for a delivery whose outcome is not stored yet: reading it back as still due must not resend it. */
-  unsaved?(id: number): boolean;
+  /**
+   * A mark taken before each read of the outbox, and whether a delivery's outcome was not yet stored when
+   * that mark was taken (or is still not): such a row read back as due must not be sent again, since the
+   * read may have seen the store from before its outcome was written.
+   */
+  mark?(): number;
+  unsaved?(id: number, mark: number): boolean;
 }
 
 export interface WorkerHealth {
@@ -72,6 +77,7 @@ export class OutboxWorker {
   private readonly busy = new Set<string>();
   private readonly loadedIds = new Set<number>();
   private cursor = 0;
+  private rescanWanted = false;
   private loading = false;
   private loadAgain = false;
   /** The last load stopped at maxLoaded: more rows may wait in the store. */
@@ -117,7 +123,8 @@ export class OutboxWorker {
 
   /** Reads the outbox again from its start (rows made due again elsewhere, shards newly held). */
   rescan(): void {
-    this.cursor = 0;
+    // Applied when the next read starts: a read under way would move the cursor on past it.
+    this.rescanWanted = true;
     this.wake();
   }
 
@@ -226,6 +233,10 @@ export class OutboxWorker {
   }
 
   private async load(): Promise<void> {
+    if (this.rescanWanted) {
+      this.rescanWanted = false;
+      this.cursor = 0;
+    }
     try {
       for (;;) {
         const room = this.o.maxLoaded - this.loadedIds.size;
@@ -235,6 +246,7 @@ export class OutboxWorker {
         }
         const limit = Math.min(room, 500);
         const shards = this.shards && [...this.shards];
+        const mark = this.o.mark?.() ?? 0;
         const rows = await this.o.store.deliveriesDue(this.o.destination, this.cursor, limit, shards);
         if (this.stopped) return;
         if (rows.length === 0) {
@@ -242,7 +254,7 @@ export class OutboxWorker {
           return;
         }
         this.cursor = rows[rows.length - 1].id;
-        const fresh = rows.filter((r) => !this.loadedIds.has(r.id) && !this.o.unsaved?.(r.id) && this.mayStart(r.mac));
+        const fresh = rows.filter((r) => !this.loadedIds.has(r.id) && !this.o.unsaved?.(r.id, mark) && this.mayStart(r.mac));
         await this.o.prepare(fresh);
         for (const r of fresh) this.enqueue(r);
         this.pump();

@@ -842,8 +842,17 @@ export class PostgresStore implements Store {
     return res.rows.map(deliveryFromRow);
   }
 
-  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
-    if (updates.length === 0) return Promise.resolve();
+  updateDeliveries(all: readonly DeliveryUpdate[]): Promise<void> {
+    if (all.length === 0) return Promise.resolve();
+    // One row per delivery, the last outcome (UPDATE … FROM joining a row twice applies one of the two, not
+    // necessarily the later: a delivery retried quickly would be stored as failed after it was delivered).
+    const last = new Map<number, DeliveryUpdate>();
+    for (const u of all) {
+      const before = last.get(u.id);
+      last.delete(u.id);
+      last.set(u.id, { ...u, body: u.body ?? before?.body ?? null });
+    }
+    const updates = [...last.values()];
     return this.serial(async () => {
       const c = await this.connection();
       const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);

@@ -144,3 +144,23 @@ test('upgrading a database with deliveries puts each one in its phone\'s shard',
     await store.close();
   }
 });
+
+test('outcomes of one delivery stored in one batch end as the last one says (delivered after two failures)', { timeout: 60_000 }, async () => {
+  const [store] = await stores(1);
+  try {
+    await store.write({ events: [event('001565000009', 1)], rejected: [], routes: [['crm']] });
+    const [row] = await store.deliveriesDue('crm', 0, 10);
+    const attempt = (n: number, state: 'failed' | 'delivered') => ({
+      id: row.id, state, attempts: n, nextAt: 100 + n, lastError: state === 'failed' ? '503' : null, lastStatus: state === 'failed' ? 503 : 200,
+      lastAttemptAt: n, deliveredAt: state === 'delivered' ? n : null, body: n === 1 ? '{"first":true}' : null,
+    });
+    await store.updateDeliveries([attempt(1, 'failed'), attempt(2, 'failed'), attempt(3, 'delivered')]);
+    const stored = (await store.delivery(row.id))!;
+    assert.equal(stored.state, 'delivered');
+    assert.equal(stored.attempts, 3);
+    assert.equal(stored.body, '{"first":true}', 'the body as first sent is kept');
+    assert.deepEqual(await store.deliveriesDue('crm', 0, 10), []);
+  } finally {
+    await store.close();
+  }
+});
