@@ -360,6 +360,9 @@ export class OutboxWorker {
       this.health.lastSuccessAt = now;
       this.finish(mac, row, { ...base, state: 'delivered', nextAt: now, lastError: null, deliveredAt: now }, attempt);
     } else if (v.kind === 'gone') {
+      // The destination is being switched off (asynchronously): not one more attempt, not even the phone's
+      // next delivery, which finishing this one would otherwise start at once.
+      this.paused = true;
       this.health.lastFailureAt = now;
       this.health.lastError = v.reason;
       this.finish(mac, row, { ...base, state: 'dead', nextAt: now, lastError: v.reason, deliveredAt: null }, attempt);
