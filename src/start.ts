@@ -153,6 +153,11 @@ export interface ServerOptions {
     /** Longest wait between MQTT reconnects (ms); default 30 s. */
     mqttReconnectMaxMs?: number;
   };
+  /**
+   * `--forward-lease`: with several receivers on one PostgreSQL, how long a receiver's hold on a share of
+   * the deliveries lasts without renewal (ms); a dead receiver's deliveries are taken over after it. Default 15 s.
+   */
+  forwardLeaseMs?: number;
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -296,19 +301,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const checked = checkOptions(options);
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const now = options.now ?? Date.now;
+  // Told when the journal has been moved in (below), so declared before the store.
+  let forwarder: Forwarder | undefined;
   const store =
     options.store ??
     (await openStore(options.db ?? DEFAULT_DB, {
       journal: options.journal || undefined,
       onJournal: (event, { batches, err }) => {
         if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
-        else logger.info({ batches }, 'local journal moved into PostgreSQL');
+        else {
+          logger.info({ batches }, 'local journal moved into PostgreSQL');
+          // Outbox rows moved in with it (some about no new event) can be sent now.
+          forwarder?.wakeAll();
+        }
       },
       onError: (err) => logger.error({ err }, 'moving the local journal into PostgreSQL failed'),
     }));
   const timers: NodeJS.Timeout[] = [];
   let follower: StreamFollower | undefined;
-  let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
     const inventory = new Inventory();
@@ -324,6 +334,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         phones,
         bus,
         pollMs: options.followPollMs,
+        onForget: (mac) => inventory.delete(mac),
         onError: (err) => {
           // Once every 10 s at most: while the database is away every poll fails.
           if (now() - lastError < 10_000) return;
@@ -377,8 +388,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           origin: { name: 'actionurl', sw: packageVersion(), ...(options.publicUrl ? { url: options.publicUrl } : {}) },
         })
       : undefined;
+    // On a shared store every receiver has a forwarder, destinations or not: it tells the others what it
+    // forwards to, so that receivers started with different forwarding settings are found out.
     forwarder =
-      checked.webhooks.length > 0 || mqtt
+      checked.webhooks.length > 0 || mqtt || shared
         ? new Forwarder({
             store,
             phones,
@@ -389,6 +402,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             mqtt,
             offlineAfterMs,
             now,
+            leaseMs: options.forwardLeaseMs,
             ...options.forwarding,
           })
         : undefined;
@@ -397,7 +411,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const storeHealth = new StoreHealth(now);
     const commits = new CommitQueue({
       store,
-      outbox: forwarder?.hooks,
+      outbox: forwarder && forwarder.size > 0 ? forwarder.hooks : undefined,
       phones,
       bus,
       delayMs: options.commitDelayMs,
@@ -421,6 +435,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onStored: () => void following?.kick(),
     });
+    if (shared) {
+      // What the journal held when this receiver last stopped goes in before it listens, now that forwarding
+      // can conclude from it; if the database is away again, the journal moves in by itself later.
+      await shared.moveJournalIn().catch((err) => logger.warn({ err, batches: shared.journalled }, 'the local journal could not be moved into PostgreSQL yet; retrying'));
+    }
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
     const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
@@ -523,7 +542,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
-          control.close();
+          await control.close();
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();

@@ -180,6 +180,7 @@ export function openApiDocument(serverUrl?: string) {
             400: error('Not JSON, an unknown field, or a value too long or with control characters'),
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was changed; try again'),
           },
         },
         delete: {
@@ -195,6 +196,7 @@ export function openApiDocument(serverUrl?: string) {
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
             404: error('No such phone'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was forgotten; try again'),
           },
         },
       },
@@ -227,6 +229,7 @@ export function openApiDocument(serverUrl?: string) {
             400: json('Nothing imported', { type: 'object', properties: { error: text, problems: { type: 'array', items: text } } }),
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was imported; try again'),
           },
         },
       },
@@ -383,6 +386,20 @@ export function openApiDocument(serverUrl?: string) {
                 destinations: {
                   type: 'array',
                   items: ref('Destination'),
+                },
+                cluster: {
+                  type: ['object', 'null'],
+                  description: 'Several receivers on one PostgreSQL: how deliveries are shared among them; null with one receiver on its store',
+                  properties: {
+                    receivers: { type: 'integer', description: 'Receivers alive on the database, this one included' },
+                    holder: { type: 'string', description: "This receiver's name among them" },
+                    shards: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Delivery shards (of 32) this receiver sends, per destination' },
+                    problems: {
+                      type: 'array',
+                      items: text,
+                      description: "Differences between this receiver's destinations and the others' (events a receiver takes get deliveries only for its own destinations)",
+                    },
+                  },
                 },
               },
             }),
