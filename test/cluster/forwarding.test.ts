@@ -4,41 +4,26 @@
  * share the work, a receiver killed mid-run (SIGKILL) is taken over once its leases run out and nothing is
  * lost, and receivers started with different forwarding settings are told about it.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { webhookId } from '../../src/store/delivery-rows.ts';
 import { DELIVERY_SHARDS } from '../../src/store/delivery-rows.ts';
 import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { SHARED_BROKER, watch } from '../forwarding/helpers/mqtt-watch.ts';
-import { connectAdmin, dbUrl, freshSchema, getJson, ingest, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, getJson, ingest, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
-
-function newSchema(): string {
-  const s = freshSchema();
-  schemas.push(s);
-  return s;
-}
+const database = useClusterDatabase();
 
 /**
  * The webhook-ids the database says were to be sent to a destination, each with its type and the event's
  * sequence (extra.seq): the incidents, and the receivers' conclusions (phone.online for each new phone).
  */
 async function expectedIds(schema: string, destination: string): Promise<Map<string, string>> {
-  const res = await admin.query<{ id: number; created_at: number; seq: string }>(
+  const res = await database.admin.query<{ id: number; created_at: number; seq: string }>(
     `SELECT d.id::int AS id, d.created_at::float8 AS created_at, d.type || ' ' || coalesce(e.extra->>'seq', '') AS seq
      FROM ${schema}.deliveries d LEFT JOIN ${schema}.events e ON e.id = d.event_id WHERE d.destination = $1`,
     [destination],
@@ -48,12 +33,12 @@ async function expectedIds(schema: string, destination: string): Promise<Map<str
 
 /** Deliveries still to make (pending or failed). */
 async function undelivered(schema: string): Promise<number> {
-  const res = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state IN ('pending', 'failed')`);
+  const res = await database.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state IN ('pending', 'failed')`);
   return res.rows[0].n;
 }
 
 async function states(schema: string): Promise<Record<string, number>> {
-  const res = await admin.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ${schema}.deliveries GROUP BY state`);
+  const res = await database.admin.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ${schema}.deliveries GROUP BY state`);
   return Object.fromEntries(res.rows.map((r) => [r.state, r.n]));
 }
 
@@ -76,7 +61,7 @@ function firstArrivals(hook: HookServer, accepted: (i: number) => boolean): Map<
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] < x);
 
 test('three receivers with the same webhook: every delivery arrives once, each phone in order, the work shared', { timeout: 180_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   // Every fifth request first gets a 503 (retried 100 ms later), so order is kept across retries too.
   const statuses: number[] = [];
   const hook = await startHookServer((_r, i) => {
@@ -131,7 +116,7 @@ test('three receivers with the same webhook: every delivery arrives once, each p
 });
 
 test('a receiver killed with SIGKILL mid-run: the other takes its deliveries over after the lease and nothing is lost', { timeout: 240_000 }, async (t) => {
-  const schema = newSchema();
+  const schema = database.schema();
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-fwd-kill-'));
   // A slow destination (40 ms per answer) keeps deliveries in flight when the kill comes.
   const hook = await startHookServer(() => ({ status: 200, delayMs: 40 }));
@@ -193,7 +178,7 @@ test('a receiver killed with SIGKILL mid-run: the other takes its deliveries ove
 });
 
 test('receivers with different forwarding settings say so on /api/v1/destinations', { timeout: 120_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   const hook = await startHookServer();
   const db = dbUrl(schema);
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-fwd-mismatch-'));
@@ -228,7 +213,7 @@ test('receivers with different forwarding settings say so on /api/v1/destination
 });
 
 test('two receivers publishing to one MQTT broker: each event is published once, each phone in order', { timeout: 120_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   const prefix = `au${Date.now().toString(36)}`;
   const watcher = await watch(SHARED_BROKER, [`${prefix}/+/event`]);
   const cluster = await startReceivers(2, dbUrl(schema), { mqtt: { url: SHARED_BROKER, prefix, discoveryPrefix: null }, forwardLeaseMs: 1500 });
