@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { webhookId } from '../../src/store/delivery-rows.ts';
-import { DELIVERY_SHARDS } from '../../src/store/delivery-rows.ts';
+import { DELIVERY_SHARDS, webhookId } from '../../src/store/delivery-rows.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { SHARED_BROKER, watch } from '../forwarding/helpers/mqtt-watch.ts';
@@ -60,6 +60,29 @@ function firstArrivals(hook: HookServer, accepted: (i: number) => boolean): Map<
 
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] < x);
 
+/** Until every receiver holds some of the destination's shards and together they hold them all. */
+async function shardsShared(servers: RunningServer[], destination: string): Promise<void> {
+  await waitUntil(`${destination}'s shards are shared among the ${servers.length}`, async () => {
+    const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards[destination] as number));
+    return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
+  });
+}
+
+/**
+ * `phones` phones (MACs `macPrefix` + two digits) send `perPhone` events each, all at once; each phone's go
+ * round-robin to the receivers, one after another, so its commit order is its sequence (extra.seq = phone-i).
+ */
+async function sendInTurns(servers: RunningServer[], macPrefix: string, phones: number, perPhone: number, incident: (i: number) => string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: phones }, async (_, p) => {
+      const mac = `${macPrefix}${String(p).padStart(2, '0')}`;
+      for (let i = 0; i < perPhone; i++) {
+        assert.equal(await ingest(servers[(p + i) % servers.length].port, `/actionurl/${incident(i)}?mac=${mac}&seq=${p}-${i}`), 200);
+      }
+    }),
+  );
+}
+
 test('three receivers with the same webhook: every delivery arrives once, each phone in order, the work shared', { timeout: 180_000 }, async () => {
   const schema = database.schema();
   // Every fifth request first gets a 503 (retried 100 ms later), so order is kept across retries too.
@@ -72,23 +95,11 @@ test('three receivers with the same webhook: every delivery arrives once, each p
   const cluster = await startReceivers(3, dbUrl(schema), { webhook: [hook.url], forwardLeaseMs: 1500, forwarding: { schedule: Array(20).fill(100) } });
   try {
     const { servers } = cluster;
-    // Until each holds a share (the first to start takes every shard, then hands some over).
-    await waitUntil('the shards are shared among the three', async () => {
-      const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards.webhook1 as number));
-      return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
-    });
+    // The first to start takes every shard, then hands some over.
+    await shardsShared(servers, 'webhook1');
     const phones = 10;
     const perPhone = 20;
-    await Promise.all(
-      Array.from({ length: phones }, async (_, p) => {
-        const mac = `0015652200${String(p).padStart(2, '0')}`;
-        for (let i = 0; i < perPhone; i++) {
-          // Each phone's events go round-robin to the three receivers, one after another (commit order = i).
-          const to = servers[(p + i) % 3];
-          assert.equal(await ingest(to.port, `/actionurl/${i % 2 ? 'dnd_off' : 'dnd_on'}?mac=${mac}&seq=${p}-${i}`), 200);
-        }
-      }),
-    );
+    await sendInTurns(servers, '0015652200', phones, perPhone, (i) => (i % 2 ? 'dnd_off' : 'dnd_on'));
     const expected = await expectedIds(schema, 'webhook1');
     assert.equal([...expected.values()].filter((v) => v.startsWith('phone.dnd')).length, phones * perPhone, 'one delivery row per event');
     assert.equal([...expected.values()].filter((v) => v.startsWith('phone.online')).length, phones, 'and one phone.online per phone');
@@ -219,20 +230,10 @@ test('two receivers publishing to one MQTT broker: each event is published once,
   const cluster = await startReceivers(2, dbUrl(schema), { mqtt: { url: SHARED_BROKER, prefix, discoveryPrefix: null }, forwardLeaseMs: 1500 });
   try {
     const { servers } = cluster;
-    await waitUntil('the shards are shared', async () => {
-      const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards.mqtt as number));
-      return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
-    });
+    await shardsShared(servers, 'mqtt');
     const phones = 6;
     const perPhone = 15;
-    await Promise.all(
-      Array.from({ length: phones }, async (_, p) => {
-        const mac = `0015654400${String(p).padStart(2, '0')}`;
-        for (let i = 0; i < perPhone; i++) {
-          assert.equal(await ingest(servers[(p + i) % 2].port, `/actionurl/dnd_on?mac=${mac}&seq=${p}-${i}`), 200);
-        }
-      }),
-    );
+    await sendInTurns(servers, '0015654400', phones, perPhone, () => 'dnd_on');
     await waitUntil('every delivery is made', async () => (await undelivered(schema)) === 0, 60_000);
     assert.deepEqual(Object.keys(await states(schema)), ['delivered']);
     await waitUntil('every event was published', () => watcher.messages.length >= phones * perPhone + phones);
