@@ -54,6 +54,12 @@ export interface ForwarderOptions {
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
 const SNAPSHOTS = 20_000;
+/**
+ * How many of the newest events are kept with their body, built once for every destination. Normally a
+ * body is sent within milliseconds of its commit, so the store is not read back for it; older ones (a
+ * destination that was down) are read from the store.
+ */
+const RECENT_BODIES = 5_000;
 
 export interface DestinationInfo {
   name: string;
@@ -85,6 +91,7 @@ interface Destination {
 export class Forwarder {
   private readonly destinations = new Map<string, Destination>();
   private readonly snapshots = new Map<number, PhoneState>();
+  private readonly recent = new Map<number, { event: StoredEvent; body: string | undefined }>();
   private readonly now: () => number;
   private updates: DeliveryUpdate[] = [];
   private recordTimer: NodeJS.Timeout | undefined;
@@ -192,6 +199,8 @@ export class Forwarder {
       if (event) {
         this.snapshots.set(event.id, after);
         if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
+        this.recent.set(event.id, { event, body: undefined });
+        if (this.recent.size > RECENT_BODIES) this.recent.delete(this.recent.keys().next().value!);
       }
       if (!this.wantsConclusions) return undefined;
       const found = deriveConclusions(before, after, changedCalls, event, this.o.offlineAfterMs, this.o.shapes, this.now());
@@ -278,8 +287,14 @@ export class Forwarder {
 
   /** Bodies for rows that have none yet: the event and the phone's state right after it. */
   private async prepare(rows: StoredDelivery[]): Promise<void> {
-    const need = rows.filter((r) => r.body === null && r.eventId !== null);
-    if (need.length === 0) return;
+    let need: StoredDelivery[] | undefined;
+    for (const r of rows) {
+      if (r.body !== null || r.eventId === null) continue;
+      const cached = this.recent.get(r.eventId);
+      if (cached) r.body = cached.body ??= incidentBody(cached.event, this.snapshots.get(r.eventId) ?? this.o.phones.get(r.mac), this.o.shapes);
+      else (need ??= []).push(r);
+    }
+    if (!need) return;
     const events = new Map((await this.o.store.eventsByIds([...new Set(need.map((r) => r.eventId!))])).map((e) => [e.id, e]));
     for (const r of need) {
       const e = events.get(r.eventId!);
