@@ -138,6 +138,11 @@ export interface ServerOptions {
    * `discoveryPrefix` null switches discovery off; default `homeassistant`.
    */
   mqtt?: { url: string; username?: string; password?: string; ca?: string; prefix?: string; discoveryPrefix?: string | null };
+  /**
+   * With `mqtt`: run commands published to `<prefix>/<mac>/command/<command>` through remote control and
+   * add the controls to Home Assistant discovery. Default true; false: no subscription, no control entities.
+   */
+  mqttCommands?: boolean;
   /** Tuning and test knobs for forwarding. */
   forwarding?: {
     /** Webhook retry waits (ms), instead of Standard Webhooks' schedule. */
@@ -183,6 +188,11 @@ export const PROVISION_TOKEN_WARNING =
 export const PROVISION_TOKEN_SECRET_WARNING =
   '--token-secret is set without --allow: anyone who can reach /provision/<mac file> gets that phone\'s ingest token ' +
   'and can send events as that phone; set --allow to the phones\' addresses (e.g. --allow 10.0.0.0/8)';
+
+/** Logged at start when MQTT commands are on. */
+export const MQTT_COMMANDS_NOTICE =
+  'MQTT commands on: whoever may publish to these topics on the broker can make phones dial, answer, hang up and reboot; ' +
+  'limit that with the broker\'s ACL, or turn commands off with --no-mqtt-commands';
 
 /** An option the user must change; the message is one line, fit to print as is. */
 export class ServerOptionError extends Error {}
@@ -332,7 +342,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     const following = follower;
     const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
+    const controlKey = checked.controlKey ?? readControlKey(options);
+    const control = new ControlService({
+      store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(controlKey.key), now,
+      ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
+      confirmTimeoutMs: options.commandTimeoutMs,
+      sendTimeoutMs: options.commandSendTimeoutMs,
+    });
+    await control.load();
+    if (controlKey.source === 'ephemeral') {
+      logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
+    }
     const shapes = { event: eventJson, phone: (p: PhoneState, at: number) => phoneJson(p, at, offlineAfterMs), call: callJson };
+    // MQTT commands: on with --mqtt unless switched off; anyone who may publish to the broker can then make
+    // phones dial, so the start-up log says so (docs/forwarding.md shows a broker ACL).
+    const mqttCommands = checked.mqtt !== undefined && options.mqttCommands !== false;
     const mqtt = checked.mqtt
       ? new MqttBridge({
           ...checked.mqtt,
@@ -341,6 +365,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           phoneJson: shapes.phone,
           now,
           reconnectMaxMs: options.forwarding?.mqttReconnectMaxMs,
+          ...(mqttCommands
+            ? {
+                commands: { run: (mac, request, step) => control.run(mac, request, step) },
+                commandMessages: metrics.registry.counter(
+                  'actionurl_mqtt_command_messages_total',
+                  'Messages on the MQTT command topics, by outcome (started, unknown_phone, busy, or why it was refused)',
+                  ['outcome'],
+                ),
+              }
+            : {}),
           origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
         })
       : undefined;
@@ -395,18 +429,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tls: checked.tls !== undefined,
       offlineAfterMs,
     };
-    const controlKey = checked.controlKey ?? readControlKey(options);
-    const control = new ControlService({
-      store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(controlKey.key), now,
-      ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
-      confirmTimeoutMs: options.commandTimeoutMs,
-      sendTimeoutMs: options.commandSendTimeoutMs,
-    });
-    await control.load();
-    if (controlKey.source === 'ephemeral') {
-      logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
-    }
-    const ctx: ServerContext = { store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder };
+    const ctx: ServerContext = {
+      store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder,
+      ...(mqtt ? { phoneForgotten: (mac: string) => void mqtt.removePhone(mac) } : {}),
+    };
     forwarder?.start(commits, (listener) => bus.subscribe(listener));
     const sampler = new RejectionSampler({ ...DEFAULT_REJECTION_POLICY, ...options.rejectionPolicy });
     const handler = await createApp(ctx, {
@@ -479,6 +505,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
     if (access.mode === 'open') logger.warn(OPEN_WARNING);
     for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
+    if (mqttCommands) logger.info({ topics: `${checked.mqtt!.prefix}/+/command/+` }, MQTT_COMMANDS_NOTICE);
+    else if (checked.mqtt) logger.info('MQTT commands off (--no-mqtt-commands): no command topics, no controls in Home Assistant');
     if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
     if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
 

@@ -43,6 +43,14 @@ export function numberArg(min: number, max: number, integer = false): (text: str
 /** A commander parser for a whole number within [min, max]. */
 export const intArg = (min: number, max: number) => numberArg(min, max, true);
 
+/** A commander parser for an on/off switch given as a value (flag or environment variable): on/off, true/false, yes/no, 1/0. */
+export function switchArg(text: string): boolean {
+  const v = text.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(v)) return true;
+  if (['off', 'false', 'no', '0'].includes(v)) return false;
+  throw new InvalidArgumentError('Expected on or off (also true/false, yes/no, 1/0).');
+}
+
 /** A file's bytes, or a UsageError naming the option and why it cannot be read (`-` is stdin). */
 export function readFileOption(file: string, what: string): Buffer {
   try {

@@ -4,13 +4,21 @@
  * the origin, availability (bridge and phone, both required), and the entities: binary sensors (registered,
  * ringing, in call, DND, muted, off hook), sensors (presence, the remote party's number and name, the last
  * incident, IP and firmware as diagnostics) and an `event` entity whose event types are the incidents, so an
- * automation can trigger on "incoming call" (or "call.ended") directly. An empty retained message at the same topic removes
- * the device. Remote control will add a DND switch and buttons with command topics to `cmps`.
+ * automation can trigger on "incoming call" (or "call.ended") directly. With MQTT commands on, also the
+ * controls: a DND switch, buttons (answer, hang up, hold, resume, mute, reboot) and a text entity that dials,
+ * each publishing to its command topic (mqtt-commands.ts). An empty retained message at the same topic
+ * removes the device.
+ *
+ * Keys are HA's full names (`command_topic`, `payload_on`, …; HA also accepts the abbreviations `cmd_t`,
+ * `pl_on`). Entity ids are suggested with `default_entity_id` (`sensor.actionurl_<mac>_presence`): HA 2025.10
+ * deprecated `object_id` for this and stops reading it in 2026.4.
  */
 import { INCIDENTS } from '../core/catalog.ts';
 import { formatMac } from '../core/mac.ts';
 import type { PhoneState, Presence } from '../domain/types.ts';
+import { DIAL_NUMBER, MAX_DIAL_LENGTH } from '../core/control/index.ts';
 import { CONCLUSION_TYPES } from './destinations.ts';
+import { commandTopic, type CommandTopicName } from './mqtt-commands.ts';
 import { availabilityTopic, bridgeAvailabilityTopic, eventsTopic, stateTopic } from './mqtt-topics.ts';
 
 export const PRESENCES: readonly Presence[] = ['offline', 'unregistered', 'idle', 'ringing', 'dialing', 'talking', 'held', 'dnd'];
@@ -20,6 +28,8 @@ export interface DiscoveryContext {
   discoveryPrefix: string;
   /** Origin: this software. */
   origin: { name: string; sw: string; url?: string };
+  /** MQTT commands are on: add the DND switch, the buttons and the dial text entity. */
+  commands?: boolean;
 }
 
 export const deviceId = (mac: string) => `actionurl_${mac}`;
@@ -31,22 +41,48 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
   const mac = phone.mac;
   const id = deviceId(mac);
   const uid = (key: string) => `${id}_${key}`;
-  const binary = (key: string, name: string, condition: string, extra: Record<string, unknown> = {}) => ({
-    p: 'binary_sensor',
+  const entity = (p: string, key: string, name: string, extra: Record<string, unknown>) => ({
+    p,
     unique_id: uid(key),
-    object_id: `${id}_${key}`,
+    default_entity_id: `${p}.${id}_${key}`,
     name,
-    value_template: onOff(condition),
     ...extra,
   });
-  const sensor = (key: string, name: string, template: string, extra: Record<string, unknown> = {}) => ({
-    p: 'sensor',
-    unique_id: uid(key),
-    object_id: `${id}_${key}`,
-    name,
-    value_template: template,
-    ...extra,
-  });
+  const binary = (key: string, name: string, condition: string, extra: Record<string, unknown> = {}) =>
+    entity('binary_sensor', key, name, { value_template: onOff(condition), ...extra });
+  const sensor = (key: string, name: string, template: string, extra: Record<string, unknown> = {}) =>
+    entity('sensor', key, name, { value_template: template, ...extra });
+  const command = (name: CommandTopicName) => commandTopic(c.prefix, mac, name);
+  const button = (key: CommandTopicName, name: string, extra: Record<string, unknown> = {}) =>
+    entity('button', key, name, { command_topic: command(key), ...extra });
+  const controls = c.commands
+    ? {
+        dnd_switch: entity('switch', 'dnd_switch', 'DND', {
+          command_topic: command('dnd'),
+          payload_on: 'ON',
+          payload_off: 'OFF',
+          // The switch shows what the phone reported, not what was asked: it follows the phone's own dnd_on/dnd_off.
+          value_template: onOff('value_json.dnd'),
+          state_on: 'ON',
+          state_off: 'OFF',
+        }),
+        answer: button('answer', 'Answer'),
+        hangup: button('hangup', 'Hang up'),
+        hold: button('hold', 'Hold'),
+        unhold: button('unhold', 'Resume'),
+        mute: button('mute', 'Mute'),
+        reboot: button('reboot', 'Reboot', { device_class: 'restart', entity_category: 'config' }),
+        dial: entity('text', 'dial', 'Dial', {
+          command_topic: command('dial'),
+          mode: 'text',
+          min: 0,
+          max: MAX_DIAL_LENGTH,
+          pattern: DIAL_NUMBER.source,
+          // Its value is the number of the phone's current call (cut to `max`, which HA enforces on states too).
+          value_template: `{{ (value_json.calls[0].remote if value_json.calls else '')[:${MAX_DIAL_LENGTH}] }}`,
+        }),
+      }
+    : {};
   const dev: Record<string, unknown> = {
     identifiers: [id],
     connections: [['mac', formatMac(mac)]],
@@ -76,15 +112,12 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
       last_incident: sensor('last_incident', 'Last incident', '{{ value_json.event_type }}', { state_topic: eventsTopic(c.prefix, mac) }),
       ip: sensor('ip', 'IP address', '{{ value_json.ip }}', { entity_category: 'diagnostic' }),
       firmware: sensor('firmware', 'Firmware', '{{ value_json.firmware }}', { entity_category: 'diagnostic' }),
-      event: {
-        p: 'event',
-        unique_id: uid('event'),
-        object_id: `${id}_event`,
-        name: 'Incident',
+      event: entity('event', 'event', 'Incident', {
         state_topic: eventsTopic(c.prefix, mac),
         // Incidents and the receiver's conclusions (call.ended, …): both arrive on the events topic.
         event_types: [...INCIDENTS.map((i) => i.slug), ...CONCLUSION_TYPES],
-      },
+      }),
+      ...controls,
     },
   };
 }

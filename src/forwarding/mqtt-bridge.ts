@@ -5,6 +5,11 @@
  * store, so those committed while the broker is unreachable are published, in order per phone, when it
  * returns; nothing waits in memory. Phone state and availability are retained topics: published on each
  * change and all again after every (re)connect, from the live states. Reconnects back off from 1 s to 30 s.
+ *
+ * With a command port (MQTT commands on), the bridge also subscribes to `<prefix>/+/command/+`, hands valid
+ * commands to remote control through that port (wired in the composition root: forwarding does not know
+ * the server), and publishes each step on `<prefix>/<mac>/command/result`. The session is clean, so commands
+ * published while the receiver was disconnected are not run late; retained ones are refused.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +28,31 @@ import {
   testTopic,
 } from './mqtt-topics.ts';
 import type { Attempt, DeliveryChannel } from './outbox-worker.ts';
+import type { CommandRequest } from '../core/control/index.ts';
+import { BurstGate } from './burst-gate.ts';
+import { commandFilter, commandResultTopic, readCommandMessage, type InvalidKind } from './mqtt-commands.ts';
+
+/** One step of a command as published on the result topic (the API's command JSON, or a refusal). */
+export interface CommandResult {
+  id: string | null;
+  mac: string;
+  command: string;
+  status: 'sent' | 'accepted' | 'confirmed' | 'failed';
+  reason: string | null;
+  [field: string]: unknown;
+}
+
+/** Remote control as the bridge sees it (implemented by the server's control service, joined in start.ts). */
+export interface CommandPort {
+  /**
+   * Starts a command; `step` gets its status now and at each later step until it is final. Answers
+   * `started`, or why nothing was sent (`step` got the failed result with the reason then).
+   */
+  run(mac: string, request: CommandRequest, step: (result: CommandResult) => void): 'started' | 'unknown_phone' | 'busy';
+}
+
+/** Outcome of a message on a command topic, for the metric. */
+export type CommandMessageOutcome = 'started' | 'unknown_phone' | 'busy' | InvalidKind;
 
 export interface MqttSettings {
   /** `mqtt://host:1883`, `mqtts://…`; user and password may be in it. */
@@ -48,7 +78,14 @@ export interface MqttBridgeOptions extends MqttSettings {
   reconnectMaxMs?: number;
   /** A publish not acknowledged (PUBACK) within this fails, and its delivery is retried. Default 10 s. */
   publishTimeoutMs?: number;
+  /** Remote control: commands on (subscription, result topic, control entities). Undefined: off. */
+  commands?: CommandPort;
+  /** Counts messages on command topics by outcome. */
+  commandMessages?: { inc(labels: { outcome: CommandMessageOutcome }): void };
 }
+
+/** Invalid command messages: the first is logged, the rest of a burst counted, for this long. */
+const INVALID_LOG_WINDOW_MS = 10_000;
 
 /** Waits between attempts of an MQTT delivery: the bridge retries while connected and pauses while not. */
 const MQTT_SCHEDULE = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -73,6 +110,10 @@ export class MqttBridge implements DeliveryChannel {
   private publishes = 0;
   private unackedSweep: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Phones forgotten while the broker was away: removed from it when it is back. */
+  private readonly toRemove = new Set<string>();
+  private readonly invalidGate = new BurstGate(INVALID_LOG_WINDOW_MS);
+  private invalidTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: MqttBridgeOptions) {
     const u = new URL(o.url);
@@ -94,6 +135,9 @@ export class MqttBridge implements DeliveryChannel {
       reconnectPeriod: this.reconnectMs,
       connectTimeout: 10_000,
       queueQoSZero: false,
+      // announceAll subscribes after each connect; mqtt.js doing it too would make the broker replay every
+      // retained message twice.
+      resubscribe: false,
       will: { topic: will, payload: Buffer.from('offline'), retain: true, qos: 1 },
       ...(this.o.username !== undefined ? { username: this.o.username } : {}),
       ...(this.o.password !== undefined ? { password: this.o.password } : {}),
@@ -118,12 +162,62 @@ export class MqttBridge implements DeliveryChannel {
       client.options.reconnectPeriod = this.reconnectMs;
     });
     client.on('error', (err) => this.o.logger.warn({ err: err.message, broker: this.description }, 'MQTT connection problem'));
-    client.on('message', (topic, payload) => {
-      if (this.o.discoveryPrefix && topic === `${this.o.discoveryPrefix}/status` && payload.toString() === 'online') {
+    client.on('message', (topic, payload, packet) => {
+      if (this.o.discoveryPrefix && topic === `${this.o.discoveryPrefix}/status`) {
+        if (payload.toString() !== 'online') return;
         // Home Assistant (re)started: it forgets non-retained state; tell it everything again.
         this.announced.clear();
         void this.announceAll().catch((err) => this.o.logger.error({ err }, 'MQTT: re-announcing failed'));
+        return;
       }
+      if (this.o.commands) this.onCommandMessage(topic, payload, packet.retain);
+    });
+  }
+
+  /** A message on a command topic: run it, or count and (once per burst) log why not. Never throws. */
+  private onCommandMessage(topic: string, payload: Buffer, retained: boolean): void {
+    const message = readCommandMessage(this.o.prefix, topic, payload, retained);
+    if (message.kind === 'ignore') return;
+    if (message.kind === 'invalid') {
+      this.o.commandMessages?.inc({ outcome: message.why });
+      this.logInvalid(topic, message.reason);
+      // A topic with a MAC gets its answer where a Home Assistant automation would look for it.
+      if (message.mac) {
+        this.publishResult({ id: null, mac: message.mac, command: message.command ?? '', status: 'failed', reason: message.reason });
+      }
+      return;
+    }
+    const outcome = this.o.commands!.run(message.mac, message.request, (result) => this.publishResult(result));
+    this.o.commandMessages?.inc({ outcome });
+  }
+
+  private publishResult(result: CommandResult): void {
+    void this.publish(commandResultTopic(this.o.prefix, result.mac), JSON.stringify(result), false).catch((err) =>
+      this.o.logger.debug({ err: (err as Error).message, mac: result.mac }, 'MQTT: a command result was not published'));
+  }
+
+  private logInvalid(topic: string, reason: string): void {
+    if (!this.invalidGate.pass(Date.now())) {
+      this.invalidTimer ??= setTimeout(() => {
+        this.invalidTimer = undefined;
+        const n = this.invalidGate.take();
+        if (n > 0) this.o.logger.warn({ count: n }, `MQTT: ${n} more invalid command messages in the last ${INVALID_LOG_WINDOW_MS / 1000} s (counted in actionurl_mqtt_command_messages_total, not logged one by one)`);
+      }, INVALID_LOG_WINDOW_MS);
+      this.invalidTimer.unref();
+      return;
+    }
+    this.o.logger.warn({ topic: topic.slice(0, 200), reason }, 'MQTT: invalid command message ignored');
+  }
+
+  private subscribe(filter: string): Promise<void> {
+    const client = this.client!;
+    return new Promise((resolve, reject) => {
+      client.subscribe(filter, { qos: 1 }, (err, granted) => {
+        if (err) reject(err);
+        // A broker's ACL may refuse the subscription: it answers with failure code 128.
+        else if (granted?.some((g) => g.qos === 128)) reject(new Error(`the broker refused the subscription to ${filter} (check its ACL)`));
+        else resolve();
+      });
     });
   }
 
@@ -158,9 +252,10 @@ export class MqttBridge implements DeliveryChannel {
   /** After a connect: bridge online, every phone's discovery, state and availability. */
   private async announceAll(): Promise<void> {
     await this.publish(bridgeAvailabilityTopic(this.o.prefix), 'online', true);
-    if (this.o.discoveryPrefix) {
-      await new Promise<void>((resolve) => this.client!.subscribe(`${this.o.discoveryPrefix}/status`, { qos: 1 }, () => resolve()));
-    }
+    if (this.o.discoveryPrefix) await this.subscribe(`${this.o.discoveryPrefix}/status`).catch((err) => this.o.logger.warn({ err: err.message }, 'MQTT subscription failed'));
+    // Subscribed again on every connect: the session is clean, so the broker forgot it.
+    if (this.o.commands) await this.subscribe(commandFilter(this.o.prefix)).catch((err) => this.o.logger.error({ err: err.message }, 'MQTT: commands cannot be received'));
+    for (const mac of [...this.toRemove]) await this.removePhone(mac);
     this.available.clear();
     for (const p of this.o.phones.all()) await this.publishPhone(p);
   }
@@ -189,7 +284,12 @@ export class MqttBridge implements DeliveryChannel {
     const json = this.o.phoneJson(p, this.o.now());
     if (this.o.discoveryPrefix && !this.announced.has(p.mac)) {
       this.announced.add(p.mac);
-      const payload = discoveryPayload(p, { prefix: this.o.prefix, discoveryPrefix: this.o.discoveryPrefix, origin: this.o.origin });
+      const payload = discoveryPayload(p, {
+        prefix: this.o.prefix,
+        discoveryPrefix: this.o.discoveryPrefix,
+        origin: this.o.origin,
+        commands: this.o.commands !== undefined,
+      });
       await this.publish(discoveryTopic(this.o.discoveryPrefix, p.mac), JSON.stringify(payload), true);
     }
     await this.publish(stateTopic(this.o.prefix, p.mac), JSON.stringify(json), true);
@@ -211,13 +311,25 @@ export class MqttBridge implements DeliveryChannel {
     }
   }
 
-  /** Removes a phone from Home Assistant and clears its retained topics (for when a phone is forgotten). */
+  /**
+   * Removes a phone from Home Assistant and clears its retained topics (the phone was forgotten). While the
+   * broker is away the removal waits and is done after the next connect; it never fails the caller.
+   */
   async removePhone(mac: string): Promise<void> {
-    if (this.o.discoveryPrefix) await this.publish(discoveryTopic(this.o.discoveryPrefix, mac), '', true);
-    await this.publish(stateTopic(this.o.prefix, mac), '', true);
-    await this.publish(availabilityTopic(this.o.prefix, mac), '', true);
     this.announced.delete(mac);
     this.available.delete(mac);
+    this.dirty.delete(mac);
+    this.toRemove.add(mac);
+    if (!this.connected()) return;
+    try {
+      if (this.o.discoveryPrefix) await this.publish(discoveryTopic(this.o.discoveryPrefix, mac), '', true);
+      await this.publish(stateTopic(this.o.prefix, mac), '', true);
+      await this.publish(availabilityTopic(this.o.prefix, mac), '', true);
+      // Unless the phone came back meanwhile (then its topics are published again as usual).
+      this.toRemove.delete(mac);
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message, mac }, 'MQTT: removing a forgotten phone waits for the broker');
+    }
   }
 
   /** One outbox delivery: the event on its own topic and on the phone's events topic. */
@@ -240,6 +352,7 @@ export class MqttBridge implements DeliveryChannel {
   async close(): Promise<void> {
     this.closed = true;
     if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
+    if (this.invalidTimer) clearTimeout(this.invalidTimer);
     const client = this.client;
     if (!client) return;
     if (client.connected) {

@@ -8,7 +8,8 @@
  *                                              incident slug (incoming_call) or a conclusion (call.ended)
  *   <prefix>/<mac>/event             not       the same messages on one topic (Home Assistant's event entity)
  *
- * Remote control will add `<prefix>/<mac>/command/<command>` (subscribed, never published here).
+ * With MQTT commands on (mqtt-commands.ts): `<prefix>/<mac>/command/<command>` is subscribed, and each
+ * command's progress is published, not retained, on `<prefix>/<mac>/command/result`.
  */
 
 export const DEFAULT_MQTT_PREFIX = 'actionurl';

@@ -53,6 +53,8 @@ export interface ServerContext {
   readonly forwarder?: ForwardingControl;
   /** Epoch ms; tests may replace the clock. */
   now(): number;
+  /** Told after a phone was forgotten (DELETE /api/v1/phones/<mac>): MQTT removes it from Home Assistant. */
+  readonly phoneForgotten?: (mac: string) => void;
 }
 
 /** What the API asks of forwarding (src/forwarding/forwarder.ts, wired in the composition root). */

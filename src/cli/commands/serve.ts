@@ -9,7 +9,7 @@ import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
 import { StoreConfigError } from '../../store/open.ts';
-import { intArg, LOG_LEVELS } from '../options.ts';
+import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
@@ -45,6 +45,7 @@ interface ServeOptions {
   mqttCa?: string;
   mqttPrefix: string;
   haDiscovery: string | false;
+  mqttCommands: boolean;
 }
 
 /** A repeatable flag; an environment variable may list several values separated by spaces. */
@@ -157,6 +158,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
     .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
     .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
+    .addOption(
+      new Option('--mqtt-commands <on|off>', 'with --mqtt: run commands published to <prefix>/<mac>/command/<command> and show controls in Home Assistant')
+        .env('ACTIONURL_MQTT_COMMANDS')
+        .default(true, 'on')
+        .argParser(switchArg),
+    )
+    .addOption(new Option('--no-mqtt-commands', 'with --mqtt: no command topics, no controls in Home Assistant (same as --mqtt-commands off)'))
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
@@ -198,6 +206,7 @@ export function registerServeCommand(program: Command): void {
                 discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
               }
             : undefined,
+          mqttCommands: opts.mqttCommands,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -21,7 +21,9 @@ export interface CommandRequest {
 }
 
 /** What a dialled number may contain: what a keypad or a SIP user part carries, nothing that could break a URL. */
-const NUMBER = /^[0-9A-Za-z*#+._@-]{1,64}$/;
+export const DIAL_NUMBER = /^[0-9A-Za-z*#+._@-]{1,64}$/;
+/** The longest number `dial` takes (the bound in DIAL_NUMBER). */
+export const MAX_DIAL_LENGTH = 64;
 /** A key name: letters, digits and the few marks vendors use (`F_HOLD`, `ASW:3`, `number=2001`, `*`, `#`). */
 const KEY = /^[0-9A-Za-z_*#:=.+@-]{1,40}$/;
 export const MAX_KEYS = 32;
@@ -38,7 +40,7 @@ export function parseCommandRequest(input: unknown): CommandRequest | { error: s
   for (const key of Object.keys(obj)) if (!allowed.includes(key)) return { error: `${command}: unexpected field "${key}"` };
   if (command === 'dial') {
     const number = obj.number;
-    if (typeof number !== 'string' || !NUMBER.test(number)) {
+    if (typeof number !== 'string' || !DIAL_NUMBER.test(number)) {
       return { error: 'dial: "number" must be 1 to 64 characters of digits, letters, * # + . _ @ -' };
     }
     return { command, number };

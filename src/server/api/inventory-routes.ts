@@ -60,6 +60,7 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
     }
     await ctx.commits.forget(mac, purge);
     ctx.inventory.delete(mac);
+    ctx.phoneForgotten?.(mac);
     ctx.logger.info({ mac, purge }, 'phone forgotten');
     res.json(200, { forgotten: mac, events_purged: purge });
   });

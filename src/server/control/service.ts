@@ -78,6 +78,8 @@ export class ControlService {
   private readonly waiting = new Map<string, CommandRecord[]>();
   /** Callers waiting for a command to finish (GET /api/v1/commands/<id>?wait=…). */
   private readonly watchers = new Map<string, Set<() => void>>();
+  /** Callers told of every step of a command (accepted, then confirmed or failed): the MQTT result topic. */
+  private readonly followers = new Map<string, (c: CommandRecord) => void>();
   private readonly unsubscribe: () => void;
   private readonly confirmTimeoutMs: number;
   private readonly sendTimeoutMs: number;
@@ -108,6 +110,7 @@ export class ControlService {
     this.unsubscribe();
     for (const list of this.waiting.values()) for (const c of list) if (c.timer) clearTimeout(c.timer);
     this.waiting.clear();
+    this.followers.clear();
     for (const set of [...this.watchers.values()]) for (const wake of [...set]) wake();
   }
 
@@ -215,6 +218,37 @@ export class ControlService {
     return c;
   }
 
+  /**
+   * A command from another channel than the API (the MQTT command topics): the same checks as
+   * `POST /api/v1/phones/<mac>/commands`, with every step, a refusal included, given to `step` as the API's
+   * command JSON (a refusal before anything was created has `id: null`).
+   */
+  run(mac: string, request: CommandRequest, step: (json: CommandJson) => void): 'started' | 'unknown_phone' | 'busy' {
+    const refuse = (reason: string) => step({ ...commandJson({ id: '', mac, request, status: 'failed', reason, createdAt: this.o.now(), startedMono: 0 }), id: null });
+    if (!this.known(mac)) {
+      refuse(`no phone ${mac} has sent an event, and none is set up for control (PUT /api/v1/phones/${mac}/control with url and vendor)`);
+      return 'unknown_phone';
+    }
+    const out = this.submit(mac, request);
+    if ('busy' in out) {
+      refuse(out.busy);
+      return 'busy';
+    }
+    step(commandJson(out));
+    this.follow(out.id, (c) => step(commandJson(c)));
+    return 'started';
+  }
+
+  /**
+   * Calls `listener` with the command at each later step (accepted, confirmed, failed) until it is final.
+   * Steps after `submit` returned are always later events (the phone's answer, its Action URL, the timeout),
+   * so following right after `submit` misses none.
+   */
+  follow(id: string, listener: (c: CommandRecord) => void): void {
+    const c = this.commands.get(id);
+    if (c && !isFinal(c)) this.followers.set(id, listener);
+  }
+
   /** The newest commands of a phone, newest first. */
   recent(mac: string, limit: number): CommandRecord[] {
     const out: CommandRecord[] = [];
@@ -296,6 +330,7 @@ export class ControlService {
     record.acceptedAt = this.o.now();
     // A raw key press has no effect a phone reports: accepted is as far as it goes.
     if (!isConfirmable(record.request.command)) this.finish(record, 'accepted');
+    else this.tell(record);
   }
 
   private onBus(m: BusMessage): void {
@@ -336,10 +371,22 @@ export class ControlService {
     }
     this.finished.inc({ command: record.request.command, status });
     for (const wake of [...(this.watchers.get(record.id) ?? [])]) wake();
+    this.tell(record);
+    this.followers.delete(record.id);
     if (this.closed) return;
     const fields = { command_id: record.id, mac: record.mac, command: record.request.command, vendor: record.vendor, status, ...(record.reason ? { reason: record.reason } : {}) };
     if (status === 'failed') this.o.logger.warn(fields, 'remote-control command failed');
     else this.o.logger.info(fields, 'remote-control command finished');
+  }
+
+  private tell(record: CommandRecord): void {
+    const listener = this.followers.get(record.id);
+    if (!listener) return;
+    try {
+      listener(record);
+    } catch (err) {
+      this.o.logger.error({ err, command_id: record.id }, 'a command follower failed');
+    }
   }
 
   private remember(record: CommandRecord): void {
@@ -357,6 +404,9 @@ export class ControlService {
 export function isFinal(c: CommandRecord): boolean {
   return c.status === 'confirmed' || c.status === 'failed' || (c.status === 'accepted' && !c.timer);
 }
+
+/** The JSON shape of a command in the API (`id` null: refused before one was created). */
+export type CommandJson = Omit<ReturnType<typeof commandJson>, 'id'> & { id: string | null };
 
 /** The JSON shape of a command in the API. */
 export function commandJson(c: CommandRecord) {

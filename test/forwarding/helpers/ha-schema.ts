@@ -1,7 +1,10 @@
 /**
  * Checks a device-based Home Assistant MQTT discovery payload against the rules of HA's documented schema
  * (home-assistant.io/integrations/mqtt, "Device discovery payload"), written from the documentation:
- * returns the list of problems, empty when it would be accepted.
+ * returns the list of problems, empty when it would be accepted. Platform options from the MQTT switch,
+ * button and text pages (and HA's text platform: `max` at most 255, `min` below `max`, `mode` text or
+ * password). `object_id` is refused: HA 2025.10 deprecated it for `default_entity_id` (`<platform>.<id>`), and
+ * 2026.4 stops reading it.
  */
 const PLATFORMS = new Set(['binary_sensor', 'sensor', 'event', 'switch', 'button', 'text']);
 const BINARY_CLASSES = new Set([
@@ -10,6 +13,10 @@ const BINARY_CLASSES = new Set([
   'sound', 'tamper', 'update', 'vibration', 'window',
 ]);
 const ENTITY_CATEGORIES = new Set(['config', 'diagnostic']);
+const BUTTON_CLASSES = new Set(['identify', 'restart', 'update']);
+const COMMANDED = new Set(['switch', 'button', 'text']);
+/** HA's longest state (MAX_LENGTH_STATE_STATE), the bound of a text entity's `max`. */
+const MAX_STATE_LENGTH = 255;
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,6 +73,31 @@ export function discoveryProblems(payload: unknown): string[] {
     }
     if (c.entity_category !== undefined && !ENTITY_CATEGORIES.has(String(c.entity_category))) p.push(`cmps.${key}.entity_category`);
     if (c.value_template !== undefined && (typeof c.value_template !== 'string' || !c.value_template.includes('{{'))) p.push(`cmps.${key}.value_template`);
+    if (c.object_id !== undefined) p.push(`cmps.${key}.object_id is deprecated (HA 2025.10, removed 2026.4): use default_entity_id`);
+    const entityId = c.default_entity_id ?? c.def_ent_id;
+    if (entityId !== undefined && (typeof entityId !== 'string' || !new RegExp(`^${String(platform)}\\.[a-z0-9_]+$`).test(entityId))) {
+      p.push(`cmps.${key}.default_entity_id: "${String(platform)}.<lowercase letters, digits, _>"`);
+    }
+    if (typeof platform === 'string' && COMMANDED.has(platform) && !isTopic(c.command_topic ?? c.cmd_t)) p.push(`cmps.${key}: a ${platform} needs a command_topic`);
+    if (platform === 'button' && c.device_class !== undefined && !BUTTON_CLASSES.has(String(c.device_class))) p.push(`cmps.${key}.device_class`);
+    if (platform === 'switch') {
+      for (const k of ['payload_on', 'payload_off', 'state_on', 'state_off']) if (c[k] !== undefined && typeof c[k] !== 'string') p.push(`cmps.${key}.${k} must be a string`);
+    }
+    if (platform === 'text') {
+      const min = c.min ?? 0;
+      const max = c.max ?? MAX_STATE_LENGTH;
+      if (!Number.isInteger(min) || !Number.isInteger(max) || (min as number) < 0 || (max as number) > MAX_STATE_LENGTH || (min as number) >= (max as number)) {
+        p.push(`cmps.${key}: text length 0 <= min < max <= ${MAX_STATE_LENGTH}`);
+      }
+      if (c.mode !== undefined && !['text', 'password'].includes(String(c.mode))) p.push(`cmps.${key}.mode: text or password`);
+      if (c.pattern !== undefined) {
+        try {
+          new RegExp(String(c.pattern));
+        } catch {
+          p.push(`cmps.${key}.pattern is not a regular expression`);
+        }
+      }
+    }
   }
   return p;
 }

@@ -64,13 +64,14 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts /usr/sbin/mosquitto on `port` with its persistence in `dir` (sessions survive a stop and start);
- * resolves once it accepts connections.
+ * resolves once it accepts connections. `conf`: the configuration besides the listener (default: anonymous
+ * clients allowed).
  */
-export async function startMosquitto(port: number, dir: string): Promise<ChildProcess> {
+export async function startMosquitto(port: number, dir: string, conf = 'allow_anonymous true\n'): Promise<ChildProcess> {
   const bin = process.env.ACTIONURL_TEST_MOSQUITTO ?? '/usr/sbin/mosquitto';
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\n`);
-  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const file = join(dir, 'mosquitto.conf');
+  writeFileSync(file, `listener ${port} 127.0.0.1\n${conf}persistence true\npersistence_location ${dir}/\n`);
+  const child = spawn(bin, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const end = Date.now() + 10_000;
