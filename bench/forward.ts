@@ -9,18 +9,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { closedLoop, paced, percentile, spawnListening, type LoadResult } from './ingest-load.ts';
+import { join } from 'node:path';
+import { closedLoop, fmt, paced, percentile, rateOf, ROOT, spawnListening, spawnServe, WARMUP_MS } from './ingest-load.ts';
 
 const CONNECTIONS = 64;
 const PHONES = 2000;
-const WARMUP_MS = 1500;
 const RUN_MS = 6000;
 const PACED_RATE = 500;
 const PACED_MS = 5000;
 
-const root = resolve(import.meta.dirname, '..');
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -36,22 +33,16 @@ writeFileSync(join(dir, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallo
 const mosquitto = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 300));
 
-const hook = await spawnListening(['--import', 'tsx', join(root, 'bench/forward-hook.ts')], /listening (\d+)/);
+const hook = await spawnListening(['--import', 'tsx', join(ROOT, 'bench/forward-hook.ts')], /listening (\d+)/);
 const hookUrl = `http://127.0.0.1:${hook.port}`;
-const serve = (name: string, extra: string[]) =>
-  spawnListening(
-    [join(root, 'bin/actionurl.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, `${name}.sqlite`), '--log-level', 'warn', ...extra],
-    /listening on https?:\/\/[^\s]+:(\d+)/,
-  );
-const alone = await serve('alone', []);
-const forwarding = await serve('forwarding', [
+const alone = await spawnServe(join(dir, 'alone.sqlite'));
+const forwarding = await spawnServe(join(dir, 'forwarding.sqlite'), [
   '--webhook', `${hookUrl}/hook`,
   '--webhook-secret', `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
   '--mqtt', `mqtt://127.0.0.1:${mqttPort}`,
 ]);
 
 const stats = async (path = '/stats') => (await (await fetch(`${hookUrl}${path}`)).json()) as { count: number; delays: number[] };
-const rate = (r: LoadResult) => r.ok / r.seconds;
 
 try {
   console.log(`load: ${CONNECTIONS} keep-alive connections, ${fmt(PHONES)} phones, ${RUN_MS / 1000} s per run after ${WARMUP_MS / 1000} s warm-up`);
@@ -67,8 +58,8 @@ try {
   offB += b2.ok + b2.failed;
   const a2 = await closedLoop(alone.port, { ...base, durationMs: RUN_MS / 2, offset: offA });
   offA += a2.ok + a2.failed;
-  const aloneRate = (rate(a1) + rate(a2)) / 2;
-  const fwdRate = (rate(b1) + rate(b2)) / 2;
+  const aloneRate = (rateOf(a1) + rateOf(a2)) / 2;
+  const fwdRate = (rateOf(b1) + rateOf(b2)) / 2;
   const cost = 1 - fwdRate / aloneRate;
   console.log(`serve alone                              ${fmt(aloneRate).padStart(7)} events/s`);
   console.log(`serve + webhook + MQTT (discovery on)    ${fmt(fwdRate).padStart(7)} events/s`);

@@ -6,6 +6,18 @@
  */
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+/** The repository's root (the benchmarks run from their sources). */
+export const ROOT = resolve(import.meta.dirname, '..');
+/** Warm-up before measured runs: connections open, JIT and page cache warm. */
+export const WARMUP_MS = 1500;
+
+/** A number as the reports print it: thousands separated, `digits` decimals. */
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Requests answered 200 per second. */
+export const rateOf = (r: LoadResult) => r.ok / r.seconds;
 
 const FLOW = ['incoming_call', 'call_established', 'hold', 'unhold', 'call_terminated', 'busy_to_idle', 'dnd_on', 'dnd_off', 'registered'];
 const NAMES = ['Jörg Müller', 'Ann Lee', 'Zoë Saldaña-Perez', 'Front Desk 2', 'François Dubois', 'Björn Ångström', 'Mei Ling Chen'];
@@ -220,4 +232,12 @@ export function spawnListening(command: string[], pattern: RegExp): Promise<{ ch
     });
     child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited (${code}) before listening`)));
   });
+}
+
+/** `actionurl serve` on a free loopback port with a SQLite database, as a child process; `extra`: more flags. */
+export function spawnServe(db: string, extra: readonly string[] = []) {
+  return spawnListening(
+    [join(ROOT, 'bin/actionurl.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--log-level', 'warn', ...extra],
+    /listening on https?:\/\/[^\s]+:(\d+)/,
+  );
 }

@@ -11,22 +11,19 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { closedLoop, paced, percentile, spawnListening, type LoadResult } from './ingest-load.ts';
+import { join } from 'node:path';
+import { closedLoop, fmt, paced, percentile, rateOf, ROOT, spawnListening, spawnServe, WARMUP_MS, type LoadResult } from './ingest-load.ts';
 
 const CONNECTIONS = 128;
 const PHONES = 5000;
-const WARMUP_MS = 1500;
 const RUN_MS = 8000;
 const PACED_RATE = 2000;
 const PACED_MS = 8000;
 
-const root = resolve(import.meta.dirname, '..');
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (n: number) => `${fmt(n, 2)} ms`;
 
 function report(label: string, r: LoadResult): number {
-  const rate = r.ok / r.seconds;
+  const rate = rateOf(r);
   console.log(
     `${label.padEnd(44)} ${fmt(rate).padStart(7)} req/s   p50 ${ms(percentile(r.latencies, 50)).padStart(9)}   p99 ${ms(percentile(r.latencies, 99)).padStart(9)}` +
       `${r.failed ? `   (${r.failed} not 200)` : ''}`,
@@ -45,11 +42,8 @@ function metric(text: string, name: string): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'actionurl-bench-'));
-const receiver = await spawnListening(
-  [join(root, 'bin/actionurl.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'bench.sqlite'), '--log-level', 'warn'],
-  /listening on https?:\/\/[^\s]+:(\d+)/,
-);
-const bare = await spawnListening(['--import', 'tsx', join(root, 'bench/ingest-bare.ts')], /listening (\d+)/);
+const receiver = await spawnServe(join(dir, 'bench.sqlite'));
+const bare = await spawnListening(['--import', 'tsx', join(ROOT, 'bench/ingest-bare.ts')], /listening (\d+)/);
 
 try {
   console.log(`load: ${CONNECTIONS} keep-alive connections, ${fmt(PHONES)} phones, ${RUN_MS / 1000} s per run after ${WARMUP_MS / 1000} s warm-up`);
@@ -89,7 +83,7 @@ try {
 const FRONT_ROUNDS = 3;
 const FRONT_RUN_MS = 4000;
 const startFront = (front: 'ours' | 'shim') =>
-  spawnListening(['--import', 'tsx', join(root, 'bench/ingest-shim.ts'), join(dir, `front-${front}.sqlite`), front], /listening on https?:\/\/[^\s]+:(\d+)/);
+  spawnListening(['--import', 'tsx', join(ROOT, 'bench/ingest-shim.ts'), join(dir, `front-${front}.sqlite`), front], /listening on https?:\/\/[^\s]+:(\d+)/);
 const fronts = { ours: await startFront('ours'), shim: await startFront('shim') };
 try {
   console.log(`\nHTTP front: own parser vs node:http behind the request-line shim, ${FRONT_ROUNDS} alternating rounds of ${FRONT_RUN_MS / 1000} s`);

@@ -40,15 +40,13 @@ import { Forwarder } from './forwarding/forwarder.ts';
 import { MqttBridge, type MqttSettings } from './forwarding/mqtt-bridge.ts';
 import { checkPrefix } from './forwarding/mqtt-topics.ts';
 import { callJson, eventJson, phoneJson } from './server/api/json.ts';
+import { packageVersion } from './core/version.ts';
 
 export const DEFAULT_DB = 'data/actionurl.sqlite';
 /** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 
 export const DEFAULT_MAX_PHONES = 50_000;
-
-/** This package's version, as package.json and `--version` give it (Home Assistant shows it as the origin's software version). */
-const PACKAGE_VERSION = '0.1.0';
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -375,7 +373,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
                 ),
               }
             : {}),
-          origin: { name: 'actionurl', sw: PACKAGE_VERSION, ...(options.publicUrl ? { url: options.publicUrl } : {}) },
+          origin: { name: 'actionurl', sw: packageVersion(), ...(options.publicUrl ? { url: options.publicUrl } : {}) },
         })
       : undefined;
     forwarder =
@@ -393,6 +391,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ...options.forwarding,
           })
         : undefined;
+    // Destinations switched off by an earlier run's 410, before replayed events are routed.
+    await forwarder?.load();
     const commits = new CommitQueue({
       store,
       outbox: forwarder?.hooks,

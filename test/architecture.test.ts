@@ -99,6 +99,8 @@ function importGraph(): Graph {
         let target = posix.normalize(posix.join(posix.dirname(file), spec));
         // siblingModule() names a module without its extension (.ts in src/, .js in dist/).
         if (!/\.[a-z]+$/.test(target)) target += '.ts';
+        // The package's own package.json (read for its version, core/version.ts) is data, not a module.
+        if (target === '../package.json') continue;
         if (target.startsWith('../')) throw new Error(`${file}: "${spec}" points outside src/`);
         targets.add(target);
       }

@@ -15,6 +15,7 @@ import { registerPhoneCommand } from './commands/phone.ts';
 import { registerFleetCommand } from './commands/fleet.ts';
 import { registerCommandCommand } from './commands/command.ts';
 import { registerBackupCommand } from './commands/backup.ts';
+import { packageVersion } from '../core/version.ts';
 
 /** Exit code of every usage mistake (wrong flag, bad value, unreadable file the user named). */
 export const USAGE_EXIT_CODE = 2;
@@ -35,7 +36,7 @@ function configure(command: Command): Command {
 export function buildProgram(): Command {
   const program = configure(new Command('actionurl'))
     .description('Action URL for SIP desk phones: virtual phones, a receiver, dashboard, forwarding, provisioning')
-    .version('0.1.0');
+    .version(packageVersion());
   registerServeCommand(program);
   registerPhoneCommand(program);
   registerFleetCommand(program);

@@ -10,9 +10,10 @@
  * after the state checkpoint, and their dedupe key stores them once. Delivery is at least once: an attempt
  * whose outcome was not yet stored when the receiver died is made again.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { DeliveryUpdate, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import type { DeliveryUpdate, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
@@ -61,29 +62,30 @@ const SNAPSHOTS = 20_000;
  */
 const RECENT_BODIES = 5_000;
 
-export interface DestinationInfo {
-  name: string;
-  kind: 'webhook' | 'mqtt';
-  /** The URL (webhook) or broker (MQTT), without passwords. */
-  target: string;
-  enabled: boolean;
-  /** Why it is switched off, when it is. */
-  disabledReason: string | null;
-  connected: boolean;
-  queued: number;
-  in_flight: number;
-  last_success_at: number | null;
-  last_failure_at: number | null;
-  last_error: string | null;
-}
+/** Settings (the store's settings table) that keep a destination switched off (410 Gone) across restarts. */
+export const disabledSetting = (name: string) => `forwarding.disabled.${name}`;
+/**
+ * Setting: every phone whose offline moment is at or before this time (epoch ms) has had its phone.offline
+ * derived. Start-up derives those of the phones whose moment came later, while the receiver was stopped.
+ */
+export const OFFLINE_SWEPT_SETTING = 'forwarding.offline_swept_until';
+/** How often the mark above is stored at most; a mark this stale only re-derives rows the dedupe key drops. */
+const SWEPT_MARK_EVERY_MS = 5 * 60_000;
 
 interface Destination {
   name: string;
   kind: 'webhook' | 'mqtt';
   target: string;
+  /** Names the full address (a hash: URLs may hold secrets); a switch-off holds for this address only. */
+  address: string;
   select: EventSelector;
   worker: OutboxWorker;
+  /** What a new worker is made with (switching a destination on again starts a fresh one). */
+  workerOptions: OutboxWorkerOptions;
   disabledReason: string | null;
+  disabledAt: number | null;
+  /** The switch-off or switch-on under way, if any: the next one waits for it. */
+  switching: Promise<void>;
   connected(): boolean;
   close(): void;
 }
@@ -98,6 +100,9 @@ export class Forwarder {
   private recording: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private readonly offlineAnnounced = new Map<string, number>();
+  /** The offline mark as stored (OFFLINE_SWEPT_SETTING); undefined: never stored. */
+  private sweptUntil: number | undefined;
+  private sweptStoredAt = 0;
   private commits: { addDeliveries(rows: readonly NewDelivery[]): void; flush(): Promise<void> } | undefined;
   /** route() answers for the common case (every destination takes every incident of every phone). */
   private everyIncident: readonly string[] | undefined;
@@ -112,6 +117,7 @@ export class Forwarder {
         name: w.name,
         kind: 'webhook',
         target: redactUrl(w.url),
+        address: addressHash(w.url),
         select: w.select,
         schedule: o.schedule ?? STANDARD_SCHEDULE_MS,
         concurrency: o.concurrency ?? 8,
@@ -129,6 +135,7 @@ export class Forwarder {
       name: channel.name,
       kind: 'mqtt',
       target: channel.description,
+      address: addressHash(channel.description),
       select: channel.select,
       schedule: channel.schedule,
       concurrency: channel.concurrency,
@@ -147,6 +154,7 @@ export class Forwarder {
     name: string;
     kind: 'webhook' | 'mqtt';
     target: string;
+    address: string;
     select: EventSelector;
     schedule: readonly number[];
     concurrency: number;
@@ -171,7 +179,7 @@ export class Forwarder {
       onError: (err) => this.o.logger.error({ err, destination: d.name }, 'forwarding failed'),
     };
     const worker = new OutboxWorker(options);
-    this.destinations.set(d.name, { ...d, worker, disabledReason: null });
+    this.destinations.set(d.name, { ...d, worker, workerOptions: options, disabledReason: null, disabledAt: null, switching: Promise.resolve() });
     this.refreshRouting();
     return worker;
   }
@@ -222,6 +230,32 @@ export class Forwarder {
   }
 
   /**
+   * Reads what earlier runs left in the store's settings: destinations switched off by a 410 (their waiting
+   * deliveries are made dead again, in case the run that switched them off stopped before it did), and the
+   * offline mark. Before the commit queue replays events, so replayed conclusions skip switched-off ones.
+   */
+  async load(): Promise<void> {
+    for (const d of this.destinations.values()) {
+      const stored = await this.o.store.setting(disabledSetting(d.name));
+      if (stored === undefined) continue;
+      const off = parseSwitchOff(stored);
+      if (off.address !== undefined && off.address !== d.address) {
+        // The administrator gave the destination another URL since it answered 410: that is the fix.
+        await this.o.store.putSetting(disabledSetting(d.name), null);
+        this.o.logger.info({ destination: d.name }, 'destination switched on again: its URL changed since it answered 410 Gone');
+        continue;
+      }
+      d.disabledReason = off.reason;
+      d.disabledAt = off.at || null;
+      await this.o.store.killDeliveries(d.name, off.reason, this.now());
+      this.o.logger.warn({ destination: d.name, reason: off.reason, since: new Date(off.at).toISOString() }, 'destination still switched off (POST /api/v1/destinations/<name>/enable switches it on)');
+    }
+    this.refreshRouting();
+    const mark = Number(await this.o.store.setting(OFFLINE_SWEPT_SETTING));
+    this.sweptUntil = Number.isFinite(mark) && mark > 0 ? mark : undefined;
+  }
+
+  /**
    * Starts sending what the store holds; `commits` stores derived rows, `subscribe` tells of each commit (and
    * of phone states changed without an event) with the phone's new state.
    */
@@ -246,13 +280,21 @@ export class Forwarder {
         this.wakeAll();
       });
     });
+    // Phones whose offline moment passed before the offline mark had theirs derived by an earlier run; those
+    // whose moment came while the receiver was stopped get it now, with the same dedupe key a sweep of the
+    // earlier run would have used, so it is stored once however often the receiver restarts. Without a mark
+    // (the first start with forwarding), phones silent long ago are not announced all at once.
     const now = this.now();
-    for (const p of this.o.phones.all()) if (now - p.lastSeen >= this.o.offlineAfterMs) this.offlineAnnounced.set(p.mac, p.lastSeen);
+    for (const p of this.o.phones.all()) {
+      const moment = p.lastSeen + this.o.offlineAfterMs;
+      if (moment <= now && (this.sweptUntil === undefined || moment <= this.sweptUntil)) this.offlineAnnounced.set(p.mac, p.lastSeen);
+    }
     this.every(this.o.sweepEveryMs ?? Math.min(30_000, Math.max(1000, this.o.offlineAfterMs / 10)), async () => {
-      this.sweepOffline();
+      await this.sweepOffline();
       await mqtt?.sweepAvailability();
     });
     this.every(5_000, () => this.refreshDepth());
+    void this.sweepOffline().catch((err) => this.o.logger.error({ err }, 'forwarding task failed'));
     this.wakeAll();
   }
 
@@ -269,11 +311,19 @@ export class Forwarder {
     this.timers.push(t);
   }
 
-  /** Phones silent for the offline threshold: phone.offline. */
-  sweepOffline(): void {
-    if (!this.wantsConclusions || !this.commits) return;
-    const found = offlineConclusions(this.o.phones.all(), this.now(), this.o.offlineAfterMs, this.offlineAnnounced);
+  /**
+   * Phones silent for the offline threshold: phone.offline. Then, every few minutes, stores how far that is
+   * done (once the rows are stored), so a restart knows which moments passed while it was stopped.
+   */
+  async sweepOffline(): Promise<void> {
+    if (!this.commits) return;
+    const now = this.now();
+    const found = this.wantsConclusions ? offlineConclusions(this.o.phones.all(), now, this.o.offlineAfterMs, this.offlineAnnounced) : [];
     if (found.length) this.commits.addDeliveries(this.rowsFor(found));
+    if (now - this.sweptStoredAt < SWEPT_MARK_EVERY_MS) return;
+    this.sweptStoredAt = now;
+    if (found.length) await this.commits.flush();
+    await this.o.store.putSetting(OFFLINE_SWEPT_SETTING, String(now));
   }
 
   private async refreshDepth(): Promise<void> {
@@ -336,17 +386,46 @@ export class Forwarder {
     return this.recording;
   }
 
-  /** 410 Gone: the destination is switched off until the receiver restarts; its queued deliveries are dead. */
-  private async disable(name: string, reason: string): Promise<void> {
+  /**
+   * 410 Gone: the destination is switched off, also for later runs (until `enable`); its queued deliveries
+   * are dead. Resolves when that is stored (a failure is logged, never thrown: a sender's answer calls this).
+   */
+  private disable(name: string, reason: string): Promise<void> {
     const d = this.destinations.get(name);
-    if (!d || d.disabledReason !== null) return;
+    if (!d || d.disabledReason !== null) return Promise.resolve();
+    const at = this.now();
     d.disabledReason = reason;
+    d.disabledAt = at;
     this.refreshRouting();
     this.o.logger.error({ destination: name, reason }, 'destination switched off');
-    await d.worker.stop();
-    d.worker.clear();
-    await this.flushUpdates();
-    await this.o.store.killDeliveries(name, reason, this.now());
+    const done = d.switching.then(async () => {
+      await this.o.store.putSetting(disabledSetting(name), JSON.stringify({ reason, at, address: d.address }));
+      await d.worker.stop();
+      d.worker.clear();
+      await this.flushUpdates();
+      await this.o.store.killDeliveries(name, reason, this.now());
+    });
+    d.switching = done.catch((err) => this.o.logger.error({ err, destination: name }, 'switching the destination off failed'));
+    return d.switching;
+  }
+
+  /**
+   * `POST /api/v1/destinations/<name>/enable`: a destination switched off by a 410 takes deliveries again
+   * (from the next event on; dead ones stay dead until retried). False: no such destination.
+   */
+  async enable(name: string): Promise<boolean> {
+    const d = this.destinations.get(name);
+    if (!d) return false;
+    await d.switching;
+    if (d.disabledReason === null) return true;
+    await this.o.store.putSetting(disabledSetting(name), null);
+    d.worker = new OutboxWorker(d.workerOptions);
+    d.disabledReason = null;
+    d.disabledAt = null;
+    this.refreshRouting();
+    this.o.logger.info({ destination: name }, 'destination switched on again');
+    if (this.commits) d.worker.wake();
+    return true;
   }
 
   destinationsInfo(): DestinationInfo[] {
@@ -356,6 +435,7 @@ export class Forwarder {
       target: d.target,
       enabled: d.disabledReason === null,
       disabledReason: d.disabledReason,
+      disabledAt: d.disabledAt,
       connected: d.connected(),
       queued: d.worker.health.loaded,
       in_flight: d.worker.health.inFlight,
@@ -407,6 +487,26 @@ export class Forwarder {
     await this.flushUpdates();
     await this.o.mqtt?.close();
   }
+}
+
+/**
+ * A stored switch-off: `{"reason", "at", "address"}`; anything else (written by hand, say) still switches
+ * off, whatever the address.
+ */
+function parseSwitchOff(stored: string): { reason: string; at: number; address?: string } {
+  try {
+    const v = JSON.parse(stored) as { reason?: unknown; at?: unknown; address?: unknown };
+    if (typeof v.reason === 'string' && typeof v.at === 'number') {
+      return { reason: v.reason, at: v.at, ...(typeof v.address === 'string' ? { address: v.address } : {}) };
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return { reason: stored.slice(0, 200) || 'switched off', at: 0 };
+}
+
+function addressHash(url: string): string {
+  return createHash('sha256').update(url).digest('base64url').slice(0, 22);
 }
 
 /** `https://user:secret@host/path?token=x` → without the password; query strings often hold tokens too. */

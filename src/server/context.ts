@@ -3,7 +3,7 @@
  * metrics, the logger and the settings. The dashboard's `createWebHandler(ctx)` gets this too.
  */
 import type { Logger } from 'pino';
-import type { Store, StoredDelivery } from '../store/types.ts';
+import type { DestinationInfo, Store, StoredDelivery } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { ControlService } from './control/service.ts';
@@ -59,19 +59,9 @@ export interface ServerContext {
 
 /** What the API asks of forwarding (src/forwarding/forwarder.ts, wired in the composition root). */
 export interface ForwardingControl {
-  destinationsInfo(): {
-    name: string;
-    kind: 'webhook' | 'mqtt';
-    target: string;
-    enabled: boolean;
-    disabledReason: string | null;
-    connected: boolean;
-    queued: number;
-    in_flight: number;
-    last_success_at: number | null;
-    last_failure_at: number | null;
-    last_error: string | null;
-  }[];
+  destinationsInfo(): DestinationInfo[];
   retry(id: number): Promise<StoredDelivery | undefined>;
   sendTest(name: string): Promise<boolean>;
+  /** Switches a destination that a 410 switched off on again; false: no such destination. */
+  enable(name: string): Promise<boolean>;
 }

@@ -15,11 +15,12 @@
  * call changes (a late answer turns a missed call answered), the trigger takes its old contribution out and
  * puts the new one in; when it is deleted, takes it out.
  *
- * Both stores use the SQL built here; only the trigger's wrapper differs (SQLite: trigger bodies, PostgreSQL:
- * a PL/pgSQL function).
+ * Both stores use the SQL built here, for the trigger and for the reports' reads (`readCallStats`,
+ * `readHourStats`); only the trigger's wrapper (SQLite: trigger bodies, PostgreSQL: a PL/pgSQL function) and
+ * the placeholders differ.
  */
 import { accountIdOf } from '../domain/vars.ts';
-import { SERVICE_LEVEL_SECONDS, type CallStatsRow } from './types.ts';
+import { SERVICE_LEVEL_SECONDS, type CallStatsRow, type HourStatsRow, type StatsQuery } from './types.ts';
 
 /** The account a call is counted under: its `$local` as `user@host` (`sip:201@PBX;x=y` -> `201@pbx`). */
 export function accountOfCall(local: string): string {
@@ -180,4 +181,45 @@ export function mergeStats(into: Map<string, CallStatsRow>, rows: readonly Recor
 /** Rows that still count something (a call that changed leaves a zero row behind). */
 export function nonEmpty(rows: Iterable<CallStatsRow>): CallStatsRow[] {
   return [...rows].filter((r) => r.calls !== 0);
+}
+
+/** A condition with a `?` for its value (a list of MACs: `mac IN (?)`); an undefined value leaves it out. */
+export type StatsCondition = [clause: string, value: number | readonly string[] | undefined];
+
+/**
+ * How a store runs one report query: it turns the conditions into its own WHERE clause and arguments, and
+ * `sql(where)` into the statement. Only that differs between the stores; what is read and how it adds up is
+ * here.
+ */
+export type StatsReader = (conditions: StatsCondition[], sql: (where: string) => string) => Promise<readonly Record<string, unknown>[]>;
+
+/**
+ * Call summaries per phone, account and direction over a period: each part of it read from its table
+ * (`splitPeriod`), added up. `macIn` is the store's spelling of "mac is one of the list" (`mac IN (?)`,
+ * `mac = ANY(?)`).
+ */
+export async function readCallStats(q: StatsQuery, macIn: string, read: StatsReader): Promise<CallStatsRow[]> {
+  if (q.macs?.length === 0) return [];
+  const parts = await Promise.all(
+    splitPeriod(q).map(({ table, column, from, to }) =>
+      read([[`${column} >= ?`, from], [`${column} < ?`, to], [macIn, q.macs]], (where) =>
+        `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`),
+    ),
+  );
+  const merged = new Map<string, CallStatsRow>();
+  for (const rows of parts) mergeStats(merged, rows);
+  return nonEmpty(merged.values());
+}
+
+/** Calls per hour and direction (heat maps): the whole site has a table of its own; a group sums its phones' hours. */
+export async function readHourStats(q: StatsQuery, macIn: string, read: StatsReader): Promise<HourStatsRow[]> {
+  if (q.macs?.length === 0) return [];
+  // BIGINT: PostgreSQL's sum of bigints is numeric, which its client hands back as a string.
+  const sum = (c: string) => `CAST(sum(${c}) AS BIGINT) AS ${c}`;
+  const rows = await read([['hour >= ?', q.from], ['hour < ?', q.to], [macIn, q.macs]], (where) =>
+    q.macs === undefined
+      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
+      : `SELECT hour, direction, ${sum('calls')}, ${sum('answered')}, ${sum('missed')}
+         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`);
+  return rows.map((r) => ({ hour: Number(r.hour), direction: String(r.direction), calls: Number(r.calls), answered: Number(r.answered), missed: Number(r.missed) }));
 }

@@ -22,7 +22,7 @@ import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, t
 import { listen } from './pg-listen.ts';
 import { StoreConfigError } from './store-config-error.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
-import { accountOfCall, mergeStats, nonEmpty, splitPeriod, statsBackfillSql, statsTablesSql, statsUpsertsSql, SUMMED } from './call-stats.ts';
+import { accountOfCall, readCallStats, readHourStats, statsBackfillSql, statsTablesSql, statsUpsertsSql, type StatsReader } from './call-stats.ts';
 import type {
   DeliveryQuery,
   DeliveryUpdate,
@@ -763,6 +763,19 @@ export class PostgresStore implements Store {
     return res.rows[0].value;
   }
 
+  async setting(key: string): Promise<string | undefined> {
+    const res = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return res.rows[0]?.value;
+  }
+
+  putSetting(key: string, value: string | null): Promise<void> {
+    return this.serial(async () => {
+      const c = await this.connection();
+      if (value === null) await c.query('DELETE FROM settings WHERE key = $1', [key]);
+      else await c.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, text(value)]);
+    });
+  }
+
   async counts(): Promise<StoreCounts> {
     const res = await this.pool.query<StoreCounts>(
       `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM phones)::int AS phones,
@@ -879,36 +892,18 @@ export class PostgresStore implements Store {
     return new Map(res.rows.map((r) => [r.mac, r.up_to_event_id]));
   }
 
-  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    const results = await Promise.all(
-      splitPeriod(q).map(({ table, column, from, to }) => {
-        const { where, args } = conditions([
-          [`${column} >= ?`, from],
-          [`${column} < ?`, to],
-          ['mac = ANY(?)', q.macs],
-        ]);
-        return this.pool.query(`SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`, args);
-      }),
-    );
-    const merged = new Map<string, CallStatsRow>();
-    for (const res of results) mergeStats(merged, res.rows as Record<string, unknown>[]);
-    return nonEmpty(merged.values());
+  callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    return readCallStats(q, 'mac = ANY(?)', this.statsReader);
   }
 
-  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    const { where, args } = conditions([
-      ['hour >= ?', q.from],
-      ['hour < ?', q.to],
-      ['mac = ANY(?)', q.macs],
-    ]);
-    const sql = q.macs === undefined
-      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
-      : `SELECT hour, direction, sum(calls)::bigint AS calls, sum(answered)::bigint AS answered, sum(missed)::bigint AS missed
-         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
-    return (await this.pool.query<HourStatsRow>(sql, args)).rows;
+  hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    return readHourStats(q, 'mac = ANY(?)', this.statsReader);
   }
+
+  private readonly statsReader: StatsReader = async (parts, sql) => {
+    const { where, args } = conditions(parts);
+    return (await this.pool.query(sql(where), args)).rows as Record<string, unknown>[];
+  };
 
   async controlSettings(): Promise<StoredControl[]> {
     const res = await this.pool.query<{ mac: string; url: string | null; vendor: string | null; credentials: Buffer | null; updated_at: number }>(

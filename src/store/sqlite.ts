@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { migrate } from './sqlite-schema.ts';
-import { mergeStats, nonEmpty, splitPeriod, SUMMED } from './call-stats.ts';
+import { readCallStats, readHourStats, type StatsReader } from './call-stats.ts';
 import { prepareSqlitePath } from './sqlite-path.ts';
 import { isTypeScriptSource, siblingModule } from '../core/module-url.ts';
 import {
@@ -397,6 +397,17 @@ export class SqliteStore implements Store {
     return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
   }
 
+  async setting(key: string): Promise<string | undefined> {
+    return (this.cached('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  async putSetting(key: string, value: string | null): Promise<void> {
+    // Rare small writes (an administrator's switch, a mark every few minutes) on the reading connection, as
+    // keepSetting does: busy_timeout waits out the writer thread's commit.
+    if (value === null) this.cached('DELETE FROM settings WHERE key = ?').run(key);
+    else this.cached('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
   async counts(): Promise<StoreCounts> {
     const one = (table: string) => (this.cached(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { events: one('events'), phones: one('phones'), calls: one('calls'), rejected: one('rejected') };
@@ -476,35 +487,18 @@ export class SqliteStore implements Store {
     return new Map(rows.map((r) => [r.mac, r.up_to_event_id]));
   }
 
-  async callStats(q: StatsQuery): Promise<CallStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    const merged = new Map<string, CallStatsRow>();
-    for (const { table, column, from, to } of splitPeriod(q)) {
-      const { where, args } = conditions([
-        [`${column} >= ?`, from],
-        [`${column} < ?`, to],
-        ['mac IN (?)', q.macs],
-      ]);
-      const sql = `SELECT mac, account, direction, ${SUMMED} FROM ${table} ${where} GROUP BY mac, account, direction`;
-      mergeStats(merged, this.cached(sql, args).all(...args) as Record<string, unknown>[]);
-    }
-    return nonEmpty(merged.values());
+  callStats(q: StatsQuery): Promise<CallStatsRow[]> {
+    return readCallStats(q, 'mac IN (?)', this.statsReader);
   }
 
-  async hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
-    if (q.macs?.length === 0) return [];
-    // The whole site has a table of its own; a group sums its phones' hour rows.
-    const { where, args } = conditions([
-      ['hour >= ?', q.from],
-      ['hour < ?', q.to],
-      ['mac IN (?)', q.macs],
-    ]);
-    const sql = q.macs === undefined
-      ? `SELECT hour, direction, calls, answered, missed FROM call_stats_site ${where} AND calls <> 0`
-      : `SELECT hour, direction, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed
-         FROM call_stats_hour ${where} GROUP BY hour, direction HAVING sum(calls) <> 0`;
-    return this.cached(sql, args).all(...args) as HourStatsRow[];
+  hourStats(q: StatsQuery): Promise<HourStatsRow[]> {
+    return readHourStats(q, 'mac IN (?)', this.statsReader);
   }
+
+  private readonly statsReader: StatsReader = async (parts, sql) => {
+    const { where, args } = conditions(parts);
+    return this.cached(sql(where), args).all(...args) as Record<string, unknown>[];
+  };
 
   async close(): Promise<void> {
     if (!this.db.open) return;

@@ -102,6 +102,28 @@ export interface DeliveryUpdate
   body: string | null;
 }
 
+/**
+ * A forwarding destination and its health, as forwarding reports it and the API shows it
+ * (`GET /api/v1/destinations`). Here, below both, so neither restates it.
+ */
+export interface DestinationInfo {
+  name: string;
+  kind: 'webhook' | 'mqtt';
+  /** The URL (webhook) or broker (MQTT), without passwords. */
+  target: string;
+  enabled: boolean;
+  /** Why it is switched off, when it is. */
+  disabledReason: string | null;
+  /** Since when (epoch ms) it is switched off. */
+  disabledAt: number | null;
+  connected: boolean;
+  queued: number;
+  in_flight: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_error: string | null;
+}
+
 export interface DeliveryQuery {
   state?: DeliveryState;
   destination?: string;
@@ -333,6 +355,10 @@ export interface Store {
    * receivers sharing a database agree on it (the first one's value wins).
    */
   keepSetting(key: string, value: string): Promise<string>;
+  /** The value stored under `key`; undefined when there is none. */
+  setting(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key`, replacing what was there (null removes it); stored durably when it resolves. */
+  putSetting(key: string, value: string | null): Promise<void>;
   counts(): Promise<StoreCounts>;
   /** Every phone's remote-control settings (loaded once at start-up). */
   controlSettings(): Promise<StoredControl[]>;

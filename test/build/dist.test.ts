@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnServe, BIN } from '../server/helpers/child.ts';
@@ -107,4 +107,21 @@ test('without a build the command says what to run, in one line, and exits 1', {
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /dist\/ is missing.*npm run build/);
+});
+
+test('installed as npm lays a package out, the command reports the version its package.json gives', { timeout: 30_000 }, () => {
+  // The layout of node_modules/actionurl after an install: package.json, bin/, dist/ (package.json "files").
+  const installed = join(dir, 'installed/node_modules/actionurl');
+  mkdirSync(installed, { recursive: true });
+  cpSync(join(ROOT, 'bin'), join(installed, 'bin'), { recursive: true });
+  cpSync(DIST, join(installed, 'dist'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(installed, 'node_modules'));
+  // Another version than the checkout's: the answer must come from this file, not from a copy in the code.
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const version = `${pkg.version}-installed.7`;
+  writeFileSync(join(installed, 'package.json'), JSON.stringify({ ...pkg, version }));
+  const r = spawnSync(process.execPath, [join(installed, 'bin/actionurl.js'), '--version'], { encoding: 'utf8', timeout: 20_000, cwd: dir });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, `${version}\n`);
+  assert.equal(r.status, 0);
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -60,7 +60,8 @@ test('--help and --version still print and exit 0', { timeout: 30_000 }, () => {
   assert.match(help.stdout, /--log-level <level>/);
   const version = runCli(['--version']);
   assert.equal(version.status, 0);
-  assert.equal(version.stdout, '0.1.0\n');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(version.stdout, `${pkg.version}\n`);
 });
 
 test('serve with a database a newer actionurl wrote, or a file that is no database: one line, exit 2', { timeout: 60_000 }, async () => {

@@ -3,6 +3,7 @@
  * each test in a schema of its own that is dropped afterwards, plus a TCP proxy in front of PostgreSQL that a
  * test can cut (every connection closed, new ones refused) to take the database away without stopping it.
  */
+import { after, before } from 'node:test';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,39 @@ export async function connectAdmin(): Promise<pg.Client> {
 
 export function freshSchema(): string {
   return `au_cluster_${randomBytes(6).toString('hex')}`;
+}
+
+/** One test file's way into PostgreSQL: the admin connection, and schemas that are dropped after the file. */
+export interface ClusterDatabase {
+  /** Connected before the file's tests run. */
+  readonly admin: pg.Client;
+  /** A fresh schema name, dropped (with whatever a receiver made in it) after the file's tests. */
+  schema(): string;
+}
+
+/** Call at the top level of a test file: connects before its tests (failing when PostgreSQL is away), cleans up after. */
+export function useClusterDatabase(): ClusterDatabase {
+  let admin: pg.Client | undefined;
+  const schemas: string[] = [];
+  before(async () => {
+    admin = await connectAdmin();
+  });
+  after(async () => {
+    if (!admin) return;
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await admin.end();
+  });
+  return {
+    get admin() {
+      if (!admin) throw new Error('the admin connection is made before the tests run');
+      return admin;
+    },
+    schema() {
+      const s = freshSchema();
+      schemas.push(s);
+      return s;
+    },
+  };
 }
 
 /** The database URL with a schema (and optionally another host:port, e.g. a proxy's). */

@@ -2,28 +2,18 @@
  * Two `actionurl serve` processes on one PostgreSQL; one is killed (SIGKILL) mid-run. Every event either of
  * them acknowledged is stored, and the survivor's state and stream carry them all.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
-import { connectAdmin, dbUrl, freshSchema, getJson, ingest, waitUntil } from './fixture.ts';
+import { dbUrl, getJson, ingest, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 test('one of two receiver processes killed with SIGKILL under load: every acknowledged event is in PostgreSQL and known to the survivor', { timeout: 180_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-kill-'));
   const children: ServeChild[] = [];
   try {
@@ -49,11 +39,11 @@ test('one of two receiver processes killed with SIGKILL under load: every acknow
     })();
     await Promise.all([...loops, killer]);
     assert.ok(acked.length > 180 && acked.length < 360, `some events went to the dead receiver (${acked.length} of 360 acknowledged)`);
-    const res = await admin.query<{ seq: string; n: number }>(`SELECT extra->>'seq' AS seq, count(*)::int AS n FROM ${schema}.events GROUP BY 1`);
+    const res = await database.admin.query<{ seq: string; n: number }>(`SELECT extra->>'seq' AS seq, count(*)::int AS n FROM ${schema}.events GROUP BY 1`);
     const stored = new Map(res.rows.map((r) => [r.seq, r.n]));
     for (const seq of acked) assert.equal(stored.get(seq), 1, `acknowledged event ${seq} stored once`);
     // The survivor's phone states include the last stored event of each phone.
-    const last = await admin.query<{ mac: string; id: number }>(`SELECT mac, max(id)::int AS id FROM ${schema}.events GROUP BY mac`);
+    const last = await database.admin.query<{ mac: string; id: number }>(`SELECT mac, max(id)::int AS id FROM ${schema}.events GROUP BY mac`);
     await waitUntil('the survivor followed every stored event', async () => {
       const phones = (await getJson(`${survivor.url}/api/v1/phones`)).phones as { mac: string; last_event_id: number }[];
       return last.rows.every((r) => phones.find((p) => p.mac === r.mac)?.last_event_id === r.id);

@@ -2,23 +2,15 @@
  * Work that must happen once across receivers on one PostgreSQL: migrations (several receivers starting
  * together), retention rounds and closing silent calls; each survives the receiver doing it dying.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { LOCKS } from '../../src/store/pg-ingest.ts';
 import type { NewEvent } from '../../src/store/types.ts';
-import { BASE, connectAdmin, dbUrl, freshSchema } from './fixture.ts';
+import { BASE, dbUrl, useClusterDatabase } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 function event(mac: string, incident: string, at: number, vars: Record<string, string> = {}): NewEvent {
   return { receivedAt: at, mac, incident, vars: { mac, ...vars }, extra: {}, rawTarget: Buffer.from(`/actionurl/${incident}?mac=${mac}`), sourceIp: '10.0.0.9' };
@@ -34,11 +26,10 @@ async function holder(lock: number): Promise<pg.Client> {
 }
 
 test('four receivers starting at once on a new schema migrate it once', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.connect(dbUrl(schema))));
   try {
-    const res = await admin.query<{ version: number; n: number }>(`SELECT version, count(*)::int AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`);
+    const res = await database.admin.query<{ version: number; n: number }>(`SELECT version, count(*)::int AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`);
     assert.deepEqual(res.rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1]]);
     const [first] = await stores[0].write({ events: [event('001565000001', 'dnd_on', 1)], rejected: [] });
     assert.equal((await stores[3].events({ limit: 5 }))[0].id, first.id);
@@ -48,8 +39,7 @@ test('four receivers starting at once on a new schema migrate it once', { timeou
 });
 
 test('retention runs on one receiver at a time; when the receiver pruning dies, another one takes over', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const store = await PostgresStore.connect(dbUrl(schema));
   try {
     await store.write({ events: [1, 2, 3].map((n) => event('001565000001', 'dnd_on', n)), rejected: [] });
@@ -58,7 +48,7 @@ test('retention runs on one receiver at a time; when the receiver pruning dies, 
     assert.equal(await store.prune(10, 100), 0);
     assert.equal((await store.counts()).events, 3);
     // That receiver dies (its session is gone): the lock is free again.
-    await admin.query('SELECT pg_terminate_backend($1)', [(other as unknown as { processID: number }).processID]);
+    await database.admin.query('SELECT pg_terminate_backend($1)', [(other as unknown as { processID: number }).processID]);
     await other.end().catch(() => {});
     assert.equal(await store.prune(10, 100), 3);
     assert.equal((await store.counts()).events, 0);
@@ -68,14 +58,13 @@ test('retention runs on one receiver at a time; when the receiver pruning dies, 
 });
 
 test('silent calls are closed by one receiver at a time, and by another once that one died', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const store = await PostgresStore.connect(dbUrl(schema));
   try {
     await store.write({ events: [event('001565000002', 'incoming_call', 1000, { call_id: '7', remote: 'sip:1@pbx' })], rejected: [] });
     const other = await holder(LOCKS.expire);
     assert.deepEqual(await store.shared.expire(10 * 3_600_000, 3_600_000), []);
-    await admin.query('SELECT pg_terminate_backend($1)', [(other as unknown as { processID: number }).processID]);
+    await database.admin.query('SELECT pg_terminate_backend($1)', [(other as unknown as { processID: number }).processID]);
     await other.end().catch(() => {});
     const changes = await store.shared.expire(10 * 3_600_000, 3_600_000);
     assert.equal(changes.length, 1);

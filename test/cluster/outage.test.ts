@@ -2,24 +2,15 @@
  * PostgreSQL away under load: a receiver keeps answering 200 from its local journal and moves the journal
  * into PostgreSQL, in order, once it is back; every acknowledged event ends up there exactly once.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { startServer } from '../../src/start.ts';
-import { connectAdmin, dbUrl, freshSchema, ingest, startProxy, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, ingest, startProxy, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 /** `senders` loops, each sending `perSender` events of its own phone in order; returns the acknowledged seq numbers. */
 async function load(port: () => number, senders: number, perSender: number, during: (sent: () => number) => Promise<void>) {
@@ -41,21 +32,20 @@ async function load(port: () => number, senders: number, perSender: number, duri
 }
 
 async function storedSeqs(schema: string): Promise<Map<string, number>> {
-  const res = await admin.query<{ seq: string; n: number }>(`SELECT extra->>'seq' AS seq, count(*)::int AS n FROM ${schema}.events GROUP BY 1`);
+  const res = await database.admin.query<{ seq: string; n: number }>(`SELECT extra->>'seq' AS seq, count(*)::int AS n FROM ${schema}.events GROUP BY 1`);
   return new Map(res.rows.map((r) => [r.seq, r.n]));
 }
 
 /** Per phone, the seq numbers in id order: each phone's events must be in the order they were sent. */
 async function orderPerPhone(schema: string): Promise<Map<string, number[]>> {
-  const res = await admin.query<{ mac: string; seq: string }>(`SELECT mac, extra->>'seq' AS seq FROM ${schema}.events ORDER BY id`);
+  const res = await database.admin.query<{ mac: string; seq: string }>(`SELECT mac, extra->>'seq' AS seq FROM ${schema}.events ORDER BY id`);
   const out = new Map<string, number[]>();
   for (const r of res.rows) out.set(r.mac, [...(out.get(r.mac) ?? []), Number(r.seq.split('-')[1])]);
   return out;
 }
 
 test('PostgreSQL cut off under load (every connection closed, new ones refused for 2 s): nothing acknowledged is lost or stored twice', { timeout: 120_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const proxy = await startProxy();
   const cluster = await startReceivers(1, dbUrl(schema, proxy.port));
   const server = cluster.servers[0];
@@ -90,7 +80,7 @@ test('PostgreSQL cut off under load (every connection closed, new ones refused f
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${mac}'s events in the order sent`);
     }
     // The phone state was derived from all of them: every call ended (an even count per phone).
-    const phones = await admin.query<{ open: number }>(`SELECT json_array_length(state->'calls') AS open FROM ${schema}.phones`);
+    const phones = await database.admin.query<{ open: number }>(`SELECT json_array_length(state->'calls') AS open FROM ${schema}.phones`);
     assert.equal(phones.rows.length, 6);
     assert.ok(phones.rows.every((p) => p.open === 0));
   } finally {
@@ -100,8 +90,7 @@ test('PostgreSQL cut off under load (every connection closed, new ones refused f
 });
 
 test('the receivers\' PostgreSQL connections terminated (pg_terminate_backend) under load: the receiver stays up, every acknowledged event is stored once', { timeout: 120_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const app = `au_${schema}`;
   const cluster = await startReceivers(2, dbUrl(schema, undefined, app));
   const [a, b] = cluster.servers;
@@ -110,7 +99,7 @@ test('the receivers\' PostgreSQL connections terminated (pg_terminate_backend) u
     const { acked, refused } = await load((() => { let n = 0; return () => (n++ % 2 ? a.port : b.port); })(), 6, 60, async (sent) => {
       for (const at of [60, 160, 260]) {
         await waitUntil(`${at} events were sent`, () => sent() >= at);
-        const res = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
+        const res = await database.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
         terminated += res.rowCount ?? 0;
       }
     });
@@ -129,8 +118,7 @@ test('the receivers\' PostgreSQL connections terminated (pg_terminate_backend) u
 });
 
 test('a receiver stopped while PostgreSQL is away keeps its journal; started again once PostgreSQL is back, it moves it in before listening', { timeout: 120_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const proxy = await startProxy();
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-journal-'));
   const journal = join(dir, 'journal.sqlite');

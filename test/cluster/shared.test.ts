@@ -3,23 +3,14 @@
  * the same phone states and calls as a single receiver fed the same events, and every receiver's stream
  * carries every event, in commit order, once.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
 import { startTestReceiver } from '../server/helpers/receiver.ts';
 import { openSse } from '../server/helpers/sse.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
-import { connectAdmin, dbUrl, freshSchema, getJson, ingest, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, getJson, ingest, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 const MACS = ['001565a00001', '001565a00002', '001565a00003', '001565a00004'];
 
@@ -56,8 +47,7 @@ function script(): string[] {
 const callsOf = (body: any) => body.calls.map(({ id: _id, ...rest }: any) => rest);
 
 test('three receivers on one PostgreSQL: events of the same phones sent round-robin give the same phones and calls on every receiver as one SQLite receiver; a stream client on one sees every event once, in order', { timeout: 120_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   let clock = 1_790_000_000_000;
   const now = () => clock;
   const cluster = await startReceivers(3, dbUrl(schema), { now });
@@ -102,8 +92,7 @@ test('three receivers on one PostgreSQL: events of the same phones sent round-ro
 });
 
 test('concurrent load on three receivers: stream clients on each see every event once, in id order; phone states equal the events replayed in id order on one receiver', { timeout: 120_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const cluster = await startReceivers(3, dbUrl(schema));
   const streams = cluster.servers.map((s) => openSse(s.port, '/api/v1/stream'));
   const single = await startTestReceiver();
@@ -148,8 +137,7 @@ test('concurrent load on three receivers: stream clients on each see every event
 });
 
 test('the receiver that took an event answers with its effect right after its 200, without waiting for the stream follower', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const cluster = await startReceivers(1, dbUrl(schema), { followPollMs: 60_000 });
   const [a] = cluster.servers;
   try {

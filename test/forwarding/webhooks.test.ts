@@ -13,18 +13,9 @@ import { join } from 'node:path';
 import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
 import { makeSelfSignedCert } from '../phone/tls-fixture.ts';
 import { newSecret, startHookServer, verifyGithubSignature, verifyStandardWebhook, type HookServer } from './helpers/hook-server.ts';
+import { until } from './helpers/until.ts';
 
 const FAST = [0, 30, 30, 30];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function withReceiver(
   hooks: HookServer[],

@@ -111,6 +111,23 @@ describe('PostgreSQL store', { timeout: 120_000 }, () => {
     assert.equal((await store.counts()).events, 1);
   });
 
+  test('a setting is written, replaced and removed; another connection to the schema reads it', async (t) => {
+    if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
+    assert.equal(await store.setting('forwarding.disabled.crm'), undefined);
+    await store.putSetting('forwarding.disabled.crm', 'first');
+    await store.putSetting('forwarding.disabled.crm', 'second\u0000x');
+    const url = `${BASE}?schema=${schemas[schemas.length - 1]}`;
+    const other = await PostgresStore.connect(url);
+    try {
+      assert.equal(await other.setting('forwarding.disabled.crm'), await store.setting('forwarding.disabled.crm'));
+      assert.match((await other.setting('forwarding.disabled.crm'))!, /^second/);
+      await other.putSetting('forwarding.disabled.crm', null);
+    } finally {
+      await other.close();
+    }
+    assert.equal(await store.setting('forwarding.disabled.crm'), undefined);
+  });
+
   test('retention prunes old rows in batches, and ids are never reused', async (t) => {
     if (!available) return t.skip(`no PostgreSQL at ${BASE}`);
     const first = await store.write({ events: [1, 2, 3].map((n) => event('aa0000000001', 'hold', n)), rejected: [] });

@@ -213,6 +213,22 @@ describe('transactions', { timeout: 120_000 }, () => {
   });
 });
 
+describe('settings', { timeout: 60_000 }, () => {
+  test('a setting is written, replaced, removed, and kept across a reopen; keepSetting keeps the first value', async () => {
+    assert.equal(await store.setting('forwarding.disabled.crm'), undefined);
+    await store.putSetting('forwarding.disabled.crm', 'first');
+    await store.putSetting('forwarding.disabled.crm', '{"reason":"410 Gone"}');
+    await store.putSetting('other', 'x');
+    assert.equal(await store.keepSetting('other', 'y'), 'x');
+    await store.close();
+    store = new SqliteStore(file);
+    assert.equal(await store.setting('forwarding.disabled.crm'), '{"reason":"410 Gone"}');
+    await store.putSetting('forwarding.disabled.crm', null);
+    assert.equal(await store.setting('forwarding.disabled.crm'), undefined);
+    assert.equal(await store.setting('other'), 'x');
+  });
+});
+
 describe('opening', { timeout: 120_000 }, () => {
   test('reopening a database keeps its data and applies no migration twice', async () => {
     await store.write({ events: [event('aa0000000001', 'hold', 1)], rejected: [] });

@@ -1,6 +1,7 @@
 /**
  * The Forwarding page in a real browser against a real receiver and a real local webhook: destinations with
- * their health, the delivery log with failures and their reasons, retry, and "send a test event".
+ * their health, the delivery log with failures and their reasons, retry, "send a test event", and switching
+ * on again a destination that answered 410 Gone.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +39,8 @@ describe('forwarding page', { timeout: 60_000 }, () => {
     const deadRow = page.locator('table.deliveries tr[data-state="dead"]').filter({ hasText: 'phone.dnd_on' });
     await deadRow.waitFor();
     assert.match(await deadRow.locator('td.reason').innerText(), /HTTP 500/);
+    // A handful of deliveries fits one page: no "Older deliveries" button to click into nothing.
+    assert.equal(await page.getByRole('button', { name: 'Older deliveries' }).isVisible(), false);
 
     accept = true;
     const before = hook.received.length;
@@ -53,5 +56,32 @@ describe('forwarding page', { timeout: 60_000 }, () => {
     await page.locator('#fwd-notice').filter({ hasText: 'test event is on its way' }).waitFor();
     assert.deepEqual(browser.problems, []);
     await page.close();
+  });
+
+  it('a destination switched off by 410 Gone says so and since when, and its button switches it on again', { timeout: 40_000 }, async () => {
+    let gone = true;
+    const goneHook = await startHookServer(() => ({ status: gone ? 410 : 200 }));
+    const other = await startReceiver({ webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    const page = await browser.newPage();
+    try {
+      assert.equal((await rawGet(other.url, '/actionurl/dnd_on?mac=001565feed02')).status, 200);
+      await goneHook.waitFor(1);
+      await page.goto(`${other.url}/#/forwarding`);
+      const dest = page.locator('table.destinations tr[data-destination="webhook1"]');
+      await dest.locator('td[data-health]').filter({ hasText: /switched off since .*410/ }).waitFor();
+      assert.equal(await dest.locator('button.test-event').count(), 0, 'no test event for a switched-off destination');
+
+      gone = false;
+      await dest.locator('button.enable').click();
+      await page.locator('#fwd-notice').filter({ hasText: 'webhook1 takes deliveries again' }).waitFor();
+      await dest.locator('td[data-health]').filter({ hasText: /^ok$/ }).waitFor();
+      await dest.locator('button.test-event').click();
+      await goneHook.waitForMatch((r) => r.json.type === 'actionurl.test');
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await page.close();
+      await other.close();
+      await goneHook.close();
+    }
   });
 });

@@ -1,11 +1,12 @@
 /**
  * Forwarding in the REST API: the delivery log (`GET /api/v1/deliveries?state=…`), one delivery, a retry
  * (`POST /api/v1/deliveries/<id>/retry`, same webhook-id), the destinations with their health
- * (`GET /api/v1/destinations`) and a test event (`POST /api/v1/destinations/<name>/test`).
+ * (`GET /api/v1/destinations`), a test event (`POST /api/v1/destinations/<name>/test`) and switching a
+ * destination a 410 switched off on again (`POST /api/v1/destinations/<name>/enable`).
  */
 import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
-import type { DeliveryState, StoredDelivery } from '../../store/types.ts';
+import type { DeliveryState, DestinationInfo, StoredDelivery } from '../../store/types.ts';
 import { webhookId } from '../../store/delivery-rows.ts';
 import { cursorParam, enumParam, limitParam, ParamError, textParam } from './params.ts';
 
@@ -29,6 +30,23 @@ export function deliveryJson(d: StoredDelivery) {
     last_status: d.lastStatus,
     last_error: d.lastError,
     delivered_at: iso(d.deliveredAt),
+  };
+}
+
+export function destinationJson(d: DestinationInfo) {
+  return {
+    name: d.name,
+    kind: d.kind,
+    target: d.target,
+    enabled: d.enabled,
+    disabled_reason: d.disabledReason,
+    disabled_at: iso(d.disabledAt),
+    connected: d.connected,
+    queued: d.queued,
+    in_flight: d.in_flight,
+    last_success_at: iso(d.last_success_at),
+    last_failure_at: iso(d.last_failure_at),
+    last_error: d.last_error,
   };
 }
 
@@ -70,21 +88,7 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
 
   router.get('/api/v1/destinations', (_req, res) => {
     const list = ctx.forwarder?.destinationsInfo() ?? [];
-    res.json(200, {
-      destinations: list.map((d) => ({
-        name: d.name,
-        kind: d.kind,
-        target: d.target,
-        enabled: d.enabled,
-        disabled_reason: d.disabledReason,
-        connected: d.connected,
-        queued: d.queued,
-        in_flight: d.in_flight,
-        last_success_at: iso(d.last_success_at),
-        last_failure_at: iso(d.last_failure_at),
-        last_error: d.last_error,
-      })),
-    });
+    res.json(200, { destinations: list.map(destinationJson) });
   });
 
   router.add('POST', '/api/v1/destinations/:name/test', async (_req, res, params) => {
@@ -93,5 +97,14 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
       return;
     }
     res.json(202, { status: 'queued' });
+  });
+
+  router.add('POST', '/api/v1/destinations/:name/enable', async (_req, res, params) => {
+    if (!ctx.forwarder || !(await ctx.forwarder.enable(params.name))) {
+      res.json(404, { error: `no destination "${params.name}"` });
+      return;
+    }
+    const info = ctx.forwarder.destinationsInfo().find((d) => d.name === params.name)!;
+    res.json(200, destinationJson(info));
   });
 }

@@ -3,14 +3,7 @@
  */
 import { CONTROL_COMMANDS } from '../../core/control/index.ts';
 import { VENDOR_IDS } from '../../core/vendors/index.ts';
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const text = { type: 'string' };
-const nullableText = { type: ['string', 'null'] };
-const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
-const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
-const macPath = { name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text };
+import { error, json, jsonBody, macPath, nullableText, nullableTime, ref, text } from './openapi-shapes.ts';
 
 export function controlPaths(secured: object[]) {
   return {
@@ -26,23 +19,12 @@ export function controlPaths(secured: object[]) {
         description: 'Every field is optional; null or "" resets `url` (to http://<the phone\'s last $ip>) or `vendor` (to the one its events show). `username` with `password` replaces the credentials, which are stored sealed (AES-256-GCM) and never returned; `"username": null` removes them.',
         security: secured,
         parameters: [macPath],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  url: { ...nullableText, description: 'Base URL of the phone\'s web server, e.g. http://10.0.0.42' },
-                  vendor: { type: ['string', 'null'], enum: [...VENDOR_IDS, null] },
-                  username: nullableText,
-                  password: text,
-                },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          url: { ...nullableText, description: 'Base URL of the phone\'s web server, e.g. http://10.0.0.42' },
+          vendor: { type: ['string', 'null'], enum: [...VENDOR_IDS, null] },
+          username: nullableText,
+          password: text,
+        }),
         responses: { 200: json('Saved', ref('ControlSettings')), 400: error('A field is not usable (the reason says which)') },
       },
       delete: { summary: 'Forget the phone\'s control settings', security: secured, parameters: [macPath], responses: { 204: { description: 'Removed' } } },
@@ -52,23 +34,14 @@ export function controlPaths(secured: object[]) {
         summary: 'Tell the phone to do something; confirmed when its own Action URL reports the effect',
         security: secured,
         parameters: [macPath],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['command'],
-                additionalProperties: false,
-                properties: {
-                  command: { enum: CONTROL_COMMANDS },
-                  number: { type: 'string', pattern: '^[0-9A-Za-z*#+._@-]{1,64}$', description: 'dial only' },
-                  keys: { description: 'keys only: key names as the phone\'s vendor spells them', oneOf: [{ type: 'string' }, { type: 'array', items: text, maxItems: 32 }] },
-                },
-              },
-            },
+        requestBody: jsonBody(
+          {
+            command: { enum: CONTROL_COMMANDS },
+            number: { type: 'string', pattern: '^[0-9A-Za-z*#+._@-]{1,64}$', description: 'dial only' },
+            keys: { description: 'keys only: key names as the phone\'s vendor spells them', oneOf: [{ type: 'string' }, { type: 'array', items: text, maxItems: 32 }] },
           },
-        },
+          { required: ['command'] },
+        ),
         responses: {
           202: json('Started: follow it at GET /api/v1/commands/{id} (status `sent`, or `failed` when nothing could be sent)', ref('Command')),
           400: error('Not a command request'),

@@ -5,17 +5,9 @@
 import { INCIDENTS, VARIABLES } from '../../core/catalog.ts';
 import { OUTCOMES } from './rest.ts';
 import { controlPaths, controlSchemas } from './openapi-control.ts';
+import { error, json, jsonBody, macPath, nullableTime, plain, query, ref, text, time } from './openapi-shapes.ts';
 
 const PRESENCES = ['offline', 'unregistered', 'idle', 'ringing', 'dialing', 'talking', 'held', 'dnd'];
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const text = { type: 'string' };
-const time = { type: 'string', format: 'date-time' };
-const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-const query = (name: string, description: string, schema: object = text) => ({ name, in: 'query', required: false, description, schema });
-const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
-const plain = (description: string) => ({ description, content: { 'text/plain': { schema: text } } });
-const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
 
 const mac = query('mac', 'Phone MAC, any spelling (00:15:65:AA:BB:CC, 001565aabbcc)');
 const limit = query('limit', 'Page size, 1..1000 (default 100)', { type: 'integer', minimum: 1, maximum: 1000 });
@@ -164,7 +156,7 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           summary: 'One phone, with its 20 most recent calls',
           security: secured,
-          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
+          parameters: [macPath],
           responses: {
             200: json('The phone', {
               allOf: [ref('Phone'), { type: 'object', properties: { recent_calls: { type: 'array', items: ref('Call') } } }],
@@ -177,23 +169,12 @@ export function openApiDocument(serverUrl?: string) {
         patch: {
           summary: "Set a phone's name, location and groups (fields left out keep their value); the phone need not have sent an event yet",
           security: secured,
-          parameters: [{ name: 'mac', in: 'path', required: true, description: 'Any MAC spelling', schema: text }],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    name: { type: 'string', maxLength: 100 },
-                    location: { type: 'string', maxLength: 100 },
-                    groups: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 50 } },
-                  },
-                },
-              },
-            },
-          },
+          parameters: [macPath],
+          requestBody: jsonBody({
+            name: { type: 'string', maxLength: 100 },
+            location: { type: 'string', maxLength: 100 },
+            groups: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 50 } },
+          }),
           responses: {
             200: json('The phone (or, for a phone not heard yet, its inventory entry)', ref('Phone')),
             400: error('Not JSON, an unknown field, or a value too long or with control characters'),
@@ -401,22 +382,7 @@ export function openApiDocument(serverUrl?: string) {
               properties: {
                 destinations: {
                   type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      name: text,
-                      kind: { enum: ['webhook', 'mqtt'] },
-                      target: { type: 'string', description: 'URL (query and password hidden) or broker' },
-                      enabled: { type: 'boolean' },
-                      disabled_reason: { type: ['string', 'null'] },
-                      connected: { type: 'boolean' },
-                      queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
-                      in_flight: { type: 'integer' },
-                      last_success_at: nullableTime,
-                      last_failure_at: nullableTime,
-                      last_error: { type: ['string', 'null'] },
-                    },
-                  },
+                  items: ref('Destination'),
                 },
               },
             }),
@@ -430,6 +396,15 @@ export function openApiDocument(serverUrl?: string) {
           security: secured,
           parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
           responses: { 202: json('Queued', { type: 'object', properties: { status: text } }), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
+        },
+      },
+      '/api/v1/destinations/{name}/enable': {
+        post: {
+          summary: 'Switch on again a destination that answered 410 Gone (it stays switched off across restarts until then)',
+          description: 'Deliveries are made again from the next event on; the ones made dead by the switch-off stay dead until retried. Switching on a destination that is on does nothing.',
+          security: secured,
+          parameters: [{ name: 'name', in: 'path', required: true, schema: text }],
+          responses: { 200: json('Switched on', ref('Destination')), 401: error('Admin token missing or wrong'), 404: error('No such destination') },
         },
       },
       '/api/v1/stream': {
@@ -605,6 +580,23 @@ export function openApiDocument(serverUrl?: string) {
             call: { oneOf: [ref('Call'), { type: 'null' }] },
           },
           additionalProperties: true,
+        },
+        Destination: {
+          type: 'object',
+          properties: {
+            name: text,
+            kind: { enum: ['webhook', 'mqtt'] },
+            target: { type: 'string', description: 'URL (query and password hidden) or broker' },
+            enabled: { type: 'boolean', description: 'False once the destination answered 410 Gone, until switched on again' },
+            disabled_reason: { type: ['string', 'null'] },
+            disabled_at: nullableTime,
+            connected: { type: 'boolean' },
+            queued: { type: 'integer', description: 'Deliveries read into memory, waiting or in flight' },
+            in_flight: { type: 'integer' },
+            last_success_at: nullableTime,
+            last_failure_at: nullableTime,
+            last_error: { type: ['string', 'null'] },
+          },
         },
         Rejected: {
           type: 'object',

@@ -1,5 +1,5 @@
-// Forwarding: the destinations (webhooks, MQTT) with their health and a "send a test event" button, and the
-// delivery log with failures and their reasons, filterable by state, with a retry button for failed and dead
+// Forwarding: the destinations (webhooks, MQTT) with their health and a "send a test event" button (or, for one
+// a 410 Gone switched off, a "switch on again" button), and the delivery log with failures and their reasons, filterable by state, with a retry button for failed and dead
 // deliveries. Refreshes itself every few seconds. Every value shown is text (destinations' errors quote what
 // far-away servers answered).
 import { getJson, listOf } from '../api.js';
@@ -65,14 +65,16 @@ export function mount(root, route) {
           h('td', {}, String(d.in_flight)),
           h('td', {}, d.last_success_at ? formatTime(d.last_success_at) : '–'),
           h('td', {}, d.last_failure_at ? formatTime(d.last_failure_at) : '–'),
-          h('td', {}, h('button', { type: 'button', class: 'test-event', disabled: !d.enabled, onclick: () => sendTest(d.name) }, 'Send a test event')))))));
+          h('td', {}, d.enabled
+            ? h('button', { type: 'button', class: 'test-event', onclick: () => sendTest(d.name) }, 'Send a test event')
+            : h('button', { type: 'button', class: 'enable', onclick: () => enable(d.name) }, 'Switch on again')))))));
     } catch (err) {
       if (!destroyed) replace(destBox, h('p', { class: 'error' }, `Could not load the destinations: ${err.message}`));
     }
   }
 
   function health(d) {
-    if (!d.enabled) return `switched off: ${d.disabled_reason ?? ''}`;
+    if (!d.enabled) return `switched off${d.disabled_at ? ` since ${formatTime(d.disabled_at)}` : ''}: ${d.disabled_reason ?? ''}`;
     if (!d.connected) return 'not connected';
     if (d.last_failure_at && (!d.last_success_at || Date.parse(d.last_failure_at) > Date.parse(d.last_success_at))) return `failing: ${d.last_error ?? ''}`;
     return 'ok';
@@ -85,6 +87,16 @@ export function mount(root, route) {
       setTimeout(refresh, 500);
     } catch (err) {
       say(`The test event for ${name} could not be queued: ${err.message}`, true);
+    }
+  }
+
+  async function enable(name) {
+    try {
+      await post(`/api/v1/destinations/${encodeURIComponent(name)}/enable`);
+      say(`${name} takes deliveries again from the next event on; retry its dead deliveries below to send them.`);
+      refresh();
+    } catch (err) {
+      say(`${name} could not be switched on: ${err.message}`, true);
     }
   }
 
