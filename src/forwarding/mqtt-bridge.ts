@@ -340,8 +340,12 @@ export class MqttBridge implements DeliveryChannel {
         await this.publish(testTopic(this.o.prefix), d.body ?? '{}', false);
       } else {
         const { payload } = eventMessage(d.body ?? '{}');
-        await this.publish(eventTopic(this.o.prefix, d.mac, d.type), payload, false);
-        await this.publish(eventsTopic(this.o.prefix, d.mac), payload, false);
+        // Both at once: one write to the broker, one round trip. The phone's next event waits for both
+        // acknowledgements, so each topic still sees a phone's events in order.
+        await Promise.all([
+          this.publish(eventTopic(this.o.prefix, d.mac, d.type), payload, false),
+          this.publish(eventsTopic(this.o.prefix, d.mac), payload, false),
+        ]);
       }
       return { verdict: { kind: 'delivered' }, status: null };
     } catch (err) {
