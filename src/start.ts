@@ -295,19 +295,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const checked = checkOptions(options);
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const now = options.now ?? Date.now;
+  // Told when the journal has been moved in (below), so declared before the store.
+  let forwarder: Forwarder | undefined;
   const store =
     options.store ??
     (await openStore(options.db ?? DEFAULT_DB, {
       journal: options.journal || undefined,
       onJournal: (event, { batches, err }) => {
         if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
-        else logger.info({ batches }, 'local journal moved into PostgreSQL');
+        else {
+          logger.info({ batches }, 'local journal moved into PostgreSQL');
+          // Outbox rows moved in with it (some about no new event) can be sent now.
+          forwarder?.wakeAll();
+        }
       },
       onError: (err) => logger.error({ err }, 'moving the local journal into PostgreSQL failed'),
     }));
   const timers: NodeJS.Timeout[] = [];
   let follower: StreamFollower | undefined;
-  let forwarder: Forwarder | undefined;
   try {
     const phones = new PhoneRegistry();
     const inventory = new Inventory();
@@ -323,6 +328,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         phones,
         bus,
         pollMs: options.followPollMs,
+        onForget: (mac) => inventory.delete(mac),
         onError: (err) => {
           // Once every 10 s at most: while the database is away every poll fails.
           if (now() - lastError < 10_000) return;
@@ -417,6 +423,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onStored: () => void following?.kick(),
     });
+    if (shared) {
+      // What the journal held when this receiver last stopped goes in before it listens, now that forwarding
+      // can conclude from it; if the database is away again, the journal moves in by itself later.
+      await shared.moveJournalIn().catch((err) => logger.warn({ err, batches: shared.journalled }, 'the local journal could not be moved into PostgreSQL yet; retrying'));
+    }
     const replayed = await commits.recover();
     if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
     const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
@@ -519,7 +530,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
-          control.close();
+          await control.close();
           await http.close(5000);
           for (const row of sampler.drain(now(), true)) void commits.addRejected(row).catch(() => {});
           await commits.close();

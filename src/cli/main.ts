@@ -6,7 +6,7 @@
  * "Did you mean" on the same line), and exit code 2, never the whole help: the line says what to change.
  */
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './errors.ts';
+import { TEMPFAIL_EXIT_CODE, TemporaryError, UsageError } from './errors.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerExpandCommand } from './commands/expand.ts';
 import { registerConfigCommands } from './commands/config.ts';
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (err instanceof UsageError) {
       process.stderr.write(oneLineError(`error: ${err.message}`));
-      process.exitCode = USAGE_EXIT_CODE;
+      process.exitCode = err instanceof TemporaryError ? TEMPFAIL_EXIT_CODE : USAGE_EXIT_CODE;
       return;
     }
     throw err;

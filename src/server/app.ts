@@ -22,6 +22,8 @@ import { registerDeliveryRoutes } from './api/deliveries.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { ParamError } from './api/params.ts';
+import { StoreUnavailableError } from '../store/store-unavailable.ts';
+import { isConnectionError } from '../store/pg-ingest.ts';
 import { provisionFile } from './provision.ts';
 import { serverAddressOf } from '../http/server-url.ts';
 
@@ -122,6 +124,15 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     if (res.sent) throw err;
     if (err instanceof ParamError) {
       res.json(400, { error: err.message });
+      return;
+    }
+    if (err instanceof StoreUnavailableError) {
+      res.json(503, { error: err.message }, { 'Retry-After': '5' });
+      return;
+    }
+    if (isConnectionError(err)) {
+      // A read while PostgreSQL is away (events are still taken, into the journal).
+      res.json(503, { error: 'the database cannot be reached right now; try again in a moment' }, { 'Retry-After': '5' });
       return;
     }
     ctx.logger.error({ err, path: req.path }, 'request failed');

@@ -33,7 +33,9 @@ import type { PhoneRegistry } from './phones.ts';
  * each committed event went through the reducer (live, and again when start-up replays events after the state
  * checkpoint) and after calls closed by the clock: the rows it returns (the receiver's own conclusions, such as
  * call.ended) are written with the next transaction handed to the store, which is never later than the state
- * checkpoint that includes their event, so a crash before they are stored derives them again at replay.
+ * checkpoint that includes their event, so a crash before they are stored derives them again at replay. A
+ * shared store runs `derive` itself, inside each ingest transaction (SharedState.conclude); only conclusions
+ * without an event (calls closed by the clock) go with the next transaction there.
  */
 export interface OutboxHooks {
   route(event: NewEvent): readonly string[] | undefined;
@@ -129,6 +131,10 @@ export class CommitQueue {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
     this.stateFlushMs = opts.stateFlushMs ?? 5000;
+    // A shared store concludes in the ingest transaction, from the states it reduces there (exact whatever
+    // this receiver has followed so far, and for events held in its journal when they move in).
+    const outbox = opts.outbox;
+    if (outbox && opts.store.shared) opts.store.shared.conclude((before, after, calls, e) => outbox.derive(before, after, calls, e));
   }
 
   /** Requests (and derived delivery rows) waiting for the next transaction. */
@@ -264,6 +270,13 @@ export class CommitQueue {
    */
   async forget(mac: string, purge: boolean): Promise<void> {
     const state = this.opts.phones.get(mac);
+    if (this.opts.store.shared) {
+      // No checkpoints to drop; the store finds the phone's last event itself and signals every receiver
+      // (this one too). Dropped here only once stored, so a refused forget leaves the phone as it is.
+      await this.opts.store.write({ events: [], rejected: [], forget: [{ mac, upToEventId: state?.lastEventId ?? 0, purge }] });
+      this.opts.phones.delete(mac);
+      return;
+    }
     this.opts.phones.delete(mac);
     this.dirtyPhones.delete(mac);
     for (const [key, c] of this.dirtyCalls) if (c.mac === mac) this.dirtyCalls.delete(key);
@@ -377,12 +390,6 @@ export class CommitQueue {
       }
       if (routes) batch.routes = routes;
     }
-    // Shared store: the registry follows the database, so the states before this batch are taken now.
-    let befores: Map<string, PhoneState | undefined> | undefined;
-    if (outbox && events.length && this.opts.store.shared) {
-      befores = new Map();
-      for (const e of events) if (!befores.has(e.mac)) befores.set(e.mac, this.opts.phones.get(e.mac));
-    }
     this.launch(batch, (stored, err) => {
       if (!stored) {
         this.opts.onError?.(err);
@@ -392,9 +399,7 @@ export class CommitQueue {
       }
       if (size) this.opts.onCommit?.(size, performance.now() - started);
       if (this.opts.store.shared) {
-        // The store's reducer ran in the transaction; here only forwarding's conclusions are derived, from the
-        // states this receiver held when the batch left (its dedupe key keeps one row if another derives it too).
-        if (befores) this.deriveShared(befores, stored);
+        // The store's reducer ran in the transaction, and forwarding's conclusions were stored with it.
         for (let i = 0; i < stored.length; i++) eventWaiters[i].resolve(stored[i]);
         for (const w of rejectedWaiters) w.resolve();
         if (stored.length) this.opts.onStored?.();
@@ -444,15 +449,6 @@ export class CommitQueue {
     this.remember(state, changedCalls);
     if (e.id > this.appliedEventId) this.appliedEventId = e.id;
     return { phone: state, changedCalls };
-  }
-
-  private deriveShared(befores: Map<string, PhoneState | undefined>, stored: readonly StoredEvent[]): void {
-    for (const e of stored) {
-      const before = befores.get(e.mac);
-      const { state, changedCalls } = reduce(before, e);
-      this.derive(before, state, changedCalls, e);
-      befores.set(e.mac, state);
-    }
   }
 
   private derive(before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[], e: StoredEvent | undefined): void {

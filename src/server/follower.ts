@@ -8,6 +8,11 @@
  * lost notification costs latency, never an event. Phone states come from the database, where they were
  * derived in the ingest transaction: a phone's published state may already include a later event, which
  * is then published right after it.
+ *
+ * Forgetting a phone on any receiver (`f:` signal) drops it here too, with its inventory entry; its events
+ * up to the forget that this follower had not published yet still go on the stream, but no longer make a
+ * state for it. A forget signal lost while the listening connection was down is found after the reconnect,
+ * in the stored list of forgotten phones.
  */
 import { initialPhoneState } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
@@ -22,6 +27,8 @@ export interface FollowerOptions {
   bus: EventBus;
   /** Look for new events this often even without a signal (ms). Default 2000. */
   pollMs?: number;
+  /** A phone was forgotten (by any receiver): it is gone from `phones` already. */
+  onForget?(mac: string): void;
   onError(err: unknown): void;
 }
 
@@ -36,6 +43,8 @@ export class StreamFollower {
   private poll: NodeJS.Timeout | undefined;
   private listening: { close(): Promise<void> } | undefined;
   private stopped = false;
+  /** Forgotten phones whose events up to this id may still be ahead of the cursor: they make no state. */
+  private readonly forgotten = new Map<string, number>();
 
   constructor(private readonly opts: FollowerOptions) {}
 
@@ -54,7 +63,11 @@ export class StreamFollower {
         if (lastId > this.cursor) this.kick();
       },
       onPhones: (macs) => void this.reloadPhones(macs).catch((err) => this.opts.onError(err)),
-      onConnect: () => this.kick(),
+      onForget: (mac, upToEventId) => this.forget(mac, upToEventId),
+      onConnect: () => {
+        void this.kick();
+        void this.forgetMissed().catch((err) => this.opts.onError(err));
+      },
       onError: (err) => this.opts.onError(err),
     });
     this.poll = setInterval(() => this.kick(), this.opts.pollMs ?? 2000);
@@ -97,12 +110,32 @@ export class StreamFollower {
         calls.set(r.call.lastEventId, list);
       }
       for (const event of page) {
-        const phone: PhoneState = states.get(event.mac) ?? this.opts.phones.get(event.mac) ?? initialPhoneState(event.mac, event.receivedAt);
-        this.opts.phones.setIfNewer(phone);
+        const old = event.id <= (this.forgotten.get(event.mac) ?? 0);
+        const phone: PhoneState = (old ? undefined : states.get(event.mac) ?? this.opts.phones.get(event.mac)) ?? initialPhoneState(event.mac, event.receivedAt);
+        if (!old) this.opts.phones.setIfNewer(phone);
         this.cursor = event.id;
         this.opts.bus.publish({ type: 'event', event, phone, changedCalls: calls.get(event.id) ?? [] });
       }
+      for (const [mac, upTo] of this.forgotten) if (upTo <= this.cursor) this.forgotten.delete(mac);
       if (page.length < PAGE) return;
+    }
+  }
+
+  /** Drops a phone forgotten on some receiver, unless it has a newer event than the forget already. */
+  private forget(mac: string, upToEventId: number): void {
+    const current = this.opts.phones.get(mac);
+    if (current && current.lastEventId > upToEventId) return;
+    if (upToEventId > this.cursor) this.forgotten.set(mac, upToEventId);
+    this.opts.phones.delete(mac);
+    this.opts.onForget?.(mac);
+  }
+
+  /** After a reconnect: phones forgotten while this receiver was not listening. */
+  private async forgetMissed(): Promise<void> {
+    const forgotten = await this.opts.store.forgottenPhones();
+    for (const [mac, upTo] of forgotten) {
+      const current = this.opts.phones.get(mac);
+      if (current && current.lastEventId <= upTo) this.forget(mac, upTo);
     }
   }
 

@@ -16,35 +16,50 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { NewEvent, NewRejected } from './types.ts';
+import type { NewDelivery, NewEvent, NewRejected, WriteBatch } from './types.ts';
 
-/** A write batch as journalled: the events and refusals of one group commit. */
-export interface JournalBatch {
+/**
+ * What of a write batch the journal keeps: the events and refusals of one group commit, and forwarding's
+ * outbox rows that ride with it – the destinations of each event (`routes`; their rows get the event's id
+ * when it is moved in) and rows concluded from events stored earlier (`deliveries`, kept as they are, with
+ * their dedupe keys). Phone states and calls are not kept: moving the events in reduces them again, in the
+ * database's order, as any ingest transaction does.
+ */
+export type JournalParts = Pick<WriteBatch, 'events' | 'rejected' | 'routes' | 'deliveries'>;
+
+/** A write batch as journalled, with the number it was (or would have been) written to PostgreSQL with. */
+export interface JournalBatch extends JournalParts {
   seq: number;
-  events: NewEvent[];
-  rejected: NewRejected[];
 }
 
 interface Encoded {
   events: (Omit<NewEvent, 'rawTarget'> & { rawTarget: string })[];
   rejected: (Omit<NewRejected, 'rawTarget'> & { rawTarget: string })[];
+  /** JSON has no undefined in arrays: an event without destinations is null. Absent in older journals. */
+  routes?: (readonly string[] | null)[];
+  deliveries?: NewDelivery[];
 }
 
-function encode(events: readonly NewEvent[], rejected: readonly NewRejected[]): string {
+function encode(parts: JournalParts): string {
   const body: Encoded = {
-    events: events.map((e) => ({ ...e, rawTarget: e.rawTarget.toString('base64') })),
-    rejected: rejected.map((r) => ({ ...r, rawTarget: r.rawTarget.toString('base64') })),
+    events: parts.events.map((e) => ({ ...e, rawTarget: e.rawTarget.toString('base64') })),
+    rejected: parts.rejected.map((r) => ({ ...r, rawTarget: r.rawTarget.toString('base64') })),
   };
+  if (parts.routes?.some((r) => r?.length)) body.routes = Array.from(parts.events, (_, i) => parts.routes![i] ?? null);
+  if (parts.deliveries?.length) body.deliveries = [...parts.deliveries];
   return JSON.stringify(body);
 }
 
 function decode(seq: number, text: string): JournalBatch {
   const body = JSON.parse(text) as Encoded;
-  return {
+  const batch: JournalBatch = {
     seq,
     events: body.events.map((e) => ({ ...e, rawTarget: Buffer.from(e.rawTarget, 'base64') })),
     rejected: body.rejected.map((r) => ({ ...r, rawTarget: Buffer.from(r.rawTarget, 'base64') })),
   };
+  if (body.routes) batch.routes = body.routes.map((r) => r ?? undefined);
+  if (body.deliveries) batch.deliveries = body.deliveries;
+  return batch;
 }
 
 export class Journal {
@@ -96,8 +111,8 @@ export class Journal {
   }
 
   /** Commits a batch (fsync) before returning: after this the receiver may answer `200`. */
-  append(seq: number, events: readonly NewEvent[], rejected: readonly NewRejected[], now = Date.now()): void {
-    this.insert.run(seq, encode(events, rejected), now);
+  append(seq: number, parts: JournalParts, now = Date.now()): void {
+    this.insert.run(seq, encode(parts), now);
     this.pending++;
   }
 

@@ -5,11 +5,11 @@
 import { SqliteStore } from './sqlite.ts';
 import type { PostgresOptions } from './postgres.ts';
 import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
-import { StoreConfigError } from './store-config-error.ts';
+import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
 import type { Store } from './types.ts';
 import { isPostgresUrl, redactDbUrl } from './db-url.ts';
 
-export { isPostgresUrl, redactDbUrl, StoreConfigError };
+export { isPostgresUrl, redactDbUrl, StoreConfigError, StoreUnreachableError };
 
 
 export async function openStore(db: string, postgres: PostgresOptions = {}): Promise<Store> {

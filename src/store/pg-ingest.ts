@@ -17,7 +17,7 @@ import type pg from 'pg';
 import { reduce } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { accountOfCall } from './call-stats.ts';
-import type { NewEvent, NewRejected, StoredEvent } from './types.ts';
+import type { NewDelivery, NewEvent, NewRejected, StoredEvent } from './types.ts';
 
 /** Advisory lock keys (pg_advisory_*): the append, the migrations, and jobs that run on one receiver at a time. */
 export const LOCKS = { migrate: 7267431, append: 7267432, retention: 7267433, expire: 7267434 } as const;
@@ -90,12 +90,19 @@ export async function insertRejected(c: pg.ClientBase, rows: readonly NewRejecte
  * Applies stored events (in id order) to the phones' stored states with the pure reducer: each changed
  * phone and call once, in its final state. Runs inside the ingest transaction, under the append lock.
  */
-export function reduceEvents(prior: readonly PhoneState[], events: readonly StoredEvent[]): { phones: PhoneState[]; calls: { mac: string; call: CallState }[] } {
+export function reduceEvents(
+  prior: readonly PhoneState[],
+  events: readonly StoredEvent[],
+  /** Told of each event's effect, in order (the exact states before and after it, under the lock). */
+  each?: (before: PhoneState | undefined, after: PhoneState, changedCalls: readonly CallState[], event: StoredEvent) => void,
+): { phones: PhoneState[]; calls: { mac: string; call: CallState }[] } {
   const states = new Map(prior.map((p) => [p.mac, p]));
   const calls = new Map<string, { mac: string; call: CallState }>();
   const changed = new Set<string>();
   for (const e of events) {
-    const { state, changedCalls } = reduce(states.get(e.mac), e);
+    const before = states.get(e.mac);
+    const { state, changedCalls } = reduce(before, e);
+    each?.(before, state, changedCalls, e);
     states.set(e.mac, state);
     changed.add(e.mac);
     for (const call of changedCalls) calls.set(`${e.mac}\u0000${call.callId}\u0000${call.startedAt}`, { mac: e.mac, call });
@@ -176,4 +183,30 @@ export async function upsertPhones(c: pg.ClientBase, phones: readonly PhoneState
 /** Writes calls (inserted, or updated in place: one call is one mac, call id and start), in one statement. */
 export async function upsertCalls(c: pg.ClientBase, calls: readonly { mac: string; call: CallState }[]): Promise<void> {
   if (calls.length) await c.query(callsSql(1), callColumns(calls));
+}
+
+/**
+ * Outbox rows, in the given order (ids are drawn in it, and each destination sends a phone's rows in id
+ * order), in one statement. A row whose dedupe key its destination already has is left out, however often
+ * it is derived (again after a crash, by another receiver, or when a journal is moved in).
+ */
+export async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
+  if (!rows.length) return;
+  await c.query(
+    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
+     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at, t.body, t.dedupe_key
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+       WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, body, dedupe_key, n)
+     ORDER BY t.n
+     ON CONFLICT DO NOTHING`,
+    [
+      rows.map((d) => d.destination),
+      rows.map((d) => text(d.type)),
+      rows.map((d) => d.mac),
+      rows.map((d) => d.eventId),
+      rows.map((d) => d.createdAt),
+      rows.map((d) => (d.body === null ? null : text(d.body))),
+      rows.map((d) => (d.dedupeKey === null ? null : text(d.dedupeKey))),
+    ],
+  );
 }

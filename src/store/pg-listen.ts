@@ -1,21 +1,12 @@
 /**
  * LISTEN on a connection of its own (never a pooled one: a listening session must stay the same session,
  * which is also why LISTEN does not work through PgBouncer in transaction mode). Notifications carry only
- * a signal – the id of the last event committed, or `p:` and MACs whose state changed without an event –
- * and the listener fetches rows by id. A lost notification therefore costs latency, not events: the
+ * a signal – the id of the last event committed, `p:` and MACs whose state changed without an event, or
+ * `f:<mac>:<id>` for a phone forgotten after its event <id> – and the listener fetches rows by id. A lost notification therefore costs latency, not events: the
  * follower also polls, and catches up by id after every reconnect (`onConnect`).
  */
 import pg from 'pg';
-
-export interface ListenHandlers {
-  /** Events up to this id were committed (by any receiver). */
-  onEvents(lastId: number): void;
-  /** These phones' states changed without an event. */
-  onPhones(macs: string[]): void;
-  /** (Re)connected: anything may have been missed while away. */
-  onConnect(): void;
-  onError(err: unknown): void;
-}
+import type { ListenHandlers } from './types.ts';
 
 export interface Listening {
   close(): Promise<void>;
@@ -54,6 +45,10 @@ export function listen(config: pg.ClientConfig, channel: string, handlers: Liste
     c.on('notification', (n) => {
       const payload = n.payload ?? '';
       if (payload.startsWith('p:')) handlers.onPhones(payload.slice(2).split(','));
+      else if (payload.startsWith('f:')) {
+        const [mac, upTo] = payload.slice(2).split(':');
+        handlers.onForget(mac, Number(upTo) || 0);
+      }
       else handlers.onEvents(Number(payload) || 0);
     });
     try {

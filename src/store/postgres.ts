@@ -10,31 +10,47 @@
  *
  * When PostgreSQL cannot be reached (stopped, restarting, connections terminated, network cut), write
  * batches go to the local journal (journal.ts) and are answered from there; the journal is moved into
- * PostgreSQL, in order, as soon as it is back, and until it is empty new batches queue behind it.
+ * PostgreSQL, in order, as soon as it is back, and until it is empty new batches queue behind it. Only an
+ * administrator's changes (inventory, forgetting a phone) are not journalled: they are refused with a
+ * StoreUnavailableError until the journal is empty, so none overtakes the events accepted before it.
  */
 import pg from 'pg';
 import { expireCalls } from '../domain/expire.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { redactDbUrl } from './db-url.ts';
-import { Journal } from './journal.ts';
-import { LOCKS, insertEvents, insertRejected, isConnectionError, reduceEvents, text, upsertCalls, upsertPhones, upsertState } from './pg-ingest.ts';
+import { Journal, type JournalBatch } from './journal.ts';
+import {
+  LOCKS,
+  insertDeliveries,
+  insertEvents,
+  insertRejected,
+  isConnectionError,
+  reduceEvents,
+  text,
+  upsertCalls,
+  upsertPhones,
+  upsertState,
+} from './pg-ingest.ts';
 import { listen } from './pg-listen.ts';
-import { StoreConfigError } from './store-config-error.ts';
+import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
+import { StoreUnavailableError } from './store-unavailable.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { commandFromRow, commandsTableSql, commandValues, numbered, PUT_COMMAND_SQL, SELECT_COMMAND_SQL, type CommandRow } from './command-rows.ts';
 import { accountOfCall, readCallStats, readHourStats, statsBackfillSql, statsTablesSql, statsUpsertsSql, type StatsReader } from './call-stats.ts';
 import type {
+  AbandonCommands,
+  StoredCommand,
+  ConcludeEvent,
   DeliveryQuery,
   DeliveryUpdate,
-  NewDelivery,
   StoredDelivery,
   CallQuery,
   CallRecord,
   CallStatsRow,
   EventFilter,
   EventQuery,
-  NewEvent,
-  NewRejected,
+  NewDelivery,
   PhoneChange,
   ForgetPhone,
   HourStatsRow,
@@ -226,6 +242,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX calls_last_event ON calls (last_event_id);
     `,
   },
+  // Version 7 is reserved for another feature's migration.
+  {
+    version: 8,
+    name: 'remote-control commands',
+    sql: commandsTableSql({ int: 'BIGINT', serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' }),
+  },
 ];
 
 // BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our clients only.
@@ -249,6 +271,34 @@ function conditions(parts: [string, Param | undefined][], first = 1): { where: s
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * Why the first connection failed, in one line with the fix: a mistake (wrong password, no such database)
+ * is a StoreConfigError; PostgreSQL not reachable (yet) is a StoreUnreachableError, which a service manager
+ * may retry.
+ */
+function startError(url: string, err: unknown): StoreConfigError {
+  const at = `--db ${redactDbUrl(url)}`;
+  const message = oneLine((err as Error).message);
+  const u = new URL(url);
+  const user = decodeURIComponent(u.username) || 'the current user';
+  const database = decodeURIComponent(u.pathname.slice(1)) || user;
+  switch ((err as { code?: string }).code) {
+    case '28P01':
+    case '28000':
+      return new StoreConfigError(`${at}: PostgreSQL refused user "${user}" (${message}); check the user and password in --db, and pg_hba.conf on the server`);
+    case '3D000':
+      return new StoreConfigError(`${at}: database "${database}" does not exist; create it (createdb ${database}) or correct its name in --db`);
+    case 'ENOTFOUND':
+      return new StoreConfigError(`${at}: host "${u.hostname}" not found; correct the host in --db`);
+    case '42501':
+      return new StoreConfigError(`${at}: user "${user}" may not use this database (${message}); grant it CONNECT and CREATE, or use another user`);
+  }
+  if (isConnectionError(err)) {
+    return new StoreUnreachableError(`${at}: cannot connect: ${message}; check the host and port, and that PostgreSQL is running (the receiver needs it to start)`);
+  }
+  return new StoreConfigError(`${at}: cannot connect: ${message}; check the host, port, user, password and database name, and that PostgreSQL is running`);
 }
 
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
@@ -294,6 +344,7 @@ export class PostgresStore implements Store {
   private notifying = false;
   private readonly channel: string;
   private statesListener: ((phones: readonly PhoneState[]) => void) | undefined;
+  private conclude: ConcludeEvent | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -309,7 +360,7 @@ export class PostgresStore implements Store {
     this.shared = this.sharedState();
   }
 
-  /** Connects, creates the schema if asked for, migrates, and moves in what the journal still holds. */
+  /** Connects, creates the schema if asked for, and migrates; see SharedState.moveJournalIn for the journal. */
   static async connect(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
@@ -322,9 +373,7 @@ export class PostgresStore implements Store {
       first = await pool.connect();
     } catch (err) {
       await pool.end();
-      throw new StoreConfigError(
-        `--db ${redactDbUrl(url)}: cannot connect: ${oneLine((err as Error).message)}; check the host, port, user, password and database name, and that PostgreSQL is running`,
-      );
+      throw startError(url, err);
     }
     let journal: Journal | undefined;
     try {
@@ -340,7 +389,8 @@ export class PostgresStore implements Store {
       if (journal) {
         const res = await first.query<{ last_seq: number }>('SELECT last_seq FROM ingest_origins WHERE origin = $1', [journal.origin]);
         store.seq = Math.max(res.rows[0]?.last_seq ?? 0, journal.lastSeq());
-        if (journal.size > 0) await store.serial(() => store.drainSome(Number.MAX_SAFE_INTEGER));
+        // What a previous run left is moved in by moveJournalIn (once forwarding's conclusions are hooked
+        // in), or by the first write.
       }
       first.release();
       return store;
@@ -391,27 +441,36 @@ export class PostgresStore implements Store {
   write(batch: WriteBatch): Promise<StoredEvent[]> {
     return this.serial(async () => {
       const journalled = () => batch.events.map((e) => ({ ...e, id: 0 }));
-      // Only events and refusals are journalled; a state checkpoint (SQLite-style writes) is simply retried.
-      const journalable =
-        this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length && !batch.forget?.length && batch.stateEventId === undefined &&
-        // The journal keeps events and refusals only: a batch carrying outbox rows fails rather than losing them.
-        !batch.routes?.length && !batch.deliveries?.length;
+      // The journal keeps what a phone's request made (events, refusals) and the outbox rows riding with it
+      // (see JournalParts). Phone states and calls (SQLite-style checkpoints, never sent on a shared store)
+      // are derived again when the events move in; an administrator's change is refused, to be retried.
+      const journalable = this.journal !== undefined && !batch.phones?.length && !batch.calls?.length && !batch.inventory?.length &&
+        !batch.forget?.length && batch.stateEventId === undefined;
       const seq = ++this.seq;
-      if (journalable && this.journal!.size > 0) {
+      const parts: JournalBatch = { seq, events: batch.events, rejected: batch.rejected, routes: batch.routes, deliveries: batch.deliveries };
+      if (this.journal && this.journal.size > 0) {
+        if (!journalable) {
+          throw new StoreUnavailableError(
+            `the database is catching up with ${this.journal.size} write batches held while it was unreachable; nothing was changed, try again in a moment`,
+          );
+        }
         // Behind what is journalled already, so each phone's events reach PostgreSQL in the order they came.
-        this.journal!.append(seq, batch.events, batch.rejected);
+        this.journal.append(seq, parts);
         this.scheduleDrain(0);
         return journalled();
       }
       try {
         const c = await this.connection();
-        const ids = await this.commit(c, [{ seq, events: batch.events, rejected: batch.rejected }], false, batch);
+        const ids = await this.commit(c, [parts], false, batch);
         return batch.events.map((e, i) => ({ ...e, id: ids[i] }));
       } catch (err) {
-        if (!journalable || !isConnectionError(err)) throw err;
+        if (!isConnectionError(err)) throw err;
         this.dropWriter();
+        if (!journalable) {
+          throw new StoreUnavailableError(`the database cannot be reached (${oneLine((err as Error).message)}); nothing was changed, try again in a moment`, { cause: err });
+        }
         // Committed or not, this batch is journalled under its number; moving it in skips it if it had committed.
-        this.journal!.append(seq, batch.events, batch.rejected);
+        this.journal!.append(seq, parts);
         this.opts.onJournal?.('journalling', { batches: this.journal!.size, err });
         this.scheduleDrain();
         return journalled();
@@ -421,48 +480,52 @@ export class PostgresStore implements Store {
 
   /**
    * One transaction: the batches' events (under the append lock, reduced into phone states and calls), their
-   * refusals, and this receiver's batch number. With `skipDone`, batches PostgreSQL already has are left out.
-   * Returns the new events' ids.
+   * outbox rows (their destinations' and forwarding's conclusions, drawn from the states reduced here), their
+   * refusals, and this receiver's batch number. With `movedIn` (batches from the journal), batches PostgreSQL
+   * already has are left out. Returns the new events' ids.
    */
-  private async commit(
-    c: pg.ClientBase,
-    batches: readonly { seq: number; events: readonly NewEvent[]; rejected: readonly NewRejected[] }[],
-    skipDone: boolean,
-    state?: WriteBatch,
-  ): Promise<number[]> {
+  private async commit(c: pg.ClientBase, batches: readonly JournalBatch[], movedIn: boolean, state?: WriteBatch): Promise<number[]> {
     const origin = this.journal?.origin;
     const events = batches.flatMap((b) => b.events);
     const macs = [...new Set(events.map((e) => e.mac))];
     // Round trips count while the append lock is held (every receiver waits for it), so statements without
     // parameters go together: BEGIN, the lock, the journal check and the phones' stored states in one.
     const first = ['BEGIN'];
-    if (origin && skipDone) first.push(`SELECT last_seq FROM ingest_origins WHERE origin = ${c.escapeLiteral(origin)} FOR UPDATE`);
-    if (events.length) {
-      first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
-      first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
-    }
+    if (origin && movedIn) first.push(`SELECT last_seq FROM ingest_origins WHERE origin = ${c.escapeLiteral(origin)} FOR UPDATE`);
+    // Forgetting a phone takes the lock too: an ingest transaction that read the phone's state must not
+    // write it back after it was deleted.
+    if (events.length || state?.forget?.length) first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
+    if (events.length) first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
     try {
       const results = [await c.query(first.join('; '))].flat() as unknown as pg.QueryResult[];
-      if (origin && skipDone) {
+      if (origin && movedIn) {
         const done = (results[1].rows[0] as { last_seq: number } | undefined)?.last_seq ?? 0;
         batches = batches.filter((b) => b.seq > done);
       }
       const todo = batches.flatMap((b) => b.events);
       let ids: number[] = [];
       let reduced: PhoneState[] = [];
+      const concluded: (readonly NewDelivery[] | undefined)[] = [];
       if (todo.length) {
         ids = await insertEvents(c, todo);
         const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
-        const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })));
+        const conclude = this.conclude;
+        const each = conclude && ((before: PhoneState | undefined, after: PhoneState, calls: readonly CallState[], e: StoredEvent) => {
+          try {
+            concluded.push(conclude(before, after, calls, e));
+          } catch (err) {
+            // A fault in forwarding must not cost the phones their events.
+            concluded.push(undefined);
+            this.opts.onError?.(err);
+          }
+        });
+        const { phones, calls } = reduceEvents(prior, todo.map((e, i) => ({ ...e, id: ids[i] })), each);
         await upsertState(c, phones, calls);
         reduced = phones;
       }
-      // Forwarding's outbox rows, in the same transaction as their events (only write() passes a batch, and
-      // there every event is new, so ids line up with batch.events).
-      if (state?.routes?.length) await insertRoutes(c, state, ids);
-      if (state?.deliveries?.length) await insertDeliveries(c, state.deliveries);
+      await insertDeliveries(c, outboxRows(batches, ids, concluded));
       await insertRejected(c, batches.flatMap((b) => b.rejected));
-      if (state) await writeState(c, state);
+      const forgotten = state ? await writeState(c, state) : [];
       const last = [];
       if (origin && batches.length) {
         last.push(
@@ -481,6 +544,7 @@ export class PostgresStore implements Store {
         }
       }
       if (ids.length) this.notify(ids[ids.length - 1]);
+      for (const f of forgotten) this.signal(`f:${f.mac}:${f.upToEventId}`);
       return ids;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => {});
@@ -526,6 +590,11 @@ export class PostgresStore implements Store {
       );
     }, delayMs);
     this.drainTimer.unref();
+  }
+
+  /** Tells every receiver's listener (this one's too) something other than new events; lost if the database is away. */
+  private signal(payload: string): void {
+    this.pool.query('SELECT pg_notify($1, $2)', [this.channel, payload]).catch((err) => this.opts.onError?.(err));
   }
 
   /** Signals other receivers, outside the ingest transaction; a signal in flight covers newer ids (batched). */
@@ -588,6 +657,16 @@ export class PostgresStore implements Store {
       },
       listen: (handlers) => listen(this.config, this.channel, handlers),
       expire: (now, timeoutMs) => this.expire(now, timeoutMs),
+      conclude: (conclude) => {
+        this.conclude = conclude;
+      },
+      moveJournalIn: async () => {
+        if (!this.journal || this.journal.size === 0) return;
+        await this.serial(() => this.drainSome(Number.MAX_SAFE_INTEGER)).catch((err: unknown) => {
+          this.scheduleDrain();
+          throw err;
+        });
+      },
     };
   }
 
@@ -743,6 +822,7 @@ export class PostgresStore implements Store {
           'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < $1 AND ended_at IS NOT NULL ORDER BY id LIMIT $2)',
           `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'dead')
              ORDER BY id LIMIT $2)`,
+          'DELETE FROM commands WHERE seq IN (SELECT seq FROM commands WHERE created_at < $1 AND finished_at IS NOT NULL ORDER BY seq LIMIT $2)',
         ]) {
           deleted += (await c.query(sql, [cutoff, batchSize])).rowCount ?? 0;
         }
@@ -931,6 +1011,48 @@ export class PostgresStore implements Store {
     });
   }
 
+  // Commands go through the pool, not the ingest writer: they are not in the events' order, and a command
+  // row must not wait behind (or be held in) the journal.
+  async putCommands(rows: readonly StoredCommand[]): Promise<void> {
+    if (rows.length === 0) return;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const row of rows) await c.query(numbered(PUT_COMMAND_SQL), commandValues(row).map((v) => (typeof v === 'string' ? text(v) : v)));
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async command(id: string): Promise<StoredCommand | undefined> {
+    const res = await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} WHERE id = $1`, [text(id)]);
+    return res.rows[0] && commandFromRow(res.rows[0]);
+  }
+
+  async commands(q: { mac?: string; limit: number }): Promise<StoredCommand[]> {
+    const res = q.mac === undefined
+      ? await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} ORDER BY seq DESC LIMIT $1`, [q.limit])
+      : await this.pool.query<CommandRow>(`${SELECT_COMMAND_SQL} WHERE mac = $1 ORDER BY seq DESC LIMIT $2`, [q.mac, q.limit]);
+    return res.rows.map(commandFromRow);
+  }
+
+  async abandonCommands(q: AbandonCommands): Promise<number> {
+    const sql = "UPDATE commands SET status = 'failed', reason = $1, finished_at = $2 WHERE finished_at IS NULL AND owner <> $3";
+    const res = q.deadlineBefore === undefined
+      ? await this.pool.query(sql, [text(q.reason), q.now, q.notOwner])
+      : await this.pool.query(`${sql} AND deadline_at < $4`, [text(q.reason), q.now, q.notOwner, q.deadlineBefore]);
+    return res.rowCount ?? 0;
+  }
+
+  async trimCommands(keep: number): Promise<number> {
+    const res = await this.pool.query('DELETE FROM commands WHERE seq <= (SELECT max(seq) FROM commands) - $1', [Math.max(0, Math.trunc(keep))]);
+    return res.rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.drainTimer) clearTimeout(this.drainTimer);
@@ -945,8 +1067,11 @@ export class PostgresStore implements Store {
   }
 }
 
-/** Phone states, calls and the checkpoint id of a SQLite-style state checkpoint. */
-async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
+/**
+ * Phone states, calls and the checkpoint id of a SQLite-style state checkpoint; inventory entries; phones
+ * forgotten (returned, each with the id of its last event, to be signalled once committed).
+ */
+async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<ForgetPhone[]> {
   await upsertPhones(c, batch.phones ?? []);
   await upsertCalls(c, batch.calls ?? []);
   for (const entry of batch.inventory ?? []) {
@@ -963,7 +1088,9 @@ async function writeState(c: pg.ClientBase, batch: WriteBatch): Promise<void> {
       [batch.stateEventId],
     );
   }
-  for (const f of batch.forget ?? []) await forgetPhone(c, f);
+  const forgotten: ForgetPhone[] = [];
+  for (const f of batch.forget ?? []) forgotten.push(await forgetPhone(c, f));
+  return forgotten;
 }
 
 async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<void> {
@@ -997,49 +1124,44 @@ async function migrate(c: pg.PoolClient, schema: string | undefined): Promise<vo
   }
 }
 
-/** The outbox rows of a batch's events (see WriteBatch.routes), one statement for all. */
-async function insertRoutes(c: pg.ClientBase, batch: WriteBatch, ids: readonly number[]): Promise<void> {
-  const cols: [string[], string[], string[], number[], number[]] = [[], [], [], [], []];
-  batch.routes!.forEach((route, i) => {
-    const e = batch.events[i];
-    for (const destination of route ?? []) {
-      cols[0].push(destination);
-      cols[1].push(text(`phone.${e.incident}`));
-      cols[2].push(e.mac);
-      cols[3].push(ids[i]);
-      cols[4].push(e.receivedAt);
-    }
-  });
-  if (cols[0].length === 0) return;
-  await c.query(
-    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at)
-     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, n)
-     ORDER BY t.n`,
-    cols,
-  );
-}
-
-async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
-  for (const d of rows) {
-    await c.query(
-      `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [d.destination, text(d.type), d.mac, d.eventId, d.createdAt, d.body === null ? null : text(d.body), d.dedupeKey],
-    );
+/**
+ * A transaction's outbox rows in the order of what they are about: per batch, first the rows that rode with
+ * it (concluded without an event of this batch: calls closed by the clock, phones gone silent), then for
+ * each of its events its destinations' rows and what was concluded from it.
+ */
+function outboxRows(batches: readonly JournalBatch[], ids: readonly number[], concluded: readonly (readonly NewDelivery[] | undefined)[]): NewDelivery[] {
+  const rows: NewDelivery[] = [];
+  let k = 0; // index into ids and concluded: the transaction's events, in order
+  for (const b of batches) {
+    rows.push(...(b.deliveries ?? []));
+    b.events.forEach((e, i) => {
+      for (const destination of b.routes?.[i] ?? []) {
+        rows.push({ destination, type: `phone.${e.incident}`, mac: e.mac, eventId: ids[k], createdAt: e.receivedAt, body: null, dedupeKey: null });
+      }
+      rows.push(...(concluded[k] ?? []));
+      k++;
+    });
   }
+  return rows;
 }
 
-async function forgetPhone(c: pg.ClientBase, f: ForgetPhone): Promise<void> {
-  await c.query('DELETE FROM phones WHERE mac = $1', [f.mac]);
+/**
+ * Under the append lock: the stored state says which event was the phone's last (the receiver asked may not
+ * have followed every receiver's events yet). Returns the phone with that id.
+ */
+async function forgetPhone(c: pg.ClientBase, f: ForgetPhone): Promise<ForgetPhone> {
+  const gone = await c.query<{ last_event_id: number }>('DELETE FROM phones WHERE mac = $1 RETURNING last_event_id', [f.mac]);
+  const upToEventId = Math.max(f.upToEventId, gone.rows[0]?.last_event_id ?? 0);
   await c.query('DELETE FROM inventory WHERE mac = $1', [f.mac]);
   await c.query(
     `INSERT INTO forgotten_phones (mac, up_to_event_id) VALUES ($1, $2)
      ON CONFLICT (mac) DO UPDATE SET up_to_event_id = GREATEST(forgotten_phones.up_to_event_id, excluded.up_to_event_id)`,
-    [f.mac, f.upToEventId],
+    [f.mac, upToEventId],
   );
-  if (!f.purge) return;
-  // The call summaries follow through the delete trigger on calls.
-  await c.query('DELETE FROM calls WHERE mac = $1', [f.mac]);
-  await c.query('DELETE FROM events WHERE mac = $1', [f.mac]);
+  if (f.purge) {
+    // The call summaries follow through the delete trigger on calls.
+    await c.query('DELETE FROM calls WHERE mac = $1', [f.mac]);
+    await c.query('DELETE FROM events WHERE mac = $1', [f.mac]);
+  }
+  return { ...f, upToEventId };
 }

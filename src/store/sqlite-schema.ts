@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { accountOfCall, statsBackfillSql, statsTablesSql, statsUpsertsSql } from './call-stats.ts';
+import { commandsTableSql } from './command-rows.ts';
 import { StoreConfigError } from './store-config-error.ts';
 
 export interface Migration {
@@ -205,6 +206,11 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN ${statsUpsertsSql('OLD', '-1')} END;
       `);
     },
+  },
+  {
+    version: 14,
+    name: 'remote-control commands',
+    sql: commandsTableSql({ int: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT' }),
   },
 ];
 

@@ -1,6 +1,8 @@
 /**
  * The SQLite writer thread. Messages: `{ n, op: 'write', batch }`, `{ n, op: 'prune', cutoff, batchSize }`,
  * `{ n, op: 'putControl', row }`, `{ n, op: 'deleteControl', mac }` (remote-control settings),
+ * `{ n, op: 'putCommands', rows }`, `{ n, op: 'abandonCommands', query }`, `{ n, op: 'trimCommands', keep }`
+ * (remote-control commands),
  * `{ n, op: 'deliveries', updates }`, `{ n, op: 'retry', id, now }`, `{ n, op: 'kill', destination, reason, now }`
  * (forwarding outbox), `{ n, op: 'settings' }` (this connection's durability settings, see `WriterSettings`),
  * `{ n, op: 'close' }`; each is answered `{ n, ok: true, value }` or `{ n, ok: false, error }` once its
@@ -9,13 +11,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
-import type { DeliveryUpdate, StoredControl } from './types.ts';
+import { SqliteCommandWriter } from './sqlite-commands.ts';
+import type { AbandonCommands, DeliveryUpdate, StoredCommand, StoredControl } from './types.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
   | { n: number; op: 'prune'; cutoff: number; batchSize: number }
   | { n: number; op: 'putControl'; row: StoredControl }
   | { n: number; op: 'deleteControl'; mac: string }
+  | { n: number; op: 'putCommands'; rows: StoredCommand[] }
+  | { n: number; op: 'abandonCommands'; query: AbandonCommands }
+  | { n: number; op: 'trimCommands'; keep: number }
   | { n: number; op: 'maxPages'; pages: number }
   | { n: number; op: 'deliveries'; updates: DeliveryUpdate[] }
   | { n: number; op: 'retry'; id: number; now: number }
@@ -27,6 +33,7 @@ const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' 
 const db = new Database(file);
 configureConnection(db, synchronous);
 const writer = new SqliteWriter(db);
+const commands = new SqliteCommandWriter(db);
 
 parentPort!.on('message', (msg: Request) => {
   try {
@@ -39,6 +46,12 @@ parentPort!.on('message', (msg: Request) => {
       writer.putControl(msg.row);
     } else if (msg.op === 'deleteControl') {
       writer.deleteControl(msg.mac);
+    } else if (msg.op === 'putCommands') {
+      commands.putCommands(msg.rows);
+    } else if (msg.op === 'abandonCommands') {
+      value = commands.abandonCommands(msg.query);
+    } else if (msg.op === 'trimCommands') {
+      value = commands.trimCommands(msg.keep);
     } else if (msg.op === 'maxPages') {
       value = db.pragma(`max_page_count = ${Math.floor(msg.pages)}`, { simple: true });
     } else if (msg.op === 'deliveries') {

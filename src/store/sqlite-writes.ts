@@ -312,6 +312,9 @@ export class SqliteWriter {
         `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state IN ('delivered', 'dead')
            ORDER BY id LIMIT ?)`,
       ),
+      pruneCommands: db.prepare(
+        'DELETE FROM commands WHERE seq IN (SELECT seq FROM commands WHERE created_at < ? AND finished_at IS NOT NULL ORDER BY seq LIMIT ?)',
+      ),
       pruneEvents: db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneRejected: db.prepare('DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE received_at < ? ORDER BY id LIMIT ?)'),
       pruneCalls: db.prepare(
@@ -324,7 +327,8 @@ export class SqliteWriter {
         this.stmt.pruneEvents.run(cutoff, batchSize).changes +
         this.stmt.pruneRejected.run(cutoff, batchSize).changes +
         this.stmt.pruneCalls.run(cutoff, batchSize).changes +
-        this.stmt.pruneDeliveries.run(cutoff, batchSize).changes,
+        this.stmt.pruneDeliveries.run(cutoff, batchSize).changes +
+        this.stmt.pruneCommands.run(cutoff, batchSize).changes,
     );
     this.updateTx = db.transaction((updates: readonly DeliveryUpdate[]) => {
       for (const u of updates) {

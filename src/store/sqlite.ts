@@ -18,7 +18,10 @@ import {
   configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
 } from './sqlite-writes.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { SqliteCommandReader, SqliteCommandWriter } from './sqlite-commands.ts';
 import type {
+  AbandonCommands,
+  StoredCommand,
   DeliveryQuery,
   DeliveryUpdate,
   StoredDelivery,
@@ -86,6 +89,9 @@ interface Writes {
   prune(cutoff: number, batchSize: number): Promise<number>;
   putControl(row: StoredControl): Promise<void>;
   deleteControl(mac: string): Promise<void>;
+  putCommands(rows: readonly StoredCommand[]): Promise<void>;
+  abandonCommands(query: AbandonCommands): Promise<number>;
+  trimCommands(keep: number): Promise<number>;
   maxPages(pages: number): Promise<number>;
   updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void>;
   retryDelivery(id: number, now: number): Promise<boolean>;
@@ -96,11 +102,15 @@ interface Writes {
 
 function inlineWrites(db: Database.Database): Writes {
   const writer = new SqliteWriter(db);
+  const commands = new SqliteCommandWriter(db);
   return {
     write: async (batch) => writer.write(batch),
     prune: async (cutoff, batchSize) => writer.prune(cutoff, batchSize),
     putControl: async (row) => writer.putControl(row),
     deleteControl: async (mac) => writer.deleteControl(mac),
+    putCommands: async (rows) => commands.putCommands(rows),
+    abandonCommands: async (query) => commands.abandonCommands(query),
+    trimCommands: async (keep) => commands.trimCommands(keep),
     maxPages: async (pages) => db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number,
     updateDeliveries: async (updates) => writer.updateDeliveries(updates),
     retryDelivery: async (id, now) => writer.retryDelivery(id, now),
@@ -162,6 +172,9 @@ async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promi
     prune: (cutoff, batchSize) => call<number>({ op: 'prune', cutoff, batchSize }),
     putControl: (row) => call<void>({ op: 'putControl', row }),
     deleteControl: (mac) => call<void>({ op: 'deleteControl', mac }),
+    putCommands: (rows) => call<void>({ op: 'putCommands', rows }),
+    abandonCommands: (query) => call<number>({ op: 'abandonCommands', query }),
+    trimCommands: (keep) => call<number>({ op: 'trimCommands', keep }),
     maxPages: (pages) => call<number>({ op: 'maxPages', pages }),
     updateDeliveries: (updates) => call<void>({ op: 'deliveries', updates }),
     retryDelivery: (id, now) => call<boolean>({ op: 'retry', id, now }),
@@ -180,6 +193,7 @@ export class SqliteStore implements Store {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly commandReader: SqliteCommandReader;
   private writing: Writes | Promise<Writes>;
   /** Each phone's newest event id: where "events of this phone" starts walking its prev_id chain. */
   private readonly newest: Map<string, number>;
@@ -201,6 +215,7 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.stmt = this.prepare();
+    this.commandReader = new SqliteCommandReader(this.db);
     this.newest = newestEventByMac(this.db);
     const useWorker = options.worker ?? !memory;
     this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
@@ -425,6 +440,26 @@ export class SqliteStore implements Store {
 
   async deleteControl(mac: string): Promise<void> {
     await (await this.writing).deleteControl(mac);
+  }
+
+  async putCommands(rows: readonly StoredCommand[]): Promise<void> {
+    if (rows.length > 0) await (await this.writing).putCommands(rows);
+  }
+
+  async command(id: string): Promise<StoredCommand | undefined> {
+    return this.commandReader.command(id);
+  }
+
+  async commands(query: { mac?: string; limit: number }): Promise<StoredCommand[]> {
+    return this.commandReader.commands(query);
+  }
+
+  async abandonCommands(query: AbandonCommands): Promise<number> {
+    return (await this.writing).abandonCommands(query);
+  }
+
+  async trimCommands(keep: number): Promise<number> {
+    return (await this.writing).trimCommands(keep);
   }
 
   async eventsByIds(ids: readonly number[]): Promise<StoredEvent[]> {

@@ -3,6 +3,7 @@
  * methods. Every method is async so that a networked database fits without touching callers, even though
  * the SQLite implementation does its work synchronously.
  */
+import type { CommandStatus, ControlCommand } from '../core/control/commands.ts';
 import type { CallOutcome, CallState, PhoneState } from '../domain/types.ts';
 
 /** An event about to be stored. */
@@ -280,6 +281,42 @@ export interface StoredControl {
   updatedAt: number;
 }
 
+/**
+ * A remote-control command as kept in the store: what was asked, where it stands and why. Never credentials
+ * (they stay sealed in `phone_control`; a reason is written without them).
+ */
+export interface StoredCommand {
+  id: string;
+  mac: string;
+  command: ControlCommand;
+  /** dial only. */
+  number: string | null;
+  /** keys only. */
+  keys: string[] | null;
+  vendor: string | null;
+  status: CommandStatus;
+  reason: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  acceptedAt: number | null;
+  finishedAt: number | null;
+  confirmedBy: { eventId: number; incident: string } | null;
+  /** Epoch ms after which a command still `sent` or `accepted` has been abandoned (its receiver stopped). */
+  deadlineAt: number;
+  /** The receiver process that sent it (random per start): only that process concludes it. */
+  owner: string;
+}
+
+/** Which unfinished commands to mark failed (see `Store.abandonCommands`). */
+export interface AbandonCommands {
+  /** Commands of any receiver process but this one. */
+  notOwner: string;
+  /** Only those whose deadline is before this (epoch ms); absent: all of them. */
+  deadlineBefore?: number;
+  reason: string;
+  now: number;
+}
+
 /** A phone whose state changed without an event (calls closed after a long silence). */
 export interface PhoneChange {
   phone: PhoneState;
@@ -290,6 +327,30 @@ export interface PhoneChange {
  * A store several receivers share (PostgreSQL): phone states and calls are derived inside the ingest
  * transaction, so every receiver reads the same; receivers learn of each other's events through `listen`.
  */
+/** Signals a shared store's listener passes on (see SharedState.listen). */
+export interface ListenHandlers {
+  /** Events up to this id were committed (by any receiver). */
+  onEvents(lastId: number): void;
+  /** These phones' states changed without an event. */
+  onPhones(macs: string[]): void;
+  /** A receiver forgot this phone; events up to `upToEventId` were its old life (see ForgetPhone). */
+  onForget(mac: string, upToEventId: number): void;
+  /** (Re)connected: anything may have been missed while away. */
+  onConnect(): void;
+  onError(err: unknown): void;
+}
+
+/**
+ * Forwarding's conclusions from one event's effect on its phone (call.ended, phone.online, …): the delivery
+ * rows to store with it (see OutboxHooks.derive in server/commit-queue.ts).
+ */
+export type ConcludeEvent = (
+  before: PhoneState | undefined,
+  after: PhoneState,
+  changedCalls: readonly CallState[],
+  event: StoredEvent,
+) => readonly NewDelivery[] | undefined;
+
 export interface SharedState {
   /** Every phone's stored state and the id of the last event they include, read consistently. */
   snapshot(): Promise<{ phones: PhoneState[]; lastEventId: number }>;
@@ -297,13 +358,8 @@ export interface SharedState {
   phones(macs: readonly string[]): Promise<PhoneState[]>;
   /** Calls whose stored state was last changed by one of these events. */
   callsChangedBy(eventIds: readonly number[]): Promise<CallRecord[]>;
-  /** Signals of commits by any receiver; reconnects by itself until closed. */
-  listen(handlers: {
-    onEvents(lastId: number): void;
-    onPhones(macs: string[]): void;
-    onConnect(): void;
-    onError(err: unknown): void;
-  }): { close(): Promise<void> };
+  /** Signals of commits (and forgotten phones) by any receiver; reconnects by itself until closed. */
+  listen(handlers: ListenHandlers): { close(): Promise<void> };
   /**
    * Closes calls silent for `timeoutMs` in the stored states, on one receiver at a time (others return
    * at once with nothing), and signals the changed phones to every receiver.
@@ -318,6 +374,18 @@ export interface SharedState {
    * transaction stored: the receiver that took an event knows its effect before answering the phone.
    */
   onStates(listener: (phones: readonly PhoneState[]) => void): void;
+  /**
+   * Forwarding's conclusions, drawn in the ingest transaction: `conclude` is told of each event's effect on
+   * its phone (the states reduced there, in the database's order) and the rows it returns are written in the
+   * same transaction. This covers events held in the local journal too, which were answered without an id
+   * or a known prior state: they are concluded when they move in.
+   */
+  conclude(conclude: ConcludeEvent): void;
+  /**
+   * Moves in everything the local journal still holds (at start-up, from before a stop); rejects when the
+   * database cannot be reached (the journal then moves in later, by itself).
+   */
+  moveJournalIn(): Promise<void>;
 }
 
 export interface Store {
@@ -347,7 +415,7 @@ export interface Store {
   rejected(query: RejectedQuery): Promise<StoredRejected[]>;
   /**
    * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
-   * requests, ended calls, and delivered or dead deliveries. Phones are kept. Resolves with the number of rows deleted.
+   * requests, ended calls, delivered or dead deliveries, and finished commands. Phones are kept. Resolves with the number of rows deleted.
    */
   prune(cutoff: number, batchSize: number): Promise<number>;
   /**
@@ -365,6 +433,18 @@ export interface Store {
   /** Stores (replaces) one phone's remote-control settings, durably. */
   putControl(row: StoredControl): Promise<void>;
   deleteControl(mac: string): Promise<void>;
+  /**
+   * Stores remote-control commands (inserted, or updated by id) in one transaction. A command stored as
+   * `confirmed` or `failed` keeps that: a later row for it changes nothing.
+   */
+  putCommands(rows: readonly StoredCommand[]): Promise<void>;
+  command(id: string): Promise<StoredCommand | undefined>;
+  /** Commands newest first: one phone's, or every phone's. */
+  commands(query: { mac?: string; limit: number }): Promise<StoredCommand[]>;
+  /** Marks unfinished (`sent`, `accepted`) commands failed with `reason`; resolves with how many. */
+  abandonCommands(query: AbandonCommands): Promise<number>;
+  /** Deletes all but the newest `keep` commands; resolves with how many went. */
+  trimCommands(keep: number): Promise<number>;
   /** Events by id (those that still exist), in no particular order. */
   eventsByIds(ids: readonly number[]): Promise<StoredEvent[]>;
   /** Deliveries newest first. */

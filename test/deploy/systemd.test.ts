@@ -91,6 +91,8 @@ describe('systemd units', { timeout: 120_000 }, () => {
     assert.equal(one('ExecStart'), `${INSTALLED_BIN} serve`);
     assert.equal(one('EnvironmentFile'), '-/etc/actionurl/actionurl.env');
     assert.equal(one('Restart'), 'on-failure');
+    // A mistake in the settings (exit 2) is not restarted; PostgreSQL not reachable yet (exit 75) is.
+    assert.equal(one('RestartPreventExitStatus'), '2');
     for (const [key, value] of Object.entries({
       NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', PrivateDevices: 'yes',
       CapabilityBoundingSet: '', RestrictNamespaces: 'yes', RestrictSUIDSGID: 'yes', LockPersonality: 'yes',

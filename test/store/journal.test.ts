@@ -26,8 +26,8 @@ test('journalled batches survive closing the file, come back oldest first and by
     const path = join(dir, 'sub', 'journal.sqlite');
     const first = new Journal(path);
     const origin = first.origin;
-    first.append(7, [event(1), event(2)], []);
-    first.append(8, [event(3)], [{ receivedAt: 4, sourceIp: '10.0.0.2', status: 400, reason: 'missing mac', rawTarget: Buffer.from('/x'), method: 'GET', count: 1 }]);
+    first.append(7, { events: [event(1), event(2)], rejected: [] });
+    first.append(8, { events: [event(3)], rejected: [{ receivedAt: 4, sourceIp: '10.0.0.2', status: 400, reason: 'missing mac', rawTarget: Buffer.from('/x'), method: 'GET', count: 1 }] });
     assert.equal(first.size, 2);
     first.close();
 

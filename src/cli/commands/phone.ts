@@ -15,7 +15,7 @@ import { parseScenario, runScenario } from '../../phone/scenario.ts';
 import type { Delivery } from '../../phone/sender/index.ts';
 import { isRefused, loadConfigText, parseVendor } from '../../phone/settings/config-file.ts';
 import { startPhoneWeb } from '../../phone/web/server.ts';
-import type { RemoteControlOptions } from '../../phone/control/remote.ts';
+import { CONTROL_AUTH_CHOICES, controlAuthOf, type RemoteControlOptions } from '../../phone/control/remote.ts';
 import { controlDialect, parseControlAllowlist, readControlSettings, type FileControlSettings } from '../../core/control/index.ts';
 import { UsageError } from '../errors.ts';
 import { EXPAND_MODES, intArg, readFileOption } from '../options.ts';
@@ -47,6 +47,8 @@ interface PhoneCliOptions {
   boot: boolean;
   actionUriAllow?: string;
   actionUriPrompt?: boolean;
+  controlAuth: (typeof CONTROL_AUTH_CHOICES)[number];
+  oldFirmware?: boolean;
 }
 
 function readText(file: string, what: string): string {
@@ -186,7 +188,11 @@ function remoteControlOptions(o: PhoneCliOptions, settings: PhoneSettingsFromOpt
   const allow = o.actionUriAllow ?? file.allow ?? '';
   const list = parseControlAllowlist(allow);
   if ('error' in list) throw new UsageError(`${o.actionUriAllow !== undefined ? '--action-uri-allow' : `${o.config}`}: ${list.error}`);
-  return { allow, prompt: o.actionUriPrompt ?? file.prompt ?? false };
+  const vendor = settings.vendor ?? o.vendor ?? 'yealink';
+  const dialect = controlDialect(vendor);
+  if (o.oldFirmware && !dialect.keyEndpoint.olderPaths) throw new UsageError(`--old-firmware: ${dialect.label} phones have no older control endpoint in this version (Yealink phones do)`);
+  if (o.controlAuth !== 'basic' && dialect.auth !== 'basic') throw new UsageError(`--control-auth: ${dialect.label} phones take the admin password as a parameter, not HTTP authentication`);
+  return { allow, prompt: o.actionUriPrompt ?? file.prompt ?? false, auth: controlAuthOf(o.controlAuth), olderFirmware: o.oldFirmware ?? false };
 }
 
 async function runInteractive(o: PhoneCliOptions): Promise<void> {
@@ -204,7 +210,7 @@ async function runInteractive(o: PhoneCliOptions): Promise<void> {
     `virtual phone ${formatMac(id.mac)} (${id.model} ${id.firmware}, ${id.ip}, account ${id.accounts[0].user}@${id.accounts[0].host})\n`
     + `  web page: ${web.url}  (user ${o.webUser}; Phone → Action URL at ${web.url}/actionurl)\n`
     + `  control:  POST ${web.url}/api/action {"do":"incoming","from":"2001","name":"…"}\n`
-    + `  remote control (${id.vendor}): ${controlDialect(id.vendor).keyEndpoint.path}, allowed from ${web.control.allow || 'nobody (--action-uri-allow)'}${web.control.prompt ? ', asks first' : ''}\n`
+    + `  remote control (${id.vendor}): ${web.control.olderFirmware ? controlDialect(id.vendor).keyEndpoint.olderPaths!.join(', ') : controlDialect(id.vendor).keyEndpoint.path}${web.control.httpAuth.scheme === 'digest' ? ', HTTP Digest' : ''}, allowed from ${web.control.allow || 'nobody (--action-uri-allow)'}${web.control.prompt ? ', asks first' : ''}\n`
     + `  Action URL ${phone.config.enabled ? `enabled, ${Object.keys(phone.config.urls).length} URLs` : 'disabled: set URLs on the web page'}\n`,
   );
   if (o.boot) {
@@ -250,6 +256,8 @@ export function registerPhoneCommand(program: Command): void {
     .option('--no-boot', 'start powered off (press Boot on the panel)')
     .option('--action-uri-allow <list>', 'addresses allowed to send remote-control commands: any, or a comma list (10.0.0.5,10.10.*.*); default: nobody, as on a real phone')
     .option('--action-uri-prompt', 'ask "Allow remote control?" on the web page before obeying a new address')
+    .addOption(new Option('--control-auth <scheme>', 'HTTP authentication of remote-control requests: basic; digest (SHA-256 and MD5 offered); digest-md5 (MD5 only), as a Snom phone set to Digest').choices(CONTROL_AUTH_CHOICES).default('basic'))
+    .option('--old-firmware', 'older firmware: the remote-control endpoint only on its older paths (Yealink /cgi-bin/ConfigManApp.com, /cgi-bin/cgiServer.exx; /servlet answers 404)')
     .action(async (opts: PhoneCliOptions) => {
       if (opts.script !== undefined) await runScript(opts as PhoneCliOptions & { script: string });
       else await runInteractive(opts);

@@ -8,9 +8,9 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
-import { StoreConfigError } from '../../store/open.ts';
+import { StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
-import { UsageError } from '../errors.ts';
+import { TemporaryError, UsageError } from '../errors.ts';
 import { print } from '../output.ts';
 
 interface ServeOptions {
@@ -210,6 +210,7 @@ export function registerServeCommand(program: Command): void {
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
+        if (err instanceof StoreUnreachableError) throw new TemporaryError(e.message);
         if (err instanceof StoreConfigError || err instanceof ServerOptionError) throw new UsageError(e.message);
         if (e.code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${opts.host} is in use; pick another with --port`);
         if (e.code === 'EACCES') throw new UsageError(`not allowed to listen on ${opts.host}:${port} or open ${opts.db}: ${e.message}`);

@@ -30,7 +30,8 @@ export interface PhoneAnswer {
   status: number;
   contentType: string;
   body: string;
-  headers: Record<string, string>;
+  /** A header given several times (one `WWW-Authenticate` per Digest algorithm) is a list. */
+  headers: Record<string, string | string[]>;
 }
 
 /** Words in a refusal's body that say which refusal it is (our virtual phones write them; real ones may not). */
@@ -62,7 +63,7 @@ const JSON_BODY: Record<PhoneOutcome, string> = {
 /** The answer a vendor's phone gives; `detail` (the phone's own words) goes into text bodies only. */
 export function phoneAnswer(vendor: VendorId, outcome: PhoneOutcome, detail?: string): PhoneAnswer {
   const d = controlDialect(vendor);
-  const headers: Record<string, string> = outcome === 'credentials' && d.auth === 'basic'
+  const headers: Record<string, string | string[]> = outcome === 'credentials' && d.auth === 'basic'
     ? { 'WWW-Authenticate': `Basic realm="${d.label} phone"` }
     : {};
   if (d.answers === 'json') {

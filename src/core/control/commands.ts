@@ -7,6 +7,10 @@
 export const CONTROL_COMMANDS = ['dial', 'answer', 'hangup', 'hold', 'unhold', 'dnd_on', 'dnd_off', 'mute', 'reboot', 'keys'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
+/** Where a command stands: `sent` to the phone, `accepted` by it, `confirmed` by its Action URL, or `failed`. */
+export const COMMAND_STATUSES = ['sent', 'accepted', 'confirmed', 'failed'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+
 export function isControlCommand(text: string): text is ControlCommand {
   return (CONTROL_COMMANDS as readonly string[]).includes(text);
 }

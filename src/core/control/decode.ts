@@ -11,7 +11,7 @@ const DIGIT = /^[0-9*#]$/;
 /** True when `path` is one of this vendor's control endpoints (so the phone's web server routes it here). */
 export function isControlPath(vendor: VendorId, path: string): boolean {
   const d = controlDialect(vendor);
-  if (path === d.keyEndpoint.path || d.keyEndpoint.oldPaths?.includes(path)) return true;
+  if (path === d.keyEndpoint.path || d.keyEndpoint.olderPaths?.includes(path)) return true;
   return Object.values(d.commands).some((step) => 'path' in step && step.path === path);
 }
 
@@ -40,11 +40,24 @@ function matchStep(path: string, params: URLSearchParams, stepPath: string, step
   return means;
 }
 
+/** Which generation of firmware the phone runs: `older` serves only the key endpoint's older paths. */
+export interface DecodeOptions {
+  olderFirmware?: boolean;
+}
+
+/** The key endpoint paths a phone of this firmware generation serves. */
+function keyPaths(d: ControlDialect, opts: DecodeOptions): readonly string[] {
+  const older = d.keyEndpoint.olderPaths ?? [];
+  return opts.olderFirmware && older.length > 0 ? older : [d.keyEndpoint.path, ...older];
+}
+
 /**
  * The operations a request asks for, in order; `error` (with the HTTP status a phone answers) when the
  * request is not one this vendor's phones take.
  */
-export function decodeControlRequest(vendor: VendorId, path: string, params: URLSearchParams): { operations: PhoneOperation[] } | { status: 400 | 404; error: string } {
+export function decodeControlRequest(
+  vendor: VendorId, path: string, params: URLSearchParams, opts: DecodeOptions = {},
+): { operations: PhoneOperation[] } | { status: 400 | 404; error: string } {
   const d = controlDialect(vendor);
   for (const step of Object.values(d.commands)) {
     if (!('path' in step)) continue;
@@ -52,7 +65,7 @@ export function decodeControlRequest(vendor: VendorId, path: string, params: URL
     if (op) return { operations: [op] };
   }
   const ke = d.keyEndpoint;
-  if (path !== ke.path && !ke.oldPaths?.includes(path)) return { status: 404, error: 'not a control endpoint of this phone' };
+  if (!keyPaths(d, opts).includes(path)) return { status: 404, error: 'not a control endpoint of this phone' };
   const text = params.get(ke.param);
   if (text === null || text === '') return { status: 400, error: `missing ${ke.param}=` };
   const operations: PhoneOperation[] = [];

@@ -15,8 +15,12 @@ export interface KeyEndpoint {
   readonly path: string;
   readonly param: string;
   readonly separator: string;
-  /** Older firmware's paths for the same endpoint (the phone serves them too). */
-  readonly oldPaths?: readonly string[];
+  /**
+   * Older firmware generations' paths for the same endpoint, newest first. A phone that answers 404 on one
+   * path is asked once more on the next (the receiver remembers which path each phone took); current
+   * firmware serves these too, older firmware only these.
+   */
+  readonly olderPaths?: readonly string[];
 }
 
 /**
@@ -33,7 +37,10 @@ export interface ControlDialect {
   readonly vendor: VendorId;
   readonly label: string;
   readonly keyEndpoint: KeyEndpoint;
-  /** `basic`: HTTP Basic with the web admin account. `passcode`: the admin password as `?passcode=`. */
+  /**
+   * `basic`: HTTP Basic with the web admin account (or HTTP Digest when the phone's challenge asks for it).
+   * `passcode`: the admin password as `?passcode=`.
+   */
   readonly auth: 'basic' | 'passcode';
   /** `text`: status line decides (200 = done). `json`: `{"response":"success"|"error","body":…}`. */
   readonly answers: 'text' | 'json';
@@ -63,7 +70,7 @@ const quiet = (extra: readonly string[] = []) => Object.fromEntries([...QUIET_KE
 const yealink: ControlDialect = {
   vendor: 'yealink',
   label: 'Yealink',
-  keyEndpoint: { path: '/servlet', param: 'key', separator: ';', oldPaths: ['/cgi-bin/ConfigManApp.com', '/cgi-bin/cgiServer.exx'] },
+  keyEndpoint: { path: '/servlet', param: 'key', separator: ';', olderPaths: ['/cgi-bin/ConfigManApp.com', '/cgi-bin/cgiServer.exx'] },
   auth: 'basic',
   answers: 'text',
   commands: {
@@ -220,6 +227,15 @@ export function controlDialect(vendor: VendorId): ControlDialect {
   const d = CONTROL_DIALECTS.get(vendor);
   if (!d) throw new Error(`no remote-control dialect for vendor "${vendor}"`);
   return d;
+}
+
+/**
+ * The paths to try for a request, in order of firmware generation: the key endpoint's path and then its
+ * older ones; any other request has just its own path.
+ */
+export function firmwarePaths(vendor: VendorId, path: string): readonly string[] {
+  const ke = controlDialect(vendor).keyEndpoint;
+  return path === ke.path && ke.olderPaths ? [ke.path, ...ke.olderPaths] : [path];
 }
 
 /** Commands a vendor's phones take (`keys` always). */

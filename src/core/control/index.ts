@@ -8,3 +8,4 @@ export * from './confirm.ts';
 export * from './detect.ts';
 export * from './allowlist.ts';
 export * from './settings.ts';
+export * from './digest.ts';

@@ -30,6 +30,8 @@ export class Auth {
   /** In least-recently-used order: a session is moved to the end whenever it is used. */
   private readonly sessions = new Map<string, Session>();
   private passwordDigest: Buffer;
+  /** Kept for HTTP Digest, which needs the password itself (as every phone that offers Digest keeps it). */
+  private password: string;
   private readonly now: () => number;
   private readonly maxSessions: number;
   private readonly idleMs: number;
@@ -38,6 +40,7 @@ export class Auth {
 
   constructor(readonly username = 'admin', password = 'admin', options: AuthOptions = {}) {
     this.passwordDigest = digest(password);
+    this.password = password;
     this.now = options.now ?? Date.now;
     this.maxSessions = Math.max(1, options.maxSessions ?? MAX_SESSIONS);
     this.idleMs = options.idleMs ?? SESSION_IDLE_MS;
@@ -67,8 +70,23 @@ export class Auth {
     return this.throttle.retryAfter(address, this.now());
   }
 
+  /** The password of `username` when it is the account's (HTTP Digest checks compute with it). */
+  passwordOf(username: string): string | undefined {
+    return timingSafeEqual(digest(username), digest(this.username)) ? this.password : undefined;
+  }
+
+  /** The outcome of a check made elsewhere (HTTP Digest): a wrong one counts against the address. */
+  record(address: string, ok: boolean): 'ok' | 'wrong' | 'blocked' {
+    const now = this.now();
+    if (this.throttle.blocked(address, now)) return 'blocked';
+    if (ok) return 'ok';
+    this.throttle.fail(address, now);
+    return 'wrong';
+  }
+
   setPassword(password: string): void {
     this.passwordDigest = digest(password);
+    this.password = password;
     // Everyone else is logged out when the password changes.
     this.sessions.clear();
   }

@@ -104,7 +104,7 @@ export async function startPhoneWeb(phone: Phone, opts: PhoneWebOptions = {}): P
   };
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string | string[]> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
   res.end(body);
 }
@@ -172,7 +172,10 @@ async function handle(phone: Phone, auth: Auth, control: RemoteControl, req: htt
 
   // The vendor's remote-control endpoint: its own authentication, no session or page involved.
   if (method === 'GET' && isControlPath(control.vendor, url.pathname)) {
-    const answer = control.handle({ address, path: url.pathname, params: url.searchParams, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    const answer = control.handle({
+      address, path: url.pathname, params: url.searchParams, target: req.url ?? url.pathname,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
     return send(res, answer.status, answer.contentType, answer.body, answer.headers);
   }
 

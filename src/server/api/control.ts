@@ -64,9 +64,9 @@ export function registerControlRoutes(router: Router, control: ControlService): 
     res.json(202, commandJson(out), { Location: `/api/v1/commands/${out.id}` });
   });
 
-  router.get('/api/v1/phones/:mac/commands', (req, res, params) => {
+  router.get('/api/v1/phones/:mac/commands', async (req, res, params) => {
     const mac = macParam(params.mac, 'the MAC in the path')!;
-    res.json(200, { commands: control.recent(mac, limitParam(req.query, 20)).map(commandJson) });
+    res.json(200, { commands: (await control.recent(mac, limitParam(req.query, 20))).map(commandJson) });
   });
 
   router.get('/api/v1/commands/:id', async (req, res, params) => {
@@ -78,7 +78,7 @@ export function registerControlRoutes(router: Router, control: ControlService): 
       ms = s * 1000;
     }
     const c = await control.waitFor(params.id, ms);
-    if (!c) return res.json(404, { error: `no command ${params.id.slice(0, 64)} (commands are kept in memory: the newest 10,000 since the receiver started)` });
+    if (!c) return res.json(404, { error: `no command ${params.id.slice(0, 64)} (commands are kept for the --retention period, the newest 100,000 at most)` });
     res.json(200, commandJson(c));
   });
 }

@@ -59,12 +59,13 @@ export function controlPaths(secured: object[]) {
     '/api/v1/commands/{id}': {
       get: {
         summary: 'Where a command stands: sent, accepted (the phone took it), confirmed (its Action URL reported the effect) or failed (with the reason)',
+        description: 'Commands are kept in the store: any receiver sharing the database answers for any command, also after a restart. A command whose receiver stopped before it concluded is failed with a reason that says so.',
         security: secured,
         parameters: [
           { name: 'id', in: 'path', required: true, schema: text },
           { name: 'wait', in: 'query', required: false, description: 'Answer once the command is final, or after this many seconds (0..20)', schema: { type: 'number', minimum: 0, maximum: 20 } },
         ],
-        responses: { 200: json('The command', ref('Command')), 400: error('Bad wait'), 404: error('No such command (commands are kept in memory, the newest 10,000)') },
+        responses: { 200: json('The command', ref('Command')), 400: error('Bad wait'), 404: error('No such command (commands are kept for the --retention period, the newest 100,000 at most)') },
       },
     },
   };

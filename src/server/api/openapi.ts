@@ -180,6 +180,7 @@ export function openApiDocument(serverUrl?: string) {
             400: error('Not JSON, an unknown field, or a value too long or with control characters'),
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was changed; try again'),
           },
         },
         delete: {
@@ -195,6 +196,7 @@ export function openApiDocument(serverUrl?: string) {
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
             404: error('No such phone'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was forgotten; try again'),
           },
         },
       },
@@ -227,6 +229,7 @@ export function openApiDocument(serverUrl?: string) {
             400: json('Nothing imported', { type: 'object', properties: { error: text, problems: { type: 'array', items: text } } }),
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),
+            503: error('PostgreSQL is unreachable, or still moving in what its local journal held: nothing was imported; try again'),
           },
         },
       },

@@ -11,24 +11,29 @@ export interface PhoneReply {
   body: string;
   /** The receiver's own address on the connection: the one the phone's allowlist must hold. */
   localAddress?: string;
+  /** Each `WWW-Authenticate` header of the answer (a 401's challenges). */
+  challenges: string[];
 }
 
 export interface SendOptions {
   /** Full URL with the query; may hold a passcode, so it must never be logged. */
   url: URL;
-  username?: string;
-  password?: string;
+  /** The whole Authorization header value (Basic or Digest), if any. */
+  authorization?: string;
   timeoutMs: number;
 }
 
 const MAX_BODY = 16 * 1024;
 
+/** The Basic Authorization header value. */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
 export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: string }> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { 'User-Agent': 'actionurl-control', Connection: 'close' };
-    if (opts.username !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`, 'utf8').toString('base64')}`;
-    }
+    if (opts.authorization !== undefined) headers.Authorization = opts.authorization;
     const lib = opts.url.protocol === 'https:' ? https : http;
     let done = false;
     const finish = (v: PhoneReply | { error: string }) => {
@@ -44,7 +49,12 @@ export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: st
         size += c.length;
         if (size <= MAX_BODY) chunks.push(c);
       });
-      res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), localAddress: req.socket?.localAddress?.replace(/^::ffff:/, '') }));
+      res.on('end', () => finish({
+        status: res.statusCode ?? 0,
+        body: Buffer.concat(chunks).toString('utf8'),
+        localAddress: req.socket?.localAddress?.replace(/^::ffff:/, ''),
+        challenges: res.headersDistinct['www-authenticate'] ?? [],
+      }));
       res.on('error', (err) => finish({ error: err.message }));
     });
     const timer = setTimeout(() => {

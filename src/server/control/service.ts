@@ -2,44 +2,30 @@
  * Remote control on the receiver: each phone's control settings (credentials sealed), and the commands in
  * flight. A command is `sent` to the phone, `accepted` when the phone says it took it, `confirmed` when the
  * phone's own Action URL reports the effect, or `failed` with a reason (refused, unreachable, not confirmed in
- * time). Events reach it from the event bus after they are committed; nothing here touches the ingest path
- * other than one map lookup per event.
+ * time). Events reach it from the event bus after they are committed (on a shared PostgreSQL, every
+ * receiver's events, through the follower), so the phone's report may reach any receiver; nothing here
+ * touches the ingest path other than one map lookup per event.
  *
- * Commands are kept in memory (the newest 10,000, and at most 20 waiting per phone): a command's life is
- * seconds, and its outcome is also in the log and the metrics.
+ * Commands are kept in the store (command-log.ts): their outcome survives a restart and every receiver on
+ * a shared database answers for every command. At most 20 wait for confirmation per phone on a receiver.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   CONFIRMING_INCIDENTS, confirms, encodeCommand, isConfirmable, pointlessBecause, readAnswer, refusalReason,
-  targetText, withPasscode, type CommandRequest,
+  withPasscode, type CommandRequest, type CommandStatus,
 } from '../../core/control/index.ts';
 import { isVendorId, VENDOR_IDS, type VendorId } from '../../core/vendors/index.ts';
-import type { StoredControl, Store } from '../../store/types.ts';
+import type { StoredCommand, StoredControl, Store } from '../../store/types.ts';
 import type { BusMessage, EventBus } from '../bus.ts';
 import type { MetricsRegistry } from '../metrics.ts';
 import type { PhoneRegistry } from '../phones.ts';
-import { sendToPhone, type PhoneReply } from './client.ts';
+import { CommandLog, isFinal, type CommandRecord } from './command-log.ts';
+import { exchange, type ExchangeResult, type PhoneHabits } from './exchange.ts';
 import { checkControlUrl, resolveTarget } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
 
-export type CommandStatus = 'sent' | 'accepted' | 'confirmed' | 'failed';
-
-export interface CommandRecord {
-  readonly id: string;
-  readonly mac: string;
-  readonly request: CommandRequest;
-  vendor?: VendorId;
-  status: CommandStatus;
-  reason?: string;
-  readonly createdAt: number;
-  acceptedAt?: number;
-  finishedAt?: number;
-  confirmedBy?: { eventId: number; incident: string };
-  /** Monotonic ms at creation, for the latency metric. */
-  readonly startedMono: number;
-  timer?: NodeJS.Timeout;
-}
+export type { CommandRecord } from './command-log.ts';
 
 export interface ControlSettingsView {
   mac: string;
@@ -65,21 +51,27 @@ export interface ControlServiceOptions {
   confirmTimeoutMs?: number;
   /** A phone that has not answered the request this long is unreachable. Default 5 s. */
   sendTimeoutMs?: number;
+  /** Commands kept in the store: the newest this many. Default 100,000. */
+  keepCommands?: number;
+  /** How often abandoned commands are failed and old ones trimmed (ms). Default 15 s. */
+  sweepMs?: number;
   now: () => number;
 }
 
-const MAX_COMMANDS = 10_000;
 export const MAX_WAITING_PER_PHONE = 20;
+export const DEFAULT_KEEP_COMMANDS = 100_000;
+/** What the receiver learned about phones' control endpoints, kept for this many phones at most. */
+const MAX_HABITS = 50_000;
 
 export class ControlService {
   private readonly settings = new Map<string, StoredControl>();
-  private readonly commands = new Map<string, CommandRecord>();
   /** Commands waiting for their confirming event, per MAC, oldest first. */
   private readonly waiting = new Map<string, CommandRecord[]>();
-  /** Callers waiting for a command to finish (GET /api/v1/commands/<id>?wait=…). */
-  private readonly watchers = new Map<string, Set<() => void>>();
+  /** Per phone: the firmware path and authentication that worked last (in memory; relearned after a restart). */
+  private readonly habits = new Map<string, PhoneHabits>();
+  private readonly log: CommandLog;
   /** Callers told of every step of a command (accepted, then confirmed or failed): the MQTT result topic. */
-  private readonly followers = new Map<string, (c: CommandRecord) => void>();
+  private readonly followers = new Map<string, (c: StoredCommand) => void>();
   private readonly unsubscribe: () => void;
   private readonly confirmTimeoutMs: number;
   private readonly sendTimeoutMs: number;
@@ -90,6 +82,10 @@ export class ControlService {
   constructor(private readonly o: ControlServiceOptions) {
     this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
     this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
+    this.log = new CommandLog({
+      store: o.store, logger: o.logger, now: o.now, owner: randomUUID(),
+      keep: o.keepCommands ?? DEFAULT_KEEP_COMMANDS, sweepMs: o.sweepMs ?? 15_000, graceMs: 30_000, pollMs: 200,
+    });
     this.finished = o.registry.counter('actionurl_control_commands_total', 'Remote-control commands by command and final status', ['command', 'status']);
     this.confirmSeconds = o.registry.histogram('actionurl_control_confirm_seconds', 'From a command created to the phone\'s Action URL confirming it',
       [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -101,17 +97,23 @@ export class ControlService {
     this.unsubscribe = o.bus.subscribe((m) => this.onBus(m));
   }
 
+  /** Loads the control settings and fails the commands a previous run left unfinished. */
   async load(): Promise<void> {
     for (const row of await this.o.store.controlSettings()) this.settings.set(row.mac, row);
+    await this.log.start();
   }
 
-  close(): void {
+  /** Fails the commands still in flight (the receiver is stopping) and stores every outcome. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const list of [...this.waiting.values()]) {
+      for (const c of [...list]) this.fail(c, 'the receiver stopped before the phone confirmed the command; whether the phone did it is unknown');
+    }
     this.closed = true;
     this.unsubscribe();
-    for (const list of this.waiting.values()) for (const c of list) if (c.timer) clearTimeout(c.timer);
     this.waiting.clear();
     this.followers.clear();
-    for (const set of [...this.watchers.values()]) for (const wake of [...set]) wake();
+    await this.log.close();
   }
 
   // ---- settings ----
@@ -192,30 +194,14 @@ export class ControlService {
 
   // ---- commands ----
 
-  get(id: string): CommandRecord | undefined {
-    return this.commands.get(id);
+  /** The command (from this receiver's memory, else the store). */
+  get(id: string): Promise<StoredCommand | undefined> {
+    return this.log.get(id);
   }
 
-  /**
-   * The command once it is final (confirmed, failed, or accepted for keys), or as it stands after `ms`.
-   * Undefined for an unknown id.
-   */
-  async waitFor(id: string, ms: number): Promise<CommandRecord | undefined> {
-    const c = this.commands.get(id);
-    if (!c || isFinal(c) || ms <= 0) return c;
-    await new Promise<void>((resolve) => {
-      const set = this.watchers.get(id) ?? new Set();
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0) this.watchers.delete(id);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-      this.watchers.set(id, set);
-    });
-    return c;
+  /** The command once it is final (confirmed, failed, or accepted for keys), or as it stands after `ms`. */
+  waitFor(id: string, ms: number): Promise<StoredCommand | undefined> {
+    return this.log.waitFor(id, ms);
   }
 
   /**
@@ -224,7 +210,13 @@ export class ControlService {
    * command JSON (a refusal before anything was created has `id: null`).
    */
   run(mac: string, request: CommandRequest, step: (json: CommandJson) => void): 'started' | 'unknown_phone' | 'busy' {
-    const refuse = (reason: string) => step({ ...commandJson({ id: '', mac, request, status: 'failed', reason, createdAt: this.o.now(), startedMono: 0 }), id: null });
+    const refuse = (reason: string) => step({
+      ...commandJson({
+        id: '', mac, command: request.command, number: request.number ?? null, keys: request.keys ? [...request.keys] : null, vendor: null,
+        status: 'failed', reason, createdAt: this.o.now(), acceptedAt: null, finishedAt: null, confirmedBy: null, deadlineAt: 0, owner: '',
+      }),
+      id: null,
+    });
     if (!this.known(mac)) {
       refuse(`no phone ${mac} has sent an event, and none is set up for control (PUT /api/v1/phones/${mac}/control with url and vendor)`);
       return 'unknown_phone';
@@ -242,32 +234,44 @@ export class ControlService {
   /**
    * Calls `listener` with the command at each later step (accepted, confirmed, failed) until it is final.
    * Steps after `submit` returned are always later events (the phone's answer, its Action URL, the timeout),
-   * so following right after `submit` misses none.
+   * so following right after `submit` misses none. Only commands this receiver sent can be followed.
    */
-  follow(id: string, listener: (c: CommandRecord) => void): void {
-    const c = this.commands.get(id);
+  follow(id: string, listener: (c: StoredCommand) => void): void {
+    const c = this.log.held(id);
     if (c && !isFinal(c)) this.followers.set(id, listener);
   }
 
-  /** The newest commands of a phone, newest first. */
-  recent(mac: string, limit: number): CommandRecord[] {
-    const out: CommandRecord[] = [];
-    for (const c of [...this.commands.values()].reverse()) {
-      if (c.mac !== mac) continue;
-      out.push(c);
-      if (out.length >= limit) break;
+  private tell(record: CommandRecord): void {
+    const listener = this.followers.get(record.id);
+    if (!listener) return;
+    try {
+      listener(this.log.view(record));
+    } catch (err) {
+      this.o.logger.error({ err, command_id: record.id }, 'a command follower failed');
     }
-    return out;
   }
 
-  /** Starts a command; the record is returned at once (status `sent`, or `failed` when nothing could be sent). */
-  submit(mac: string, request: CommandRequest): CommandRecord | { busy: string } {
+  /** The newest commands of a phone, newest first. */
+  recent(mac: string, limit: number): Promise<StoredCommand[]> {
+    return this.log.recent(mac, limit);
+  }
+
+  /** Starts a command; it is returned at once (status `sent`, or `failed` when nothing could be sent). */
+  submit(mac: string, request: CommandRequest): StoredCommand | { busy: string } {
+    const record = this.start(mac, request);
+    return 'busy' in record ? record : this.log.view(record);
+  }
+
+  private start(mac: string, request: CommandRequest): CommandRecord | { busy: string } {
     const queue = this.waiting.get(mac) ?? [];
     if (queue.length >= MAX_WAITING_PER_PHONE) {
       return { busy: `${MAX_WAITING_PER_PHONE} commands to this phone are still waiting for confirmation; try again when they finish` };
     }
-    const record: CommandRecord = { id: randomUUID(), mac, request, status: 'sent', createdAt: this.o.now(), startedMono: performance.now() };
-    this.remember(record);
+    const createdAt = this.o.now();
+    const record: CommandRecord = {
+      id: randomUUID(), mac, request, status: 'sent', createdAt, deadlineAt: createdAt + this.confirmTimeoutMs, startedMono: performance.now(),
+    };
+    this.log.add(record);
     const row = this.settings.get(mac);
     const creds = this.credentialsOf(row);
     if (creds === null) {
@@ -303,24 +307,42 @@ export class ControlService {
       record.timer = setTimeout(() => this.timeout(record), this.confirmTimeoutMs);
       record.timer.unref();
     }
-    const withPass = target.credentials ? withPasscode(target.vendor, encoded, target.credentials.password) : encoded;
-    const url = new URL(`${target.baseUrl}${targetText(withPass)}`);
-    const basic = target.credentials && !withPass.params.some(([k]) => k === 'passcode');
-    void sendToPhone({
-      url,
-      ...(basic ? { username: target.credentials!.username, password: target.credentials!.password } : {}),
-      timeoutMs: this.sendTimeoutMs,
-    }).then((reply) => this.onReply(record, target.baseUrl, reply));
+    const passcode = target.credentials ? withPasscode(target.vendor, encoded, target.credentials.password) : encoded;
+    const http = target.credentials && passcode === encoded ? target.credentials : undefined;
+    void (async () => {
+      // Events already stored when the command goes out happened before it: they confirm nothing, even when
+      // this receiver learns of them later (another receiver took them, see follower.ts).
+      record.afterEventId = await this.o.store.lastEventId().catch(() => 0);
+      if (isFinal(record)) return;
+      const result = await exchange({
+        vendor: target.vendor, baseUrl: target.baseUrl, target: passcode, timeoutMs: this.sendTimeoutMs,
+        ...(http ? { credentials: http } : {}),
+        ...(this.habits.has(mac) ? { habits: this.habits.get(mac) } : {}),
+      });
+      this.onReply(record, target.baseUrl, result);
+    })();
     return record;
   }
 
-  private onReply(record: CommandRecord, baseUrl: string, reply: PhoneReply | { error: string }): void {
+  private remember(mac: string, habits: PhoneHabits): void {
+    this.habits.delete(mac);
+    this.habits.set(mac, habits);
+    if (this.habits.size > MAX_HABITS) this.habits.delete(this.habits.keys().next().value!);
+  }
+
+  private onReply(record: CommandRecord, baseUrl: string, result: ExchangeResult): void {
+    if (result.habits) this.remember(record.mac, result.habits);
     if (record.status === 'confirmed' || record.status === 'failed') return;
     const vendor = record.vendor!;
-    if ('error' in reply) {
-      this.fail(record, `the phone at ${baseUrl} is unreachable (${reply.error}); not retried`);
+    if ('error' in result) {
+      this.fail(record, `the phone at ${baseUrl} is unreachable (${result.error}); not retried`);
       return;
     }
+    if ('failure' in result) {
+      this.fail(record, result.failure);
+      return;
+    }
+    const reply = result.reply;
     const reading = readAnswer(vendor, reply.status, reply.body);
     if (!reading.accepted) {
       this.fail(record, refusalReason(vendor, reading.refusal, reading.detail, reply.localAddress));
@@ -330,14 +352,17 @@ export class ControlService {
     record.acceptedAt = this.o.now();
     // A raw key press has no effect a phone reports: accepted is as far as it goes.
     if (!isConfirmable(record.request.command)) this.finish(record, 'accepted');
-    else this.tell(record);
+    else {
+      this.log.save(record);
+      this.tell(record);
+    }
   }
 
   private onBus(m: BusMessage): void {
     if (m.type !== 'event' || this.waiting.size === 0) return;
     const queue = this.waiting.get(m.event.mac);
     if (!queue) return;
-    const record = queue.find((c) => confirms(c.request, m.event));
+    const record = queue.find((c) => c.afterEventId !== undefined && m.event.id > c.afterEventId && confirms(c.request, m.event));
     if (!record) return;
     record.confirmedBy = { eventId: m.event.id, incident: m.event.incident };
     this.confirmSeconds.observe((performance.now() - record.startedMono) / 1000);
@@ -370,7 +395,7 @@ export class ControlService {
       if (queue.length === 0) this.waiting.delete(record.mac);
     }
     this.finished.inc({ command: record.request.command, status });
-    for (const wake of [...(this.watchers.get(record.id) ?? [])]) wake();
+    this.log.save(record);
     this.tell(record);
     this.followers.delete(record.id);
     if (this.closed) return;
@@ -378,48 +403,23 @@ export class ControlService {
     if (status === 'failed') this.o.logger.warn(fields, 'remote-control command failed');
     else this.o.logger.info(fields, 'remote-control command finished');
   }
-
-  private tell(record: CommandRecord): void {
-    const listener = this.followers.get(record.id);
-    if (!listener) return;
-    try {
-      listener(record);
-    } catch (err) {
-      this.o.logger.error({ err, command_id: record.id }, 'a command follower failed');
-    }
-  }
-
-  private remember(record: CommandRecord): void {
-    this.commands.set(record.id, record);
-    if (this.commands.size <= MAX_COMMANDS) return;
-    // Drop the oldest finished ones; one still waiting stays until its timeout.
-    for (const [id, c] of this.commands) {
-      if (this.commands.size <= MAX_COMMANDS) break;
-      if (isFinal(c)) this.commands.delete(id);
-    }
-  }
-}
-
-/** Nothing more will happen to it: confirmed, failed, or accepted and not waiting for a confirmation. */
-export function isFinal(c: CommandRecord): boolean {
-  return c.status === 'confirmed' || c.status === 'failed' || (c.status === 'accepted' && !c.timer);
 }
 
 /** The JSON shape of a command in the API (`id` null: refused before one was created). */
 export type CommandJson = Omit<ReturnType<typeof commandJson>, 'id'> & { id: string | null };
 
 /** The JSON shape of a command in the API. */
-export function commandJson(c: CommandRecord) {
-  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+export function commandJson(c: StoredCommand) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: c.id,
     mac: c.mac,
-    command: c.request.command,
-    ...(c.request.number !== undefined ? { number: c.request.number } : {}),
-    ...(c.request.keys !== undefined ? { keys: c.request.keys } : {}),
-    vendor: c.vendor ?? null,
+    command: c.command,
+    ...(c.number !== null ? { number: c.number } : {}),
+    ...(c.keys !== null ? { keys: c.keys } : {}),
+    vendor: c.vendor,
     status: c.status,
-    reason: c.reason ?? null,
+    reason: c.reason,
     created_at: iso(c.createdAt),
     accepted_at: iso(c.acceptedAt),
     finished_at: iso(c.finishedAt),
