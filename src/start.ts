@@ -152,6 +152,11 @@ export interface ServerOptions {
     /** Longest wait between MQTT reconnects (ms); default 30 s. */
     mqttReconnectMaxMs?: number;
   };
+  /**
+   * `--forward-lease`: with several receivers on one PostgreSQL, how long a receiver's hold on a share of
+   * the deliveries lasts without renewal (ms); a dead receiver's deliveries are taken over after it. Default 15 s.
+   */
+  forwardLeaseMs?: number;
   /** The clock (epoch ms); tests replace it. */
   now?: () => number;
 }
@@ -382,8 +387,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           origin: { name: 'actionurl', sw: packageVersion(), ...(options.publicUrl ? { url: options.publicUrl } : {}) },
         })
       : undefined;
+    // On a shared store every receiver has a forwarder, destinations or not: it tells the others what it
+    // forwards to, so that receivers started with different forwarding settings are found out.
     forwarder =
-      checked.webhooks.length > 0 || mqtt
+      checked.webhooks.length > 0 || mqtt || shared
         ? new Forwarder({
             store,
             phones,
@@ -394,6 +401,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             mqtt,
             offlineAfterMs,
             now,
+            leaseMs: options.forwardLeaseMs,
             ...options.forwarding,
           })
         : undefined;
@@ -401,7 +409,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await forwarder?.load();
     const commits = new CommitQueue({
       store,
-      outbox: forwarder?.hooks,
+      outbox: forwarder && forwarder.size > 0 ? forwarder.hooks : undefined,
       phones,
       bus,
       delayMs: options.commitDelayMs,

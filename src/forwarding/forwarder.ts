@@ -9,14 +9,21 @@
  * the transaction after their event's; a crash before that re-derives them when start-up replays the events
  * after the state checkpoint, and their dedupe key stores them once. Delivery is at least once: an attempt
  * whose outcome was not yet stored when the receiver died is made again.
+ *
+ * With several receivers on one PostgreSQL, each delivery is sent by the receiver holding the lease on its
+ * phone's shard (lease-keeper.ts); every receiver, with or without destinations, tells the others what it
+ * forwards to, and differences are logged and shown with the destinations.
  */
-import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import type { DeliveryUpdate, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions, offlineConclusions, type Conclusion } from './conclusions.ts';
 import { MQTT_DESTINATION, selects, type EventSelector, type WebhookDestination } from './destinations.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { describeDestination, type PeerDestination } from './lease-plan.ts';
 import { conclusionBody, incidentBody, testBody, webhookId, type JsonShapes } from './payloads.ts';
 import { STANDARD_SCHEDULE_MS } from './schedule.ts';
 import { WebhookSender } from './webhook-sender.ts';
@@ -51,6 +58,23 @@ export interface ForwarderOptions {
   sweepEveryMs?: number;
   /** The MQTT bridge, when `--mqtt` is set. */
   mqtt?: MqttBridge;
+  /**
+   * Several receivers on one PostgreSQL: how long a delivery lease lasts without renewal (ms), that is how
+   * long a dead receiver's deliveries wait before another receiver takes them over. Default 15 s.
+   */
+  leaseMs?: number;
+}
+
+/** Forwarding across receivers, as `GET /api/v1/destinations` shows it (null: one receiver on its store). */
+export interface ClusterInfo {
+  /** Receivers alive on the database, this one included. */
+  receivers: number;
+  /** This receiver's name among them. */
+  holder: string;
+  /** Delivery shards this receiver holds per destination (of DELIVERY_SHARDS). */
+  shards: Record<string, number>;
+  /** Differences with the other receivers' destinations, one line each; empty when they agree. */
+  problems: string[];
 }
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
@@ -79,6 +103,8 @@ interface Destination {
   /** Names the full address (a hash: URLs may hold secrets); a switch-off holds for this address only. */
   address: string;
   select: EventSelector;
+  /** What the other receivers are told about it. */
+  peer: PeerDestination;
   worker: OutboxWorker;
   /** What a new worker is made with (switching a destination on again starts a fresh one). */
   workerOptions: OutboxWorkerOptions;
@@ -108,9 +134,28 @@ export class Forwarder {
   private everyIncident: readonly string[] | undefined;
   private wantsConclusions = false;
   private closed = false;
+  /** Deliveries with an outcome waiting to be stored, and how many. */
+  private readonly unsaved = new Map<number, number>();
+  /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
+  private generation = 0;
+  private readonly savedAt = new Map<number, { generation: number; at: number }>();
+  private readonly keeper: LeaseKeeper | undefined;
+  readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
   constructor(private readonly o: ForwarderOptions) {
     this.now = o.now ?? Date.now;
+    const leases = o.store.shared?.leases;
+    if (leases) {
+      this.keeper = new LeaseKeeper({
+        leases,
+        holder: this.holder,
+        leaseMs: o.leaseMs ?? 15_000,
+        destinations: () => [...this.destinations.values()].map((d) => ({ info: d.peer, worker: d.worker, enabled: d.disabledReason === null })),
+        flush: () => this.flushUpdates(),
+        now: this.now,
+        logger: o.logger,
+      });
+    }
     for (const w of o.webhooks) {
       const sender = new WebhookSender(w, this.now);
       this.add({
@@ -119,6 +164,7 @@ export class Forwarder {
         target: redactUrl(w.url),
         address: addressHash(w.url),
         select: w.select,
+        settings: JSON.stringify([w.url, w.secret?.text ?? null, w.timeoutMs]),
         schedule: o.schedule ?? STANDARD_SCHEDULE_MS,
         concurrency: o.concurrency ?? 8,
         send: (d) => sender.send(webhookId(d), d.body ?? ''),
@@ -137,6 +183,7 @@ export class Forwarder {
       target: channel.description,
       address: addressHash(channel.description),
       select: channel.select,
+      settings: channel.description,
       schedule: channel.schedule,
       concurrency: channel.concurrency,
       neverDie: true,
@@ -156,6 +203,8 @@ export class Forwarder {
     target: string;
     address: string;
     select: EventSelector;
+    /** Everything else that decides where and how its deliveries go (compared across receivers, as a digest). */
+    settings: string;
     schedule: readonly number[];
     concurrency: number;
     neverDie?: boolean;
@@ -177,9 +226,13 @@ export class Forwarder {
       now: this.now,
       random: this.o.random ?? Math.random,
       onError: (err) => this.o.logger.error({ err, destination: d.name }, 'forwarding failed'),
+      claimed: this.keeper !== undefined,
+      mark: () => this.generation,
+      unsaved: (id, mark) => this.wasUnsaved(id, mark),
     };
     const worker = new OutboxWorker(options);
-    this.destinations.set(d.name, { ...d, worker, workerOptions: options, disabledReason: null, disabledAt: null, switching: Promise.resolve() });
+    const peer = describeDestination(d.name, d.kind, d.target, d.select, d.settings);
+    this.destinations.set(d.name, { ...d, peer, worker, workerOptions: options, disabledReason: null, disabledAt: null, switching: Promise.resolve() });
     this.refreshRouting();
     return worker;
   }
@@ -264,6 +317,8 @@ export class Forwarder {
     subscribe: (listener: (message: { phone: PhoneState }) => void) => void,
   ): void {
     this.commits = commits;
+    // Before the check below: a receiver without destinations tells the others so too.
+    this.keeper?.start();
     if (this.destinations.size === 0) return;
     let wakeScheduled = false;
     const mqtt = this.o.mqtt;
@@ -365,11 +420,22 @@ export class Forwarder {
       this.o.logger.warn({ destination, delivery: row.id, type: row.type, mac: row.mac, attempts: update.attempts, state: update.state, reason: update.lastError }, 'delivery attempt failed');
     }
     this.updates.push(update);
+    this.unsaved.set(update.id, (this.unsaved.get(update.id) ?? 0) + 1);
     if (this.updates.length >= 500) this.flushUpdates();
     else if (!this.recordTimer) {
       this.recordTimer = setTimeout(() => this.flushUpdates(), this.o.recordEveryMs ?? 250);
       this.recordTimer.unref();
     }
+  }
+
+  /**
+   * True when a delivery's outcome was still to be stored at `mark` (a read of the outbox started then may
+   * have seen it as due) or still is.
+   */
+  private wasUnsaved(id: number, mark: number): boolean {
+    if (this.unsaved.has(id)) return true;
+    const saved = this.savedAt.get(id);
+    return saved !== undefined && saved.generation > mark;
   }
 
   /** Stores the outcomes gathered so far; resolves once they (and earlier ones) are stored. */
@@ -381,7 +447,23 @@ export class Forwarder {
     if (batch.length) {
       this.recording = this.recording
         .then(() => this.o.store.updateDeliveries(batch))
-        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'));
+        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
+        .finally(() => {
+          const generation = ++this.generation;
+          const at = this.now();
+          for (const u of batch) {
+            const n = (this.unsaved.get(u.id) ?? 1) - 1;
+            if (n > 0) this.unsaved.set(u.id, n);
+            else this.unsaved.delete(u.id);
+            this.savedAt.delete(u.id);
+            this.savedAt.set(u.id, { generation, at });
+          }
+          // Oldest first (insertion order): a read of the outbox takes far less than a minute.
+          for (const [id, s] of this.savedAt) {
+            if (at - s.at < 60_000) break;
+            this.savedAt.delete(id);
+          }
+        });
     }
     return this.recording;
   }
@@ -426,6 +508,14 @@ export class Forwarder {
     this.o.logger.info({ destination: name }, 'destination switched on again');
     if (this.commits) d.worker.wake();
     return true;
+  }
+
+  /** Forwarding across receivers; null with a store only this receiver uses. */
+  clusterInfo(): ClusterInfo | null {
+    if (!this.keeper) return null;
+    const shards: Record<string, number> = {};
+    for (const d of this.destinations.values()) shards[d.name] = d.worker.shardCount();
+    return { receivers: this.keeper.receivers, holder: this.holder, shards, problems: this.keeper.problems };
   }
 
   destinationsInfo(): DestinationInfo[] {
@@ -479,12 +569,15 @@ export class Forwarder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.keeper?.stop();
     for (const t of this.timers) clearInterval(t);
     // Closing the senders first ends attempts in flight (a destination that never answers must not hold
     // up shutdown); their deliveries stay pending and go out after the next start.
     for (const d of this.destinations.values()) d.close();
     await Promise.all([...this.destinations.values()].map((d) => d.worker.stop()));
     await this.flushUpdates();
+    // Outcomes stored: the other receivers may take this one's shards over at once.
+    await this.keeper?.leave().catch((err) => this.o.logger.warn({ err }, 'giving back forwarding leases failed; other receivers take over when they run out'));
     await this.o.mqtt?.close();
   }
 }

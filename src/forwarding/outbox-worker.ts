@@ -4,7 +4,12 @@
  * retried, so each phone's events arrive in commit order, while other phones go ahead (up to `concurrency`
  * attempts at once). At most `maxLoaded` rows are in memory; the rest wait in the store and are read as the
  * queues drain. Outcomes are handed to `record` (the forwarder stores them in batches).
+ *
+ * With several receivers on one PostgreSQL (`claimed`), the worker sends only the deliveries of phones in
+ * the shards it holds a lease on (`setShards`, from lease-keeper.ts), and starts no attempt once its leases
+ * may have run out without being renewed: each phone's deliveries are then in one receiver's hands at a time.
  */
+import { deliveryShard } from '../store/delivery-rows.ts';
 import type { DeliveryUpdate, Store, StoredDelivery } from '../store/types.ts';
 import type { EventSelector } from './destinations.ts';
 import { nextRetryDelay, type AttemptVerdict } from './schedule.ts';
@@ -46,6 +51,15 @@ export interface OutboxWorkerOptions {
   now(): number;
   random(): number;
   onError(err: unknown): void;
+  /** Deliveries are shared with other receivers: send nothing until `setShards` says which are this one's. */
+  claimed?: boolean;
+  /**
+   * A mark taken before each read of the outbox, and whether a delivery's outcome was not yet stored when
+   * that mark was taken (or is still not): such a row read back as due must not be sent again, since the
+   * read may have seen the store from before its outcome was written.
+   */
+  mark?(): number;
+  unsaved?(id: number, mark: number): boolean;
 }
 
 export interface WorkerHealth {
@@ -63,6 +77,7 @@ export class OutboxWorker {
   private readonly busy = new Set<string>();
   private readonly loadedIds = new Set<number>();
   private cursor = 0;
+  private rescanWanted = false;
   private loading = false;
   private loadAgain = false;
   /** The last load stopped at maxLoaded: more rows may wait in the store. */
@@ -72,9 +87,63 @@ export class OutboxWorker {
   private stopped = false;
   private paused = false;
   private idleWaiters: (() => void)[] = [];
+  /** Shards whose deliveries this worker may send; undefined: all (one receiver on the store). */
+  private shards: ReadonlySet<number> | undefined;
+  /** No attempt starts from this moment (the leases may have run out); Infinity without leases. */
+  private validUntil = Infinity;
   readonly health: WorkerHealth = { loaded: 0, inFlight: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null };
 
-  constructor(private readonly o: OutboxWorkerOptions) {}
+  constructor(private readonly o: OutboxWorkerOptions) {
+    if (o.claimed) this.shards = new Set();
+  }
+
+  /**
+   * The shards this receiver holds leases on, valid until `validUntil` (epoch ms, this process's clock).
+   * Rows of other shards are forgotten (an attempt in flight finishes and is recorded); rows of newly held
+   * shards are read from the start of the outbox.
+   */
+  setShards(shards: ReadonlySet<number>, validUntil: number): void {
+    const gained = [...shards].some((s) => !this.shards?.has(s));
+    this.shards = shards;
+    this.validUntil = validUntil;
+    for (const mac of [...this.queues.keys()]) if (!shards.has(deliveryShard(mac))) this.forget(mac);
+    if (gained) this.rescan();
+    this.pump();
+  }
+
+  /** How many shards this worker may send (-1: all, one receiver on the store). */
+  shardCount(): number {
+    return this.shards?.size ?? -1;
+  }
+
+  /** Shards with an attempt in flight (they cannot be handed to another receiver yet). */
+  busyShards(): Set<number> {
+    return new Set([...this.busy].map(deliveryShard));
+  }
+
+  /** Reads the outbox again from its start (rows made due again elsewhere, shards newly held). */
+  rescan(): void {
+    // Applied when the next read starts: a read under way would move the cursor on past it.
+    this.rescanWanted = true;
+    this.wake();
+  }
+
+  private mayStart(mac: string): boolean {
+    return this.shards === undefined || this.shards.has(deliveryShard(mac));
+  }
+
+  /** Drops a phone's rows from memory (they stay in the store), except an attempt in flight. */
+  private forget(mac: string): void {
+    const q = this.queues.get(mac);
+    if (!q) return;
+    const keep = this.busy.has(mac) ? q.slice(0, 1) : [];
+    for (const r of q.slice(keep.length)) this.loadedIds.delete(r.id);
+    this.health.loaded = this.loadedIds.size;
+    this.ready.delete(mac);
+    this.waitingUntil.delete(mac);
+    if (keep.length) this.queues.set(mac, keep);
+    else this.queues.delete(mac);
+  }
 
   /** New rows may be in the store (after a commit): read them. */
   wake(): void {
@@ -117,7 +186,8 @@ export class OutboxWorker {
 
   /** A delivery made pending again by hand (`POST /deliveries/<id>/retry`). */
   inject(row: StoredDelivery): void {
-    if (this.stopped) return;
+    // Another receiver holds this phone's shard: it finds the row when it next reads the outbox again.
+    if (this.stopped || !this.mayStart(row.mac)) return;
     if (this.loadedIds.has(row.id)) {
       const q = this.queues.get(row.mac)!;
       const i = q.findIndex((r) => r.id === row.id);
@@ -153,7 +223,7 @@ export class OutboxWorker {
   }
 
   private isIdle(): boolean {
-    return !this.loading && this.busy.size === 0 && (this.ready.size === 0 || this.paused || this.stopped);
+    return !this.loading && this.busy.size === 0 && (this.ready.size === 0 || this.paused || this.stopped || this.o.now() >= this.validUntil);
   }
 
   private settleIdle(): void {
@@ -163,6 +233,10 @@ export class OutboxWorker {
   }
 
   private async load(): Promise<void> {
+    if (this.rescanWanted) {
+      this.rescanWanted = false;
+      this.cursor = 0;
+    }
     try {
       for (;;) {
         const room = this.o.maxLoaded - this.loadedIds.size;
@@ -171,14 +245,16 @@ export class OutboxWorker {
           return;
         }
         const limit = Math.min(room, 500);
-        const rows = await this.o.store.deliveriesDue(this.o.destination, this.cursor, limit);
+        const shards = this.shards && [...this.shards];
+        const mark = this.o.mark?.() ?? 0;
+        const rows = await this.o.store.deliveriesDue(this.o.destination, this.cursor, limit, shards);
         if (this.stopped) return;
         if (rows.length === 0) {
           this.capped = false;
           return;
         }
         this.cursor = rows[rows.length - 1].id;
-        const fresh = rows.filter((r) => !this.loadedIds.has(r.id));
+        const fresh = rows.filter((r) => !this.loadedIds.has(r.id) && !this.o.unsaved?.(r.id, mark) && this.mayStart(r.mac));
         await this.o.prepare(fresh);
         for (const r of fresh) this.enqueue(r);
         this.pump();
@@ -200,8 +276,12 @@ export class OutboxWorker {
       q = [];
       this.queues.set(row.mac, q);
     }
-    q.push(row);
-    if (q.length === 1 && !this.busy.has(row.mac)) this.placeHead(row.mac);
+    // In id order (commit order); a row read again from the start of the outbox may be older than the ones
+    // queued, but never goes before an attempt in flight.
+    let at = q.length;
+    while (at > (this.busy.has(row.mac) ? 1 : 0) && q[at - 1].id > row.id) at--;
+    q.splice(at, 0, row);
+    if (at === 0 && !this.busy.has(row.mac)) this.placeHead(row.mac);
   }
 
   private placeHead(mac: string): void {
@@ -211,6 +291,7 @@ export class OutboxWorker {
       this.waitingUntil.delete(mac);
       this.ready.add(mac);
     } else {
+      this.ready.delete(mac);
       this.waitingUntil.set(mac, head.nextAt);
       if (head.nextAt < this.timerAt) this.arm(head.nextAt);
     }
@@ -241,10 +322,15 @@ export class OutboxWorker {
       this.settleIdle();
       return;
     }
+    if (this.o.now() >= this.validUntil) {
+      this.settleIdle();
+      return;
+    }
     for (const mac of this.ready) {
       if (this.busy.size >= this.o.concurrency) break;
       this.ready.delete(mac);
-      this.attempt(mac);
+      if (!this.mayStart(mac)) this.forget(mac);
+      else this.attempt(mac);
     }
     this.settleIdle();
   }
@@ -274,6 +360,9 @@ export class OutboxWorker {
       this.health.lastSuccessAt = now;
       this.finish(mac, row, { ...base, state: 'delivered', nextAt: now, lastError: null, deliveredAt: now }, attempt);
     } else if (v.kind === 'gone') {
+      // The destination is being switched off (asynchronously): not one more attempt, not even the phone's
+      // next delivery, which finishing this one would otherwise start at once.
+      this.paused = true;
       this.health.lastFailureAt = now;
       this.health.lastError = v.reason;
       this.finish(mac, row, { ...base, state: 'dead', nextAt: now, lastError: v.reason, deliveredAt: null }, attempt);

@@ -64,4 +64,6 @@ export interface ForwardingControl {
   sendTest(name: string): Promise<boolean>;
   /** Switches a destination that a 410 switched off on again; false: no such destination. */
   enable(name: string): Promise<boolean>;
+  /** Several receivers on one PostgreSQL: how forwarding is shared (null: one receiver on its store). */
+  clusterInfo(): { receivers: number; holder: string; shards: Record<string, number>; problems: string[] } | null;
 }

@@ -50,3 +50,22 @@ export function deliveryFromRow(r: DeliveryRow): StoredDelivery {
 export function webhookId(delivery: { id: number; createdAt: number }): string {
   return `msg_${delivery.createdAt.toString(36)}_${delivery.id.toString(36)}`;
 }
+
+/**
+ * Deliveries are split into shards by phone, so that several receivers on one PostgreSQL can share a
+ * destination's work while each phone's deliveries stay with one receiver at a time (in commit order): a
+ * receiver sends only the shards it holds a lease on. 32 spreads the work over a handful of receivers
+ * evenly enough and keeps a renewal to one short statement. Changing it needs a migration (the shard is
+ * stored with each row).
+ */
+export const DELIVERY_SHARDS = 32;
+
+/** The shard of a phone's deliveries: FNV-1a of the MAC, modulo DELIVERY_SHARDS. */
+export function deliveryShard(mac: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < mac.length; i++) {
+    h ^= mac.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % DELIVERY_SHARDS;
+}

@@ -17,6 +17,7 @@ import type pg from 'pg';
 import { reduce } from '../domain/reduce.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { accountOfCall } from './call-stats.ts';
+import { deliveryShard } from './delivery-rows.ts';
 import type { NewDelivery, NewEvent, NewRejected, StoredEvent } from './types.ts';
 
 /** Advisory lock keys (pg_advisory_*): the append, the migrations, and jobs that run on one receiver at a time. */
@@ -193,10 +194,10 @@ export async function upsertCalls(c: pg.ClientBase, calls: readonly { mac: strin
 export async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDelivery[]): Promise<void> {
   if (!rows.length) return;
   await c.query(
-    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key)
-     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at, t.body, t.dedupe_key
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-       WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, body, dedupe_key, n)
+    `INSERT INTO deliveries (destination, type, mac, event_id, created_at, state, next_at, body, dedupe_key, shard)
+     SELECT t.destination, t.type, t.mac, t.event_id, t.created_at, 'pending', t.created_at, t.body, t.dedupe_key, t.shard
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::smallint[])
+       WITH ORDINALITY AS t(destination, type, mac, event_id, created_at, body, dedupe_key, shard, n)
      ORDER BY t.n
      ON CONFLICT DO NOTHING`,
     [
@@ -207,6 +208,8 @@ export async function insertDeliveries(c: pg.ClientBase, rows: readonly NewDeliv
       rows.map((d) => d.createdAt),
       rows.map((d) => (d.body === null ? null : text(d.body))),
       rows.map((d) => (d.dedupeKey === null ? null : text(d.dedupeKey))),
+      // Which receiver sends it: the shard of its phone (leases, see pg-leases.ts).
+      rows.map((d) => deliveryShard(d.mac)),
     ],
   );
 }

@@ -35,8 +35,9 @@ import {
 import { listen } from './pg-listen.ts';
 import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
 import { StoreUnavailableError } from './store-unavailable.ts';
-import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
+import { DELIVERY_COLUMNS, deliveryFromRow, deliveryShard, type DeliveryRow } from './delivery-rows.ts';
 import { commandFromRow, commandsTableSql, commandValues, numbered, PUT_COMMAND_SQL, SELECT_COMMAND_SQL, type CommandRow } from './command-rows.ts';
+import { pgLeases } from './pg-leases.ts';
 import { accountOfCall, readCallStats, readHourStats, statsBackfillSql, statsTablesSql, statsUpsertsSql, type StatsReader } from './call-stats.ts';
 import type {
   AbandonCommands,
@@ -242,7 +243,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX calls_last_event ON calls (last_event_id);
     `,
   },
-  // Version 7 is reserved for another feature's migration.
+  {
+    version: 7,
+    name: 'forwarding across receivers: delivery shards, leases, peers',
+    sql: `
+      -- The shard of the delivery's phone (deliveryShard in delivery-rows.ts): a receiver reads only the
+      -- shards it holds a lease on, from the one index.
+      ALTER TABLE deliveries ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
+      DROP INDEX deliveries_due;
+      CREATE INDEX deliveries_due ON deliveries (destination, shard, id) WHERE state IN ('pending', 'failed');
+      -- Who sends a destination's deliveries of a shard, until when (see pg-leases.ts).
+      CREATE TABLE delivery_leases (
+        destination TEXT NOT NULL,
+        shard SMALLINT NOT NULL,
+        holder TEXT,
+        expires_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (destination, shard)
+      );
+      -- Receivers alive and what they forward to (names and a digest of each destination's settings).
+      CREATE TABLE forwarding_peers (holder TEXT PRIMARY KEY, destinations JSON NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
+    `,
+    async run(c) {
+      const macs = (await c.query<{ mac: string }>('SELECT DISTINCT mac FROM deliveries')).rows.map((r) => r.mac);
+      const moved = macs.filter((m) => deliveryShard(m) !== 0);
+      if (moved.length === 0) return;
+      await c.query(
+        'UPDATE deliveries d SET shard = m.shard FROM unnest($1::text[], $2::smallint[]) AS m(mac, shard) WHERE d.mac = m.mac',
+        [moved, moved.map(deliveryShard)],
+      );
+    },
+  },
   {
     version: 8,
     name: 'remote-control commands',
@@ -343,8 +373,8 @@ export class PostgresStore implements Store {
   private notifyId: number | undefined;
   private notifying = false;
   private readonly channel: string;
-  private statesListener: ((phones: readonly PhoneState[]) => void) | undefined;
   private conclude: ConcludeEvent | undefined;
+  private readonly statesListeners: ((phones: readonly PhoneState[], before: readonly PhoneState[], firstEventId: number) => void)[] = [];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -492,9 +522,11 @@ export class PostgresStore implements Store {
     // parameters go together: BEGIN, the lock, the journal check and the phones' stored states in one.
     const first = ['BEGIN'];
     if (origin && movedIn) first.push(`SELECT last_seq FROM ingest_origins WHERE origin = ${c.escapeLiteral(origin)} FOR UPDATE`);
-    // Forgetting a phone takes the lock too: an ingest transaction that read the phone's state must not
-    // write it back after it was deleted.
-    if (events.length || state?.forget?.length) first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
+    // Forgetting a phone takes the append lock too: an ingest transaction that read the phone's state must
+    // not write it back after it was deleted. So do delivery rows without events: delivery ids, like event
+    // ids, must be drawn in commit order, or a receiver reading deliveries after its cursor would pass one
+    // that commits later with a smaller id.
+    if (events.length || state?.forget?.length || state?.deliveries?.length) first.push(`SELECT pg_advisory_xact_lock(${LOCKS.append})`);
     if (events.length) first.push(`SELECT state FROM phones WHERE mac IN (${macs.map((m) => c.escapeLiteral(m)).join(', ')})`);
     try {
       const results = [await c.query(first.join('; '))].flat() as unknown as pg.QueryResult[];
@@ -506,9 +538,10 @@ export class PostgresStore implements Store {
       let ids: number[] = [];
       let reduced: PhoneState[] = [];
       const concluded: (readonly NewDelivery[] | undefined)[] = [];
+      let prior: PhoneState[] = [];
       if (todo.length) {
         ids = await insertEvents(c, todo);
-        const prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
+        prior = (results[results.length - 1].rows as { state: PhoneState }[]).map((r) => r.state);
         const conclude = this.conclude;
         const each = conclude && ((before: PhoneState | undefined, after: PhoneState, calls: readonly CallState[], e: StoredEvent) => {
           try {
@@ -538,7 +571,7 @@ export class PostgresStore implements Store {
       // Committed: whatever the listener does, this batch is stored and must be answered as such.
       if (reduced.length) {
         try {
-          this.statesListener?.(reduced);
+          for (const listener of this.statesListeners) listener(reduced, prior, ids[0]);
         } catch (err) {
           this.opts.onError?.(err);
         }
@@ -621,7 +654,7 @@ export class PostgresStore implements Store {
       },
       journal: this.journal !== undefined,
       onStates: (listener) => {
-        this.statesListener = listener;
+        this.statesListeners.push(listener);
       },
       snapshot: async () => {
         // Under the append lock (READ COMMITTED: each statement sees everything committed before it), so no
@@ -656,6 +689,7 @@ export class PostgresStore implements Store {
         return res.rows.map((r) => ({ id: r.id, mac: r.mac, call: r.state }));
       },
       listen: (handlers) => listen(this.config, this.channel, handlers),
+      leases: pgLeases(this.pool),
       expire: (now, timeoutMs) => this.expire(now, timeoutMs),
       conclude: (conclude) => {
         this.conclude = conclude;
@@ -888,17 +922,27 @@ export class PostgresStore implements Store {
     return res.rows[0] && deliveryFromRow(res.rows[0]);
   }
 
-  async deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]> {
+  async deliveriesDue(destination: string, afterId: number, limit: number, shards?: readonly number[]): Promise<StoredDelivery[]> {
+    if (shards?.length === 0) return [];
     const res = await this.pool.query<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE destination = $1 AND id > $2 AND state IN ('pending', 'failed')
-       ORDER BY id LIMIT $3`,
-      [destination, afterId, limit],
+       ${shards ? 'AND shard = ANY($4::smallint[])' : ''} ORDER BY id LIMIT $3`,
+      shards ? [destination, afterId, limit, shards] : [destination, afterId, limit],
     );
     return res.rows.map(deliveryFromRow);
   }
 
-  updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void> {
-    if (updates.length === 0) return Promise.resolve();
+  updateDeliveries(all: readonly DeliveryUpdate[]): Promise<void> {
+    if (all.length === 0) return Promise.resolve();
+    // One row per delivery, the last outcome (UPDATE … FROM joining a row twice applies one of the two, not
+    // necessarily the later: a delivery retried quickly would be stored as failed after it was delivered).
+    const last = new Map<number, DeliveryUpdate>();
+    for (const u of all) {
+      const before = last.get(u.id);
+      last.delete(u.id);
+      last.set(u.id, { ...u, body: u.body ?? before?.body ?? null });
+    }
+    const updates = [...last.values()];
     return this.serial(async () => {
       const c = await this.connection();
       const col = <K extends keyof DeliveryUpdate>(k: K) => updates.map((u) => u[k]);
@@ -911,7 +955,9 @@ export class PostgresStore implements Store {
            body = coalesce(u.body, d.body)
          FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::text[])
            AS u(id, state, attempts, next_at, last_error, last_status, last_attempt_at, delivered_at, body)
-         WHERE d.id = u.id`,
+         -- A delivery is never taken back from delivered by a late outcome of the same delivery (a receiver
+         -- that lost its lease mid-attempt while another one delivered it); only a retry by hand reopens it.
+         WHERE d.id = u.id AND (d.state <> 'delivered' OR u.state = 'delivered')`,
         [
           col('id'),
           col('state'),

@@ -370,10 +370,12 @@ export interface SharedState {
   /** True when there is a local journal: events are accepted while the database is away. */
   readonly journal: boolean;
   /**
-   * Called right after each of this receiver's commits, before `write` resolves, with the phone states the
-   * transaction stored: the receiver that took an event knows its effect before answering the phone.
+   * Adds a listener called right after each of this receiver's commits of events, before `write` resolves,
+   * with the phone states the transaction stored, the stored states of those phones it started from (a
+   * phone new to the database has none), and the id of its first event: the receiver that took an event
+   * knows its effect, and what came before it, before answering the phone.
    */
-  onStates(listener: (phones: readonly PhoneState[]) => void): void;
+  onStates(listener: (phones: readonly PhoneState[], before: readonly PhoneState[], firstEventId: number) => void): void;
   /**
    * Forwarding's conclusions, drawn in the ingest transaction: `conclude` is told of each event's effect on
    * its phone (the states reduced there, in the database's order) and the rows it returns are written in the
@@ -386,6 +388,34 @@ export interface SharedState {
    * database cannot be reached (the journal then moves in later, by itself).
    */
   moveJournalIn(): Promise<void>;
+  /** Who sends which deliveries: leases on delivery shards (see DeliveryLeases). */
+  readonly leases: DeliveryLeases;
+}
+
+/** What a receiver forwards to, as it tells the others (no URL or secret, only a digest of them). */
+export interface ForwardingPeer {
+  /** Unique per running receiver (host, process and a random part). */
+  holder: string;
+  destinations: readonly { name: string; fingerprint: string; summary: string }[];
+}
+
+/**
+ * Leases on delivery shards, shared by the receivers of one database, so that each delivery is sent by one
+ * receiver and each phone's deliveries by one receiver at a time. A lease lasts `leaseMs` from when it was
+ * taken or last renewed, timed by the database's clock; a receiver that dies stops renewing, and its shards
+ * are free for another when their leases run out.
+ */
+export interface DeliveryLeases {
+  /** Records (or refreshes) this receiver and what it forwards to; resolves with every receiver seen within `leaseMs`, this one included. */
+  heartbeat(peer: ForwardingPeer, leaseMs: number): Promise<ForwardingPeer[]>;
+  /**
+   * Gives back the leases in `release`, renews the holder's other leases, and takes up to `want[destination]`
+   * more shards that nobody holds or whose lease ran out (`FOR UPDATE SKIP LOCKED`: receivers claiming at the
+   * same moment never take the same shard). Resolves with the shards the holder now holds per destination.
+   */
+  claim(holder: string, leaseMs: number, want: Readonly<Record<string, number>>, release: readonly { destination: string; shard: number }[]): Promise<Record<string, number[]>>;
+  /** Gives back every lease of the holder and forgets it (a clean stop: others take over at once). */
+  leave(holder: string): Promise<void>;
 }
 
 export interface Store {
@@ -450,8 +480,13 @@ export interface Store {
   /** Deliveries newest first. */
   deliveries(query: DeliveryQuery): Promise<StoredDelivery[]>;
   delivery(id: number): Promise<StoredDelivery | undefined>;
-  /** A destination's deliveries still to make (pending or failed) with id > `afterId`, oldest first. */
-  deliveriesDue(destination: string, afterId: number, limit: number): Promise<StoredDelivery[]>;
+  /**
+   * A destination's deliveries still to make (pending or failed) with id > `afterId`, oldest first. `shards`:
+   * only those of phones in these shards (`deliveryShard`), the ones this receiver holds a lease on when
+   * several share the store (see `SharedState.leases`); a store only one receiver uses (SQLite) has every
+   * shard in that receiver's hands and leaves it out.
+   */
+  deliveriesDue(destination: string, afterId: number, limit: number, shards?: readonly number[]): Promise<StoredDelivery[]>;
   /** Stores the outcome of attempts, in one transaction. */
   updateDeliveries(updates: readonly DeliveryUpdate[]): Promise<void>;
   /** Makes a delivery pending again, due at `now`, with its attempts reset. Resolves with it (undefined: no such id). */

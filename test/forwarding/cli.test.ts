@@ -37,3 +37,16 @@ test('a destination file with a mistake is refused with the line and the reason'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a mistyped --forward-lease (flag or environment) is refused in one line naming the range', { timeout: 60_000 }, () => {
+  const short = serve(['--forward-lease', '1']);
+  assert.equal(short.code, 2);
+  assert.equal(short.stderr, "error: option '--forward-lease <seconds>' argument '1' is invalid. Expected a whole number from 2 to 600.");
+  const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--db', ':memory:'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, ACTIONURL_FORWARD_LEASE: '15s' },
+  });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), "error: option '--forward-lease <seconds>' value '15s' from env 'ACTIONURL_FORWARD_LEASE' is invalid. Expected a whole number from 2 to 600.");
+});

@@ -39,6 +39,7 @@ interface ServeOptions {
   webhook: string[];
   webhookSecret: string[];
   forward?: string;
+  forwardLease: number;
   mqtt?: string;
   mqttUser?: string;
   mqttPassword?: string;
@@ -151,6 +152,14 @@ export function registerServeCommand(program: Command): void {
         .default([]),
     )
     .addOption(opt('--forward <file>', 'JSON file of destinations, each with its own secret and filters (see docs/forwarding.md)', 'ACTIONURL_FORWARD'))
+    .addOption(
+      opt(
+        '--forward-lease <seconds>',
+        'several receivers on one PostgreSQL: a receiver\'s hold on its share of the deliveries lasts this long unrenewed; a dead one\'s are taken over after it',
+        'ACTIONURL_FORWARD_LEASE',
+        15,
+      ).argParser(intArg(2, 600)),
+    )
     .addOption(opt('--mqtt <url>', 'publish events, phone states and Home Assistant discovery to this broker, e.g. mqtt://127.0.0.1:1883', 'ACTIONURL_MQTT'))
     .addOption(opt('--mqtt-user <name>', 'MQTT user name (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_USER'))
     .addOption(opt('--mqtt-password <password>', 'MQTT password (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_PASSWORD'))
@@ -196,6 +205,7 @@ export function registerServeCommand(program: Command): void {
           webhook: opts.webhook,
           webhookSecret: opts.webhookSecret,
           forward: opts.forward,
+          forwardLeaseMs: opts.forwardLease * 1000,
           mqtt: opts.mqtt
             ? {
                 url: opts.mqtt,

@@ -88,7 +88,7 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
 
   router.get('/api/v1/destinations', (_req, res) => {
     const list = ctx.forwarder?.destinationsInfo() ?? [];
-    res.json(200, { destinations: list.map(destinationJson) });
+    res.json(200, { destinations: list.map(destinationJson), cluster: ctx.forwarder?.clusterInfo() ?? null });
   });
 
   router.add('POST', '/api/v1/destinations/:name/test', async (_req, res, params) => {

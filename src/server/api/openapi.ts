@@ -387,6 +387,20 @@ export function openApiDocument(serverUrl?: string) {
                   type: 'array',
                   items: ref('Destination'),
                 },
+                cluster: {
+                  type: ['object', 'null'],
+                  description: 'Several receivers on one PostgreSQL: how deliveries are shared among them; null with one receiver on its store',
+                  properties: {
+                    receivers: { type: 'integer', description: 'Receivers alive on the database, this one included' },
+                    holder: { type: 'string', description: "This receiver's name among them" },
+                    shards: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Delivery shards (of 32) this receiver sends, per destination' },
+                    problems: {
+                      type: 'array',
+                      items: text,
+                      description: "Differences between this receiver's destinations and the others' (events a receiver takes get deliveries only for its own destinations)",
+                    },
+                  },
+                },
               },
             }),
             401: error('Admin token missing or wrong'),
