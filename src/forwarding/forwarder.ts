@@ -138,6 +138,8 @@ export class Forwarder {
   private readonly unsaved = new Map<number, number>();
   /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
   private generation = 0;
+  /** Storing outcomes failed last time (logged once until it works again). */
+  private outcomesFailing = false;
   private readonly savedAt = new Map<number, { generation: number; at: number }>();
   private readonly keeper: LeaseKeeper | undefined;
   readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -447,26 +449,56 @@ export class Forwarder {
     if (batch.length) {
       this.recording = this.recording
         .then(() => this.o.store.updateDeliveries(batch))
-        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
-        .finally(() => {
-          const generation = ++this.generation;
-          const at = this.now();
-          for (const u of batch) {
-            const n = (this.unsaved.get(u.id) ?? 1) - 1;
-            if (n > 0) this.unsaved.set(u.id, n);
-            else this.unsaved.delete(u.id);
-            this.savedAt.delete(u.id);
-            this.savedAt.set(u.id, { generation, at });
-          }
-          // Oldest first (insertion order): a read of the outbox takes far less than a minute.
-          for (const [id, s] of this.savedAt) {
-            if (at - s.at < 60_000) break;
-            this.savedAt.delete(id);
-          }
-        });
+        .then(() => this.saved(batch), (err) => this.keepForLater(batch, err));
     }
     return this.recording;
   }
+
+  /**
+   * The store could not take outcomes (PostgreSQL away, a full disk): they are kept and stored again a
+   * second later, so a delivery made meanwhile is not made again after a restart. One outcome per delivery
+   * is kept (the newest: it carries the attempt count), so this stays as small as the deliveries in hand.
+   */
+  private keepForLater(batch: readonly DeliveryUpdate[], err: unknown): void {
+    if (this.closed) {
+      this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; those deliveries will be made again after a restart');
+      this.saved(batch);
+      return;
+    }
+    const latest = new Map<number, DeliveryUpdate>();
+    for (const u of batch) latest.set(u.id, u);
+    for (const u of this.updates) latest.set(u.id, u); // recorded since: newer
+    this.updates = [...latest.values()];
+    for (const id of latest.keys()) this.unsaved.set(id, 1);
+    if (!this.outcomesFailing) this.o.logger.warn({ err, updates: this.updates.length }, 'storing delivery outcomes failed; trying again every second');
+    this.outcomesFailing = true;
+    if (!this.recordTimer) {
+      this.recordTimer = setTimeout(() => this.flushUpdates(), 1000);
+      this.recordTimer.unref();
+    }
+  }
+
+  private saved(batch: readonly DeliveryUpdate[]): void {
+    if (this.outcomesFailing && this.updates.length === 0) {
+      this.outcomesFailing = false;
+      this.o.logger.info('delivery outcomes stored again');
+    }
+    const generation = ++this.generation;
+    const at = this.now();
+    for (const u of batch) {
+      const n = (this.unsaved.get(u.id) ?? 1) - 1;
+      if (n > 0) this.unsaved.set(u.id, n);
+      else this.unsaved.delete(u.id);
+      this.savedAt.delete(u.id);
+      this.savedAt.set(u.id, { generation, at });
+    }
+    // Oldest first (insertion order): a read of the outbox takes far less than a minute.
+    for (const [id, s] of this.savedAt) {
+      if (at - s.at < 60_000) break;
+      this.savedAt.delete(id);
+    }
+  }
+
 
   /**
    * 410 Gone: the destination is switched off, also for later runs (until `enable`); its queued deliveries
