@@ -580,6 +580,14 @@ export class Forwarder {
     return row;
   }
 
+  /** The body `row` sends: its own, or built again from its event (a delivered incident keeps none). */
+  async bodyOf(row: StoredDelivery): Promise<string | null> {
+    if (row.body !== null) return row.body;
+    const copy = { ...row };
+    await this.prepare([copy]);
+    return copy.body;
+  }
+
   /** The dashboard's "send a test event": a stored delivery like any other. False: no such destination. */
   async sendTest(name: string): Promise<boolean> {
     const d = this.destinations.get(name);

@@ -60,6 +60,13 @@ describe('webhooks', { timeout: 60_000 }, () => {
         return b.deliveries.find((d) => d.type === 'phone.incoming_call');
       });
       assert.equal(list.webhook_id, got.headers['webhook-id']);
+      // The delivered row keeps no copy of the body (it is the event and the phone's state), yet the API
+      // shows exactly what was sent.
+      const row = (await r.api(`/api/v1/deliveries?state=delivered`)).body as { deliveries: { id: number; type: string }[] };
+      const id = row.deliveries.find((d) => d.type === 'phone.incoming_call')!.id;
+      assert.equal((await r.server.ctx.store.delivery(id))!.body, null);
+      const shown = (await r.api(`/api/v1/deliveries/${id}`)).body as { body: unknown };
+      assert.deepEqual(shown.body, got.json);
     });
   });
 
