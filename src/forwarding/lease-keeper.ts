@@ -1,6 +1,6 @@
 /**
  * Keeps this receiver's delivery leases when several receivers share one PostgreSQL (docs/scale-out.md,
- * "Once"). Every `leaseMs / 3` it tells the others what it forwards to, renews its leases, takes free or
+ * "Once: deliveries"). Every `leaseMs / 3` it tells the others what it forwards to, renews its leases, takes free or
  * expired shards up to its fair share, and hands over shards above it; then tells each destination's worker
  * which shards are its own and until when.
  *

@@ -1,5 +1,5 @@
 /**
- * Pure decisions for forwarding across several receivers on one PostgreSQL (docs/scale-out.md, "Once"):
+ * Pure decisions for forwarding across several receivers on one PostgreSQL (docs/scale-out.md, "Once: deliveries"):
  * what a receiver tells the others about its destinations, how many delivery shards it should hold, which
  * ones it gives back, and whether the receivers are configured alike. The I/O is in lease-keeper.ts.
  */
