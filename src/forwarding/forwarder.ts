@@ -79,6 +79,12 @@ export interface ClusterInfo {
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
 const SNAPSHOTS = 20_000;
+/**
+ * How many of the newest events are kept with their body, built once for every destination. Normally a
+ * body is sent within milliseconds of its commit, so the store is not read back for it; older ones (a
+ * destination that was down) are read from the store.
+ */
+const RECENT_BODIES = 5_000;
 
 /** Settings (the store's settings table) that keep a destination switched off (410 Gone) across restarts. */
 export const disabledSetting = (name: string) => `forwarding.disabled.${name}`;
@@ -113,6 +119,7 @@ interface Destination {
 export class Forwarder {
   private readonly destinations = new Map<string, Destination>();
   private readonly snapshots = new Map<number, PhoneState>();
+  private readonly recent = new Map<number, { event: StoredEvent; body: string | undefined }>();
   private readonly now: () => number;
   private updates: DeliveryUpdate[] = [];
   private recordTimer: NodeJS.Timeout | undefined;
@@ -131,6 +138,8 @@ export class Forwarder {
   private readonly unsaved = new Map<number, number>();
   /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
   private generation = 0;
+  /** Storing outcomes failed last time (logged once until it works again). */
+  private outcomesFailing = false;
   private readonly savedAt = new Map<number, { generation: number; at: number }>();
   private readonly keeper: LeaseKeeper | undefined;
   readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -253,6 +262,8 @@ export class Forwarder {
       if (event) {
         this.snapshots.set(event.id, after);
         if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
+        this.recent.set(event.id, { event, body: undefined });
+        if (this.recent.size > RECENT_BODIES) this.recent.delete(this.recent.keys().next().value!);
       }
       if (!this.wantsConclusions) return undefined;
       const found = deriveConclusions(before, after, changedCalls, event, this.o.offlineAfterMs, this.o.shapes, this.now());
@@ -383,8 +394,14 @@ export class Forwarder {
 
   /** Bodies for rows that have none yet: the event and the phone's state right after it. */
   private async prepare(rows: StoredDelivery[]): Promise<void> {
-    const need = rows.filter((r) => r.body === null && r.eventId !== null);
-    if (need.length === 0) return;
+    let need: StoredDelivery[] | undefined;
+    for (const r of rows) {
+      if (r.body !== null || r.eventId === null) continue;
+      const cached = this.recent.get(r.eventId);
+      if (cached) r.body = cached.body ??= incidentBody(cached.event, this.snapshots.get(r.eventId) ?? this.o.phones.get(r.mac), this.o.shapes);
+      else (need ??= []).push(r);
+    }
+    if (!need) return;
     const events = new Map((await this.o.store.eventsByIds([...new Set(need.map((r) => r.eventId!))])).map((e) => [e.id, e]));
     for (const r of need) {
       const e = events.get(r.eventId!);
@@ -432,26 +449,56 @@ export class Forwarder {
     if (batch.length) {
       this.recording = this.recording
         .then(() => this.o.store.updateDeliveries(batch))
-        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
-        .finally(() => {
-          const generation = ++this.generation;
-          const at = this.now();
-          for (const u of batch) {
-            const n = (this.unsaved.get(u.id) ?? 1) - 1;
-            if (n > 0) this.unsaved.set(u.id, n);
-            else this.unsaved.delete(u.id);
-            this.savedAt.delete(u.id);
-            this.savedAt.set(u.id, { generation, at });
-          }
-          // Oldest first (insertion order): a read of the outbox takes far less than a minute.
-          for (const [id, s] of this.savedAt) {
-            if (at - s.at < 60_000) break;
-            this.savedAt.delete(id);
-          }
-        });
+        .then(() => this.saved(batch), (err) => this.keepForLater(batch, err));
     }
     return this.recording;
   }
+
+  /**
+   * The store could not take outcomes (PostgreSQL away, a full disk): they are kept and stored again a
+   * second later, so a delivery made meanwhile is not made again after a restart. One outcome per delivery
+   * is kept (the newest: it carries the attempt count), so this stays as small as the deliveries in hand.
+   */
+  private keepForLater(batch: readonly DeliveryUpdate[], err: unknown): void {
+    if (this.closed) {
+      this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; those deliveries will be made again after a restart');
+      this.saved(batch);
+      return;
+    }
+    const latest = new Map<number, DeliveryUpdate>();
+    for (const u of batch) latest.set(u.id, u);
+    for (const u of this.updates) latest.set(u.id, u); // recorded since: newer
+    this.updates = [...latest.values()];
+    for (const id of latest.keys()) this.unsaved.set(id, 1);
+    if (!this.outcomesFailing) this.o.logger.warn({ err, updates: this.updates.length }, 'storing delivery outcomes failed; trying again every second');
+    this.outcomesFailing = true;
+    if (!this.recordTimer) {
+      this.recordTimer = setTimeout(() => this.flushUpdates(), 1000);
+      this.recordTimer.unref();
+    }
+  }
+
+  private saved(batch: readonly DeliveryUpdate[]): void {
+    if (this.outcomesFailing && this.updates.length === 0) {
+      this.outcomesFailing = false;
+      this.o.logger.info('delivery outcomes stored again');
+    }
+    const generation = ++this.generation;
+    const at = this.now();
+    for (const u of batch) {
+      const n = (this.unsaved.get(u.id) ?? 1) - 1;
+      if (n > 0) this.unsaved.set(u.id, n);
+      else this.unsaved.delete(u.id);
+      this.savedAt.delete(u.id);
+      this.savedAt.set(u.id, { generation, at });
+    }
+    // Oldest first (insertion order): a read of the outbox takes far less than a minute.
+    for (const [id, s] of this.savedAt) {
+      if (at - s.at < 60_000) break;
+      this.savedAt.delete(id);
+    }
+  }
+
 
   /**
    * 410 Gone: the destination is switched off, also for later runs (until `enable`); its queued deliveries
@@ -531,6 +578,14 @@ export class Forwarder {
     const d = this.destinations.get(row.destination);
     if (d && d.disabledReason === null) d.worker.inject({ ...row });
     return row;
+  }
+
+  /** The body `row` sends: its own, or built again from its event (a delivered incident keeps none). */
+  async bodyOf(row: StoredDelivery): Promise<string | null> {
+    if (row.body !== null) return row.body;
+    const copy = { ...row };
+    await this.prepare([copy]);
+    return copy.body;
   }
 
   /** The dashboard's "send a test event": a stored delivery like any other. False: no such destination. */
