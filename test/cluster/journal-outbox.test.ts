@@ -207,7 +207,7 @@ test('a receiver with a webhook, PostgreSQL cut off under load: phones get 200, 
     // And the store knows it: outcomes of attempts made while PostgreSQL was away are stored once it is
     // back, so none of these deliveries is made again after a restart.
     const notDelivered = async () =>
-      (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state <> 'delivered'`)).rows[0].n;
+      (await database.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state <> 'delivered'`)).rows[0].n;
     await waitUntil('every delivery is stored as delivered', async () => (await notDelivered()) === 0, 15_000).catch(async () => {
       assert.fail(`${await notDelivered()} of ${all.length} deliveries are not stored as delivered`);
     });
