@@ -52,6 +52,8 @@ export interface ForwarderOptions {
   concurrency?: number;
   /** Deliveries in memory per destination; the rest wait in the store. Default 5000. */
   maxLoaded?: number;
+  /** New rows are looked for at most this often (ms). Default WAKE_EVERY_MS. */
+  wakeEveryMs?: number;
   /** Attempt outcomes are stored together this often (ms). Default 250. */
   recordEveryMs?: number;
   /** How often phones gone silent are looked for (ms). Default offlineAfterMs / 10, at most 30 s. */
@@ -85,6 +87,8 @@ const SNAPSHOTS = 20_000;
  * destination that was down) are read from the store.
  */
 const RECENT_BODIES = 5_000;
+/** New rows in the store are looked for at most this often (ms); see wakeAll. */
+const WAKE_EVERY_MS = 5;
 
 /** Settings (the store's settings table) that keep a destination switched off (410 Gone) across restarts. */
 export const disabledSetting = (name: string) => `forwarding.disabled.${name}`;
@@ -138,6 +142,8 @@ export class Forwarder {
   private readonly unsaved = new Map<number, number>();
   /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
   private generation = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private lastWake = -Infinity;
   /** Storing outcomes failed last time (logged once until it works again). */
   private outcomesFailing = false;
   private readonly savedAt = new Map<number, { generation: number; at: number }>();
@@ -388,7 +394,26 @@ export class Forwarder {
     for (const name of this.destinations.keys()) this.o.metrics.outboxDepth.set(depth[name] ?? 0, { destination: name });
   }
 
+  /**
+   * New rows may be in the store: each destination reads them. At most once per `wakeEveryMs`: a read of
+   * the outbox costs about as much as a few deliveries, and at a thousand events a second one read per
+   * commit was the largest cost of forwarding after sending itself; under heavier load commits batch anyway.
+   */
   wakeAll(): void {
+    if (this.wakeTimer) return;
+    const wait = this.lastWake + (this.o.wakeEveryMs ?? WAKE_EVERY_MS) - performance.now();
+    if (wait <= 0) {
+      this.wakeNow();
+      return;
+    }
+    this.wakeTimer = setTimeout(() => this.wakeNow(), wait);
+    this.wakeTimer.unref();
+  }
+
+  private wakeNow(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.lastWake = performance.now();
     for (const d of this.destinations.values()) if (d.disabledReason === null) d.worker.wake();
   }
 
@@ -602,6 +627,7 @@ export class Forwarder {
 
   /** Resolves when every destination has nothing it could send right now (tests). */
   async idle(): Promise<void> {
+    if (this.wakeTimer) this.wakeNow();
     await Promise.all([...this.destinations.values()].map((d) => d.worker.idle()));
     await this.flushUpdates();
   }
@@ -611,6 +637,8 @@ export class Forwarder {
     this.closed = true;
     await this.keeper?.stop();
     for (const t of this.timers) clearInterval(t);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     // Closing the senders first ends attempts in flight (a destination that never answers must not hold
     // up shutdown); their deliveries stay pending and go out after the next start.
     for (const d of this.destinations.values()) d.close();
