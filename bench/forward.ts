@@ -2,11 +2,14 @@
  * Forwarding benchmark (target in docs/forwarding.md): ingest throughput of `actionurl serve` with one
  * webhook and MQTT enabled, beside `actionurl serve` alone, same load, same run: forwarding should cost
  * ingest less than 20 %. Then the end-to-end delay from an event's arrival at the receiver to the webhook
- * receiving it (p50/p99), at a steady rate. The webhook receiver (bench/forward-hook.ts) and a Mosquitto on a
- * free port are child processes; the load generator is this process.
+ * receiving it (p50/p99), at a steady rate. Last, the receiver's CPU time per event with and without
+ * forwarding at one steady rate: the cost that does not depend on what else shares the machine (here the
+ * webhook receiver and Mosquitto take CPU from the same cores, which the throughput figure counts too).
+ * The webhook receiver (bench/forward-hook.ts) and a Mosquitto on a free port are child processes; the load
+ * generator is this process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,15 @@ const PHONES = 2000;
 const RUN_MS = 6000;
 const PACED_RATE = 500;
 const PACED_MS = 5000;
+/** The CPU comparison's steady rate: well below what either receiver takes, so neither falls behind. */
+const CPU_RATE = 1000;
+const CPU_MS = 6000;
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 
 async function freePort(): Promise<number> {
@@ -77,12 +89,44 @@ try {
   console.log(`webhook backlog after the saturated runs drained in ${fmt((Date.now() - drainStart) / 1000, 1)} s (${fmt(last)} deliveries so far)`);
   await stats('/reset');
   const steady = await paced(forwarding.port, { ...base, durationMs: PACED_MS, offset: offB, rate: PACED_RATE, connections: 16 });
+  offB += steady.ok + steady.failed;
   await new Promise((r) => setTimeout(r, 2000));
   const { delays, count } = await stats();
   console.log(
     `paced ${fmt(PACED_RATE)} events/s for ${PACED_MS / 1000} s: ${fmt(steady.ok)} acknowledged, ${fmt(count)} delivered; ` +
       `ingest → webhook received p50 ${fmt(percentile(delays, 50), 1)} ms, p99 ${fmt(percentile(delays, 99), 1)} ms`,
   );
+
+  // The receiver's own cost, whatever else the machine runs (here the webhook receiver, Mosquitto and the
+  // load share its cores): CPU time per event, at the same steady rate, until every delivery is made.
+  const cpuPerEvent = async (server: typeof alone, forwards: boolean, offset: number) => {
+    const before = cpuSeconds(server.child.pid!);
+    const delivered = forwards ? (await stats('/count')).count : 0;
+    const run = await paced(server.port, { ...base, durationMs: CPU_MS, offset, rate: CPU_RATE, connections: 16 });
+    // Forwarding: until the webhook has every event (MQTT goes the same way); then a second for the rest.
+    for (let waited = 0; forwards && waited < 30_000; waited += 200) {
+      if ((await stats('/count')).count - delivered >= run.ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    return { ms: ((cpuSeconds(server.child.pid!) - before) * 1000) / run.ok, events: run.ok };
+  };
+  const cpu = { alone: [] as number[], forwarding: [] as number[] };
+  for (let i = 0; i < 2; i++) {
+    const a = await cpuPerEvent(alone, false, offA);
+    offA += a.events;
+    cpu.alone.push(a.ms);
+    const b = await cpuPerEvent(forwarding, true, offB);
+    offB += b.events;
+    cpu.forwarding.push(b.ms);
+  }
+  const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  const cpuCost = 1 - mean(cpu.alone) / mean(cpu.forwarding);
+  console.log(
+    `receiver CPU per event at ${fmt(CPU_RATE)} events/s: alone ${fmt(mean(cpu.alone) * 1000)} µs, with forwarding ${fmt(mean(cpu.forwarding) * 1000)} µs ` +
+      `(runs: ${cpu.alone.map((x) => fmt(x * 1000)).join(', ')} / ${cpu.forwarding.map((x) => fmt(x * 1000)).join(', ')})`,
+  );
+  console.log(`on a receiver bound by its own CPU, forwarding would cost ingest ${fmt(cpuCost * 100, 1)} %  (target < 20 %: ${cpuCost < 0.2 ? 'met' : 'NOT met'})`);
 } finally {
   await Promise.all([alone.stop(), forwarding.stop(), hook.stop()]);
   mosquitto.kill('SIGTERM');

@@ -52,6 +52,8 @@ export interface ForwarderOptions {
   concurrency?: number;
   /** Deliveries in memory per destination; the rest wait in the store. Default 5000. */
   maxLoaded?: number;
+  /** New rows are looked for at most this often (ms). Default WAKE_EVERY_MS. */
+  wakeEveryMs?: number;
   /** Attempt outcomes are stored together this often (ms). Default 250. */
   recordEveryMs?: number;
   /** How often phones gone silent are looked for (ms). Default offlineAfterMs / 10, at most 30 s. */
@@ -79,6 +81,14 @@ export interface ClusterInfo {
 
 /** How many event snapshots (the phone's state right after an event) are kept for building bodies. */
 const SNAPSHOTS = 20_000;
+/**
+ * How many of the newest events are kept with their body, built once for every destination. Normally a
+ * body is sent within milliseconds of its commit, so the store is not read back for it; older ones (a
+ * destination that was down) are read from the store.
+ */
+const RECENT_BODIES = 5_000;
+/** New rows in the store are looked for at most this often (ms); see wakeAll. */
+const WAKE_EVERY_MS = 5;
 
 /** Settings (the store's settings table) that keep a destination switched off (410 Gone) across restarts. */
 export const disabledSetting = (name: string) => `forwarding.disabled.${name}`;
@@ -113,6 +123,7 @@ interface Destination {
 export class Forwarder {
   private readonly destinations = new Map<string, Destination>();
   private readonly snapshots = new Map<number, PhoneState>();
+  private readonly recent = new Map<number, { event: StoredEvent; body: string | undefined }>();
   private readonly now: () => number;
   private updates: DeliveryUpdate[] = [];
   private recordTimer: NodeJS.Timeout | undefined;
@@ -131,6 +142,10 @@ export class Forwarder {
   private readonly unsaved = new Map<number, number>();
   /** Batches of outcomes stored so far, and when (in batches and ms) each delivery's last one was (see `wasUnsaved`). */
   private generation = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private lastWake = -Infinity;
+  /** Storing outcomes failed last time (logged once until it works again). */
+  private outcomesFailing = false;
   private readonly savedAt = new Map<number, { generation: number; at: number }>();
   private readonly keeper: LeaseKeeper | undefined;
   readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -253,6 +268,8 @@ export class Forwarder {
       if (event) {
         this.snapshots.set(event.id, after);
         if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
+        this.recent.set(event.id, { event, body: undefined });
+        if (this.recent.size > RECENT_BODIES) this.recent.delete(this.recent.keys().next().value!);
       }
       if (!this.wantsConclusions) return undefined;
       const found = deriveConclusions(before, after, changedCalls, event, this.o.offlineAfterMs, this.o.shapes, this.now());
@@ -377,14 +394,39 @@ export class Forwarder {
     for (const name of this.destinations.keys()) this.o.metrics.outboxDepth.set(depth[name] ?? 0, { destination: name });
   }
 
+  /**
+   * New rows may be in the store: each destination reads them. At most once per `wakeEveryMs`: a read of
+   * the outbox costs about as much as a few deliveries, and at a thousand events a second one read per
+   * commit was the largest cost of forwarding after sending itself; under heavier load commits batch anyway.
+   */
   wakeAll(): void {
+    if (this.wakeTimer) return;
+    const wait = this.lastWake + (this.o.wakeEveryMs ?? WAKE_EVERY_MS) - performance.now();
+    if (wait <= 0) {
+      this.wakeNow();
+      return;
+    }
+    this.wakeTimer = setTimeout(() => this.wakeNow(), wait);
+    this.wakeTimer.unref();
+  }
+
+  private wakeNow(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.lastWake = performance.now();
     for (const d of this.destinations.values()) if (d.disabledReason === null) d.worker.wake();
   }
 
   /** Bodies for rows that have none yet: the event and the phone's state right after it. */
   private async prepare(rows: StoredDelivery[]): Promise<void> {
-    const need = rows.filter((r) => r.body === null && r.eventId !== null);
-    if (need.length === 0) return;
+    let need: StoredDelivery[] | undefined;
+    for (const r of rows) {
+      if (r.body !== null || r.eventId === null) continue;
+      const cached = this.recent.get(r.eventId);
+      if (cached) r.body = cached.body ??= incidentBody(cached.event, this.snapshots.get(r.eventId) ?? this.o.phones.get(r.mac), this.o.shapes);
+      else (need ??= []).push(r);
+    }
+    if (!need) return;
     const events = new Map((await this.o.store.eventsByIds([...new Set(need.map((r) => r.eventId!))])).map((e) => [e.id, e]));
     for (const r of need) {
       const e = events.get(r.eventId!);
@@ -432,26 +474,56 @@ export class Forwarder {
     if (batch.length) {
       this.recording = this.recording
         .then(() => this.o.store.updateDeliveries(batch))
-        .catch((err) => this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; they will be attempted again after a restart'))
-        .finally(() => {
-          const generation = ++this.generation;
-          const at = this.now();
-          for (const u of batch) {
-            const n = (this.unsaved.get(u.id) ?? 1) - 1;
-            if (n > 0) this.unsaved.set(u.id, n);
-            else this.unsaved.delete(u.id);
-            this.savedAt.delete(u.id);
-            this.savedAt.set(u.id, { generation, at });
-          }
-          // Oldest first (insertion order): a read of the outbox takes far less than a minute.
-          for (const [id, s] of this.savedAt) {
-            if (at - s.at < 60_000) break;
-            this.savedAt.delete(id);
-          }
-        });
+        .then(() => this.saved(batch), (err) => this.keepForLater(batch, err));
     }
     return this.recording;
   }
+
+  /**
+   * The store could not take outcomes (PostgreSQL away, a full disk): they are kept and stored again a
+   * second later, so a delivery made meanwhile is not made again after a restart. One outcome per delivery
+   * is kept (the newest: it carries the attempt count), so this stays as small as the deliveries in hand.
+   */
+  private keepForLater(batch: readonly DeliveryUpdate[], err: unknown): void {
+    if (this.closed) {
+      this.o.logger.error({ err, updates: batch.length }, 'storing delivery outcomes failed; those deliveries will be made again after a restart');
+      this.saved(batch);
+      return;
+    }
+    const latest = new Map<number, DeliveryUpdate>();
+    for (const u of batch) latest.set(u.id, u);
+    for (const u of this.updates) latest.set(u.id, u); // recorded since: newer
+    this.updates = [...latest.values()];
+    for (const id of latest.keys()) this.unsaved.set(id, 1);
+    if (!this.outcomesFailing) this.o.logger.warn({ err, updates: this.updates.length }, 'storing delivery outcomes failed; trying again every second');
+    this.outcomesFailing = true;
+    if (!this.recordTimer) {
+      this.recordTimer = setTimeout(() => this.flushUpdates(), 1000);
+      this.recordTimer.unref();
+    }
+  }
+
+  private saved(batch: readonly DeliveryUpdate[]): void {
+    if (this.outcomesFailing && this.updates.length === 0) {
+      this.outcomesFailing = false;
+      this.o.logger.info('delivery outcomes stored again');
+    }
+    const generation = ++this.generation;
+    const at = this.now();
+    for (const u of batch) {
+      const n = (this.unsaved.get(u.id) ?? 1) - 1;
+      if (n > 0) this.unsaved.set(u.id, n);
+      else this.unsaved.delete(u.id);
+      this.savedAt.delete(u.id);
+      this.savedAt.set(u.id, { generation, at });
+    }
+    // Oldest first (insertion order): a read of the outbox takes far less than a minute.
+    for (const [id, s] of this.savedAt) {
+      if (at - s.at < 60_000) break;
+      this.savedAt.delete(id);
+    }
+  }
+
 
   /**
    * 410 Gone: the destination is switched off, also for later runs (until `enable`); its queued deliveries
@@ -533,6 +605,14 @@ export class Forwarder {
     return row;
   }
 
+  /** The body `row` sends: its own, or built again from its event (a delivered incident keeps none). */
+  async bodyOf(row: StoredDelivery): Promise<string | null> {
+    if (row.body !== null) return row.body;
+    const copy = { ...row };
+    await this.prepare([copy]);
+    return copy.body;
+  }
+
   /** The dashboard's "send a test event": a stored delivery like any other. False: no such destination. */
   async sendTest(name: string): Promise<boolean> {
     const d = this.destinations.get(name);
@@ -547,6 +627,7 @@ export class Forwarder {
 
   /** Resolves when every destination has nothing it could send right now (tests). */
   async idle(): Promise<void> {
+    if (this.wakeTimer) this.wakeNow();
     await Promise.all([...this.destinations.values()].map((d) => d.worker.idle()));
     await this.flushUpdates();
   }
@@ -556,6 +637,8 @@ export class Forwarder {
     this.closed = true;
     await this.keeper?.stop();
     for (const t of this.timers) clearInterval(t);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     // Closing the senders first ends attempts in flight (a destination that never answers must not hold
     // up shutdown); their deliveries stay pending and go out after the next start.
     for (const d of this.destinations.values()) d.close();

@@ -76,6 +76,8 @@ export interface MqttBridgeOptions extends MqttSettings {
   /** Shortest and longest wait between reconnects (ms). Default 1 s and 30 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** A publish not acknowledged (PUBACK) within this fails, and its delivery is retried. Default 10 s. */
+  publishTimeoutMs?: number;
   /** Remote control: commands on (subscription, result topic, control entities). Undefined: off. */
   commands?: CommandPort;
   /** Counts messages on command topics by outcome. */
@@ -103,6 +105,10 @@ export class MqttBridge implements DeliveryChannel {
   private readonly dirty = new Set<string>();
   private dirtyTimer: NodeJS.Timeout | undefined;
   private onConnectionChange: (connected: boolean) => void = () => {};
+  /** Publishes waiting for their PUBACK, oldest first. */
+  private readonly unacked = new Map<number, { at: number; reject(err: Error): void }>();
+  private publishes = 0;
+  private unackedSweep: NodeJS.Timeout | undefined;
   private closed = false;
   /** Phones forgotten while the broker was away: removed from it when it is back. */
   private readonly toRemove = new Set<string>();
@@ -139,6 +145,8 @@ export class MqttBridge implements DeliveryChannel {
     };
     const client = mqtt.connect(this.o.url, options);
     this.client = client;
+    this.unackedSweep = setInterval(() => this.sweepUnacked(), Math.min(1000, this.o.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS));
+    this.unackedSweep.unref();
     client.on('connect', () => {
       this.reconnectMs = this.o.reconnectMinMs ?? 1000;
       client.options.reconnectPeriod = this.reconnectMs;
@@ -217,13 +225,28 @@ export class MqttBridge implements DeliveryChannel {
     const client = this.client;
     if (!client?.connected) return Promise.reject(new Error('the MQTT broker is not connected'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no PUBACK within ${PUBLISH_TIMEOUT_MS / 1000} s`)), PUBLISH_TIMEOUT_MS);
+      const id = ++this.publishes;
+      this.unacked.set(id, { at: performance.now(), reject });
       client.publish(topic, payload, { qos: 1, retain }, (err) => {
-        clearTimeout(timer);
+        if (!this.unacked.delete(id)) return; // already failed by the sweep
         if (err) reject(err);
         else resolve();
       });
     });
+  }
+
+  /**
+   * Publishes the broker has not acknowledged within the publish timeout fail (their deliveries are retried).
+   * One sweep a second rather than a timer per message: a timer costs more than the rest of a publish.
+   */
+  private sweepUnacked(): void {
+    const timeout = this.o.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
+    const limit = performance.now() - timeout;
+    for (const [id, p] of this.unacked) {
+      if (p.at > limit) break; // in order of publishing
+      this.unacked.delete(id);
+      p.reject(new Error(`no PUBACK within ${timeout / 1000} s`));
+    }
   }
 
   /** After a connect: bridge online, every phone's discovery, state and availability. */
@@ -317,8 +340,12 @@ export class MqttBridge implements DeliveryChannel {
         await this.publish(testTopic(this.o.prefix), d.body ?? '{}', false);
       } else {
         const { payload } = eventMessage(d.body ?? '{}');
-        await this.publish(eventTopic(this.o.prefix, d.mac, d.type), payload, false);
-        await this.publish(eventsTopic(this.o.prefix, d.mac), payload, false);
+        // Both at once: one write to the broker, one round trip. The phone's next event waits for both
+        // acknowledgements, so each topic still sees a phone's events in order.
+        await Promise.all([
+          this.publish(eventTopic(this.o.prefix, d.mac, d.type), payload, false),
+          this.publish(eventsTopic(this.o.prefix, d.mac), payload, false),
+        ]);
       }
       return { verdict: { kind: 'delivered' }, status: null };
     } catch (err) {
@@ -337,6 +364,9 @@ export class MqttBridge implements DeliveryChannel {
       await this.publish(bridgeAvailabilityTopic(this.o.prefix), 'offline', true).catch(() => {});
     }
     await client.endAsync(true).catch(() => {});
+    if (this.unackedSweep) clearInterval(this.unackedSweep);
+    for (const p of this.unacked.values()) p.reject(new Error('the MQTT bridge closed'));
+    this.unacked.clear();
   }
 
   /** The device id Home Assistant knows a phone by. */

@@ -358,7 +358,11 @@ export class OutboxWorker {
     const v = attempt.verdict;
     if (v.kind === 'delivered') {
       this.health.lastSuccessAt = now;
-      this.finish(mac, row, { ...base, state: 'delivered', nextAt: now, lastError: null, deliveredAt: now }, attempt);
+      // A delivered incident does not keep its body: it is the stored event and the phone's state then, built
+      // again when asked for (GET /api/v1/deliveries/<id>, a retry). Keeping it would write every event
+      // once more per destination, as large again as the event itself. Retried and dead ones keep theirs.
+      const body = row.eventId !== null && attempts === 1 ? null : row.body;
+      this.finish(mac, row, { ...base, body, state: 'delivered', nextAt: now, lastError: null, deliveredAt: now }, attempt);
     } else if (v.kind === 'gone') {
       // The destination is being switched off (asynchronously): not one more attempt, not even the phone's
       // next delivery, which finishing this one would otherwise start at once.

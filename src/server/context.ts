@@ -64,6 +64,8 @@ export interface ServerContext {
 export interface ForwardingControl {
   destinationsInfo(): DestinationInfo[];
   retry(id: number): Promise<StoredDelivery | undefined>;
+  /** The body a delivery sends: its own, or for a delivered incident (which keeps none) built again. */
+  bodyOf(row: StoredDelivery): Promise<string | null>;
   sendTest(name: string): Promise<boolean>;
   /** Switches a destination that a 410 switched off on again; false: no such destination. */
   enable(name: string): Promise<boolean>;

@@ -6,9 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ingestConfig } from '../../src/core/ingest-url.ts';
-import { createPhone } from '../../src/phone/phone.ts';
-import { startPhoneWeb } from '../../src/phone/web/server.ts';
+import { virtualPhone } from '../control/helpers.ts';
 import { dbUrl, ingest, startReceivers, useClusterDatabase } from './fixture.ts';
 
 const database = useClusterDatabase();
@@ -25,15 +23,7 @@ test('a command issued on A is confirmed by the phone\'s Action URL to B, and B 
   const cluster = await startReceivers(2, dbUrl(schema));
   after(() => cluster.close());
   const [a, b] = cluster.servers;
-  const phone = createPhone({ vendor: 'snom', actionUrl: ingestConfig(b.url) });
-  const web = await startPhoneWeb(phone, { remoteControl: { allow: '127.0.0.1' } });
-  after(async () => {
-    await web.close();
-    await phone.close();
-  });
-  phone.act({ do: 'boot' });
-  phone.act({ do: 'register' });
-  await phone.drained();
+  const { phone, web } = await virtualPhone({ server: b }, 'snom');
   assert.equal((await api(a.url, `/api/v1/phones/${phone.mac}/control`, { url: web.url, username: 'admin', password: 'admin' })).status, 200);
 
   const sent = await api(a.url, `/api/v1/phones/${phone.mac}/commands`, { command: 'dial', number: '2001' });

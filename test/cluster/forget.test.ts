@@ -3,20 +3,11 @@
  * also on a receiver whose listening connection was down when it happened. While PostgreSQL is away a
  * forget is refused with a one-line 503 and nothing is forgotten.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
-import { connectAdmin, dbUrl, freshSchema, ingest, startProxy, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, ingest, startProxy, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 const status = async (url: string) => (await fetch(url)).status;
 /** The phones a receiver lists (from its memory: answers while PostgreSQL is away too). */
@@ -30,8 +21,7 @@ async function forget(base: string, mac: string): Promise<{ status: number; body
 }
 
 test('a phone forgotten on one receiver is gone from the other one too, inventory included, and comes back fresh with its next event', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const MAC = '001565f00001';
   const OTHER = '001565f00002';
   const first = await startReceivers(1, dbUrl(schema));
@@ -67,8 +57,7 @@ test('a phone forgotten on one receiver is gone from the other one too, inventor
 });
 
 test('a receiver that was not listening when a phone was forgotten drops it once it reconnects', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const MAC = '001565f00003';
   const proxy = await startProxy();
   // A talks to PostgreSQL directly, B through the proxy (its link is cut while A forgets the phone).
@@ -96,8 +85,7 @@ test('a receiver that was not listening when a phone was forgotten drops it once
 });
 
 test('forgetting a phone while PostgreSQL is away is refused with one line, and the phone stays everywhere', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const MAC = '001565f00004';
   const proxy = await startProxy();
   const cluster = await startReceivers(1, dbUrl(schema, proxy.port));
@@ -116,10 +104,10 @@ test('forgetting a phone while PostgreSQL is away is refused with one line, and 
     proxy.restore();
     await waitUntil('the journal is moved in', () => a.ctx.store.shared!.journalled === 0);
     assert.equal((await forget(a.url, MAC)).status, 200);
-    const left = await admin.query(`SELECT 1 FROM ${schema}.phones WHERE mac = $1`, [MAC]);
+    const left = await database.admin.query(`SELECT 1 FROM ${schema}.phones WHERE mac = $1`, [MAC]);
     assert.equal(left.rowCount, 0);
-    const up = await admin.query<{ up: number }>(`SELECT up_to_event_id::int AS up FROM ${schema}.forgotten_phones WHERE mac = $1`, [MAC]);
-    const last = await admin.query<{ id: number }>(`SELECT max(id)::int AS id FROM ${schema}.events WHERE mac = $1`, [MAC]);
+    const up = await database.admin.query<{ up: number }>(`SELECT up_to_event_id::int AS up FROM ${schema}.forgotten_phones WHERE mac = $1`, [MAC]);
+    const last = await database.admin.query<{ id: number }>(`SELECT max(id)::int AS id FROM ${schema}.events WHERE mac = $1`, [MAC]);
     assert.equal(up.rows[0].up, last.rows[0].id, 'the forget covers the journalled event too');
   } finally {
     await cluster.close();

@@ -4,41 +4,26 @@
  * share the work, a receiver killed mid-run (SIGKILL) is taken over once its leases run out and nothing is
  * lost, and receivers started with different forwarding settings are told about it.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { webhookId } from '../../src/store/delivery-rows.ts';
-import { DELIVERY_SHARDS } from '../../src/store/delivery-rows.ts';
+import { DELIVERY_SHARDS, webhookId } from '../../src/store/delivery-rows.ts';
+import type { RunningServer } from '../../src/start.ts';
 import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { SHARED_BROKER, watch } from '../forwarding/helpers/mqtt-watch.ts';
-import { connectAdmin, dbUrl, freshSchema, getJson, ingest, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, getJson, ingest, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
-
-function newSchema(): string {
-  const s = freshSchema();
-  schemas.push(s);
-  return s;
-}
+const database = useClusterDatabase();
 
 /**
  * The webhook-ids the database says were to be sent to a destination, each with its type and the event's
  * sequence (extra.seq): the incidents, and the receivers' conclusions (phone.online for each new phone).
  */
 async function expectedIds(schema: string, destination: string): Promise<Map<string, string>> {
-  const res = await admin.query<{ id: number; created_at: number; seq: string }>(
+  const res = await database.admin.query<{ id: number; created_at: number; seq: string }>(
     `SELECT d.id::int AS id, d.created_at::float8 AS created_at, d.type || ' ' || coalesce(e.extra->>'seq', '') AS seq
      FROM ${schema}.deliveries d LEFT JOIN ${schema}.events e ON e.id = d.event_id WHERE d.destination = $1`,
     [destination],
@@ -48,12 +33,12 @@ async function expectedIds(schema: string, destination: string): Promise<Map<str
 
 /** Deliveries still to make (pending or failed). */
 async function undelivered(schema: string): Promise<number> {
-  const res = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state IN ('pending', 'failed')`);
+  const res = await database.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state IN ('pending', 'failed')`);
   return res.rows[0].n;
 }
 
 async function states(schema: string): Promise<Record<string, number>> {
-  const res = await admin.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ${schema}.deliveries GROUP BY state`);
+  const res = await database.admin.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ${schema}.deliveries GROUP BY state`);
   return Object.fromEntries(res.rows.map((r) => [r.state, r.n]));
 }
 
@@ -75,8 +60,31 @@ function firstArrivals(hook: HookServer, accepted: (i: number) => boolean): Map<
 
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] < x);
 
+/** Until every receiver holds some of the destination's shards and together they hold them all. */
+async function shardsShared(servers: RunningServer[], destination: string): Promise<void> {
+  await waitUntil(`${destination}'s shards are shared among the ${servers.length}`, async () => {
+    const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards[destination] as number));
+    return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
+  });
+}
+
+/**
+ * `phones` phones (MACs `macPrefix` + two digits) send `perPhone` events each, all at once; each phone's go
+ * round-robin to the receivers, one after another, so its commit order is its sequence (extra.seq = phone-i).
+ */
+async function sendInTurns(servers: RunningServer[], macPrefix: string, phones: number, perPhone: number, incident: (i: number) => string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: phones }, async (_, p) => {
+      const mac = `${macPrefix}${String(p).padStart(2, '0')}`;
+      for (let i = 0; i < perPhone; i++) {
+        assert.equal(await ingest(servers[(p + i) % servers.length].port, `/actionurl/${incident(i)}?mac=${mac}&seq=${p}-${i}`), 200);
+      }
+    }),
+  );
+}
+
 test('three receivers with the same webhook: every delivery arrives once, each phone in order, the work shared', { timeout: 180_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   // Every fifth request first gets a 503 (retried 100 ms later), so order is kept across retries too.
   const statuses: number[] = [];
   const hook = await startHookServer((_r, i) => {
@@ -87,23 +95,11 @@ test('three receivers with the same webhook: every delivery arrives once, each p
   const cluster = await startReceivers(3, dbUrl(schema), { webhook: [hook.url], forwardLeaseMs: 1500, forwarding: { schedule: Array(20).fill(100) } });
   try {
     const { servers } = cluster;
-    // Until each holds a share (the first to start takes every shard, then hands some over).
-    await waitUntil('the shards are shared among the three', async () => {
-      const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards.webhook1 as number));
-      return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
-    });
+    // The first to start takes every shard, then hands some over.
+    await shardsShared(servers, 'webhook1');
     const phones = 10;
     const perPhone = 20;
-    await Promise.all(
-      Array.from({ length: phones }, async (_, p) => {
-        const mac = `0015652200${String(p).padStart(2, '0')}`;
-        for (let i = 0; i < perPhone; i++) {
-          // Each phone's events go round-robin to the three receivers, one after another (commit order = i).
-          const to = servers[(p + i) % 3];
-          assert.equal(await ingest(to.port, `/actionurl/${i % 2 ? 'dnd_off' : 'dnd_on'}?mac=${mac}&seq=${p}-${i}`), 200);
-        }
-      }),
-    );
+    await sendInTurns(servers, '0015652200', phones, perPhone, (i) => (i % 2 ? 'dnd_off' : 'dnd_on'));
     const expected = await expectedIds(schema, 'webhook1');
     assert.equal([...expected.values()].filter((v) => v.startsWith('phone.dnd')).length, phones * perPhone, 'one delivery row per event');
     assert.equal([...expected.values()].filter((v) => v.startsWith('phone.online')).length, phones, 'and one phone.online per phone');
@@ -131,7 +127,7 @@ test('three receivers with the same webhook: every delivery arrives once, each p
 });
 
 test('a receiver killed with SIGKILL mid-run: the other takes its deliveries over after the lease and nothing is lost', { timeout: 240_000 }, async (t) => {
-  const schema = newSchema();
+  const schema = database.schema();
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-fwd-kill-'));
   // A slow destination (40 ms per answer) keeps deliveries in flight when the kill comes.
   const hook = await startHookServer(() => ({ status: 200, delayMs: 40 }));
@@ -193,7 +189,7 @@ test('a receiver killed with SIGKILL mid-run: the other takes its deliveries ove
 });
 
 test('receivers with different forwarding settings say so on /api/v1/destinations', { timeout: 120_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   const hook = await startHookServer();
   const db = dbUrl(schema);
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-fwd-mismatch-'));
@@ -228,26 +224,16 @@ test('receivers with different forwarding settings say so on /api/v1/destination
 });
 
 test('two receivers publishing to one MQTT broker: each event is published once, each phone in order', { timeout: 120_000 }, async () => {
-  const schema = newSchema();
+  const schema = database.schema();
   const prefix = `au${Date.now().toString(36)}`;
   const watcher = await watch(SHARED_BROKER, [`${prefix}/+/event`]);
   const cluster = await startReceivers(2, dbUrl(schema), { mqtt: { url: SHARED_BROKER, prefix, discoveryPrefix: null }, forwardLeaseMs: 1500 });
   try {
     const { servers } = cluster;
-    await waitUntil('the shards are shared', async () => {
-      const held = await Promise.all(servers.map(async (s) => (await getJson(`${s.url}/api/v1/destinations`)).cluster.shards.mqtt as number));
-      return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === DELIVERY_SHARDS;
-    });
+    await shardsShared(servers, 'mqtt');
     const phones = 6;
     const perPhone = 15;
-    await Promise.all(
-      Array.from({ length: phones }, async (_, p) => {
-        const mac = `0015654400${String(p).padStart(2, '0')}`;
-        for (let i = 0; i < perPhone; i++) {
-          assert.equal(await ingest(servers[(p + i) % 2].port, `/actionurl/dnd_on?mac=${mac}&seq=${p}-${i}`), 200);
-        }
-      }),
-    );
+    await sendInTurns(servers, '0015654400', phones, perPhone, () => 'dnd_on');
     await waitUntil('every delivery is made', async () => (await undelivered(schema)) === 0, 60_000);
     assert.deepEqual(Object.keys(await states(schema)), ['delivered']);
     await waitUntil('every event was published', () => watcher.messages.length >= phones * perPhone + phones);

@@ -4,28 +4,19 @@
  * event's real id), conclusions are drawn from the exact states, carried rows keep their dedupe keys, and
  * a webhook receives every delivery exactly once, each phone's in the order sent.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { StoreUnavailableError } from '../../src/store/store-unavailable.ts';
 import type { NewDelivery, NewEvent } from '../../src/store/types.ts';
 import { webhookId } from '../../src/store/delivery-rows.ts';
 import { startHookServer } from '../forwarding/helpers/hook-server.ts';
-import { connectAdmin, dbUrl, freshSchema, ingest, startProxy, startReceivers, waitUntil } from './fixture.ts';
+import { dbUrl, ingest, startProxy, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 const ev = (mac: string, incident: string, at: number, seq: string): NewEvent => ({
   receivedAt: at,
@@ -57,8 +48,7 @@ interface Row {
 }
 
 test('the store journals batches with outbox rows and moves them in with event ids, exact conclusions and dedupe keys', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const proxy = await startProxy();
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-journal-outbox-'));
   const A = '001565000001';
@@ -100,13 +90,13 @@ test('the store journals batches with outbox rows and moves them in with event i
     proxy.restore();
     await waitUntil('the journal is moved in', () => store.journalled === 0);
 
-    const events = (await admin.query<{ id: number; seq: string }>(`SELECT id::int, extra->>'seq' AS seq FROM ${schema}.events ORDER BY id`)).rows;
+    const events = (await database.admin.query<{ id: number; seq: string }>(`SELECT id::int, extra->>'seq' AS seq FROM ${schema}.events ORDER BY id`)).rows;
     assert.deepEqual(events.map((e) => e.seq), ['a1', 'a2', 'b1', 'a3']);
     const id = Object.fromEntries(events.map((e) => [e.seq, e.id]));
     // Conclusions of moved-in events were drawn from the states reduced in that transaction.
     assert.deepEqual(Object.fromEntries(told), { a1: 0, a2: id.a1, b1: 0, a3: id.a2 });
 
-    const rows = (await admin.query<Row>(`SELECT id::int, destination, type, mac, event_id::int, dedupe_key FROM ${schema}.deliveries ORDER BY id`)).rows;
+    const rows = (await database.admin.query<Row>(`SELECT id::int, destination, type, mac, event_id::int, dedupe_key FROM ${schema}.deliveries ORDER BY id`)).rows;
     const shape = (r: Row) => `${r.destination} ${r.type} ${r.mac} ${r.event_id} ${r.dedupe_key}`;
     assert.deepEqual(rows.map(shape), [
       `hook phone.dnd_on ${A} ${id.a1} null`,
@@ -123,7 +113,7 @@ test('the store journals batches with outbox rows and moves them in with event i
       `hook phone.dnd_on ${A} ${id.a3} null`,
       `hook test.concluded ${A} ${id.a3} ${A}:c:${id.a3}`,
     ]);
-    assert.equal((await admin.query(`SELECT 1 FROM ${schema}.rejected`)).rowCount, 1);
+    assert.equal((await database.admin.query(`SELECT 1 FROM ${schema}.rejected`)).rowCount, 1);
     // The journal is empty: administrators' changes go through again.
     await store.write({ events: [], rejected: [], inventory: [{ mac: A, name: 'Desk', location: '', groups: [] }] });
   } finally {
@@ -155,8 +145,7 @@ async function load(port: number, senders: number, perSender: number, during: (s
 }
 
 test('a receiver with a webhook, PostgreSQL cut off under load: phones get 200, and the webhook gets every delivery once, in order per phone', { timeout: 180_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const proxy = await startProxy();
   const hook = await startHookServer();
   const cluster = await startReceivers(1, dbUrl(schema, proxy.port), { webhook: [hook.url], forwarding: { recordEveryMs: 20 } });
@@ -180,13 +169,13 @@ test('a receiver with a webhook, PostgreSQL cut off under load: phones get 200, 
     assert.equal(acked.length, SENDERS * PER);
     await waitUntil('the journal is moved in', () => server.ctx.store.shared!.journalled === 0);
 
-    const stored = await admin.query<{ id: number; seq: string; mac: string }>(`SELECT id::int, extra->>'seq' AS seq, mac FROM ${schema}.events ORDER BY id`);
+    const stored = await database.admin.query<{ id: number; seq: string; mac: string }>(`SELECT id::int, extra->>'seq' AS seq, mac FROM ${schema}.events ORDER BY id`);
     assert.equal(stored.rows.length, acked.length, 'every acknowledged event stored once');
     assert.deepEqual(new Set(stored.rows.map((r) => r.seq)), new Set(acked));
 
     // One incident delivery per event, and one call.ended per call (each phone had PER / 2 calls).
     const all = (
-      await admin.query<{ id: number; created_at: number; type: string; event_id: number | null }>(
+      await database.admin.query<{ id: number; created_at: number; type: string; event_id: number | null }>(
         `SELECT id::int, created_at::float8 AS created_at, type, event_id::int FROM ${schema}.deliveries ORDER BY id`,
       )
     ).rows;
@@ -214,6 +203,14 @@ test('a receiver with a webhook, PostgreSQL cut off under load: phones get 200, 
     }
     assert.equal(perPhone.size, SENDERS);
     for (const [mac, seqs] of perPhone) assert.deepEqual(seqs, Array.from({ length: PER }, (_, i) => i), `${mac}'s webhooks in order`);
+
+    // And the store knows it: outcomes of attempts made while PostgreSQL was away are stored once it is
+    // back, so none of these deliveries is made again after a restart.
+    const notDelivered = async () =>
+      (await database.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.deliveries WHERE state <> 'delivered'`)).rows[0].n;
+    await waitUntil('every delivery is stored as delivered', async () => (await notDelivered()) === 0, 15_000).catch(async () => {
+      assert.fail(`${await notDelivered()} of ${all.length} deliveries are not stored as delivered`);
+    });
   } finally {
     await cluster.close();
     await hook.close();

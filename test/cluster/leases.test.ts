@@ -4,27 +4,18 @@
  * another receiver takes the shard; giving back and leaving free shards at once; receivers read only their
  * shards' deliveries; the migration puts existing deliveries in their shards.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { MIGRATIONS, PostgresStore } from '../../src/store/postgres.ts';
 import { DELIVERY_SHARDS, deliveryShard } from '../../src/store/delivery-rows.ts';
 import type { ForwardingPeer, NewEvent } from '../../src/store/types.ts';
-import { BASE, connectAdmin, dbUrl, freshSchema } from './fixture.ts';
+import { BASE, dbUrl, useClusterDatabase } from './fixture.ts';
 
-let admin: pg.Client;
-const schemas: string[] = [];
-before(async () => {
-  admin = await connectAdmin();
-});
-after(async () => {
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const database = useClusterDatabase();
 
 async function stores(n: number): Promise<PostgresStore[]> {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   return Promise.all(Array.from({ length: n }, () => PostgresStore.connect(dbUrl(schema))));
 }
 
@@ -115,8 +106,7 @@ test('a receiver reads only the deliveries of the shards it asks for', { timeout
 });
 
 test('upgrading a database with deliveries puts each one in its phone\'s shard', { timeout: 60_000 }, async () => {
-  const schema = freshSchema();
-  schemas.push(schema);
+  const schema = database.schema();
   const c = new pg.Client({ connectionString: BASE });
   await c.connect();
   try {
@@ -136,7 +126,7 @@ test('upgrading a database with deliveries puts each one in its phone\'s shard',
   }
   const store = await PostgresStore.connect(dbUrl(schema));
   try {
-    const res = await admin.query<{ mac: string; shard: number }>(`SELECT mac, shard FROM ${schema}.deliveries`);
+    const res = await database.admin.query<{ mac: string; shard: number }>(`SELECT mac, shard FROM ${schema}.deliveries`);
     assert.equal(res.rows.length, 40);
     for (const r of res.rows) assert.equal(r.shard, deliveryShard(r.mac), r.mac);
     assert.ok(new Set(res.rows.map((r) => r.shard)).size > 10, 'spread over the shards');

@@ -24,8 +24,9 @@ export async function receiver(options: ServerOptions = {}): Promise<TestReceive
   return r;
 }
 
+/** A phone whose Action URL points at `r`'s server (a TestReceiver, or any running server as `{ server }`). */
 export async function virtualPhone(
-  r: TestReceiver,
+  r: Pick<TestReceiver, 'server'>,
   vendor: VendorId,
   opts: { remoteControl?: RemoteControlOptions; actionUrl?: boolean; mac?: string; password?: string } = {},
 ): Promise<ControlledPhone> {

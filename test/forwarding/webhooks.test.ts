@@ -7,9 +7,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import https from 'node:https';
 import pg from 'pg';
 import { join } from 'node:path';
 import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
+import { makeSelfSignedCert } from '../phone/tls-fixture.ts';
 import { newSecret, startHookServer, verifyGithubSignature, verifyStandardWebhook, type HookServer } from './helpers/hook-server.ts';
 import { until } from './helpers/until.ts';
 
@@ -58,6 +60,13 @@ describe('webhooks', { timeout: 60_000 }, () => {
         return b.deliveries.find((d) => d.type === 'phone.incoming_call');
       });
       assert.equal(list.webhook_id, got.headers['webhook-id']);
+      // The delivered row keeps no copy of the body (it is the event and the phone's state), yet the API
+      // shows exactly what was sent.
+      const row = (await r.api(`/api/v1/deliveries?state=delivered`)).body as { deliveries: { id: number; type: string }[] };
+      const id = row.deliveries.find((d) => d.type === 'phone.incoming_call')!.id;
+      assert.equal((await r.server.ctx.store.delivery(id))!.body, null);
+      const shown = (await r.api(`/api/v1/deliveries/${id}`)).body as { body: unknown };
+      assert.deepEqual(shown.body, got.json);
     });
   });
 
@@ -207,6 +216,56 @@ describe('webhooks', { timeout: 60_000 }, () => {
       await admin.connect();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.end();
+    }
+  });
+
+  test('credentials in the URL are sent as HTTP Basic; a huge answer body does not stop the next delivery', { timeout: 20_000 }, async () => {
+    const hook = await startHookServer((_r, i) => ({ status: 200, body: i === 0 ? 'x'.repeat(300_000) : 'ok' }));
+    const url = hook.url.replace('http://', 'http://bridge:p%40ss%3Aword@');
+    await withReceiver([hook], { webhook: [url] }, async (r) => {
+      await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+      await r.ingest(`/actionurl/dnd_off?mac=${MAC_A}`);
+      await hook.waitForMatch((x) => x.json.type === 'phone.dnd_off');
+      for (const got of hook.received) {
+        const [scheme, value] = String(got.headers.authorization).split(' ');
+        assert.equal(scheme, 'Basic');
+        assert.equal(Buffer.from(value, 'base64').toString(), 'bridge:p@ss:word');
+      }
+      const rows = await until('both delivered', async () => {
+        const b = (await r.api('/api/v1/deliveries?state=delivered')).body as { deliveries: { type: string; last_status: number }[] };
+        const dnd = b.deliveries.filter((d) => d.type.startsWith('phone.dnd'));
+        return dnd.length === 2 ? dnd : undefined;
+      });
+      assert.deepEqual(rows.map((d) => d.last_status), [200, 200]);
+      const info = (await r.api('/api/v1/destinations')).body as { destinations: { target: string }[] };
+      assert.ok(!JSON.stringify(info).includes('p%40ss'), 'the password is not shown');
+    });
+  });
+
+  test('an HTTPS destination whose certificate is not trusted fails with the reason, and is retried', { timeout: 20_000 }, async () => {
+    const tls = makeSelfSignedCert();
+    let hits = 0;
+    const server = https.createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      await withReceiver([], { webhook: [`https://127.0.0.1:${port}/hook`] }, async (r) => {
+        await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
+        const row = await until('a failed attempt', async () => {
+          const b = (await r.api('/api/v1/deliveries')).body as { deliveries: { attempts: number; last_error: string | null; state: string }[] };
+          return b.deliveries.find((d) => d.attempts >= 1);
+        });
+        assert.match(String(row.last_error), /certificate/i);
+        assert.notEqual(row.state, 'delivered');
+        assert.equal(hits, 0, 'no request got through an untrusted connection');
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+      tls.remove();
     }
   });
 

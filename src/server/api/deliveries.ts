@@ -72,7 +72,10 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
   router.get('/api/v1/deliveries/:id', async (_req, res, params) => {
     const row = await ctx.store.delivery(idParam(params.id));
     if (!row) res.json(404, { error: `no delivery ${params.id}` });
-    else res.json(200, { ...deliveryJson(row), body: row.body === null ? null : (JSON.parse(row.body) as unknown) });
+    else {
+      const body = row.body ?? (await ctx.forwarder?.bodyOf(row)) ?? null;
+      res.json(200, { ...deliveryJson(row), body: body === null ? null : (JSON.parse(body) as unknown) });
+    }
   });
 
   router.add('POST', '/api/v1/deliveries/:id/retry', async (_req, res, params) => {

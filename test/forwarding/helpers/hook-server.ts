@@ -14,7 +14,7 @@ export interface Received {
 }
 
 export type Behaviour =
-  | { status: number; headers?: Record<string, string>; delayMs?: number }
+  | { status: number; headers?: Record<string, string>; delayMs?: number; /** The answer's body (default `ok`). */ body?: string }
   /** Never answers (the connection stays open until the server closes). */
   | { hang: true };
 
@@ -58,7 +58,7 @@ export async function startHookServer(behave: HookServer['behave'] = () => ({ st
       if ('hang' in b) return;
       const answer = () => {
         res.writeHead(b.status, b.headers);
-        res.end('ok');
+        res.end(b.body ?? 'ok');
       };
       if (b.delayMs) setTimeout(answer, b.delayMs);
       else answer();
