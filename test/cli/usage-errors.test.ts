@@ -10,7 +10,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { Command } from 'commander';
+import { registerServeCommand } from '../../src/cli/commands/serve.ts';
 import { runCli } from './run-cli.ts';
+
+/** The options `serve` would start with, for this environment and these arguments (nothing is started). */
+function parseServe(env: Record<string, string>, args: string[] = []): { open?: boolean } {
+  const program = new Command().exitOverride();
+  registerServeCommand(program);
+  let seen: { open?: boolean } = {};
+  program.commands.find((c) => c.name() === 'serve')!.action((opts: { open?: boolean }) => {
+    seen = opts;
+  });
+  const saved = process.env.ACTIONURL_OPEN;
+  delete process.env.ACTIONURL_OPEN;
+  Object.assign(process.env, env);
+  try {
+    program.parse(['serve', '--db', ':memory:', ...args], { from: 'user' });
+  } finally {
+    if (saved === undefined) delete process.env.ACTIONURL_OPEN;
+    else process.env.ACTIONURL_OPEN = saved;
+  }
+  return seen;
+}
 
 const VENDORS = 'yealink, akuvox, fanvil, snom, grandstream';
 const LEVELS = 'fatal, error, warn, info, debug, trace, silent';
@@ -52,6 +74,18 @@ test('a bad value from an environment variable is one line naming the variable, 
   const r = runCli(['serve', '--db', ':memory:'], { env: { ACTIONURL_LOG_LEVEL: 'loud' } });
   assert.equal(r.stderr, `error: option '--log-level <level>' value 'loud' from env 'ACTIONURL_LOG_LEVEL' is invalid. Allowed choices are ${LEVELS}.\n`);
   assert.equal(r.status, 2);
+});
+
+test('ACTIONURL_OPEN says on or off: "false" keeps the dashboard closed, a typo is refused', { timeout: 30_000 }, () => {
+  const typo = runCli(['serve', '--db', ':memory:'], { env: { ACTIONURL_OPEN: 'ture' } });
+  assert.equal(typo.stderr, "error: option '--open [on|off]' value 'ture' from env 'ACTIONURL_OPEN' is invalid. Expected on or off (also true/false, yes/no, 1/0).\n");
+  assert.equal(typo.status, 2);
+  assert.equal(parseServe({ ACTIONURL_OPEN: 'false' }).open, false);
+  assert.equal(parseServe({ ACTIONURL_OPEN: 'off' }).open, false);
+  assert.equal(parseServe({ ACTIONURL_OPEN: 'yes' }).open, true);
+  assert.equal(parseServe({}, ['--open']).open, true);
+  assert.equal(parseServe({}, ['--open', 'off']).open, false);
+  assert.equal(parseServe({}).open, undefined);
 });
 
 test('--help and --version still print and exit 0', { timeout: 30_000 }, () => {

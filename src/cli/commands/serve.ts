@@ -129,7 +129,14 @@ export function registerServeCommand(program: Command): void {
         + 'others need the token generated at first start (printed as a sign-in link)',
       'ACTIONURL_ADMIN_TOKEN',
     ))
-    .addOption(new Option('--open', 'let anyone who can reach the port see the dashboard and API (no token)').env('ACTIONURL_OPEN'))
+    // An optional on/off value, so ACTIONURL_OPEN=false means closed: a plain flag's variable switches it on
+    // whatever it says, and opening the call logs by mistake is the one outcome to avoid.
+    .addOption(
+      new Option('--open [on|off]', 'let anyone who can reach the port see the dashboard and API (no token)')
+        .env('ACTIONURL_OPEN')
+        .preset('on')
+        .argParser(switchArg),
+    )
     .addOption(opt('--allow <cidrs>', 'sources that may send events, e.g. 10.0.0.0/8,fd00::/8', 'ACTIONURL_ALLOW'))
     .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
     .addOption(opt('--retention <span>', 'delete events older than this, e.g. 90d (default: keep all)', 'ACTIONURL_RETENTION'))
