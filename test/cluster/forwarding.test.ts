@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DELIVERY_SHARDS, webhookId } from '../../src/store/delivery-rows.ts';
 import type { RunningServer } from '../../src/start.ts';
 import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
+import { openBrowser } from '../web/support.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { SHARED_BROKER, watch } from '../forwarding/helpers/mqtt-watch.ts';
 import { dbUrl, getJson, ingest, startReceivers, useClusterDatabase, waitUntil } from './fixture.ts';
@@ -213,6 +214,18 @@ test('receivers with different forwarding settings say so on /api/v1/destination
     assert.deepEqual(b.shards, {}, 'the receiver without destinations sends nothing');
     // The one with the webhook sends every delivery (none to share with).
     assert.equal(a.shards.webhook1, DELIVERY_SHARDS);
+    // The dashboard's Forwarding page says so too, as text.
+    const browser = await openBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${withHook.url}/#/forwarding`);
+      const shown = page.locator('.cluster-problems li');
+      await shown.first().waitFor();
+      assert.deepEqual(await shown.allInnerTexts(), a.problems);
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await browser.close();
+    }
     // Once the other stops, the difference is gone (it left the database cleanly).
     await without.close();
     await waitUntil('the difference is gone', async () => (await getJson(`${withHook.url}/api/v1/destinations`)).cluster.problems.length === 0);

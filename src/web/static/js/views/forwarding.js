@@ -48,13 +48,21 @@ export function mount(root, route) {
 
   async function loadDestinations() {
     try {
-      const list = listOf(await getJson('/api/v1/destinations'), 'destinations');
+      const answer = await getJson('/api/v1/destinations');
+      const list = listOf(answer, 'destinations');
       if (destroyed) return;
+      // Several receivers on one database whose forwarding settings differ: say so above the table.
+      const problems = (answer && answer.cluster && Array.isArray(answer.cluster.problems)) ? answer.cluster.problems : [];
+      const warning = problems.length
+        ? h('div', { class: 'error cluster-problems', role: 'alert' },
+          h('p', {}, 'The receivers sharing this database do not forward alike:'),
+          h('ul', {}, problems.map((p) => h('li', {}, String(p)))))
+        : null;
       if (list.length === 0) {
-        replace(destBox, h('p', {}, 'Nothing is forwarded. Start the receiver with --webhook URL, --forward FILE or --mqtt mqtt://host:1883.'));
+        replace(destBox, warning, h('p', {}, 'Nothing is forwarded. Start the receiver with --webhook URL, --forward FILE or --mqtt mqtt://host:1883.'));
         return;
       }
-      replace(destBox, h('table', { class: 'destinations' },
+      replace(destBox, warning, h('table', { class: 'destinations' },
         h('thead', {}, h('tr', {}, ['Name', 'Kind', 'Target', 'Health', 'Queued', 'In flight', 'Last success', 'Last failure', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, list.map((d) => h('tr', { dataset: { destination: d.name } },
           h('th', { scope: 'row' }, d.name),
