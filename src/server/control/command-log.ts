@@ -179,7 +179,10 @@ export class CommandLog {
     const until = this.o.now() + ms;
     for (;;) {
       const c = await this.get(id);
-      if (!c || isFinal(c) || this.closed || this.o.now() >= until) return c;
+      // Unknown on a shared database: another receiver may have sent it a moment ago and not stored it yet
+      // (it answers 202 before its write lands), so look again until the wait is over.
+      if (!c && !this.o.store.shared) return c;
+      if ((c && isFinal(c)) || this.closed || this.o.now() >= until) return c;
       const mine = this.live.get(id);
       const left = until - this.o.now();
       // This receiver's own: woken when it concludes. Another receiver's: look at the store again soon.
