@@ -17,7 +17,7 @@
 import pg from 'pg';
 import { expireCalls } from '../domain/expire.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
+import { EVENT_COLUMNS, eventFromRow, REJECTED_COLUMNS, rejectedFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
 import { redactDbUrl } from './db-url.ts';
 import { Journal, type JournalBatch } from './journal.ts';
 import {
@@ -823,20 +823,10 @@ export class PostgresStore implements Store {
       ['id < ?', q.before],
     ]);
     const res = await this.pool.query(
-      `SELECT id, received_at, source_ip, method, status, reason, raw_target, count FROM rejected ${where}
-       ORDER BY id DESC LIMIT $${args.length + 1}`,
+      `SELECT ${REJECTED_COLUMNS} FROM rejected ${where} ORDER BY id DESC LIMIT $${args.length + 1}`,
       [...args, q.limit],
     );
-    return res.rows.map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      sourceIp: r.source_ip,
-      method: r.method,
-      status: r.status,
-      reason: r.reason,
-      rawTarget: r.raw_target,
-      count: r.count,
-    }));
+    return res.rows.map(rejectedFromRow);
   }
 
   /**

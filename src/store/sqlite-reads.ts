@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { CallState } from '../domain/types.ts';
-import { EVENT_COLUMNS, eventFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
+import { EVENT_COLUMNS, eventFromRow, REJECTED_COLUMNS, rejectedFromRow, type EventRow as StoredEventRow, type RejectedRow } from './event-rows.ts';
 import { readCallStats, readHourStats, type StatsReader } from './call-stats.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import type {
@@ -27,17 +27,6 @@ import type {
   StoredEvent,
   StoredRejected,
 } from './types.ts';
-
-interface RejectedRow {
-  id: number;
-  received_at: number;
-  source_ip: string;
-  method: string;
-  status: number;
-  reason: string;
-  raw_target: Buffer;
-  count: number;
-}
 
 type EventRow = StoredEventRow<string>;
 type ChainRow = EventRow & { prev_id: number | null };
@@ -225,17 +214,8 @@ export class SqliteReads {
       ['received_at >= ?', q.since],
       ['id < ?', q.before],
     ]);
-    const sql = `SELECT * FROM rejected ${where} ORDER BY id DESC LIMIT ?`;
-    return (this.cached(sql).all(...args, q.limit) as RejectedRow[]).map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      sourceIp: r.source_ip,
-      method: r.method,
-      status: r.status,
-      reason: r.reason,
-      rawTarget: r.raw_target,
-      count: r.count,
-    }));
+    const sql = `SELECT ${REJECTED_COLUMNS} FROM rejected ${where} ORDER BY id DESC LIMIT ?`;
+    return (this.cached(sql).all(...args, q.limit) as RejectedRow[]).map(rejectedFromRow);
   }
 
   /** Row counts: a whole-table count is a walk of its smallest index, seconds at tens of millions of rows. */
