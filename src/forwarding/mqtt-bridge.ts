@@ -251,10 +251,11 @@ export class MqttBridge implements DeliveryChannel {
 
   /** After a connect: bridge online, every phone's discovery, state and availability. */
   private async announceAll(): Promise<void> {
-    await this.publish(bridgeAvailabilityTopic(this.o.prefix), 'online', true);
     if (this.o.discoveryPrefix) await this.subscribe(`${this.o.discoveryPrefix}/status`).catch((err) => this.o.logger.warn({ err: err.message }, 'MQTT subscription failed'));
-    // Subscribed again on every connect: the session is clean, so the broker forgot it.
+    // Subscribed again on every connect: the session is clean, so the broker forgot it. Before saying
+    // `online`: a command sent as soon as the bridge is online must find the subscription in place.
     if (this.o.commands) await this.subscribe(commandFilter(this.o.prefix)).catch((err) => this.o.logger.error({ err: err.message }, 'MQTT: commands cannot be received'));
+    await this.publish(bridgeAvailabilityTopic(this.o.prefix), 'online', true);
     for (const mac of [...this.toRemove]) await this.removePhone(mac);
     this.available.clear();
     for (const p of this.o.phones.all()) await this.publishPhone(p);

@@ -188,7 +188,7 @@ describe('Home Assistant controls phones over MQTT', { timeout: 240_000 }, () =>
     const port = Number(new URL(url).port);
     await stopMosquitto(broker);
     broker = await startMosquitto(port, dir);
-    // The bridge reconnects (backing off at most 300 ms here) and announces itself again.
+    // The bridge reconnects (backing off at most 300 ms here), subscribes again, then says it is online.
     const mark = w.messages.length;
     await w.waitFor((m) => m.topic === `${prefix}/bridge/availability` && m.text === 'online', 30_000, mark);
     const dial = await command(w, `${prefix}/${mac}/command/dial`, '2001', mac, prefix);
