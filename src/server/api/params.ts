@@ -43,20 +43,21 @@ export function incidentParam(q: URLSearchParams): string | undefined {
   return slug;
 }
 
+/** `since`: where a range starts, an ISO time or a span back from now. */
 export function sinceParam(q: URLSearchParams, now: number): number | undefined {
-  const text = q.get('since');
-  if (text === null || text === '') return undefined;
-  const at = parseSince(text, now);
-  if (at === undefined) throw new ParamError(`since "${text}" is neither an ISO time (2025-01-31T08:00:00Z) nor a span like 24h, 90m or 7d`);
-  return at;
+  return timeParam(q, 'since', now);
 }
 
 /** `until`: like `since`, the end of a range (exclusive). */
 export function untilParam(q: URLSearchParams, now: number): number | undefined {
-  const text = q.get('until');
+  return timeParam(q, 'until', now);
+}
+
+function timeParam(q: URLSearchParams, name: 'since' | 'until', now: number): number | undefined {
+  const text = q.get(name);
   if (text === null || text === '') return undefined;
   const at = parseSince(text, now);
-  if (at === undefined) throw new ParamError(`until "${text}" is neither an ISO time (2025-01-31T08:00:00Z) nor a span like 24h, 90m or 7d`);
+  if (at === undefined) throw new ParamError(`${name} "${text}" is neither an ISO time (2025-01-31T08:00:00Z) nor a span like 24h, 90m or 7d`);
   return at;
 }
 
