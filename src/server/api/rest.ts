@@ -8,7 +8,8 @@ import type { Router } from '../../http/router.ts';
 import type { CallOutcome, PhoneState } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, phoneSummaryJson, rejectedJson } from './json.ts';
 import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, sinceParam, textParam, untilParam } from './params.ts';
-import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE } from './export.ts';
+import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE, type Exporter, type ExportFormat } from './export.ts';
+import type { HttpResponse } from '../../http/types.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
 import { registerReportRoutes } from './reports.ts';
 import { mapInSlices } from './slices.ts';
@@ -18,6 +19,29 @@ export const OUTCOMES: readonly CallOutcome[] = ['ongoing', 'answered', 'missed'
 /** `next` cursor: the last id of a full page (there may be more), else null. */
 function nextCursor(items: readonly { id: number }[], limit: number): number | null {
   return items.length === limit ? items[items.length - 1].id : null;
+}
+
+/**
+ * A list endpoint's answer: with an export `format`, every matching row as a download, page by page from the
+ * `before` given; otherwise one page of JSON with its `next` cursor.
+ */
+async function listOrExport<Row extends { id: number }>(
+  res: HttpResponse,
+  q: URLSearchParams,
+  name: 'events' | 'calls',
+  format: ExportFormat | undefined,
+  read: (before: number | undefined, limit: number) => Promise<Row[]>,
+  exporter: (format: ExportFormat) => Exporter<Row>,
+  json: (row: Row) => unknown,
+): Promise<void> {
+  if (format) {
+    const first = cursorParam(q);
+    await streamExport(res, name, format, (before) => read(before ?? first, EXPORT_PAGE), exporter(format));
+    return;
+  }
+  const limit = limitParam(q);
+  const rows = await read(cursorParam(q), limit);
+  res.json(200, { [name]: rows.map(json), next: nextCursor(rows, limit) });
 }
 
 export function registerRestRoutes(router: Router, ctx: ServerContext): void {
@@ -34,14 +58,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
       since: sinceParam(q, ctx.now()),
       until: untilParam(q, ctx.now()),
     };
-    if (format) {
-      const first = cursorParam(q);
-      await streamExport(res, 'events', format, (before) => ctx.store.events({ ...filter, before: before ?? first, limit: EXPORT_PAGE }), eventExporter(format, ctx.inventory));
-      return;
-    }
-    const limit = limitParam(q);
-    const events = await ctx.store.events({ ...filter, before: cursorParam(q), limit });
-    res.json(200, { events: events.map(eventJson), next: nextCursor(events, limit) });
+    await listOrExport(res, q, 'events', format, (before, limit) => ctx.store.events({ ...filter, before, limit }), (f) => eventExporter(f, ctx.inventory), eventJson);
   });
 
   // Paged by MAC (keyset: `after` is the last MAC of the previous page), one summary per phone, so the
@@ -99,14 +116,10 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     };
     // The call log is stored with the phone states; make it include every event committed so far.
     await ctx.commits.flushState();
-    if (format) {
-      const first = cursorParam(q);
-      await streamExport(res, 'calls', format, (before) => ctx.store.calls({ ...filter, before: before ?? first, limit: EXPORT_PAGE }), callExporter(format, ctx.inventory));
-      return;
-    }
-    const limit = limitParam(q);
-    const calls = await ctx.store.calls({ ...filter, before: cursorParam(q), limit });
-    res.json(200, { calls: calls.map((r) => ({ id: r.id, ...callJson(r.mac, r.call) })), next: nextCursor(calls, limit) });
+    await listOrExport(res, q, 'calls', format, (before, limit) => ctx.store.calls({ ...filter, before, limit }), (f) => callExporter(f, ctx.inventory), (r) => ({
+      id: r.id,
+      ...callJson(r.mac, r.call),
+    }));
   });
 
   router.get('/api/v1/rejected', async (req, res) => {
