@@ -9,6 +9,7 @@ import { openStore, StoreConfigError } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import type { NewEvent } from '../../src/store/types.ts';
 import type { CallState, PhoneState } from '../../src/domain/types.ts';
+import { initialPhoneState } from '../../src/domain/reduce.ts';
 
 let dir: string;
 let file: string;
@@ -55,24 +56,7 @@ function call(callId: string, startedAt: number, over: Partial<CallState> = {}):
 }
 
 function phone(mac: string, lastEventId: number): PhoneState {
-  return {
-    mac,
-    ip: '10.0.0.9',
-    model: 'T46S',
-    firmware: '66.86',
-    accounts: [],
-    registered: true,
-    dnd: false,
-    forward: { always: false, busy: false, no_answer: false },
-    muted: false,
-    offHook: false,
-    busy: false,
-    calls: [],
-    presence: 'idle',
-    firstSeen: 1,
-    lastSeen: 2,
-    lastEventId,
-  };
+  return { ...initialPhoneState(mac, 1), ip: '10.0.0.9', model: 'T46S', firmware: '66.86', registered: true, lastSeen: 2, lastEventId };
 }
 
 describe('events', { timeout: 120_000 }, () => {
