@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { openStore } from '../../src/store/open.ts';
+import { connectOptionalAdmin, PG_BASE, testSchema } from '../store/pg-optional.ts';
 import type { Store, StoredCommand, StoredControl } from '../../src/store/types.ts';
 
-const PG = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ON_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+const PG = PG_BASE;
 
 async function roundTrip(open: () => Promise<Store>): Promise<void> {
   const sealed = randomBytes(45);
@@ -83,16 +82,12 @@ describe('control settings in the stores', { timeout: 120_000 }, () => {
   });
 
   test('PostgreSQL', async (t) => {
-    const admin = new pg.Client({ connectionString: PG });
-    try {
-      await admin.connect();
-    } catch (err) {
-      await admin.end().catch(() => {});
-      if (ON_CI) throw err;
-      t.skip(`PostgreSQL not reachable: ${(err as Error).message}`);
+    const admin = await connectOptionalAdmin();
+    if (!admin) {
+      t.skip(`PostgreSQL not reachable at ${PG}`);
       return;
     }
-    const schema = `au_ctl_${randomBytes(6).toString('hex')}`;
+    const schema = testSchema('au_ctl');
     try {
       await roundTrip(() => openStore(`${PG}?schema=${schema}`));
       await commandsRoundTrip(() => openStore(`${PG}?schema=${schema}`));

@@ -4,40 +4,28 @@
  */
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { openStore, StoreConfigError } from '../../src/store/open.ts';
 import { startServer } from '../../src/start.ts';
 import { sendRaw } from '../server/helpers/raw-client.ts';
 import type { NewEvent } from '../../src/store/types.ts';
+import { connectOptionalAdmin, PG_BASE, testSchema } from './pg-optional.ts';
 import type { CallState } from '../../src/domain/types.ts';
 
-const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** On CI the database is part of the set-up: not reaching it fails the run instead of skipping these tests. */
-const ON_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+const BASE = PG_BASE;
 
 let admin: pg.Client | undefined;
 let available = true;
 before(async () => {
-  const client = new pg.Client({ connectionString: BASE });
-  try {
-    await client.connect();
-    admin = client;
-  } catch (err) {
-    available = false;
-    await client.end().catch(() => {});
-    if (ON_CI) {
-      const where = BASE.replace(/\/\/[^@/]*@/, '//…@');
-      throw new Error(`CI is set but PostgreSQL at ${where} cannot be reached (${(err as Error).message}); set ACTIONURL_TEST_PG or start the database`, { cause: err });
-    }
-  }
+  admin = await connectOptionalAdmin();
+  available = admin !== undefined;
 });
 after(() => admin?.end());
 
 const schemas: string[] = [];
 function freshUrl(): string {
-  const schema = `au_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchema();
   schemas.push(schema);
   return `${BASE}?schema=${schema}`;
 }

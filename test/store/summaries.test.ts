@@ -5,7 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +17,8 @@ import { splitPeriod, TIERS } from '../../src/store/call-stats.ts';
 import fc from 'fast-check';
 import type { CallState } from '../../src/domain/types.ts';
 import type { NewEvent, Store } from '../../src/store/types.ts';
+import { connectOptionalAdmin, PG_BASE, testSchema } from './pg-optional.ts';
 
-const BASE = process.env.ACTIONURL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ON_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 const H = 3_600_000;
 const D = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -158,14 +156,7 @@ contract('SQLite', async () => {
 let admin: pg.Client | undefined;
 const schemas: string[] = [];
 before(async () => {
-  const client = new pg.Client({ connectionString: BASE });
-  try {
-    await client.connect();
-    admin = client;
-  } catch (err) {
-    await client.end().catch(() => {});
-    if (ON_CI) throw new Error(`CI is set but PostgreSQL cannot be reached (${(err as Error).message})`, { cause: err });
-  }
+  admin = await connectOptionalAdmin();
 });
 after(async () => {
   for (const s of schemas) await admin?.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
@@ -173,9 +164,9 @@ after(async () => {
 });
 contract('PostgreSQL', async () => {
   if (!admin) return undefined;
-  const schema = `au_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchema();
   schemas.push(schema);
-  return PostgresStore.connect(`${BASE}?schema=${schema}`);
+  return PostgresStore.connect(`${PG_BASE}?schema=${schema}`);
 });
 
 describe('splitting a period over the summary tables', { timeout: 20_000 }, () => {
