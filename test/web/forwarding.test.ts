@@ -36,6 +36,20 @@ describe('forwarding page', { timeout: 60_000 }, () => {
     const dest = page.locator('table.destinations tr[data-destination="webhook1"]');
     await dest.waitFor();
     assert.match(await dest.locator('td[data-health]').innerText(), /failing: HTTP 500/);
+    // A failing destination is drawn in the error colour, never in the green of a healthy one.
+    const colours = await dest.locator('td[data-health]').evaluate((cell) => {
+      const probes = ['ok', 'error'].map((cls) => {
+        const probe = document.createElement('span');
+        probe.className = cls;
+        document.body.append(probe);
+        return probe;
+      });
+      const [ok, error] = probes.map((probe) => getComputedStyle(probe).color);
+      for (const probe of probes) probe.remove();
+      return { cell: getComputedStyle(cell).color, ok, error };
+    });
+    assert.notEqual(colours.ok, colours.error);
+    assert.equal(colours.cell, colours.error, 'failing is drawn in the error colour');
     const deadRow = page.locator('table.deliveries tr[data-state="dead"]').filter({ hasText: 'phone.dnd_on' });
     await deadRow.waitFor();
     assert.match(await deadRow.locator('td.reason').innerText(), /HTTP 500/);

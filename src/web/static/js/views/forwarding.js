@@ -68,7 +68,7 @@ export function mount(root, route) {
           h('th', { scope: 'row' }, d.name),
           h('td', {}, d.kind),
           h('td', {}, h('code', {}, d.target)),
-          h('td', { class: d.enabled && d.connected ? 'ok' : 'error', dataset: { health: '' } }, health(d)),
+          h('td', { class: health(d) === 'ok' ? 'ok' : 'error', dataset: { health: '' } }, health(d)),
           h('td', {}, String(d.queued)),
           h('td', {}, String(d.in_flight)),
           h('td', {}, d.last_success_at ? formatTime(d.last_success_at) : '–'),
