@@ -9,6 +9,10 @@ import type { RunningServer } from '../../src/start.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 
+// Run inside the page by evaluate(), where these are the browser's own.
+declare const window: any;
+declare const document: any;
+
 describe('forwarding page', { timeout: 60_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
@@ -44,9 +48,9 @@ describe('forwarding page', { timeout: 60_000 }, () => {
         document.body.append(probe);
         return probe;
       });
-      const [ok, error] = probes.map((probe) => getComputedStyle(probe).color);
+      const [ok, error] = probes.map((probe) => window.getComputedStyle(probe).color);
       for (const probe of probes) probe.remove();
-      return { cell: getComputedStyle(cell).color, ok, error };
+      return { cell: window.getComputedStyle(cell).color, ok, error };
     });
     assert.notEqual(colours.ok, colours.error);
     assert.equal(colours.cell, colours.error, 'failing is drawn in the error colour');
