@@ -68,7 +68,7 @@ export function mount(root, route) {
           h('th', { scope: 'row' }, d.name),
           h('td', {}, d.kind),
           h('td', {}, h('code', {}, d.target)),
-          h('td', { class: health(d) === 'ok' ? 'ok' : 'error', dataset: { health: '' } }, health(d)),
+          healthCell(d),
           h('td', {}, String(d.queued)),
           h('td', {}, String(d.in_flight)),
           h('td', {}, d.last_success_at ? formatTime(d.last_success_at) : '–'),
@@ -81,11 +81,17 @@ export function mount(root, route) {
     }
   }
 
-  function health(d) {
+  // The colour follows the same decision as the words: only the healthy case is drawn as ok.
+  function healthCell(d) {
+    const problem = healthProblem(d);
+    return h('td', { class: problem ? 'error' : 'ok', dataset: { health: '' } }, problem ?? 'ok');
+  }
+
+  function healthProblem(d) {
     if (!d.enabled) return `switched off${d.disabled_at ? ` since ${formatTime(d.disabled_at)}` : ''}: ${d.disabled_reason ?? ''}`;
     if (!d.connected) return 'not connected';
     if (d.last_failure_at && (!d.last_success_at || Date.parse(d.last_failure_at) > Date.parse(d.last_success_at))) return `failing: ${d.last_error ?? ''}`;
-    return 'ok';
+    return null;
   }
 
   async function sendTest(name) {
