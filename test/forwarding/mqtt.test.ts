@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestReceiver } from '../server/helpers/receiver.ts';
-import { discoveryProblems } from './helpers/ha-schema.ts';
+import { discoveryProblems, stateProblems } from './helpers/ha-schema.ts';
 import { freePort, SHARED_BROKER, startMosquitto, stopMosquitto, watch } from './helpers/mqtt-watch.ts';
 
 const MAC = '001565d00d01';
@@ -52,6 +52,10 @@ describe('MQTT and Home Assistant', { timeout: 150_000 }, () => {
         availability_mode: string;
       };
       assert.deepEqual(discoveryProblems(payload), []);
+      // Every state, availability and event message published so far, as the entities HA set up read it.
+      for (const m of w.messages.filter((x) => x.topic.startsWith(`${prefix}/`))) {
+        assert.deepEqual(stateProblems(payload, { topic: m.topic, payload: m.text, retained: m.retain }), [], `${m.topic} ${m.text}`);
+      }
       assert.deepEqual(payload.dev.connections, [['mac', '00:15:65:d0:0d:01']]);
       assert.equal(payload.dev.configuration_url, 'http://10.0.0.7/');
       assert.equal(payload.dev.sw_version, '66.86.0.5');
