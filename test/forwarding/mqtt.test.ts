@@ -34,6 +34,9 @@ describe('MQTT and Home Assistant', { timeout: 150_000 }, () => {
       assert.equal(incoming.retain, false);
       const ended = await w.waitFor((m) => m.topic === `${prefix}/${MAC}/event/call.ended`);
       assert.equal((JSON.parse(ended.text) as { outcome: string }).outcome, 'missed');
+      assert.equal((JSON.parse(ended.text) as { number: string }).number, '2001');
+      const logged = (await r.api(`/api/v1/calls?mac=${MAC}`)).body.calls as { id: number }[];
+      assert.equal((JSON.parse(ended.text) as { id: number }).id, logged[0].id, "the call log's id");
       // The HA event entity's topic carries every event with its event_type, in order.
       const onEventsTopic = w.messages.filter((m) => m.topic === `${prefix}/${MAC}/event`).map((m) => (JSON.parse(m.text) as { event_type: string }).event_type);
       await w.waitFor((m) => m.topic === `${prefix}/${MAC}/event` && m.text.includes('"missed_call"'));
