@@ -455,6 +455,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onStored: () => void following?.kick(),
     });
+    if (forwarder) forwarder.flushCalls = () => commits.flushState();
     if (shared) {
       // What the journal held when this receiver last stopped goes in before it listens, now that forwarding
       // can conclude from it; if the database is away again, the journal moves in by itself later.
