@@ -45,8 +45,7 @@ export class PhoneRegistry {
   }
 
   set(state: PhoneState): void {
-    if (!this.byMac.has(state.mac)) this.sorted = undefined;
-    this.byMac.set(state.mac, state);
+    this.store(state);
   }
 
   /**
@@ -55,7 +54,13 @@ export class PhoneRegistry {
    */
   setIfNewer(state: PhoneState): void {
     const current = this.byMac.get(state.mac);
-    if (!current || current.lastEventId <= state.lastEventId) this.byMac.set(state.mac, state);
+    if (!current || current.lastEventId <= state.lastEventId) this.store(state);
+  }
+
+  /** The one writer of the map: a phone not seen before makes the MAC order stale, whichever path added it. */
+  private store(state: PhoneState): void {
+    if (!this.byMac.has(state.mac)) this.sorted = undefined;
+    this.byMac.set(state.mac, state);
   }
 
   /** Forgets a phone (see CommitQueue.forget); its next event starts a new state. */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 
 const TEST_DIR = resolve(import.meta.dirname, '..');
-const TEST_CALL = /^(test|it|describe|suite)(\.(skip|only|todo))?$/;
+const TEST_CALL = /^(test|it|describe|suite|describeEachStore)(\.(skip|only|todo))?$/;
 
 function testFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

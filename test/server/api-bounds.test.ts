@@ -3,11 +3,12 @@
  * end, and a flood of distinct MACs. State and API answers stay within the caps, also after a restart
  * (replay); the phones list pages; JSON is compressed for clients that accept it.
  */
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
+import { describeEachStore } from '../stores.ts';
 
 const OPEN_CALLS = 8;
 
@@ -34,10 +35,10 @@ function rawGet(url: string, encoding?: string): Promise<{ status: number; heade
 
 const mac = (i: number) => `0015${(0x65000000 + i).toString(16).padStart(8, '0')}`;
 
-describe('broken phones: calls that never end', { timeout: 120_000 }, () => {
+describeEachStore('broken phones: calls that never end', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver();
+    r = await startTestReceiver({ storeKind: store });
   });
   after(() => r.cleanup());
 
@@ -74,7 +75,7 @@ describe('broken phones: calls that never end', { timeout: 120_000 }, () => {
 
     // A restart rebuilds the same bounded states (from the checkpoint and the replayed events).
     await r.stop();
-    const again = await startTestReceiver({}, r.dir);
+    const again = await startTestReceiver({ storeKind: store }, r.dir);
     try {
       const phone = again.server.ctx.phones.get(mac(3))!;
       assert.equal(phone.calls.length, OPEN_CALLS);
@@ -86,10 +87,10 @@ describe('broken phones: calls that never end', { timeout: 120_000 }, () => {
   });
 });
 
-describe('a flood of distinct MACs', { timeout: 120_000 }, () => {
+describeEachStore('a flood of distinct MACs', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver();
+    r = await startTestReceiver({ storeKind: store });
     await ingestAll(r.server.url, Array.from({ length: 1500 }, (_, i) => `/actionurl/registered?mac=${mac(100_000 + i)}`));
   });
   after(() => r.cleanup());
@@ -148,9 +149,9 @@ describe('a flood of distinct MACs', { timeout: 120_000 }, () => {
   });
 });
 
-describe('a flood of new MACs beyond --max-phones', { timeout: 60_000 }, () => {
+describeEachStore('a flood of new MACs beyond --max-phones', { timeout: 60_000 }, (store) => {
   test('phones beyond the limit are refused with 503 and kept as rejected; known phones carry on', async () => {
-    const r = await startTestReceiver({ maxPhones: 40 });
+    const r = await startTestReceiver({ storeKind: store, maxPhones: 40 });
     try {
       const statuses = [];
       for (let i = 0; i < 50; i++) statuses.push((await fetch(`${r.server.url}/actionurl/registered?mac=${mac(500_000 + i)}`)).status);

@@ -1,13 +1,14 @@
-import { test, describe, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { INCIDENTS } from '../../src/core/catalog.ts';
+import { describeEachStore } from '../stores.ts';
 
-describe('REST API', { timeout: 120_000 }, () => {
+describeEachStore('REST API', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   let clock = Date.parse('2025-03-01T12:00:00Z');
   before(async () => {
-    r = await startTestReceiver({ now: () => clock });
+    r = await startTestReceiver({ storeKind: store, now: () => clock });
     // 12 events over 12 hours from two phones.
     for (let i = 0; i < 12; i++) {
       clock = Date.parse('2025-03-01T00:00:00Z') + i * 3_600_000;
@@ -74,7 +75,7 @@ describe('REST API', { timeout: 120_000 }, () => {
   test('healthz answers ok with the store kind', async () => {
     const { status, body } = await r.api('/healthz');
     assert.equal(status, 200);
-    assert.deepEqual({ status: body.status, store: body.store, phones: body.phones }, { status: 'ok', store: 'sqlite', phones: 2 });
+    assert.deepEqual({ status: body.status, store: body.store, phones: body.phones }, { status: 'ok', store, phones: 2 });
   });
 
   test('metrics are Prometheus text with ingest counts, batch sizes and latencies', async () => {
@@ -106,10 +107,10 @@ describe('REST API', { timeout: 120_000 }, () => {
   });
 });
 
-describe('admin token', { timeout: 120_000 }, () => {
+describeEachStore('admin token', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver({ adminToken: 'adm1n' });
+    r = await startTestReceiver({ storeKind: store, adminToken: 'adm1n' });
   });
   after(() => r.cleanup());
 

@@ -1,15 +1,16 @@
-import { test, describe, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { sendRaw } from './helpers/raw-client.ts';
+import { describeEachStore } from '../stores.ts';
 
 const MAC = '00:15:65:AA:BB:CC';
 const mac = '001565aabbcc';
 
-describe('ingest, open receiver', { timeout: 120_000 }, () => {
+describeEachStore('ingest, open receiver', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver();
+    r = await startTestReceiver({ storeKind: store });
   });
   after(() => r.cleanup());
 
@@ -87,6 +88,17 @@ describe('ingest, open receiver', { timeout: 120_000 }, () => {
     assert.ok(list.body.phones.some((p: { mac: string }) => p.mac === m));
   });
 
+  test('a phone that sends its first event after the list was read is on the next list, counted once', async () => {
+    const before = (await r.api('/api/v1/phones')).body;
+    const m = 'aabbccddee0f';
+    assert.ok(!before.phones.some((p: { mac: string }) => p.mac === m));
+    assert.equal((await r.ingest(`/actionurl/registered?mac=${m}`)).status, 200);
+    const after = (await r.api('/api/v1/phones')).body;
+    assert.equal(after.total, before.total + 1);
+    assert.equal(after.phones.length, after.total);
+    assert.ok(after.phones.some((p: { mac: string }) => p.mac === m), `${m} missing from ${JSON.stringify(after.phones.map((p: { mac: string }) => p.mac))}`);
+  });
+
   test('a call through its incidents ends up in the call log with its outcome and times', async () => {
     const m = 'aabbccddee02';
     const call = `mac=${m}&call_id=3&remote=sip:555@pbx&display_remote=Ann Lee&local=sip:100@pbx`;
@@ -139,10 +151,10 @@ describe('ingest, open receiver', { timeout: 120_000 }, () => {
   });
 });
 
-describe('ingest token', { timeout: 120_000 }, () => {
+describeEachStore('ingest token', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver({ token: 's3cret' });
+    r = await startTestReceiver({ storeKind: store, token: 's3cret' });
   });
   after(() => r.cleanup());
 
@@ -184,9 +196,9 @@ describe('ingest token', { timeout: 120_000 }, () => {
   });
 });
 
-describe('source allowlist and rate limit', { timeout: 120_000 }, () => {
+describeEachStore('source allowlist and rate limit', { timeout: 120_000 }, (store) => {
   test('a source outside --allow gets 403 and is kept', async () => {
-    const r = await startTestReceiver({ allow: '10.0.0.0/8, fd00::/8' });
+    const r = await startTestReceiver({ storeKind: store, allow: '10.0.0.0/8, fd00::/8' });
     try {
       const res = await r.ingest(`/actionurl/dnd_on?mac=${mac}`);
       assert.equal(res.status, 403);
@@ -199,7 +211,7 @@ describe('source allowlist and rate limit', { timeout: 120_000 }, () => {
   });
 
   test('a source inside --allow is accepted', async () => {
-    const r = await startTestReceiver({ allow: '127.0.0.0/8' });
+    const r = await startTestReceiver({ storeKind: store, allow: '127.0.0.0/8' });
     try {
       assert.equal((await r.ingest(`/actionurl/dnd_on?mac=${mac}`)).status, 200);
     } finally {
@@ -210,6 +222,7 @@ describe('source allowlist and rate limit', { timeout: 120_000 }, () => {
   test('over the rate limit: 429, counted, and a flood is summarised instead of stored row by row', async () => {
     let clock = 1_000_000;
     const r = await startTestReceiver({
+      storeKind: store,
       rateLimit: '1/s:3',
       now: () => clock,
       rejectionPolicy: { windowMs: 60_000, perSource: 2, total: 100 },
@@ -235,10 +248,10 @@ describe('source allowlist and rate limit', { timeout: 120_000 }, () => {
   });
 });
 
-describe('rejected requests are bounded whatever text a client varies', { timeout: 120_000 }, () => {
+describeEachStore('rejected requests are bounded whatever text a client varies', { timeout: 120_000 }, (store) => {
   test('unknown incidents with a different name each: the first ones stored, the rest one summary row', async () => {
     let clock = 1_000_000;
-    const r = await startTestReceiver({ now: () => clock, rejectionPolicy: { windowMs: 60_000, perSource: 5, total: 100 } });
+    const r = await startTestReceiver({ storeKind: store, now: () => clock, rejectionPolicy: { windowMs: 60_000, perSource: 5, total: 100 } });
     try {
       for (let i = 0; i < 200; i++) assert.equal((await r.ingest(`/actionurl/nope${i}?mac=${mac}`)).status, 400);
       assert.equal((await r.api('/api/v1/rejected?limit=500')).body.rejected.length, 5);
@@ -256,14 +269,14 @@ describe('rejected requests are bounded whatever text a client varies', { timeou
   });
 });
 
-describe('durability across restarts', { timeout: 120_000 }, () => {
+describeEachStore('durability across restarts', { timeout: 120_000 }, (store) => {
   test('phone states and event ids continue after the receiver restarts on the same database', async () => {
-    const r1 = await startTestReceiver();
+    const r1 = await startTestReceiver({ storeKind: store });
     await r1.ingest(`/actionurl/dnd_on?mac=${mac}`);
     await r1.ingest(`/actionurl/registered?mac=${mac}&model=T54W`);
     const lastId = (await r1.api('/api/v1/events?limit=1')).body.events[0].id;
     await r1.stop();
-    const r2 = await startTestReceiver({}, r1.dir);
+    const r2 = await startTestReceiver({ storeKind: store }, r1.dir);
     try {
       const phone = (await r2.api(`/api/v1/phones/${mac}`)).body;
       assert.equal(phone.dnd, true);

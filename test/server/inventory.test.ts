@@ -2,19 +2,20 @@
  * The phone inventory, forgetting phones, group filters, exports and reports through the API of a real
  * receiver (SQLite file; the PostgreSQL store's side is in test/store/postgres-inventory.test.ts).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver } from './helpers/receiver.ts';
 import { expectedFigures, MONDAY, planEvents, samplePlan } from './helpers/call-plan.ts';
+import { describeEachStore, type StoreKind } from '../stores.ts';
 
 const A = '001565000001';
 const B = '001565000002';
 const C = '001565000003';
 
 /** A receiver whose clock the test sets before each request. */
-async function clockedReceiver(dir?: string) {
+async function clockedReceiver(store: StoreKind, dir?: string) {
   const clock = { now: MONDAY };
-  const r = await startTestReceiver({ now: () => clock.now, stateFlushMs: 50 }, dir);
+  const r = await startTestReceiver({ storeKind: store, now: () => clock.now, stateFlushMs: 50 }, dir);
   const send = async (mac: string, incident: string, vars: Record<string, string> = {}) => {
     const q = Object.entries({ mac, ...vars }).map(([k, v]) => `${k}=${v}`).join('&');
     const res = await r.ingest(`/actionurl/${incident}?${q}`);
@@ -25,10 +26,10 @@ async function clockedReceiver(dir?: string) {
 
 const json = (body: unknown) => ({ method: 'PATCH', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
 
-describe('phone inventory and forgetting phones', { timeout: 60_000 }, () => {
+describeEachStore('phone inventory and forgetting phones', { timeout: 60_000 }, (store) => {
   let t: Awaited<ReturnType<typeof clockedReceiver>>;
   before(async () => {
-    t = await clockedReceiver();
+    t = await clockedReceiver(store);
     for (const mac of [A, B, C]) await t.send(mac, 'registered', { active_url: `sip:2${mac.slice(-2)}@pbx` });
   });
   after(() => t.r.cleanup());
@@ -46,14 +47,14 @@ describe('phone inventory and forgetting phones', { timeout: 60_000 }, () => {
 
     const dir = t.r.dir;
     await t.r.stop();
-    const again = await clockedReceiver(dir);
+    const again = await clockedReceiver(store, dir);
     try {
       const p = (await again.r.api(`/api/v1/phones/${A}`)).body;
       assert.deepEqual([p.name, p.location, p.groups], ['Reception', 'Floor 2', ['front desk', 'sales']]);
     } finally {
       await again.r.stop();
     }
-    t = await clockedReceiver(dir);
+    t = await clockedReceiver(store, dir);
   });
 
   it('refuses bad inventory input with a one-line reason and changes nothing', async () => {
@@ -135,7 +136,7 @@ describe('phone inventory and forgetting phones', { timeout: 60_000 }, () => {
 
     const dir = t.r.dir;
     await t.r.stop();
-    t = await clockedReceiver(dir);
+    t = await clockedReceiver(store, dir);
     assert.equal((await t.r.api(`/api/v1/phones/${C}`)).status, 404, 'a restart replayed the forgotten phone');
     assert.equal((await t.r.api(`/api/v1/events?mac=${C}`)).body.events.length, eventsBefore);
 
@@ -157,11 +158,11 @@ describe('phone inventory and forgetting phones', { timeout: 60_000 }, () => {
   });
 });
 
-describe('exports and reports', { timeout: 120_000 }, () => {
+describeEachStore('exports and reports', { timeout: 120_000 }, (store) => {
   let t: Awaited<ReturnType<typeof clockedReceiver>>;
   const plan = samplePlan([A, B, C]);
   before(async () => {
-    t = await clockedReceiver();
+    t = await clockedReceiver(store);
     for (const mac of [A, B, C]) {
       t.clock.now = MONDAY;
       await t.send(mac, 'registered', { active_url: `sip:20${mac.slice(-1)}@pbx.example.com` });

@@ -1,7 +1,8 @@
-import { test, describe, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { sendRaw } from './helpers/raw-client.ts';
+import { describeEachStore } from '../stores.ts';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
@@ -13,10 +14,10 @@ interface Row {
   source_ip: string;
 }
 
-describe('requests the HTTP layer refuses are kept as rejected requests', { timeout: 120_000 }, () => {
+describeEachStore('requests the HTTP layer refuses are kept as rejected requests', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver({ token: 's3cret' });
+    r = await startTestReceiver({ storeKind: store, token: 's3cret' });
   });
   after(() => r.cleanup());
 

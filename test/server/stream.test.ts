@@ -1,16 +1,17 @@
-import { test, describe, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
 import { openSse } from './helpers/sse.ts';
 import { sendRaw } from './helpers/raw-client.ts';
+import { describeEachStore } from '../stores.ts';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-describe('event stream', { timeout: 120_000 }, () => {
+describeEachStore('event stream', { timeout: 120_000 }, (store) => {
   let r: TestReceiver;
   before(async () => {
-    r = await startTestReceiver({ heartbeatMs: 50 });
+    r = await startTestReceiver({ storeKind: store, heartbeatMs: 50 });
   });
   after(() => r.cleanup());
 

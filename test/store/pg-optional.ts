@@ -27,3 +27,36 @@ export async function connectOptionalAdmin(): Promise<pg.Client | undefined> {
 export function testSchema(prefix = 'au_test'): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
+
+/** The stores a receiver can run on; tests of behaviour that goes through the store run on each. */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * The stores to run a store-touching test on: SQLite always, PostgreSQL when it can be reached (on CI it
+ * must be: not reaching it throws, with the reason). See test/stores.ts for the usual way in.
+ */
+export async function testStores(): Promise<StoreKind[]> {
+  const client = await connectOptionalAdmin();
+  if (!client) return ['sqlite'];
+  await client.end();
+  return ['sqlite', 'postgres'];
+}
+
+/** The `--db` URL of a PostgreSQL store in this schema of the test database. */
+export function pgUrl(schema: string): string {
+  const u = new URL(PG_BASE);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+/** Drops test schemas (with whatever a receiver made in them). */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: PG_BASE });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
