@@ -30,7 +30,7 @@ import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { ControlService } from './server/control/service.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
-import { openStore } from './store/open.ts';
+import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -63,6 +63,11 @@ export interface ServerOptions {
    * when it is back. One file per receiver. Without it, events get a 503 while PostgreSQL is away.
    */
   journal?: string;
+  /**
+   * PostgreSQL only: how long a write waits for the database before it counts as away (events then go to
+   * the journal) and how long `/healthz` waits for it (ms). Default 1000.
+   */
+  dbTimeoutMs?: number;
   /** Shared store: look for other receivers' events this often even without a notification (ms). Default 2 s. */
   followPollMs?: number;
   token?: string;
@@ -307,6 +312,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.store ??
     (await openStore(options.db ?? DEFAULT_DB, {
       journal: options.journal || undefined,
+      timeoutMs: options.dbTimeoutMs,
       onJournal: (event, { batches, err }) => {
         if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
         else {
@@ -451,6 +457,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
       offlineAfterMs,
+      dbTimeoutMs: options.dbTimeoutMs ?? DEFAULT_DB_TIMEOUT_MS,
     };
     const ctx: ServerContext = {
       store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder, storeHealth,
