@@ -417,8 +417,15 @@ export class Forwarder {
     for (const d of this.destinations.values()) if (d.disabledReason === null) d.worker.wake();
   }
 
+  /**
+   * Makes the call log include every event committed so far (the composition root sets it to the commit
+   * queue's state flush), so a call.ended can carry the call's id in it.
+   */
+  flushCalls: () => Promise<void> = async () => {};
+
   /** Bodies for rows that have none yet: the event and the phone's state right after it. */
   private async prepare(rows: StoredDelivery[]): Promise<void> {
+    await this.addCallIds(rows);
     let need: StoredDelivery[] | undefined;
     for (const r of rows) {
       if (r.body !== null || r.eventId === null) continue;
@@ -436,6 +443,28 @@ export class Forwarder {
       }
       // Normally the state right after the event; after a restart long after the event, the phone's current state.
       r.body = incidentBody(e, this.snapshots.get(e.id) ?? this.o.phones.get(e.mac), this.o.shapes);
+    }
+  }
+
+  /**
+   * A call.ended is concluded before its call is in the call log, which numbers it: the `id` of
+   * `GET /api/v1/calls` is added before the first attempt (then kept with the body, so every retry and
+   * the MQTT message carry the same one).
+   */
+  private async addCallIds(rows: StoredDelivery[]): Promise<void> {
+    const pending = rows.flatMap((r) => {
+      if (r.type !== 'call.ended' || r.body === null) return [];
+      const body = JSON.parse(r.body) as { data?: { id?: unknown; call_id?: string; started_at?: string } };
+      return body.data && body.data.id === undefined ? [{ r, body, data: body.data }] : [];
+    });
+    if (pending.length === 0) return;
+    await this.flushCalls();
+    for (const { r, body, data } of pending) {
+      const startedAt = Date.parse(data.started_at ?? '');
+      if (!Number.isFinite(startedAt)) continue;
+      const found = (await this.o.store.calls({ mac: r.mac, since: startedAt, until: startedAt + 1, limit: 50 })).find((c) => c.call.callId === data.call_id);
+      // Not there (forgotten with its calls since): the call goes without an id rather than not at all.
+      r.body = JSON.stringify({ ...body, data: { id: found?.id ?? null, ...data } });
     }
   }
 

@@ -16,7 +16,8 @@
 import { INCIDENTS } from '../core/catalog.ts';
 import { formatMac } from '../core/mac.ts';
 import type { PhoneState, Presence } from '../domain/types.ts';
-import { DIAL_NUMBER, MAX_DIAL_LENGTH } from '../core/control/index.ts';
+import { detectVendor, DIAL_NUMBER, MAX_DIAL_LENGTH } from '../core/control/index.ts';
+import { getVendorCodec } from '../core/vendors/index.ts';
 import { CONCLUSION_TYPES } from './destinations.ts';
 import { commandTopic, type CommandTopicName } from './mqtt-commands.ts';
 import { availabilityTopic, bridgeAvailabilityTopic, eventsTopic, stateTopic } from './mqtt-topics.ts';
@@ -36,6 +37,12 @@ export const deviceId = (mac: string) => `actionurl_${mac}`;
 export const discoveryTopic = (discoveryPrefix: string, mac: string) => `${discoveryPrefix}/device/${deviceId(mac)}/config`;
 
 const onOff = (condition: string) => `{{ 'ON' if (${condition}) else 'OFF' }}`;
+/** A text sensor's template: HA ignores a state over 255 characters, and phones' texts run to 256. */
+const text = (expression: string) => `{{ (${expression})[:${MAX_STATE_LENGTH}] }}`;
+/** HA's longest state (its MAX_LENGTH_STATE_STATE). */
+const MAX_STATE_LENGTH = 255;
+/** What the dial entity may hold: a number `dial` takes, or nothing. */
+const DIAL_OR_EMPTY = `^(?:${DIAL_NUMBER.source.replace(/^\^|\$$/g, '')})?$`;
 
 export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record<string, unknown> {
   const mac = phone.mac;
@@ -77,20 +84,23 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
           mode: 'text',
           min: 0,
           max: MAX_DIAL_LENGTH,
-          pattern: DIAL_NUMBER.source,
-          // Its value is the number of the phone's current call (cut to `max`, which HA enforces on states too).
-          value_template: `{{ (value_json.calls[0].remote if value_json.calls else '')[:${MAX_DIAL_LENGTH}] }}`,
+          // HA checks the entity's own state against min, max and pattern too (and raises when it fails), so
+          // the pattern admits the empty value it holds between calls.
+          pattern: DIAL_OR_EMPTY,
+          // Its value is the number of the phone's current call (`number`, always one `dial` takes), '' idle.
+          value_template: "{{ value_json.calls[0].number if value_json.calls else '' }}",
         }),
       }
     : {};
+  const vendor = vendorLabel(phone);
   const dev: Record<string, unknown> = {
     identifiers: [id],
     connections: [['mac', formatMac(mac)]],
-    name: `${phone.model || 'Phone'} ${formatMac(mac)}`,
-    manufacturer: manufacturerOf(phone.model),
+    name: deviceName(phone, vendor),
     model: phone.model || 'unknown',
     sw_version: phone.firmware || 'unknown',
   };
+  if (vendor) dev.manufacturer = vendor;
   if (phone.ip) dev.configuration_url = `http://${phone.ip.includes(':') ? `[${phone.ip}]` : phone.ip}/`;
   return {
     dev,
@@ -107,11 +117,12 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
       muted: binary('muted', 'Muted', 'value_json.muted'),
       off_hook: binary('off_hook', 'Off hook', 'value_json.off_hook'),
       presence: sensor('presence', 'Presence', '{{ value_json.presence }}', { device_class: 'enum', options: PRESENCES }),
-      remote_number: sensor('remote_number', 'Remote number', "{{ value_json.calls[0].remote if value_json.calls else '' }}"),
-      remote_name: sensor('remote_name', 'Remote name', "{{ value_json.calls[0].display_remote if value_json.calls else '' }}"),
+      // The number when the remote holds one, else the remote as the phone sent it.
+      remote_number: sensor('remote_number', 'Remote number', text("(value_json.calls[0].number or value_json.calls[0].remote) if value_json.calls else ''")),
+      remote_name: sensor('remote_name', 'Remote name', text("value_json.calls[0].display_remote if value_json.calls else ''")),
       last_incident: sensor('last_incident', 'Last incident', '{{ value_json.event_type }}', { state_topic: eventsTopic(c.prefix, mac) }),
-      ip: sensor('ip', 'IP address', '{{ value_json.ip }}', { entity_category: 'diagnostic' }),
-      firmware: sensor('firmware', 'Firmware', '{{ value_json.firmware }}', { entity_category: 'diagnostic' }),
+      ip: sensor('ip', 'IP address', text('value_json.ip'), { entity_category: 'diagnostic' }),
+      firmware: sensor('firmware', 'Firmware', text('value_json.firmware'), { entity_category: 'diagnostic' }),
       event: entity('event', 'event', 'Incident', {
         state_topic: eventsTopic(c.prefix, mac),
         // Incidents and the receiver's conclusions (call.ended, …): both arrive on the events topic.
@@ -122,8 +133,19 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
   };
 }
 
-/** The vendor from the model string phones send (`Yealink SIP-T46U`, `Fanvil X4U`, …), when it says. */
-function manufacturerOf(model: string): string {
-  const m = /^(yealink|fanvil|snom|grandstream|akuvox)\b/i.exec(model.trim());
-  return m ? m[1][0].toUpperCase() + m[1].slice(1).toLowerCase() : 'unknown';
+/**
+ * The maker, as the receiver recognises it from the model the phone reports or its MAC's maker prefix (phones
+ * report `SIP-T46U`, not `Yealink SIP-T46U`); undefined when neither says.
+ */
+function vendorLabel(phone: PhoneState): string | undefined {
+  const vendor = detectVendor(phone.model, phone.mac);
+  return vendor ? getVendorCodec(vendor).label : undefined;
+}
+
+/** `Yealink SIP-T46U 00:15:65:aa:bb:cc`: maker (unless the model already names it), model, MAC. */
+function deviceName(phone: PhoneState, vendor: string | undefined): string {
+  const model = phone.model.trim();
+  const named = vendor !== undefined && model.toLowerCase().startsWith(vendor.toLowerCase());
+  const parts = [named ? undefined : vendor, model || (vendor ? undefined : 'Phone'), formatMac(phone.mac)];
+  return parts.filter(Boolean).join(' ');
 }

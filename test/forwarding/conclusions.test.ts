@@ -51,6 +51,12 @@ test('call.ended, phone.online, phone.registration and phone.offline reach a des
     assert.equal(call.outcome, 'missed');
     assert.equal(call.direction, 'incoming');
     assert.equal(call.remote, 'sip:2001@pbx');
+    assert.equal(call.number, '2001', "the caller's number, beside the URI the phone sent");
+    // The call as GET /api/v1/calls has it, its id included.
+    const logged = (await r.api(`/api/v1/calls?mac=${MAC}`)).body.calls as Record<string, unknown>[];
+    assert.equal(logged.length, 1);
+    assert.equal(call.id, logged[0].id);
+    assert.deepEqual(call, logged[0]);
     assert.equal(call.display_remote, 'Anna Meier');
     assert.ok(typeof call.ring_seconds === 'number' && call.ring_seconds >= 0.1, `ring time ${call.ring_seconds}`);
     assert.equal(call.talk_seconds, null);
@@ -102,6 +108,9 @@ test('on PostgreSQL (reducer in the ingest transaction) a missed call still conc
     assert.equal(call.mac, MAC);
     assert.equal(call.outcome, 'missed');
     assert.equal(call.remote, 'sip:2002@pbx');
+    assert.equal(call.number, '2002');
+    const logged = (await r.api(`/api/v1/calls?mac=${MAC}`)).body.calls as Record<string, unknown>[];
+    assert.deepEqual(call, logged[0], 'the call as GET /api/v1/calls has it, its id included');
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(hook.received.filter((x) => x.json.type === 'call.ended').length, 1, 'one call.ended per call');
   } finally {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestReceiver } from '../server/helpers/receiver.ts';
-import { discoveryProblems } from './helpers/ha-schema.ts';
+import { discoveryProblems, stateProblems } from './helpers/ha-schema.ts';
 import { freePort, SHARED_BROKER, startMosquitto, stopMosquitto, watch } from './helpers/mqtt-watch.ts';
 
 const MAC = '001565d00d01';
@@ -34,6 +34,9 @@ describe('MQTT and Home Assistant', { timeout: 150_000 }, () => {
       assert.equal(incoming.retain, false);
       const ended = await w.waitFor((m) => m.topic === `${prefix}/${MAC}/event/call.ended`);
       assert.equal((JSON.parse(ended.text) as { outcome: string }).outcome, 'missed');
+      assert.equal((JSON.parse(ended.text) as { number: string }).number, '2001');
+      const logged = (await r.api(`/api/v1/calls?mac=${MAC}`)).body.calls as { id: number }[];
+      assert.equal((JSON.parse(ended.text) as { id: number }).id, logged[0].id, "the call log's id");
       // The HA event entity's topic carries every event with its event_type, in order.
       const onEventsTopic = w.messages.filter((m) => m.topic === `${prefix}/${MAC}/event`).map((m) => (JSON.parse(m.text) as { event_type: string }).event_type);
       await w.waitFor((m) => m.topic === `${prefix}/${MAC}/event` && m.text.includes('"missed_call"'));
@@ -52,6 +55,10 @@ describe('MQTT and Home Assistant', { timeout: 150_000 }, () => {
         availability_mode: string;
       };
       assert.deepEqual(discoveryProblems(payload), []);
+      // Every state, availability and event message published so far, as the entities HA set up read it.
+      for (const m of w.messages.filter((x) => x.topic.startsWith(`${prefix}/`))) {
+        assert.deepEqual(stateProblems(payload, { topic: m.topic, payload: m.text, retained: m.retain }), [], `${m.topic} ${m.text}`);
+      }
       assert.deepEqual(payload.dev.connections, [['mac', '00:15:65:d0:0d:01']]);
       assert.equal(payload.dev.configuration_url, 'http://10.0.0.7/');
       assert.equal(payload.dev.sw_version, '66.86.0.5');

@@ -3,6 +3,7 @@
  * names are snake_case, MACs 12 lowercase hex digits. The dashboard renders the same shapes.
  */
 import { presenceAt } from '../../domain/reduce.ts';
+import { numberOf } from '../../domain/number.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
 import type { InventoryEntry, StoredEvent, StoredRejected } from '../../store/types.ts';
 import { bytesToText } from '../../http/request.ts';
@@ -39,7 +40,10 @@ export interface CallJson {
   mac: string;
   call_id: string;
   direction: CallState['direction'];
+  /** `$remote` as the phone sent it (a SIP URI, often). */
   remote: string;
+  /** The other party's number taken from `remote` (`2001` of `sip:2001@pbx`), '' when it holds none. */
+  number: string;
   display_remote: string;
   local: string;
   phase: CallState['phase'];
@@ -66,6 +70,7 @@ export function callJson(mac: string, c: CallState): CallJson {
     call_id: c.callId,
     direction: c.direction,
     remote: c.remote,
+    number: numberOf(c.remote),
     display_remote: c.displayRemote,
     local: c.local,
     phase: c.phase,
