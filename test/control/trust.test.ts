@@ -143,6 +143,23 @@ describe('a forged event never redirects a command', { timeout: 120_000 }, () =>
   });
 });
 
+describe('an inventory import approves control addresses', { timeout: 120_000 }, () => {
+  test('a control_url column sets them; one refused address imports nothing at all', async () => {
+    const r = await receiver();
+    const csv = (body: string) => r.api('/api/v1/inventory', { method: 'POST', headers: { 'content-type': 'text/csv' }, body });
+    const bad = await csv('mac,name,control_url\n001565000051,Desk 1,http://10.0.0.51\n001565000052,Desk 2,http://169.254.169.254\n');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /^nothing imported: line 3: control_url: "url" refused: 169\.254\.169\.254 is link-local/);
+    assert.equal((await r.api('/api/v1/phones/001565000051/control')).body.url, null);
+    assert.deepEqual((await r.api('/api/v1/inventory')).body.inventory, []);
+    const good = await csv('mac,name,control_url\n00:15:65:00:00:51,Desk 1,http://10.0.0.51/\n001565000052,Desk 2,\n');
+    assert.equal(good.status, 200);
+    assert.deepEqual(good.body, { imported: 2, control_urls: 1 });
+    assert.equal((await r.api('/api/v1/phones/001565000051/control')).body.url, 'http://10.0.0.51');
+    assert.equal((await r.api('/api/v1/phones/001565000052/control')).body.url, null);
+  });
+});
+
 describe('control targets are limited to the phones\' networks', { timeout: 120_000 }, () => {
   test('the cloud metadata service is refused in every spelling, before anything is stored or sent', async () => {
     const r = await receiver();

@@ -259,6 +259,11 @@ export class ControlService {
     return this.view(mac);
   }
 
+  /** A control URL checked as `put` would (for an import that must refuse it before storing anything). */
+  checkUrl(text: string): string | { error: string } {
+    return checkControlUrl(text, this.networks);
+  }
+
   async remove(mac: string): Promise<void> {
     await this.o.store.deleteControl(mac);
     this.settings.delete(mac);
