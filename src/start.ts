@@ -29,8 +29,9 @@ import { StreamFollower } from './server/follower.ts';
 import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { ControlService } from './server/control/service.ts';
+import { ControlNetworks } from './server/control/networks.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
-import { openStore } from './store/open.ts';
+import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -63,6 +64,11 @@ export interface ServerOptions {
    * when it is back. One file per receiver. Without it, events get a 503 while PostgreSQL is away.
    */
   journal?: string;
+  /**
+   * PostgreSQL only: how long a write waits for the database before it counts as away (events then go to
+   * the journal) and how long `/healthz` waits for it (ms). Default 1000.
+   */
+  dbTimeoutMs?: number;
   /** Shared store: look for other receivers' events this often even without a notification (ms). Default 2 s. */
   followPollMs?: number;
   token?: string;
@@ -122,6 +128,13 @@ export interface ServerOptions {
   controlKey?: string;
   /** File holding that key (created 0600 when missing). Default: control.key beside the SQLite file. */
   controlKeyFile?: string;
+  /** `--control-networks`: where control requests may go (CIDR list). Default: the private and loopback networks. */
+  controlNetworks?: string;
+  /**
+   * `--control-from-source`: a phone with no approved control address gets the source address of its own
+   * request approved when it is in these networks (CIDR list). Default: off, the admin sets each address.
+   */
+  controlFromSource?: string;
   /** A command not confirmed by the phone's Action URL this long fails (ms). Default 10 s. */
   commandTimeoutMs?: number;
   /** A phone that has not answered a control request this long is unreachable (ms). Default 5 s. */
@@ -224,6 +237,14 @@ function checkOptions(options: ServerOptions) {
   // A key given on the command line is checked now; a key file is read or created only once the store has
   // opened, so a mistake in --db is reported as such and not as a key file that cannot be written beside it.
   const controlKey = options.controlKey ? readControlKey(options) : undefined;
+  let controlNetworks: ControlNetworks;
+  let controlFromSource: Allowlist | undefined;
+  try {
+    controlNetworks = new ControlNetworks(options.controlNetworks);
+    controlFromSource = options.controlFromSource ? new Allowlist(options.controlFromSource) : undefined;
+  } catch (err) {
+    throw new ServerOptionError((err as Error).message.startsWith('--') ? (err as Error).message : `--control-from-source: ${(err as Error).message}`);
+  }
   try {
     return {
       allowlist: options.allow ? new Allowlist(options.allow) : undefined,
@@ -231,6 +252,8 @@ function checkOptions(options: ServerOptions) {
       retention: retentionMs(options.retention),
       tls: options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) } : undefined,
       controlKey,
+      controlNetworks,
+      controlFromSource,
       webhooks: destinations(options),
       mqtt: mqttSettings(options),
     };
@@ -307,6 +330,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.store ??
     (await openStore(options.db ?? DEFAULT_DB, {
       journal: options.journal || undefined,
+      timeoutMs: options.dbTimeoutMs,
       onJournal: (event, { batches, err }) => {
         if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
         else {
@@ -358,6 +382,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
       confirmTimeoutMs: options.commandTimeoutMs,
       sendTimeoutMs: options.commandSendTimeoutMs,
+      networks: checked.controlNetworks,
+      ...(checked.controlFromSource ? { learnFrom: checked.controlFromSource } : {}),
     });
     await control.load();
     if (controlKey.source === 'ephemeral') {
@@ -452,6 +478,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
       offlineAfterMs,
+      dbTimeoutMs: options.dbTimeoutMs ?? DEFAULT_DB_TIMEOUT_MS,
     };
     const ctx: ServerContext = {
       store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder, storeHealth,

@@ -108,32 +108,50 @@ export function inventoryCsv(entries: readonly InventoryEntry[]): string {
   return csvLine(INVENTORY_CSV_HEADER) + entries.map((e) => csvLine([e.mac, e.name, e.location, e.groups.join(GROUP_SEPARATOR)])).join('');
 }
 
-/** What an import found: entries to store, or the problems (each one line, with its line number). */
-export type ImportResult = { entries: InventoryEntry[]; problems: [] } | { entries: []; problems: string[] };
+/**
+ * An import's optional column: the phone's approved remote-control address. Kept apart from the inventory
+ * (it is the control settings'); an empty cell changes nothing.
+ */
+export const CONTROL_URL_COLUMN = 'control_url';
+
+/** A control address an import gives, with its line for messages. */
+export interface ImportedControlUrl {
+  line: number;
+  mac: string;
+  url: string;
+}
+
+/** What an import found: entries (and control addresses) to store, or the problems (each one line, with its line number). */
+export type ImportResult =
+  | { entries: InventoryEntry[]; controlUrls: ImportedControlUrl[]; problems: [] }
+  | { entries: []; controlUrls: []; problems: string[] };
 
 /**
- * Reads an inventory CSV. Columns by the header line (`mac,name,location,groups`, any order and case; mac is
- * required, missing columns keep the stored value), or without a header line in that order. MACs in any
- * spelling. A file with any bad line imports nothing.
+ * Reads an inventory CSV. Columns by the header line (`mac,name,location,groups`, and `control_url`, any order
+ * and case; mac is required, missing columns keep the stored value), or without a header line in that order.
+ * MACs in any spelling. A file with any bad line imports nothing.
  */
 export function parseInventoryCsv(text: string, current: (mac: string) => InventoryEntry | undefined): ImportResult {
   let records: CsvRecord[];
   try {
     records = parseCsv(text);
   } catch (err) {
-    return { entries: [], problems: [(err as Error).message] };
+    return { entries: [], controlUrls: [], problems: [(err as Error).message] };
   }
-  if (records.length === 0) return { entries: [], problems: ['the file has no lines'] };
+  if (records.length === 0) return { entries: [], controlUrls: [], problems: ['the file has no lines'] };
   let columns: string[] = [...INVENTORY_CSV_HEADER];
   const first = records[0].cells.map((c) => c.trim().toLowerCase());
   if (normalizeMac(first[0] ?? '') === undefined && first.includes('mac')) {
-    const unknown = first.filter((c) => c !== '' && !(INVENTORY_CSV_HEADER as readonly string[]).includes(c));
-    if (unknown.length) return { entries: [], problems: [`line 1: unknown column "${unknown[0]}" (expected mac, name, location, groups)`] };
+    const unknown = first.filter((c) => c !== '' && c !== CONTROL_URL_COLUMN && !(INVENTORY_CSV_HEADER as readonly string[]).includes(c));
+    if (unknown.length) {
+      return { entries: [], controlUrls: [], problems: [`line 1: unknown column "${unknown[0]}" (expected mac, name, location, groups, ${CONTROL_URL_COLUMN})`] };
+    }
     columns = first;
     records = records.slice(1);
   }
   const problems: string[] = [];
   const byMac = new Map<string, InventoryEntry>();
+  const controlUrls: ImportedControlUrl[] = [];
   for (const { line, cells } of records) {
     const row: Record<string, string> = {};
     columns.forEach((name, i) => {
@@ -159,6 +177,8 @@ export function parseInventoryCsv(text: string, current: (mac: string) => Invent
     } catch (err) {
       problems.push(`line ${line}: ${(err as Error).message}`);
     }
+    const url = row[CONTROL_URL_COLUMN]?.trim();
+    if (url) controlUrls.push({ line, mac, url });
   }
-  return problems.length ? { entries: [], problems } : { entries: [...byMac.values()], problems: [] };
+  return problems.length ? { entries: [], controlUrls: [], problems } : { entries: [...byMac.values()], controlUrls, problems: [] };
 }

@@ -272,7 +272,7 @@ export interface StoreCounts {
  */
 export interface StoredControl {
   mac: string;
-  /** Base URL of the phone's web server; null: `http://<the phone's last $ip>`. */
+  /** Base URL of the phone's web server, as the admin approved it; null: none approved, nothing is sent. */
   url: string | null;
   /** null: recognised from the phone's model and MAC. */
   vendor: string | null;

@@ -137,15 +137,27 @@ describe('remote control failures', { timeout: 120_000 }, () => {
     assert.match((await setControl(r, 'zz', { vendor: 'snom' })).body.error, /not a MAC address/);
   });
 
-  test('a phone with no vendor to recognise: the reason says what to set; the address defaults to where its events came from', async () => {
+  test('a phone with no vendor to recognise: the reason says what to set; no address until one is approved', async () => {
     const r = await receiver();
     const mac = '0a0b0c0d0e0f';
     await r.ingest(`/actionurl/registered?mac=${mac}&model=Acme9000`);
+    const put = await setControl(r, mac, { url: 'http://127.0.0.1' });
+    assert.equal(put.status, 200);
     const out = await run(r, mac, { command: 'hangup' });
     assert.equal(out.status, 'failed');
     assert.match(out.reason, /cannot tell which vendor made this phone \(model "Acme9000"\): set "vendor"/);
-    const put = await setControl(r, mac, { vendor: 'snom' });
-    assert.deepEqual(put.body.effective, { url: 'http://127.0.0.1', vendor: 'snom' });
+    assert.equal((await r.api(`/api/v1/phones/${mac}/control`, { method: 'DELETE' })).status, 204);
+    const vendorOnly = await setControl(r, mac, { vendor: 'snom' });
+    // Its events came from 127.0.0.1, which is offered for confirmation, not used.
+    assert.equal(vendorOnly.body.effective.url, null);
+    assert.equal(vendorOnly.body.effective.vendor, 'snom');
+    assert.match(vendorOnly.body.effective.problem, /no approved control address .*control\/confirm \{"address":"127\.0\.0\.1"\}/);
+    assert.match((await run(r, mac, { command: 'hangup' })).reason, /^no approved control address/);
+    const confirmed = await r.api(`/api/v1/phones/${mac}/control/confirm`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: '127.0.0.1' }),
+    });
+    assert.equal(confirmed.status, 200);
+    assert.deepEqual(confirmed.body.effective, { url: 'http://127.0.0.1', vendor: 'snom' });
     const again = await run(r, mac, { command: 'hangup' });
     assert.match(again.reason, /the phone at http:\/\/127\.0\.0\.1 is unreachable/);
   });

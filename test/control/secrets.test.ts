@@ -51,13 +51,12 @@ describe('sealed credentials', { timeout: 60_000 }, () => {
 });
 
 describe('control target', { timeout: 60_000 }, () => {
-  test('defaults: the phone\'s last IP, the vendor from its model; set values win; reasons when neither is known', () => {
-    assert.deepEqual(resolveTarget({ mac: '001565000001', seen: { ip: '10.0.0.7', model: 'SIP-T46U' } }), { baseUrl: 'http://10.0.0.7', vendor: 'yealink', vendorFrom: 'events' });
-    assert.deepEqual(resolveTarget({ mac: '001565000001', seen: { ip: 'fe80::1', model: 'SIP-T46U' }, defaults: { username: 'a', password: 'b' } }),
-      { baseUrl: 'http://[fe80::1]', vendor: 'yealink', vendorFrom: 'events', credentials: { username: 'a', password: 'b' } });
-    assert.deepEqual(resolveTarget({ mac: '001565000001', settings: { url: 'https://p/', vendor: 'snom' }, seen: { ip: '10.0.0.7', model: 'SIP-T46U' } }),
+  test('the address is only the approved url, never what events report; the vendor from the model; set values win', () => {
+    assert.match((resolveTarget({ mac: '001565000001', seen: { model: 'SIP-T46U' } }) as { error: string }).error, /no approved control address for this phone/);
+    assert.deepEqual(resolveTarget({ mac: '001565000001', settings: { url: 'http://10.0.0.7', vendor: null }, seen: { model: 'SIP-T46U' }, defaults: { username: 'a', password: 'b' } }),
+      { baseUrl: 'http://10.0.0.7', vendor: 'yealink', vendorFrom: 'events', credentials: { username: 'a', password: 'b' } });
+    assert.deepEqual(resolveTarget({ mac: '001565000001', settings: { url: 'https://p/', vendor: 'snom' }, seen: { model: 'SIP-T46U' } }),
       { baseUrl: 'https://p', vendor: 'snom', vendorFrom: 'set' });
-    assert.match((resolveTarget({ mac: '0a0000000000', seen: { ip: '10.0.0.7', model: 'Acme' } }) as { error: string }).error, /cannot tell which vendor/);
-    assert.match((resolveTarget({ mac: '001565000001', seen: { ip: '', model: '' } }) as { error: string }).error, /no address for this phone/);
+    assert.match((resolveTarget({ mac: '0a0000000000', seen: { model: 'Acme' } }) as { error: string }).error, /cannot tell which vendor/);
   });
 });

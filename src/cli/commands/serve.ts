@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
-import { StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
+import { DEFAULT_DB_TIMEOUT_MS, StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
 import { TemporaryError, UsageError } from '../errors.ts';
 import { print } from '../output.ts';
@@ -18,6 +18,7 @@ interface ServeOptions {
   host: string;
   db: string;
   journal: string;
+  dbTimeout: number;
   token?: string;
   tokenSecret?: string;
   adminToken?: string;
@@ -36,6 +37,8 @@ interface ServeOptions {
   controlKey?: string;
   controlKeyFile?: string;
   commandTimeout: number;
+  controlNetworks?: string;
+  controlFromSource?: string;
   webhook: string[];
   webhookSecret: string[];
   forward?: string;
@@ -116,6 +119,13 @@ export function registerServeCommand(program: Command): void {
       'ACTIONURL_JOURNAL',
       DEFAULT_JOURNAL,
     ))
+    .addOption(opt(
+      '--db-timeout <ms>',
+      'with a postgres:// --db: a write waits this long for the database before it counts as away (events go to '
+        + 'the journal) and /healthz this long before it says so',
+      'ACTIONURL_DB_TIMEOUT',
+      DEFAULT_DB_TIMEOUT_MS,
+    ).argParser(intArg(100, 60_000)))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
     .addOption(opt(
       '--token-secret <secret>',
@@ -149,6 +159,17 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
     .addOption(opt('--control-key-file <file>', 'file holding that key, created 0600 when missing (default: control.key beside the SQLite file)', 'ACTIONURL_CONTROL_KEY_FILE'))
     .addOption(opt('--command-timeout <ms>', 'remote control: a command the phone\'s Action URL does not confirm within this fails', 'ACTIONURL_COMMAND_TIMEOUT', 10_000).argParser(intArg(100, 600_000)))
+    .addOption(opt(
+      '--control-networks <cidrs>',
+      'remote control: networks commands may go to (default: private and loopback, 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8,::1/128,fc00::/7; '
+        + 'link-local and cloud metadata addresses never)',
+      'ACTIONURL_CONTROL_NETWORKS',
+    ))
+    .addOption(opt(
+      '--control-from-source <cidrs>',
+      'remote control: approve the source address of a phone\'s own request as its control address when it has none and the source is in these networks',
+      'ACTIONURL_CONTROL_FROM_SOURCE',
+    ))
     .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
     .addOption(
       opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
@@ -191,6 +212,7 @@ export function registerServeCommand(program: Command): void {
           host: opts.host,
           db: opts.db,
           journal: opts.journal === 'off' ? undefined : opts.journal,
+          dbTimeoutMs: opts.dbTimeout,
           token: opts.token,
           tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,
@@ -208,6 +230,8 @@ export function registerServeCommand(program: Command): void {
           controlKey: opts.controlKey,
           controlKeyFile: opts.controlKeyFile,
           commandTimeoutMs: opts.commandTimeout,
+          controlNetworks: opts.controlNetworks,
+          controlFromSource: opts.controlFromSource,
           maxPhones: opts.maxPhones,
           webhook: opts.webhook,
           webhookSecret: opts.webhookSecret,

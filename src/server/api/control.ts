@@ -1,6 +1,7 @@
 /**
  * The remote-control API: a phone's control settings (credentials go in, never come out) and commands.
  *   PUT/GET/DELETE /api/v1/phones/<mac>/control
+ *   POST /api/v1/phones/<mac>/control/confirm {"address"}  (approve an address the phone reports)
  *   POST /api/v1/phones/<mac>/commands  → 202 {id, status}
  *   GET  /api/v1/phones/<mac>/commands  (the phone's newest commands)
  *   GET  /api/v1/commands/<id>[?wait=<seconds>]  (wait: answer once the command is final, or after that long)
@@ -48,6 +49,15 @@ export function registerControlRoutes(router: Router, control: ControlService): 
     const mac = macParam(params.mac, 'the MAC in the path')!;
     await control.remove(mac);
     res.send(204);
+  });
+
+  router.add('POST', '/api/v1/phones/:mac/control/confirm', async (req, res, params) => {
+    const mac = macParam(params.mac, 'the MAC in the path')!;
+    const body = jsonBody(req);
+    if (isError(body)) return res.json(400, body);
+    const out = await control.confirm(mac, body);
+    if ('error' in out) return res.json(out.status, { error: out.error });
+    res.json(200, out);
   });
 
   router.add('POST', '/api/v1/phones/:mac/commands', (req, res, params) => {

@@ -83,13 +83,20 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
   router.add('POST', '/api/v1/inventory', async (req, res) => {
     if (!sameOrigin(req, res)) return;
     const result = parseInventoryCsv(req.body.toString('utf8'), (mac) => ctx.inventory.get(mac));
-    if (result.problems.length) {
-      const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
-      res.json(400, { error: `nothing imported: ${result.problems[0]}${more}`, problems: result.problems.slice(0, 100) });
+    // Control addresses are checked before anything is stored, so a refused one imports nothing either.
+    const problems: string[] = [...result.problems];
+    for (const c of result.controlUrls) {
+      const checked = ctx.control ? ctx.control.checkUrl(c.url) : { error: 'remote control is not running on this receiver' };
+      if (typeof checked !== 'string') problems.push(`line ${c.line}: control_url: ${checked.error}`);
+    }
+    if (problems.length) {
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+      res.json(400, { error: `nothing imported: ${problems[0]}${more}`, problems: problems.slice(0, 100) });
       return;
     }
     await ctx.store.write({ events: [], rejected: [], inventory: result.entries });
     for (const entry of result.entries) ctx.inventory.set(entry);
-    res.json(200, { imported: result.entries.length });
+    for (const c of result.controlUrls) await ctx.control!.put(c.mac, { url: c.url });
+    res.json(200, { imported: result.entries.length, ...(result.controlUrls.length ? { control_urls: result.controlUrls.length } : {}) });
   });
 }

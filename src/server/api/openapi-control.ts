@@ -16,7 +16,7 @@ export function controlPaths(secured: object[]) {
       },
       put: {
         summary: 'Set the phone\'s control address, vendor and web admin credentials',
-        description: 'Every field is optional; null or "" resets `url` (to http://<the phone\'s last $ip>) or `vendor` (to the one its events show). `username` with `password` replaces the credentials, which are stored sealed (AES-256-GCM) and never returned; `"username": null` removes them.',
+        description: 'Every field is optional; null or "" resets `url` (no approved address: commands fail) or `vendor` (to the one its events show). `url` is the only address commands go to; it must be in serve --control-networks (link-local and cloud metadata addresses never). `username` with `password` replaces the credentials, which are stored sealed (AES-256-GCM) and never returned; `"username": null` removes them.',
         security: secured,
         parameters: [macPath],
         requestBody: jsonBody({
@@ -28,6 +28,20 @@ export function controlPaths(secured: object[]) {
         responses: { 200: json('Saved', ref('ControlSettings')), 400: error('A field is not usable (the reason says which)') },
       },
       delete: { summary: 'Forget the phone\'s control settings', security: secured, parameters: [macPath], responses: { 204: { description: 'Removed' } } },
+    },
+    '/api/v1/phones/{mac}/control/confirm': {
+      post: {
+        summary: 'Approve an address the phone reports now as its control address (after it moved, or when it has none)',
+        description: 'The address must be the `$ip` or the source address of the phone\'s latest event; the scheme, port and path of the old address are kept.',
+        security: secured,
+        parameters: [macPath],
+        requestBody: jsonBody({ address: text }, { required: ['address'] }),
+        responses: {
+          200: json('Approved', ref('ControlSettings')),
+          400: error('Not an address the receiver may control'),
+          409: error('The phone does not report this address now'),
+        },
+      },
     },
     '/api/v1/phones/{mac}/commands': {
       post: {
@@ -80,6 +94,16 @@ export const controlSchemas = {
       vendor: nullableText,
       credentials: { enum: ['set', 'default', 'none', 'unreadable'], description: 'Which credentials a command uses: this phone\'s own, the fleet default (serve --phone-user), none, or stored ones this receiver\'s key cannot open' },
       effective: { type: 'object', properties: { url: nullableText, vendor: nullableText, problem: text } },
+      reported: {
+        type: ['object', 'null'],
+        description: 'Where the phone\'s latest event says it is: its $ip and the source address of the request',
+        properties: { ip: nullableText, source: nullableText },
+      },
+      moved: {
+        type: ['object', 'null'],
+        description: 'The approved address and the one the phone seems to have moved to: its commands fail until the admin confirms',
+        properties: { from: text, to: text },
+      },
       updated_at: nullableTime,
     },
   },

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 export interface PhoneReply {
   status: number;
@@ -21,6 +22,14 @@ export interface SendOptions {
   /** The whole Authorization header value (Basic or Digest), if any. */
   authorization?: string;
   timeoutMs: number;
+  /** Resolves the host and refuses addresses that may not be targets (ControlNetworks.guardedLookup). */
+  lookup?: LookupFunction;
+}
+
+/** Nothing was sent: the target may not be controlled (`error` is the reason). */
+export interface Refused {
+  error: string;
+  refused: true;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -30,19 +39,19 @@ export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 }
 
-export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: string }> {
+export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: string } | Refused> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { 'User-Agent': 'actionurl-control', Connection: 'close' };
     if (opts.authorization !== undefined) headers.Authorization = opts.authorization;
     const lib = opts.url.protocol === 'https:' ? https : http;
     let done = false;
-    const finish = (v: PhoneReply | { error: string }) => {
+    const finish = (v: PhoneReply | { error: string } | Refused) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       resolve(v);
     };
-    const req = lib.request(opts.url, { method: 'GET', headers, agent: false, ...(opts.url.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
+    const req = lib.request(opts.url, { method: 'GET', headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}), ...(opts.url.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -61,7 +70,7 @@ export function sendToPhone(opts: SendOptions): Promise<PhoneReply | { error: st
       finish({ error: `no answer within ${opts.timeoutMs} ms` });
       req.destroy();
     }, opts.timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONTROLREFUSED' ? { error: err.message, refused: true } : { error: err.code ?? err.message }));
     req.end();
   });
 }

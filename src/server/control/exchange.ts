@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { chooseDigest, digestAuthorization, firmwarePaths, parseChallenges, targetText, type ControlTarget } from '../../core/control/index.ts';
 import type { VendorId } from '../../core/vendors/index.ts';
+import type { LookupFunction } from 'node:net';
 import { basicAuthorization, sendToPhone, type PhoneReply } from './client.ts';
 import type { PhoneCredentials } from './secrets.ts';
 
@@ -30,11 +31,12 @@ export interface ExchangeOptions {
   credentials?: PhoneCredentials;
   timeoutMs: number;
   habits?: PhoneHabits;
+  lookup?: LookupFunction;
 }
 
 export type ExchangeResult =
   | { reply: PhoneReply; habits: PhoneHabits }
-  | { error: string; habits?: PhoneHabits }
+  | { error: string; habits?: PhoneHabits; refused?: true }
   /** The phone asked for something this receiver cannot do (a Digest form it does not support). */
   | { failure: string; habits: PhoneHabits };
 
@@ -46,8 +48,9 @@ export async function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
   const creds = o.credentials;
   for (;;) {
     const url = new URL(`${o.baseUrl}${targetText({ path: paths[index], params: o.target.params })}`);
-    const send = (authorization?: string) => sendToPhone({ url, timeoutMs: o.timeoutMs, ...(authorization ? { authorization } : {}) });
+    const send = (authorization?: string) => sendToPhone({ url, timeoutMs: o.timeoutMs, ...(o.lookup ? { lookup: o.lookup } : {}), ...(authorization ? { authorization } : {}) });
     let reply = await send(creds && !digest ? basicAuthorization(creds.username, creds.password) : undefined);
+    if ('refused' in reply) return reply;
     if ('error' in reply) return { error: reply.error, habits: { pathIndex: index, digest } };
     if (reply.status === 401 && creds) {
       const chosen = chooseDigest(reply.challenges.flatMap(parseChallenges));
@@ -64,6 +67,7 @@ export async function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         digest = false;
         reply = await send(basicAuthorization(creds.username, creds.password));
       }
+      if ('refused' in reply) return reply;
       if ('error' in reply) return { error: reply.error, habits: { pathIndex: index, digest } };
     }
     if (reply.status === 404 && paths.length > 1 && !fellBack) {

@@ -22,8 +22,11 @@ import type { MetricsRegistry } from '../metrics.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import { CommandLog, isFinal, type CommandRecord } from './command-log.ts';
 import { exchange, type ExchangeResult, type PhoneHabits } from './exchange.ts';
-import { checkControlUrl, resolveTarget } from './target.ts';
+import { checkControlUrl, resolveTarget, resolveVendor } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
+import { AddressReports, movedTo, reportedAddresses, urlHost, urlWithHost, type AddressReport } from './address.ts';
+import { ControlNetworks, plainIp } from './networks.ts';
+import type { Allowlist } from '../access.ts';
 
 export type { CommandRecord } from './command-log.ts';
 
@@ -36,6 +39,10 @@ export interface ControlSettingsView {
   credentials: 'set' | 'default' | 'none' | 'unreadable';
   /** What a command would use now (null where it cannot be decided yet). */
   effective: { url: string | null; vendor: VendorId | null; problem?: string };
+  /** Where the phone's latest event says it is (`ip`: its `$ip`; `source`: where the request came from). */
+  reported: { ip: string | null; source: string | null } | null;
+  /** The approved address and the one the phone seems to have moved to: commands wait for a confirmation. */
+  moved: { from: string; to: string } | null;
   updated_at: string | null;
 }
 
@@ -47,6 +54,13 @@ export interface ControlServiceOptions {
   registry: MetricsRegistry;
   box: SecretBox;
   defaults?: PhoneCredentials;
+  /** Where control requests may go (`--control-networks`); default the private and loopback networks. */
+  networks?: ControlNetworks;
+  /**
+   * `--control-from-source`: a phone with no approved address gets the source address of its own request
+   * approved, when that is in these networks (first come: later changes make it look moved).
+   */
+  learnFrom?: Allowlist;
   /** A command not confirmed this long after it was created fails. Default 10 s. */
   confirmTimeoutMs?: number;
   /** A phone that has not answered the request this long is unreachable. Default 5 s. */
@@ -69,6 +83,11 @@ export class ControlService {
   private readonly waiting = new Map<string, CommandRecord[]>();
   /** Per phone: the firmware path and authentication that worked last (in memory; relearned after a restart). */
   private readonly habits = new Map<string, PhoneHabits>();
+  /** Where each phone's latest event says it is. */
+  private readonly reports = new AddressReports();
+  /** Phones whose address is being learnt from their source (one store write at a time each). */
+  private readonly learning = new Set<string>();
+  private readonly networks: ControlNetworks;
   private readonly log: CommandLog;
   /** Callers told of every step of a command (accepted, then confirmed or failed): the MQTT result topic. */
   private readonly followers = new Map<string, (c: StoredCommand) => void>();
@@ -80,6 +99,7 @@ export class ControlService {
   private closed = false;
 
   constructor(private readonly o: ControlServiceOptions) {
+    this.networks = o.networks ?? new ControlNetworks();
     this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
     this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
     this.log = new CommandLog({
@@ -123,24 +143,78 @@ export class ControlService {
     return this.o.box.open(row.mac, row.credentials) ?? null;
   }
 
+  private report(mac: string): AddressReport | undefined {
+    return this.reports.get(mac, this.o.phones.get(mac)?.ip);
+  }
+
+  /**
+   * Why a command may not go to the approved address now (it is outside --control-networks, or the phone
+   * seems to have moved), or undefined. One line, with what to do.
+   */
+  private addressProblem(mac: string, url: string | null): string | undefined {
+    if (!url) {
+      const [address] = reportedAddresses(this.report(mac));
+      return `no approved control address for this phone: set "url" with PUT /api/v1/phones/${mac}/control`
+        + (address ? `, or confirm the address its events report: POST /api/v1/phones/${mac}/control/confirm {"address":"${address}"}` : '');
+    }
+    const refused = this.networks.refuseHost(urlHost(url));
+    if (refused) return `the control address ${url} is refused: ${refused}`;
+    const to = movedTo(url, this.report(mac));
+    if (to) {
+      return `moved: confirm new address ${to}. The phone's events now report ${to}, its approved control address is ${url}; `
+        + `nothing is sent (with the credentials) until the admin confirms: POST /api/v1/phones/${mac}/control/confirm {"address":"${to}"}, or set "url"`;
+    }
+    return undefined;
+  }
+
   view(mac: string): ControlSettingsView {
     const row = this.settings.get(mac);
     const creds = this.credentialsOf(row);
     const seen = this.o.phones.get(mac);
-    const target = resolveTarget({
+    const inputs = {
       mac,
       ...(row ? { settings: { url: row.url, vendor: row.vendor } } : {}),
-      ...(this.o.defaults ? { defaults: this.o.defaults } : {}),
-      ...(seen ? { seen: { ip: seen.ip, model: seen.model } } : {}),
-    });
+      ...(seen ? { seen: { model: seen.model } } : {}),
+    };
+    const url = row?.url ?? null;
+    const vendor = resolveVendor(inputs);
+    const problem = ('error' in vendor ? vendor.error : undefined) ?? this.addressProblem(mac, url);
+    const report = this.report(mac);
+    const to = url ? movedTo(url, report) : undefined;
     return {
       mac,
-      url: row?.url ?? null,
+      url,
       vendor: row?.vendor ?? null,
       credentials: creds === null ? 'unreadable' : creds ? 'set' : this.o.defaults ? 'default' : 'none',
-      effective: 'error' in target ? { url: null, vendor: null, problem: target.error } : { url: target.baseUrl, vendor: target.vendor },
+      effective: {
+        url: problem ? null : url!.replace(/\/+$/, ''),
+        vendor: 'error' in vendor ? null : vendor.vendor,
+        ...(problem ? { problem } : {}),
+      },
+      reported: report ? { ip: report.ip === '' ? null : report.ip.slice(0, 64), source: report.source ?? null } : null,
+      moved: url && to ? { from: urlHost(url), to } : null,
       updated_at: row ? new Date(row.updatedAt).toISOString() : null,
     };
+  }
+
+  /**
+   * Approves an address the phone reports now (`{"address": "10.0.0.43"}`) as its control address: the
+   * scheme, port and path of the old address are kept. An address the phone does not report is refused, so
+   * the admin approves what they were shown and nothing else.
+   */
+  async confirm(mac: string, body: unknown): Promise<ControlSettingsView | { error: string; status: number }> {
+    const address = typeof body === 'object' && body !== null ? (body as { address?: unknown }).address : undefined;
+    if (typeof address !== 'string' || address === '' || Object.keys(body as object).some((k) => k !== 'address')) {
+      return { error: 'expected {"address": "<an address the phone reports>"}', status: 400 };
+    }
+    const wanted = plainIp(address);
+    const reported = reportedAddresses(this.report(mac));
+    if (!reported.includes(wanted)) {
+      const now = reported.length > 0 ? `it reports ${reported.join(' and ')}` : 'it has reported no address';
+      return { error: `the phone does not report ${address.slice(0, 64)} now (${now}): confirm an address it reports, or set "url"`, status: 409 };
+    }
+    const out = await this.put(mac, { url: urlWithHost(this.settings.get(mac)?.url ?? null, wanted) });
+    return 'error' in out ? { ...out, status: 400 } : out;
   }
 
   /**
@@ -157,7 +231,7 @@ export class ControlService {
       if (b.url === null || b.url === '') url = null;
       else if (typeof b.url !== 'string') return { error: '"url" must be a string' };
       else {
-        const checked = checkControlUrl(b.url);
+        const checked = checkControlUrl(b.url, this.networks);
         if (typeof checked !== 'string') return checked;
         url = checked;
       }
@@ -180,12 +254,20 @@ export class ControlService {
     const row: StoredControl = { mac, url, vendor, credentials, updatedAt: this.o.now() };
     await this.o.store.putControl(row);
     this.settings.set(mac, row);
+    // What was learnt about the old address (an older firmware path, Digest) says nothing about the new one.
+    if (url !== old?.url) this.habits.delete(mac);
     return this.view(mac);
+  }
+
+  /** A control URL checked as `put` would (for an import that must refuse it before storing anything). */
+  checkUrl(text: string): string | { error: string } {
+    return checkControlUrl(text, this.networks);
   }
 
   async remove(mac: string): Promise<void> {
     await this.o.store.deleteControl(mac);
     this.settings.delete(mac);
+    this.habits.delete(mac);
   }
 
   known(mac: string): boolean {
@@ -279,14 +361,18 @@ export class ControlService {
       return record;
     }
     const seen = this.o.phones.get(mac);
-    const target = resolveTarget({
+    const inputs = {
       mac,
       ...(row ? { settings: { url: row.url, vendor: row.vendor, ...(creds ? { credentials: creds } : {}) } } : {}),
       ...(this.o.defaults ? { defaults: this.o.defaults } : {}),
-      ...(seen ? { seen: { ip: seen.ip, model: seen.model } } : {}),
-    });
-    if ('error' in target) {
-      this.fail(record, target.error);
+      ...(seen ? { seen: { model: seen.model } } : {}),
+    };
+    const target = resolveTarget(inputs);
+    // The vendor's reason first (nothing can be sent without it), then the address's.
+    const vendor = resolveVendor(inputs);
+    const problem = ('error' in vendor ? vendor.error : undefined) ?? this.addressProblem(mac, row?.url ?? null) ?? ('error' in target ? target.error : undefined);
+    if (problem || 'error' in target) {
+      this.fail(record, problem!);
       return record;
     }
     record.vendor = target.vendor;
@@ -318,6 +404,7 @@ export class ControlService {
         vendor: target.vendor, baseUrl: target.baseUrl, target: passcode, timeoutMs: this.sendTimeoutMs,
         ...(http ? { credentials: http } : {}),
         ...(this.habits.has(mac) ? { habits: this.habits.get(mac) } : {}),
+        lookup: this.networks.guardedLookup(),
       });
       this.onReply(record, target.baseUrl, result);
     })();
@@ -334,6 +421,10 @@ export class ControlService {
     if (result.habits) this.remember(record.mac, result.habits);
     if (record.status === 'confirmed' || record.status === 'failed') return;
     const vendor = record.vendor!;
+    if ('refused' in result) {
+      this.fail(record, `the control address ${baseUrl} is refused: ${result.error}`);
+      return;
+    }
     if ('error' in result) {
       this.fail(record, `the phone at ${baseUrl} is unreachable (${result.error}); not retried`);
       return;
@@ -359,7 +450,10 @@ export class ControlService {
   }
 
   private onBus(m: BusMessage): void {
-    if (m.type !== 'event' || this.waiting.size === 0) return;
+    if (m.type !== 'event') return;
+    this.reports.note(m.event.mac, { ip: m.event.vars.ip ?? '', source: m.event.sourceIp });
+    if (this.o.learnFrom) this.learn(m.event.mac, m.event.sourceIp);
+    if (this.waiting.size === 0) return;
     const queue = this.waiting.get(m.event.mac);
     if (!queue) return;
     const record = queue.find((c) => c.afterEventId !== undefined && m.event.id > c.afterEventId && confirms(c.request, m.event));
@@ -367,6 +461,20 @@ export class ControlService {
     record.confirmedBy = { eventId: m.event.id, incident: m.event.incident };
     this.confirmSeconds.observe((performance.now() - record.startedMono) / 1000);
     this.finish(record, 'confirmed');
+  }
+
+  /** `--control-from-source`: approves the source of a phone's request when it has no approved address. */
+  private learn(mac: string, source: string): void {
+    if (this.closed || this.settings.get(mac)?.url || this.learning.has(mac)) return;
+    if (!this.o.learnFrom!.allows(source) || this.networks.refuseAddress(source)) return;
+    this.learning.add(mac);
+    const url = urlWithHost(null, source);
+    this.put(mac, { url })
+      .then((out) => {
+        if (!('error' in out)) this.o.logger.info({ mac, url }, 'control address approved from the phone\'s own request (--control-from-source)');
+      })
+      .catch((err: unknown) => this.o.logger.warn({ err, mac }, 'could not store the control address learnt from the phone\'s request'))
+      .finally(() => this.learning.delete(mac));
   }
 
   private timeout(record: CommandRecord): void {

@@ -59,6 +59,14 @@ export function setText(el, text) {
   if (el.textContent !== t) el.textContent = t;
 }
 
+/**
+ * Text a phone or a person supplied (a name, a SIP address, a model): it may break anywhere, so one long
+ * word never makes its table wider than the page (words the dashboard writes still break only between words).
+ */
+export function given(text) {
+  return h('span', { class: 'given' }, text);
+}
+
 /** A <select> with options [[value, label], ...]. */
 export function select(attrs, options, current) {
   return h('select', attrs, options.map(([value, label]) => h('option', { value, selected: value === current }, label)));

@@ -449,11 +449,14 @@ function createRow() {
   }
   cells.badge = h('span', { class: 'badge' });
   cells.presence.appendChild(cells.badge);
-  cells.name = h('span', { class: 'phone-name' });
-  cells.link = h('a', { class: 'mac' });
-  cells.ip = h('span', { class: 'sub' });
+  // Two lines beside the ☎ button: the MAC (the link, never cut), then name · location · IP, which may be
+  // long and is cut with an ellipsis. A row has room for two lines, so the name shares the second one.
   cells.pick = h('button', { type: 'button', class: 'pick', title: 'Call control for this phone', 'aria-label': 'Call control for this phone' }, '☎');
-  cells.mac.append(cells.name, cells.link, cells.pick, cells.ip);
+  cells.link = h('a', { class: 'mac' });
+  cells.name = h('span', { class: 'phone-name' });
+  cells.ip = h('span', { class: 'ip' });
+  cells.about = h('span', { class: 'sub about' }, cells.name, cells.ip);
+  cells.mac.append(cells.pick, cells.link, cells.about);
   cells.modelName = h('span', {});
   cells.firmware = h('span', { class: 'sub' });
   cells.model.append(cells.modelName, cells.firmware);
@@ -475,9 +478,15 @@ function fillRow(row, e) {
   setText(c.link, formatMac(e.mac));
   setText(c.name, [e.name, e.location].filter(Boolean).join(' · '));
   setText(c.ip, e.ip);
+  const about = [e.name, e.location, e.ip].filter(Boolean).join(' · ');
+  if (c.about.title !== about) c.about.title = about;
   setText(c.modelName, e.model);
   setText(c.firmware, e.firmware);
   setText(c.account, e.account);
+  // What a narrow column cuts short stays readable on hover.
+  const model = [e.model, e.firmware].filter(Boolean).join(' ');
+  if (c.model.title !== model) c.model.title = model;
+  if (c.account.title !== e.account) c.account.title = e.account;
   setText(c.dir, e.direction);
   setText(c.party, e.party);
   if (c.party.title !== e.party) c.party.title = e.party;
@@ -486,6 +495,8 @@ function fillRow(row, e) {
   if (c.flags.dataset.key !== e.flagKey) {
     c.flags.dataset.key = e.flagKey;
     replace(c.flags, e.flags.map(([kind, label]) => h('span', { class: `flag flag-${kind}` }, label)));
+    // A narrow column shows the first flags and an ellipsis; all of them are on hover.
+    c.flags.title = e.flags.map((f) => f[1]).join(', ');
   }
 }
 

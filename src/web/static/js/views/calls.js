@@ -2,7 +2,7 @@
 // per hour by outcome. Refreshes itself (debounced) when call events arrive on the stream.
 import { catalog, getJson, listOf } from '../api.js';
 import { callsPerHourChart } from '../chart.js';
-import { h, replace, select } from '../dom.js';
+import { given, h, replace, select } from '../dom.js';
 import { callParty, formatDuration, formatMac, formatTime, normalizeMac, OUTCOMES, toLocalInput, toMs } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
 
@@ -101,9 +101,9 @@ export function mount(root, route) {
           h('thead', {}, h('tr', {}, ['Started', 'Phone', 'Direction', 'With', 'Outcome', 'Ring', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows.map((c) => h('tr', { dataset: { outcome: String(c.outcome) } },
             h('td', { class: 'nowrap' }, formatTime(c.raw.started_at)),
-            h('td', { class: 'nowrap' }, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}` }, names.get(c.mac) || formatMac(c.mac)) : '–'),
+            h('td', {}, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}`, class: 'given' }, names.get(c.mac) || formatMac(c.mac)) : '–'),
             h('td', {}, String(c.raw.direction ?? '')),
-            h('td', {}, callParty(c.raw)),
+            h('td', {}, given(callParty(c.raw))),
             h('td', {}, h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome))),
             h('td', { class: 'nowrap' }, formatDuration((Number.isNaN(c.answered) ? c.ended : c.answered) - c.started)),
             h('td', { class: 'nowrap' }, Number.isNaN(c.answered) ? '–' : formatDuration((Number.isNaN(c.ended) ? Date.now() : c.ended) - c.answered))))))),

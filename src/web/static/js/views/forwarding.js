@@ -67,7 +67,7 @@ export function mount(root, route) {
         h('tbody', {}, list.map((d) => h('tr', { dataset: { destination: d.name } },
           h('th', { scope: 'row' }, d.name),
           h('td', {}, d.kind),
-          h('td', {}, h('code', {}, d.target)),
+          h('td', {}, h('code', { class: 'given' }, d.target)),
           healthCell(d),
           h('td', {}, String(d.queued)),
           h('td', {}, String(d.in_flight)),
@@ -148,12 +148,12 @@ export function mount(root, route) {
       h('tbody', {}, rows.map((d) => h('tr', { dataset: { id: d.id, state: d.state } },
         h('td', {}, String(d.id)),
         h('td', {}, formatTime(d.created_at)),
-        h('td', {}, d.destination),
-        h('td', {}, h('code', {}, d.type)),
+        h('td', { class: 'given' }, d.destination),
+        h('td', {}, h('code', {}, breakable(d.type))),
         h('td', {}, d.mac ? formatMac(d.mac) : '–'),
         h('td', { class: d.state === 'dead' || d.state === 'failed' ? 'error' : '' }, d.state),
         h('td', {}, String(d.attempts)),
-        h('td', { class: 'reason' }, d.last_error ?? (d.last_status ? `HTTP ${d.last_status}` : '–')),
+        h('td', { class: 'reason given' }, d.last_error ?? (d.last_status ? `HTTP ${d.last_status}` : '–')),
         h('td', {}, d.state === 'failed' || d.state === 'dead'
           ? h('button', { type: 'button', class: 'retry', onclick: () => retry(d.id) }, 'Retry')
           : null))))));
@@ -173,4 +173,9 @@ export function mount(root, route) {
       clearInterval(timer);
     },
   };
+}
+
+/** An event type (`phone.always_fwd_on`) that a narrow column may wrap after its dots and underscores only. */
+function breakable(type) {
+  return String(type).split(/(?<=[._])/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
 }

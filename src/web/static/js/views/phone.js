@@ -2,7 +2,7 @@
 // recent events with every variable the phone sent. Live: stream events for this phone are added to the
 // timeline as they arrive and trigger a re-fetch of the phone (and of its calls, for call incidents).
 import { catalog, getJson, incidentName, listOf, sendJson } from '../api.js';
-import { h, replace } from '../dom.js';
+import { given, h, replace } from '../dom.js';
 import {
   callParty, formatAgo, formatDuration, formatMac, formatTime, formatTimestamp, normalizeMac, presenceLabel, toMs,
 } from '../format.js';
@@ -43,8 +43,8 @@ export function mount(root, route) {
     h('label', { class: 'check' }, purgeBox, h('span', {}, 'Also delete its events and calls')),
     h('p', {}, forgetBtn, ' ', confirmBtn),
     forgetStatus);
-  const accounts = h('section', { class: 'card', 'aria-labelledby': 'ph-acc' });
-  const current = h('section', { class: 'card', 'aria-labelledby': 'ph-cur' });
+  const accounts = h('section', { class: 'card table-card', 'aria-labelledby': 'ph-acc' });
+  const current = h('section', { class: 'card table-card', 'aria-labelledby': 'ph-cur' });
   const callsBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-calls' });
   const control = controlPanel(() => mac, { id: 'phone-control' });
   const controlBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-ctl' },
@@ -107,8 +107,8 @@ export function mount(root, route) {
       accs.length === 0
         ? h('p', { class: 'muted' }, p.registered === true ? 'Registered (the phone has not named the account).' : 'No account reported yet.')
         : table(['Account', 'Display name', 'Registration', 'Since'], accs.map((a) => [
-          typeof a === 'string' ? a : (a.id ?? a.account ?? ''),
-          a.display_name ?? '',
+          given(typeof a === 'string' ? a : (a.id ?? a.account ?? '')),
+          given(a.display_name ?? ''),
           a.failed ? 'failed' : a.registered === true ? 'registered' : a.registered === false ? 'unregistered' : 'unknown',
           a.since ? formatTime(a.since) : '–',
         ])));
@@ -119,10 +119,10 @@ export function mount(root, route) {
         ? h('p', { class: 'muted' }, 'No call right now.')
         : table(['Direction', 'With', 'State', 'Since', 'Call id'], calls.map((c) => [
           c.direction ?? '',
-          callParty(c),
+          given(callParty(c)),
           [c.phase ?? c.outcome ?? '', c.muted ? ' (muted)' : ''].join(''),
           formatDuration(Date.now() - toMs(c.answered_at ?? c.started_at)),
-          c.call_id ?? '',
+          given(c.call_id ?? ''),
         ])));
   }
 
@@ -178,7 +178,7 @@ export function mount(root, route) {
           calls.map((c) => [
             formatTime(c.started_at),
             c.direction ?? '',
-            callParty(c),
+            given(callParty(c)),
             h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome ?? '')),
             callDuration(c),
           ])));

@@ -3,7 +3,7 @@
 // time; missed calls per extension; the busiest hours as a weekday × hour heat map in the browser's time
 // zone. All figures come from /api/v1/reports/… (summaries the receiver keeps as calls end). Printable.
 import { getJson } from '../api.js';
-import { h, replace, select } from '../dom.js';
+import { given, h, replace, select } from '../dom.js';
 import { formatDuration, formatMac } from '../format.js';
 
 const DAY = 86400000;
@@ -115,8 +115,8 @@ export function mount(root, route) {
           h('table', { class: 'report-table', dataset: { table: 'missed' } },
             h('thead', {}, h('tr', {}, ['Extension', 'Name', 'Missed'].map((t) => h('th', { scope: 'col' }, t)))),
             h('tbody', {}, missed.map((a) => h('tr', { dataset: { key: a.account } },
-              h('td', { dataset: { field: 'extension' } }, a.extension || '(not named)'),
-              h('td', {}, a.display_name),
+              h('td', { dataset: { field: 'extension' } }, a.extension ? given(a.extension) : '(not named)'),
+              h('td', {}, given(a.display_name ?? '')),
               h('td', { class: 'num', dataset: { field: 'missed' } }, String(a.missed)))))))),
         section('rep-heat', 'Busiest hours', heatTable(heat)));
     } catch (err) {
@@ -149,7 +149,7 @@ function figureTable(name, heads, rows, keyOf, lead, extra = () => []) {
     h('table', { class: 'report-table', dataset: { table: name } },
       h('thead', {}, h('tr', {}, [heads[0], ...extraHeads, ...FIGURES.map((f) => f[1])].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows.map((r) => h('tr', { dataset: { key: keyOf(r) } },
-        h('th', { scope: 'row' }, lead(r)),
+        h('th', { scope: 'row', class: 'given' }, lead(r)),
         extra(r).map((v) => h('td', { class: 'num' }, v)),
         FIGURES.map(([field, , format]) => h('td', { class: 'num', dataset: { field } }, format(r[field]))))))));
 }
