@@ -31,7 +31,7 @@ import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from
 import { ControlService } from './server/control/service.ts';
 import { ControlNetworks } from './server/control/networks.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
-import { openStore } from './store/open.ts';
+import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -64,6 +64,11 @@ export interface ServerOptions {
    * when it is back. One file per receiver. Without it, events get a 503 while PostgreSQL is away.
    */
   journal?: string;
+  /**
+   * PostgreSQL only: how long a write waits for the database before it counts as away (events then go to
+   * the journal) and how long `/healthz` waits for it (ms). Default 1000.
+   */
+  dbTimeoutMs?: number;
   /** Shared store: look for other receivers' events this often even without a notification (ms). Default 2 s. */
   followPollMs?: number;
   token?: string;
@@ -325,6 +330,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.store ??
     (await openStore(options.db ?? DEFAULT_DB, {
       journal: options.journal || undefined,
+      timeoutMs: options.dbTimeoutMs,
       onJournal: (event, { batches, err }) => {
         if (event === 'journalling') logger.warn({ err, batches }, 'PostgreSQL unreachable: events go to the local journal');
         else {
@@ -472,6 +478,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       publicUrl: options.publicUrl || undefined,
       tls: checked.tls !== undefined,
       offlineAfterMs,
+      dbTimeoutMs: options.dbTimeoutMs ?? DEFAULT_DB_TIMEOUT_MS,
     };
     const ctx: ServerContext = {
       store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder, storeHealth,

@@ -74,7 +74,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     const shared = ctx.store.shared;
     const journalled = shared?.journal ? { journalled: shared.journalled } : {};
     try {
-      await ctx.store.lastEventId();
+      // A database that hangs (frozen, black-holed) must not hang the probe: answer within the timeout.
+      await withinMs(ctx.store.lastEventId(), ctx.settings.dbTimeoutMs, `the ${ctx.store.kind} store did not answer within ${ctx.settings.dbTimeoutMs} ms`);
       // Reads work but events are refused: a load balancer should send phones elsewhere, an operator look.
       const full = ctx.storeHealth?.problem();
       if (full) {
@@ -163,4 +164,14 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     }
     return RESOLVED;
   };
+}
+
+/** `work`'s result, or an error with `message` when it takes longer than `ms` (the work itself goes on). */
+function withinMs<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  work.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -34,6 +34,8 @@ export interface ReceiverSettings {
   tls: boolean;
   /** A phone silent this long shows as offline. */
   offlineAfterMs: number;
+  /** How long `/healthz` waits for the store before it answers that the store does not answer (ms). */
+  dbTimeoutMs: number;
 }
 
 export interface ServerContext {

@@ -11,3 +11,6 @@ export function isPostgresUrl(db: string): boolean {
 export function redactDbUrl(db: string): string {
   return db.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
+
+/** How long a write waits for PostgreSQL before the database counts as away (`--db-timeout`, ms). */
+export const DEFAULT_DB_TIMEOUT_MS = 1000;

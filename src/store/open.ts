@@ -7,9 +7,9 @@ import type { PostgresOptions } from './postgres.ts';
 import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
 import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
 import type { Store } from './types.ts';
-import { isPostgresUrl, redactDbUrl } from './db-url.ts';
+import { DEFAULT_DB_TIMEOUT_MS, isPostgresUrl, redactDbUrl } from './db-url.ts';
 
-export { isPostgresUrl, redactDbUrl, StoreConfigError, StoreUnreachableError };
+export { DEFAULT_DB_TIMEOUT_MS, isPostgresUrl, redactDbUrl, StoreConfigError, StoreUnreachableError };
 
 
 export async function openStore(db: string, postgres: PostgresOptions = {}): Promise<Store> {

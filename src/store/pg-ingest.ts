@@ -46,6 +46,15 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connection timeout|timeout expired|Query read timeout|not queryable|Client was closed/i.test(message);
 }
 
+/**
+ * PostgreSQL is away for a write: unreachable, or it did not answer in time (our read timeout, or its own
+ * lock timeout 55P03 / statement cancel 57014 because something else holds the lock too long).
+ */
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isConnectionError(err) || code === '55P03' || code === '57014';
+}
+
 /** Inserts events in the given order under the append lock; returns their ids in that order. */
 export async function insertEvents(c: pg.ClientBase, e: readonly NewEvent[]): Promise<number[]> {
   const res = await c.query<{ id: number }>(

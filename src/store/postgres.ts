@@ -18,7 +18,7 @@ import pg from 'pg';
 import { expireCalls } from '../domain/expire.ts';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { EVENT_COLUMNS, eventFromRow, REJECTED_COLUMNS, rejectedFromRow, type EventRow as StoredEventRow } from './event-rows.ts';
-import { redactDbUrl } from './db-url.ts';
+import { DEFAULT_DB_TIMEOUT_MS, redactDbUrl } from './db-url.ts';
 import { Journal, type JournalBatch } from './journal.ts';
 import {
   LOCKS,
@@ -26,6 +26,7 @@ import {
   insertEvents,
   insertRejected,
   isConnectionError,
+  isUnavailable,
   reduceEvents,
   text,
   upsertCalls,
@@ -350,6 +351,11 @@ export interface PostgresOptions {
   journal?: string;
   /** How often to try moving the journal into PostgreSQL while it is not empty (ms). Default 1000. */
   journalRetryMs?: number;
+  /**
+   * How long a write may wait for PostgreSQL (to connect, for each statement, for a lock) before the
+   * database counts as away and the batch goes to the journal (ms). Default 1000 (`--db-timeout`).
+   */
+  timeoutMs?: number;
   /** Told about a database outage (journalling started) and the journal being moved back. */
   onJournal?(event: 'journalling' | 'drained', detail: { batches: number; err?: unknown }): void;
   /** A background step (moving the journal, notifying) failed. */
@@ -358,6 +364,8 @@ export interface PostgresOptions {
 
 /** Batches moved from the journal into PostgreSQL per transaction. */
 const DRAIN_BATCHES = 50;
+/** Reads (API pages, reports, exports) may take longer than a write, but not for ever: a frozen server frees the pool. */
+const READ_TIMEOUT_MS = 30_000;
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -395,8 +403,12 @@ export class PostgresStore implements Store {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
     // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
-    const config: pg.ClientConfig = { connectionString: plain, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
-    const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 10_000 });
+    // Server-side limits as well: a lock held by a stuck transaction elsewhere must not queue our writes
+    // behind it, and a connection of ours that died mid-transaction must not hold locks for long.
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS;
+    const settings = [...(schema ? [`search_path=${schema}`] : []), `lock_timeout=${timeoutMs}`, `idle_in_transaction_session_timeout=${Math.max(10_000, timeoutMs)}`];
+    const config: pg.ClientConfig = { connectionString: plain, types: TYPES, options: settings.map((x) => `-c ${x}`).join(' ') };
+    const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 10_000, query_timeout: Math.max(READ_TIMEOUT_MS, timeoutMs) });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
     let first: pg.PoolClient;
     try {
@@ -442,7 +454,10 @@ export class PostgresStore implements Store {
   /** The writer connection, (re)connected when needed. */
   private async connection(): Promise<pg.Client> {
     if (this.writer) return this.writer;
-    const c = new pg.Client({ ...this.config, connectionTimeoutMillis: 3000, keepAlive: true, query_timeout: 30_000 });
+    // A server that stops answering (frozen, black-holed) is noticed within the timeout, so phones are
+    // answered from the journal instead of waiting for it (see write).
+    const timeoutMs = this.opts.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS;
+    const c = new pg.Client({ ...this.config, connectionTimeoutMillis: timeoutMs, keepAlive: true, query_timeout: timeoutMs });
     // A connection terminated by the server (57P01 on restart, pg_terminate_backend) or cut: forget it, the
     // next write opens another. Unhandled, this event would end the process.
     c.on('error', () => this.dropWriter(c));
@@ -494,7 +509,7 @@ export class PostgresStore implements Store {
         const ids = await this.commit(c, [parts], false, batch);
         return batch.events.map((e, i) => ({ ...e, id: ids[i] }));
       } catch (err) {
-        if (!isConnectionError(err)) throw err;
+        if (!isUnavailable(err)) throw err;
         this.dropWriter();
         if (!journalable) {
           throw new StoreUnavailableError(`the database cannot be reached (${oneLine((err as Error).message)}); nothing was changed, try again in a moment`, { cause: err });
@@ -595,7 +610,7 @@ export class PostgresStore implements Store {
       try {
         await this.commit(c, batches, true);
       } catch (err) {
-        if (isConnectionError(err)) this.dropWriter(c);
+        if (isUnavailable(err)) this.dropWriter(c);
         throw err;
       }
       journal.forget(batches[batches.length - 1].seq);
@@ -617,7 +632,7 @@ export class PostgresStore implements Store {
           if (this.journalled > 0) this.scheduleDrain(0);
         },
         (err) => {
-          if (!isConnectionError(err)) this.opts.onError?.(err);
+          if (!isUnavailable(err)) this.opts.onError?.(err);
           this.scheduleDrain();
         },
       );

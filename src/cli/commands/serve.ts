@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
 import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
-import { StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
+import { DEFAULT_DB_TIMEOUT_MS, StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
 import { TemporaryError, UsageError } from '../errors.ts';
 import { print } from '../output.ts';
@@ -18,6 +18,7 @@ interface ServeOptions {
   host: string;
   db: string;
   journal: string;
+  dbTimeout: number;
   token?: string;
   tokenSecret?: string;
   adminToken?: string;
@@ -118,6 +119,13 @@ export function registerServeCommand(program: Command): void {
       'ACTIONURL_JOURNAL',
       DEFAULT_JOURNAL,
     ))
+    .addOption(opt(
+      '--db-timeout <ms>',
+      'with a postgres:// --db: a write waits this long for the database before it counts as away (events go to '
+        + 'the journal) and /healthz this long before it says so',
+      'ACTIONURL_DB_TIMEOUT',
+      DEFAULT_DB_TIMEOUT_MS,
+    ).argParser(intArg(100, 60_000)))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
     .addOption(opt(
       '--token-secret <secret>',
@@ -204,6 +212,7 @@ export function registerServeCommand(program: Command): void {
           host: opts.host,
           db: opts.db,
           journal: opts.journal === 'off' ? undefined : opts.journal,
+          dbTimeoutMs: opts.dbTimeout,
           token: opts.token,
           tokenSecret: opts.tokenSecret,
           adminToken: opts.adminToken,
