@@ -107,7 +107,7 @@ describe('the phone page\'s control settings', { timeout: 180_000 }, () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/#/phone/${phone.mac}`);
     const effective = page.locator('#ctl-effective');
-    await page.waitForFunction(() => /no approved control address/.test(document.querySelector('#ctl-effective')?.textContent ?? ''));
+    await page.locator('#ctl-effective', { hasText: /no approved control address/ }).waitFor();
     // The address the phone reports is offered, not used.
     assert.equal(await page.locator('#ctl-confirm').textContent(), 'Approve 127.0.0.1');
 
