@@ -38,7 +38,7 @@ test('PostgreSQL frozen under load: every request answered from the journal whil
       // frozen (it stays frozen until all are in), so none waited for the database to come back.
       for (let i = 4; i < 14; i++) await Promise.all([0, 1, 2, 3].map((p) => send(p, i)));
       const health = await fetch(`${server.url}/healthz`);
-      const body = await health.json();
+      const body = (await health.json()) as { status: string; journalled: number; error: string };
       assert.equal(health.status, 200, 'with a journal the receiver still takes events: a load balancer keeps sending them');
       assert.equal(body.status, 'degraded');
       assert.ok(body.journalled > 0, JSON.stringify(body));
@@ -60,7 +60,7 @@ test('PostgreSQL frozen under load: every request answered from the journal whil
     } finally {
       await check.end();
     }
-    assert.equal((await (await fetch(`${server.url}/healthz`)).json()).status, 'ok');
+    assert.equal(((await (await fetch(`${server.url}/healthz`)).json()) as { status: string }).status, 'ok');
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
