@@ -3,7 +3,8 @@
  *
  * Definitions (docs/api.md, "Reports"): a call counts once it ended, in the period it started in.
  * - calls_in / calls_out: incoming / outgoing calls; `calls` also counts calls whose direction is unknown.
- * - answered_in: incoming calls answered; answered_out: outgoing calls the far end answered.
+ * - answered_in: incoming calls answered; answered_out: outgoing calls the far end answered. Answered is the
+ *   call log's outcome answered or transferred (domain/answered.ts): a call lost in a failed transfer is not.
  * - missed, rejected, forwarded: incoming calls that ended so.
  * - answer_rate: answered_in / calls_in.
  * - average_ring_seconds: start to answer, averaged over answered incoming calls.

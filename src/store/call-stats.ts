@@ -19,6 +19,7 @@
  * `readHourStats`); only the trigger's wrapper (SQLite: trigger bodies, PostgreSQL: a PL/pgSQL function) and
  * the placeholders differ.
  */
+import { ANSWERED_OUTCOMES } from '../domain/answered.ts';
 import { accountIdOf } from '../domain/vars.ts';
 import { SERVICE_LEVEL_SECONDS, type CallStatsRow, type HourStatsRow, type StatsQuery } from './types.ts';
 
@@ -54,7 +55,8 @@ export const COUNTERS = [
 
 /** What one call adds to each counter: SQL over the call row `r`, times `sign` (an SQL expression). */
 function contributions(r: string, sign: string): string[] {
-  const answered = `${r}.answered_at IS NOT NULL`;
+  // countsAsAnswered (domain/answered.ts), in SQL.
+  const answered = `(${r}.answered_at IS NOT NULL AND ${r}.outcome IN (${ANSWERED_OUTCOMES.map((o) => `'${o}'`).join(', ')}))`;
   const flag = (cond: string) => `${sign} * (CASE WHEN ${cond} THEN 1 ELSE 0 END)`;
   return [
     sign,
@@ -105,6 +107,14 @@ export function statsUpsertsSql(r: string, sign: string): string {
       VALUES (${[...t.keys.map(([, expr]) => expr(r)), ...values].join(', ')})
       ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets};`;
   }).join('\n');
+}
+
+/**
+ * Empties the summary tables and fills them again from the calls stored: for a database whose summaries
+ * were counted by an older definition (its trigger is replaced in the same migration).
+ */
+export function statsRecountSql(): string {
+  return [...STATS_TABLES.map((t) => `DELETE FROM ${t.name};`), statsBackfillSql()].join('\n');
 }
 
 /** Fills the summary tables from the calls already stored (a database that had calls before migration). */

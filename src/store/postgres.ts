@@ -39,7 +39,7 @@ import { StoreUnavailableError } from './store-unavailable.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, deliveryShard, type DeliveryRow } from './delivery-rows.ts';
 import { commandFromRow, commandsTableSql, commandValues, numbered, PUT_COMMAND_SQL, SELECT_COMMAND_SQL, type CommandRow } from './command-rows.ts';
 import { pgLeases } from './pg-leases.ts';
-import { accountOfCall, readCallStats, readHourStats, statsBackfillSql, statsTablesSql, statsUpsertsSql, type StatsReader } from './call-stats.ts';
+import { accountOfCall, readCallStats, readHourStats, statsBackfillSql, statsRecountSql, statsTablesSql, statsUpsertsSql, type StatsReader } from './call-stats.ts';
 import type {
   AbandonCommands,
   StoredCommand,
@@ -195,8 +195,7 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const row of calls.rows) await c.query('UPDATE calls SET account = $1 WHERE id = $2', [text(accountOfCall(row.local)), row.id]);
       await c.query(statsBackfillSql());
       await c.query(`
-        CREATE FUNCTION call_stats_add(r calls, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $fn$
-        BEGIN ${statsUpsertsSql('r', 'sign')} END $fn$;
+        ${statsFunctionSql()}
         CREATE FUNCTION calls_stats_trigger() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN
           IF TG_OP <> 'INSERT' THEN
@@ -279,7 +278,19 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'remote-control commands',
     sql: commandsTableSql({ int: 'BIGINT', serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' }),
   },
+  {
+    // SQLite's is 15.
+    version: 9,
+    name: 'call summaries: an answered call lost in a failed transfer is not counted as answered',
+    sql: `${statsFunctionSql()}\n${statsRecountSql()}`,
+  },
 ];
+
+/** What the summary trigger runs for a call row: its figures, times `sign`, added to each summary table. */
+function statsFunctionSql(): string {
+  return `CREATE OR REPLACE FUNCTION call_stats_add(r calls, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $fn$
+    BEGIN ${statsUpsertsSql('r', 'sign')} END $fn$;`;
+}
 
 // BIGINT columns come back as strings by default; ours (epoch ms, ids) fit in a double. Set on our clients only.
 const TYPES = {

@@ -4,7 +4,7 @@
  * migration: add the next one.
  */
 import type Database from 'better-sqlite3';
-import { accountOfCall, statsBackfillSql, statsTablesSql, statsUpsertsSql } from './call-stats.ts';
+import { accountOfCall, statsBackfillSql, statsRecountSql, statsTablesSql, statsUpsertsSql } from './call-stats.ts';
 import { commandsTableSql } from './command-rows.ts';
 import { StoreConfigError } from './store-config-error.ts';
 
@@ -195,16 +195,7 @@ export const MIGRATIONS: readonly Migration[] = [
         setAccount.run(accountOfCall(row.local), row.id);
       }
       db.exec(statsBackfillSql());
-      db.exec(`
-        CREATE TRIGGER calls_stats_insert AFTER INSERT ON calls WHEN NEW.ended_at IS NOT NULL
-        BEGIN ${statsUpsertsSql('NEW', '1')} END;
-        CREATE TRIGGER calls_stats_update_old AFTER UPDATE ON calls WHEN OLD.ended_at IS NOT NULL
-        BEGIN ${statsUpsertsSql('OLD', '-1')} END;
-        CREATE TRIGGER calls_stats_update_new AFTER UPDATE ON calls WHEN NEW.ended_at IS NOT NULL
-        BEGIN ${statsUpsertsSql('NEW', '1')} END;
-        CREATE TRIGGER calls_stats_delete AFTER DELETE ON calls WHEN OLD.ended_at IS NOT NULL
-        BEGIN ${statsUpsertsSql('OLD', '-1')} END;
-      `);
+      db.exec(statsTriggersSql());
     },
   },
   {
@@ -212,7 +203,36 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'remote-control commands',
     sql: commandsTableSql({ int: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT' }),
   },
+  {
+    // PostgreSQL's is 9.
+    version: 15,
+    name: 'call summaries: an answered call lost in a failed transfer is not counted as answered',
+    sql: `
+      DROP TRIGGER calls_stats_insert;
+      DROP TRIGGER calls_stats_update_old;
+      DROP TRIGGER calls_stats_update_new;
+      DROP TRIGGER calls_stats_delete;
+    `,
+    run(db) {
+      db.exec(statsRecountSql());
+      db.exec(statsTriggersSql());
+    },
+  },
 ];
+
+/** The triggers that keep the call summaries (call-stats.ts) as calls are stored, changed and deleted. */
+function statsTriggersSql(): string {
+  return `
+    CREATE TRIGGER calls_stats_insert AFTER INSERT ON calls WHEN NEW.ended_at IS NOT NULL
+    BEGIN ${statsUpsertsSql('NEW', '1')} END;
+    CREATE TRIGGER calls_stats_update_old AFTER UPDATE ON calls WHEN OLD.ended_at IS NOT NULL
+    BEGIN ${statsUpsertsSql('OLD', '-1')} END;
+    CREATE TRIGGER calls_stats_update_new AFTER UPDATE ON calls WHEN NEW.ended_at IS NOT NULL
+    BEGIN ${statsUpsertsSql('NEW', '1')} END;
+    CREATE TRIGGER calls_stats_delete AFTER DELETE ON calls WHEN OLD.ended_at IS NOT NULL
+    BEGIN ${statsUpsertsSql('OLD', '-1')} END;
+  `;
+}
 
 /** Applies the migrations the database lacks. Returns the versions applied. */
 export function migrate(db: Database.Database): number[] {

@@ -40,12 +40,15 @@ function makeCalls(): Made[] {
     const answered = r() < 0.7;
     const ring = Math.floor(r() * 70_000);
     const incoming = r() < 0.65;
+    // Some answered calls were handed on (transferred), some lost in a failed transfer (failed).
+    const after = r();
+    const answeredOutcome = after < 0.15 ? 'failed' : after < 0.3 ? 'transferred' : 'answered';
     out.push({
       mac,
       call: {
         callId: String(i), direction: incoming ? 'incoming' : 'outgoing', remote: 'sip:9@pbx', displayRemote: 'x',
         local: `sip:${200 + (i % 2)}@PBX.example`, phase: 'ended',
-        outcome: answered ? 'answered' : incoming ? (r() < 0.5 ? 'missed' : 'rejected') : 'failed', muted: false,
+        outcome: answered ? answeredOutcome : incoming ? (r() < 0.5 ? 'missed' : 'rejected') : 'failed', muted: false,
         startedAt, answeredAt: answered ? startedAt + ring : null, endedAt: startedAt + ring + (answered ? Math.floor(r() * 300_000) : 0),
         lastEventId: i + 1,
       },
@@ -61,7 +64,8 @@ function expected(calls: readonly Made[], from: number, to: number, macs?: strin
     if (c.endedAt === null || c.startedAt < from || c.startedAt >= to || (macs && !macs.includes(mac))) continue;
     const key = `${mac} ${c.local.replace('sip:', '').toLowerCase()} ${c.direction}`;
     const row = out.get(key) ?? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    const ring = c.answeredAt === null ? null : c.answeredAt - c.startedAt;
+    // Answered, as docs/api.md defines it: answered, and the outcome answered or transferred (not lost after).
+    const ring = c.answeredAt === null || !['answered', 'transferred'].includes(c.outcome) ? null : c.answeredAt - c.startedAt;
     const values = [
       1, ring === null ? 0 : 1, c.outcome === 'missed' ? 1 : 0, c.outcome === 'rejected' ? 1 : 0, c.outcome === 'forwarded' ? 1 : 0,
       ring ?? 0, ring === null ? 0 : c.endedAt - c.answeredAt!, ...[5, 10, 15, 20, 30, 60].map((s) => (ring !== null && ring <= s * 1000 ? 1 : 0)),
@@ -188,6 +192,32 @@ describe('splitting a period over the summary tables', { timeout: 20_000 }, () =
 });
 
 describe('upgrading a SQLite database', { timeout: 30_000 }, () => {
+  it('counts the summaries again when the definition of an answered call changed', async () => {
+    const file = join(dir, 'recount.sqlite');
+    const db = new Database(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 14)) {
+      db.exec(m.sql);
+      m.run?.(db);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    const calls = makeCalls();
+    const insert = db.prepare(`INSERT INTO calls (mac, call_id, started_at, direction, remote, display_remote, local, answered_at, ended_at,
+      outcome, ring_ms, talk_ms, state, last_event_id, account) VALUES (?, ?, ?, ?, '', '', ?, ?, ?, ?, 0, 0, '{}', 1, ?)`);
+    for (const { mac, call: c } of calls) insert.run(mac, c.callId, c.startedAt, c.direction, c.local, c.answeredAt, c.endedAt, c.outcome, c.local.replace('sip:', '').toLowerCase());
+    // Figures an older definition counted (every answered_at as answered), in every summary table.
+    for (const t of ['call_stats_hour', 'call_stats_day', 'call_stats_week', 'call_stats_block', 'call_stats_site']) db.exec(`UPDATE ${t} SET answered = calls`);
+    db.close();
+    const store = new SqliteStore(file);
+    try {
+      assert.deepEqual(await actual(store, T0, T0 + 5 * D), expected(calls, T0, T0 + 5 * D));
+      const hours = await store.hourStats({ from: T0, to: T0 + 5 * D });
+      assert.equal(hours.reduce((s, h) => s + Number(h.answered), 0), calls.filter((c) => c.call.answeredAt !== null && ['answered', 'transferred'].includes(c.call.outcome)).length);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fills the summaries and accounts from the calls stored before the migration', async () => {
     const file = join(dir, 'old.sqlite');
     const db = new Database(file);

@@ -13,7 +13,7 @@ import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 declare const window: any;
 declare const document: any;
 
-describe('forwarding page', { timeout: 60_000 }, () => {
+describe('forwarding page', { timeout: 120_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let hook: HookServer;
@@ -95,6 +95,39 @@ describe('forwarding page', { timeout: 60_000 }, () => {
       await dest.locator('td[data-health]').filter({ hasText: /^ok$/ }).waitFor();
       await dest.locator('button.test-event').click();
       await goneHook.waitForMatch((r) => r.json.type === 'actionurl.test');
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await page.close();
+      await other.close();
+      await goneHook.close();
+    }
+  });
+  it('Retry on a switched-off destination says the delivery waits for the switch-on and offers it; switched on, it is sent', { timeout: 40_000 }, async () => {
+    let gone = true;
+    const goneHook = await startHookServer(() => ({ status: gone ? 410 : 200 }));
+    const other = await startReceiver({ webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    const page = await browser.newPage();
+    try {
+      assert.equal((await rawGet(other.url, '/actionurl/dnd_on?mac=001565feed03')).status, 200);
+      const [first] = await goneHook.waitFor(1);
+      gone = false; // the destination would take it now, but it stays switched off until someone switches it on
+      await page.goto(`${other.url}/#/forwarding`);
+      const dest = page.locator('table.destinations tr[data-destination="webhook1"]');
+      await dest.locator('td[data-health]').filter({ hasText: /switched off/ }).waitFor();
+      const row = page.locator('table.deliveries tr').filter({ hasText: 'phone.dnd_on' });
+      const id = await row.getAttribute('data-id');
+      await row.locator('button.retry').click();
+      const notice = page.locator('#fwd-notice');
+      await notice.filter({ hasText: `Delivery ${id} waits` }).waitFor();
+      assert.match(await notice.innerText(), /webhook1 is switched off, so it is sent only once webhook1 is switched on again/);
+      assert.doesNotMatch(await notice.innerText(), /is sent again/);
+      assert.equal(goneHook.received.length, 1, 'nothing was sent to the switched-off destination');
+
+      await notice.getByRole('button', { name: 'Switch webhook1 on again' }).click();
+      await notice.filter({ hasText: 'webhook1 takes deliveries again' }).waitFor();
+      const again = await goneHook.waitForMatch((r) => r.json.type === 'phone.dnd_on', 1);
+      assert.equal(again.headers['webhook-id'], first.headers['webhook-id'], 'the retried delivery, not a new one');
+      await page.locator(`table.deliveries tr[data-id="${id}"][data-state="delivered"]`).waitFor();
       assert.deepEqual(browser.problems, []);
     } finally {
       await page.close();

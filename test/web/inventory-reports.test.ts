@@ -163,6 +163,20 @@ describe('inventory, forgetting and reports in the dashboard', { timeout: 180_00
     await page.locator('button', { hasText: 'Apply' }).click();
     await page.waitForFunction(() => document.querySelectorAll('table[data-table="phones"] tbody tr').length === 2);
     assert.deepEqual(await rowFigures(page, 'phones', C), shown(plan.filter((c) => c.mac === C), 5));
+
+    // The address keeps the choice: a reload (or the same address bookmarked) shows the same report.
+    const address = new URL(page.url());
+    assert.equal(new URLSearchParams(address.hash.split('?')[1]).get('group'), 'support');
+    await page.reload();
+    await page.locator(`table[data-table="phones"] tr[data-key="${C}"]`).waitFor();
+    assert.equal(await page.locator('#rep-group').inputValue(), 'support');
+    assert.equal(await page.locator('#rep-sl').inputValue(), '5');
+    assert.deepEqual((await page.locator('table[data-table="phones"] tbody tr').evaluateAll((rows) => rows.map((r: any) => r.dataset.key))).sort(), [B, C].sort());
+    assert.deepEqual(await rowFigures(page, 'phones', C), shown(plan.filter((c) => c.mac === C), 5));
+    // Following a link to another group while on the page (same page, new address) shows that group.
+    await page.evaluate(() => { (globalThis as any).location.hash = '#/reports?from=2026-11-02&to=2026-11-03&sl=20&group=sales'; });
+    await page.waitForFunction((macs) => [...document.querySelectorAll('table[data-table="phones"] tbody tr')].map((r: any) => r.dataset.key).sort().join() === macs, [A, B].sort().join());
+    assert.equal(await page.locator('#rep-group').inputValue(), 'sales');
     assert.deepEqual(problems, []);
   });
 

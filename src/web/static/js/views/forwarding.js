@@ -41,8 +41,8 @@ export function mount(root, route) {
       h('form', { class: 'toolbar', onsubmit: (e) => e.preventDefault() }, h('label', {}, h('span', {}, 'State'), stateSel)),
       logBox, more)));
 
-  function say(text, error = false) {
-    notice.textContent = text;
+  function say(text, error = false, ...actions) {
+    replace(notice, text, actions.length ? ' ' : null, actions);
     notice.className = error ? 'error' : 'muted';
   }
 
@@ -107,17 +107,25 @@ export function mount(root, route) {
   async function enable(name) {
     try {
       await post(`/api/v1/destinations/${encodeURIComponent(name)}/enable`);
-      say(`${name} takes deliveries again from the next event on; retry its dead deliveries below to send them.`);
+      say(`${name} takes deliveries again: new events and the retries that waited for it are sent now; retry its dead deliveries below to send them too.`);
       refresh();
     } catch (err) {
       say(`${name} could not be switched on: ${err.message}`, true);
     }
   }
 
-  async function retry(id) {
+  async function retry(id, destination) {
     try {
       await post(`/api/v1/deliveries/${id}/retry`);
-      say(`Delivery ${id} is sent again.`);
+      // A switched-off destination keeps the retry queued and sends nothing until it is switched on again:
+      // say so (from its state now, not the table's), and offer the switch.
+      const now = listOf(await getJson('/api/v1/destinations'), 'destinations').find((d) => d.name === destination);
+      if (now && !now.enabled) {
+        say(`Delivery ${id} waits: ${destination} is switched off, so it is sent only once ${destination} is switched on again.`, false,
+          h('button', { type: 'button', class: 'enable', onclick: () => enable(destination) }, `Switch ${destination} on again`));
+      } else {
+        say(`Delivery ${id} is sent again.`);
+      }
       setTimeout(refresh, 500);
     } catch (err) {
       say(`Delivery ${id} could not be retried: ${err.message}`, true);
@@ -155,7 +163,7 @@ export function mount(root, route) {
         h('td', {}, String(d.attempts)),
         h('td', { class: 'reason given' }, d.last_error ?? (d.last_status ? `HTTP ${d.last_status}` : '–')),
         h('td', {}, d.state === 'failed' || d.state === 'dead'
-          ? h('button', { type: 'button', class: 'retry', onclick: () => retry(d.id) }, 'Retry')
+          ? h('button', { type: 'button', class: 'retry', onclick: () => retry(d.id, d.destination) }, 'Retry')
           : null))))));
   }
 

@@ -8,6 +8,7 @@ import {
 } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
 import { controlPanel } from '../control.js';
+import { controlSettingsForm } from './phone-control-form.js';
 
 const TIMELINE_LIMIT = 100;
 const TIMELINE_MAX = 1000;
@@ -47,10 +48,12 @@ export function mount(root, route) {
   const current = h('section', { class: 'card table-card', 'aria-labelledby': 'ph-cur' });
   const callsBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-calls' });
   const control = controlPanel(() => mac, { id: 'phone-control' });
+  const controlSettings = controlSettingsForm(mac);
   const controlBox = h('section', { class: 'card wide', 'aria-labelledby': 'ph-ctl' },
     h('h2', { id: 'ph-ctl' }, 'Call control'),
     h('p', { class: 'muted' }, 'Sent to the phone over its remote-control URL; confirmed when its Action URL reports the effect.'),
-    control.el);
+    control.el,
+    controlSettings.el);
   const timelineList = h('ol', { class: 'timeline', reversed: true });
   const moreBtn = h('button', { type: 'button', hidden: true, onclick: () => loadEvents(true) }, 'Load older events');
   root.append(h('div', { class: 'page phone-page' },
@@ -229,7 +232,10 @@ export function mount(root, route) {
     addEvents([event], true);
     // Coalesce bursts: one re-fetch per short quiet period.
     clearTimeout(phoneTimer);
-    phoneTimer = setTimeout(loadPhone, 30);
+    phoneTimer = setTimeout(() => {
+      loadPhone();
+      controlSettings.refresh();
+    }, 30);
     const kind = cat?.incidentBySlug.get(event.incident)?.kind;
     if (kind === 'call' || kind === undefined) {
       clearTimeout(callsTimer);
@@ -258,6 +264,7 @@ export function mount(root, route) {
     unmount() {
       destroyed = true;
       control.stop();
+      controlSettings.stop();
       offEvent();
       offResync();
       clearInterval(clock);

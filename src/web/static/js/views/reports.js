@@ -44,7 +44,10 @@ export function mount(root, route) {
   const today = localMidnight(dateInput(Date.now()));
   const fromInput = h('input', { type: 'date', id: 'rep-from', value: q.get('from') ?? dateInput(today - 6 * DAY) });
   const toInput = h('input', { type: 'date', id: 'rep-to', value: q.get('to') ?? dateInput(today) });
-  const groupSel = select({ id: 'rep-group' }, [['', 'All phones']], q.get('group') ?? '');
+  // The group from the address is an option from the start, before the inventory's list of groups arrives:
+  // otherwise the first load (and a reload or a bookmark) would show all phones.
+  const groupSel = select({ id: 'rep-group' }, [['', 'All phones']], '');
+  setGroup(q.get('group') ?? '');
   const slSel = select({ id: 'rep-sl' }, SERVICE_LEVELS.map((s) => [s, `${s} s`]), q.get('sl') ?? '20');
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading…');
   const out = h('div', { class: 'report' });
@@ -59,6 +62,11 @@ export function mount(root, route) {
       h('button', { type: 'submit' }, 'Apply'),
       h('button', { type: 'button', onclick: () => window.print() }, 'Print')),
     status, out));
+
+  function setGroup(group) {
+    if (group && ![...groupSel.options].some((o) => o.value === group)) groupSel.append(h('option', { value: group }, group));
+    groupSel.value = group;
+  }
 
   getJson('/api/v1/inventory').then((inv) => {
     if (destroyed) return;
@@ -129,6 +137,8 @@ export function mount(root, route) {
     update(r) {
       fromInput.value = r.query.get('from') ?? fromInput.value;
       toInput.value = r.query.get('to') ?? toInput.value;
+      setGroup(r.query.get('group') ?? '');
+      if (SERVICE_LEVELS.includes(r.query.get('sl'))) slSel.value = r.query.get('sl');
       load();
     },
     unmount() {
