@@ -106,6 +106,8 @@ describe('the checker knows HA\'s rules (so a pass means something)', { timeout:
       ['a wildcard in a command topic', (g) => ({ ...g, cmps: { ...g.cmps, sw: { ...g.cmps.sw, cmd_t: 'p/+/sw' } } }), /command_topic: a topic to publish to has no/],
       ['object_id', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, object_id: 'x' } } }), /object_id is no longer read/],
       ['a key the platform drops', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, payload_press: 'X' } } }), /payload_press: not a key of this platform/],
+      ['an entity id of another platform', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, def_ent_id: 'sensor.x1_b' } } }), /default_entity_id "sensor\.x1_b" is not a valid binary_sensor entity id/],
+      ['an entity id HA refuses', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, def_ent_id: 'binary_sensor.X1__b' } } }), /is not a valid binary_sensor entity id/],
       ['a template outside what the checker renders', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, val_tpl: '{{ value | upper }}' } } }), /value_template: not a template/],
     ];
     for (const [what, change, expected] of cases) assert.match(discoveryProblems(change(good())).join('\n'), expected, what);
@@ -156,6 +158,10 @@ describe('Home Assistant takes every discovery payload the receiver publishes', 
       { model: '', firmware: '', ip: '' },
       { model: 'X4U', firmware: '1.0', ip: 'fe80::1' },
       { model: '<script>'.repeat(32), firmware: 'x'.repeat(256), ip: '10.0.0.7' },
+      // Anyone can send any text as $ip: HA refuses the whole device for a link that is not a URL.
+      { ip: '"Alice" <sip:2001@10.0.0.9>' },
+      { ip: 'fe80::1%eth0' },
+      { ip: '10.0.0.7/../admin' },
     ];
     for (const extra of phones) {
       const p = { ...reduce(undefined, eventsOf([['registered']])[0]).state, ...extra };
@@ -178,6 +184,9 @@ describe('the device as Home Assistant lists it', { timeout: 10_000 }, () => {
     assert.equal(dev({ model: 'Yealink SIP-T46U' }).name, 'Yealink SIP-T46U 00:15:65:aa:bb:cc');
     assert.deepEqual([dev({ mac: '0c383e010203', model: 'X4U' }).manufacturer, dev({ mac: '0c383e010203', model: 'X4U' }).name], ['Fanvil', 'Fanvil X4U 0c:38:3e:01:02:03']);
     assert.equal(dev({ mac: '000b82010203', model: '' }).name, 'Grandstream 00:0b:82:01:02:03');
+    assert.equal(dev({ ip: '10.0.0.7' }).configuration_url, 'http://10.0.0.7/');
+    assert.equal(dev({ ip: 'fe80::1' }).configuration_url, 'http://[fe80::1]/');
+    assert.equal(dev({ ip: 'pbx.example.com/x' }).configuration_url, undefined, 'only an address links to the phone');
     // Nothing says who made it: no manufacturer rather than a made-up one.
     assert.equal(dev({ mac: '020000010203', model: '' }).manufacturer, undefined);
     assert.equal(dev({ mac: '020000010203', model: '' }).name, 'Phone 02:00:00:01:02:03');
@@ -187,7 +196,7 @@ describe('the device as Home Assistant lists it', { timeout: 10_000 }, () => {
 describe('every state a phone can be in is one Home Assistant accepts', { timeout: 120_000 }, () => {
   const check = (events: PhoneEvent[]) => {
     const { state, messages } = messagesOf(events);
-    const problems = payloads(state).flatMap((payload) => messages.flatMap((m) => stateProblems(payload, m)));
+    const problems = payloads(state).flatMap((payload) => [...discoveryProblems(payload), ...messages.flatMap((m) => stateProblems(payload, m))]);
     assert.deepEqual([...new Set(problems)], []);
   };
 
@@ -207,16 +216,17 @@ describe('every state a phone can be in is one Home Assistant accepts', { timeou
     ]));
   });
 
-  test('every text a phone can put in a call (fuzzed), through every incident', () => {
+  test('every text a phone can put in a call or its own details (fuzzed), through every incident', () => {
     const slugs = INCIDENTS.map((i) => i.slug);
     const text = fc.oneof(
       fc.string({ maxLength: 300 }),
       fc.string({ unit: 'grapheme', maxLength: 300 }),
       fc.constantFrom('', 'sip:2001@pbx.example.com', '2001', '"Alice" <sip:2001@10.0.0.9>', 'sip:+4930123@pbx;user=phone', 'tel:+4930123', 'anonymous', ' 2001 ', '2001@10.0.0.9:5060'),
     );
+    const device = fc.record({ ip: text, model: text, firmware: text });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...slugs), fc.constantFrom('1', '2', '3'), text, text), { minLength: 1, maxLength: 12 }), (steps) => {
-        check(eventsOf(steps.map(([slug, id, remote, name]) => [slug, call(id, remote, name)] as const)));
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...slugs), fc.constantFrom('1', '2', '3'), text, text, device), { minLength: 1, maxLength: 12 }), (steps) => {
+        check(eventsOf(steps.map(([slug, id, remote, name, dev]) => [slug, { ...dev, ...call(id, remote, name) }] as const)));
       }),
       { numRuns: 150, includeErrorInReport: true },
     );
