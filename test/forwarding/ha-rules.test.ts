@@ -10,6 +10,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { INCIDENTS } from '../../src/core/catalog.ts';
 import { reduce } from '../../src/domain/reduce.ts';
 import type { PhoneEvent, PhoneState } from '../../src/domain/types.ts';
@@ -147,6 +148,44 @@ describe('the checker knows HA\'s rules (so a pass means something)', { timeout:
     assert.equal(render('{{ value_json.b }}', '{}').undefinedUsed, true);
     assert.throws(() => r('{{ value_json.a[0].b }}', { a: [] }), /undefined/);
     assert.throws(() => r('{{ value_json.items }}', { items: 1 }), /method/);
+  });
+});
+
+describe('the template renderer agrees with Jinja itself', { timeout: 60_000 }, () => {
+  // A cross-check of helpers/jinja.ts where Python's Jinja2 is installed (HA renders with Jinja2 in a
+  // sandboxed environment, then strips the text); elsewhere the rules above stand on their own.
+  const RENDER = [
+    'import json, sys',
+    'from jinja2.sandbox import ImmutableSandboxedEnvironment',
+    'env = ImmutableSandboxedEnvironment()',
+    'out = []',
+    'for t, p in json.load(sys.stdin):',
+    '    out.append(env.from_string(t).render(value=p, value_json=json.loads(p)).strip())',
+    'json.dump(out, sys.stdout)',
+  ].join('\n');
+  const probe = spawnSync('python3', ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' });
+
+  test('every template of the payloads, over the states of a fuzzed run', (t) => {
+    if (probe.status !== 0) return t.skip('python3 with jinja2 is not installed');
+    const { state, messages } = messagesOf(eventsOf([
+      ['registered', { active_user: '100', active_host: 'pbx.example.com' }],
+      ['incoming_call', call('1', 'sip:2001@pbx.example.com', '  Jörg 😀 Müller ')],
+      ['call_established', call('1', 'sip:2001@pbx.example.com')],
+      ['mute'],
+      ['dnd_on'],
+      ['incoming_call', call('2', `sip:${'9'.repeat(300)}@pbx`, 'N'.repeat(300))],
+      ['call_terminated', call('1', 'sip:2001@pbx.example.com')],
+    ]));
+    const pairs: [string, string][] = [];
+    for (const c of componentsOf(discoveryPayload(state, { ...context, commands: true }))) {
+      if (typeof c.config.value_template !== 'string') continue;
+      for (const m of messages) if (m.topic === c.config.state_topic) pairs.push([c.config.value_template, m.payload]);
+    }
+    assert.ok(pairs.length > 50);
+    const jinja = spawnSync('python3', ['-c', RENDER], { input: JSON.stringify(pairs), encoding: 'utf8' });
+    assert.equal(jinja.status, 0, jinja.stderr);
+    const expected = JSON.parse(jinja.stdout) as string[];
+    assert.deepEqual(pairs.map(([tpl, payload]) => render(tpl, payload).text), expected);
   });
 });
 
