@@ -26,6 +26,7 @@ import { checkControlUrl, resolveTarget, resolveVendor } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
 import { AddressReports, movedTo, reportedAddresses, urlHost, urlWithHost, type AddressReport } from './address.ts';
 import { ControlNetworks, plainIp } from './networks.ts';
+import { SentSecrets } from './scrub.ts';
 import type { Allowlist } from '../access.ts';
 
 export type { CommandRecord } from './command-log.ts';
@@ -393,6 +394,8 @@ export class ControlService {
       record.timer = setTimeout(() => this.timeout(record), this.confirmTimeoutMs);
       record.timer.unref();
     }
+    if (target.credentials) record.secrets = new SentSecrets(target.credentials);
+    const secrets = record.secrets;
     const passcode = target.credentials ? withPasscode(target.vendor, encoded, target.credentials.password) : encoded;
     const http = target.credentials && passcode === encoded ? target.credentials : undefined;
     void (async () => {
@@ -405,6 +408,7 @@ export class ControlService {
         ...(http ? { credentials: http } : {}),
         ...(this.habits.has(mac) ? { habits: this.habits.get(mac) } : {}),
         lookup: this.networks.guardedLookup(),
+        ...(secrets ? { onAuthorization: (v: string) => secrets.addAuthorization(v) } : {}),
       });
       this.onReply(record, target.baseUrl, result);
     })();
@@ -430,11 +434,13 @@ export class ControlService {
       return;
     }
     if ('failure' in result) {
-      this.fail(record, result.failure);
+      this.fail(record, record.secrets ? record.secrets.scrub(result.failure) : result.failure);
       return;
     }
     const reply = result.reply;
-    const reading = readAnswer(vendor, reply.status, reply.body);
+    // Whatever the phone echoed of the request is blanked before the answer is read (and quoted).
+    const body = record.secrets ? record.secrets.scrub(reply.body) : reply.body;
+    const reading = readAnswer(vendor, reply.status, body);
     if (!reading.accepted) {
       this.fail(record, refusalReason(vendor, reading.refusal, reading.detail, reply.localAddress));
       return;
