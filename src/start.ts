@@ -32,6 +32,7 @@ import { ControlService } from './server/control/service.ts';
 import { ControlNetworks } from './server/control/networks.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
 import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
+import { normalizeServerUrl } from './core/ingest-url.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -96,6 +97,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** pino level when no logger is given. Default `info`. */
   logLevel?: string;
+  /** Leave the start-up log lines ("receiver listening", warnings) to `RunningServer.announce`. */
+  deferAnnouncement?: boolean;
   /** Group commit: wait this long for more requests (ms); 0 (default) commits on the next event-loop turn. */
   commitDelayMs?: number;
   /** Group commit: most requests per transaction. */
@@ -181,6 +184,8 @@ export interface RunningServer {
   readonly port: number;
   readonly host: string;
   readonly ctx: ServerContext;
+  /** Writes the start-up log lines, when `deferAnnouncement` held them back. */
+  announce(): void;
   close(): Promise<void>;
 }
 
@@ -225,6 +230,13 @@ function readControlKey(options: ServerOptions): ReturnType<typeof loadControlKe
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 function checkOptions(options: ServerOptions) {
+  if (options.publicUrl) {
+    try {
+      normalizeServerUrl(options.publicUrl);
+    } catch (err) {
+      throw new ServerOptionError(`--public-url: ${(err as Error).message}`);
+    }
+  }
   if (options.open && options.adminToken) {
     throw new ServerOptionError('--open and --admin-token contradict each other: --open lets anyone in, --admin-token requires the token; pick one');
   }
@@ -553,13 +565,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const scheme = checked.tls ? 'https' : 'http';
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const url = `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
-    logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
-    if (access.mode === 'open') logger.warn(OPEN_WARNING);
-    for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
-    if (mqttCommands) logger.info({ topics: `${checked.mqtt!.prefix}/+/command/+` }, MQTT_COMMANDS_NOTICE);
-    else if (checked.mqtt) logger.info('MQTT commands off (--no-mqtt-commands): no command topics, no controls in Home Assistant');
-    if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
-    if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
+    // The start-up log lines; `actionurl serve` has them written after its banner, not in the middle of it.
+    const announce = () => {
+      logger.info({ url, store: store.description, phones: phones.size, access: access.mode }, 'receiver listening');
+      if (access.mode === 'open') logger.warn(OPEN_WARNING);
+      for (const d of forwarder?.destinationsInfo() ?? []) logger.info({ destination: d.name, kind: d.kind, target: d.target }, 'forwarding');
+      if (mqttCommands) logger.info({ topics: `${checked.mqtt!.prefix}/+/command/+` }, MQTT_COMMANDS_NOTICE);
+      else if (checked.mqtt) logger.info('MQTT commands off (--no-mqtt-commands): no command topics, no controls in Home Assistant');
+      if (settings.token !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_WARNING);
+      if (settings.tokenSecret !== undefined && checked.allowlist === undefined) logger.warn(PROVISION_TOKEN_SECRET_WARNING);
+    };
+    if (!options.deferAnnouncement) announce();
 
     let closing: Promise<void> | undefined;
     return {
@@ -567,6 +583,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       port: address.port,
       host: address.address,
       ctx,
+      announce,
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);

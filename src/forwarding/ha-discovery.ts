@@ -13,6 +13,7 @@
  * `pl_on`). Entity ids are suggested with `default_entity_id` (`sensor.actionurl_<mac>_presence`): HA 2025.10
  * deprecated `object_id` for this and stops reading it in 2026.4.
  */
+import { isIP } from 'node:net';
 import { INCIDENTS } from '../core/catalog.ts';
 import { formatMac } from '../core/mac.ts';
 import type { PhoneState, Presence } from '../domain/types.ts';
@@ -101,7 +102,8 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
     sw_version: phone.firmware || 'unknown',
   };
   if (vendor) dev.manufacturer = vendor;
-  if (phone.ip) dev.configuration_url = `http://${phone.ip.includes(':') ? `[${phone.ip}]` : phone.ip}/`;
+  const url = webPage(phone.ip);
+  if (url) dev.configuration_url = url;
   return {
     dev,
     o: c.origin,
@@ -131,6 +133,16 @@ export function discoveryPayload(phone: PhoneState, c: DiscoveryContext): Record
       ...controls,
     },
   };
+}
+
+/**
+ * The phone's web page, when `$ip` is an address: anyone on the LAN can send any text as `$ip`, and HA refuses
+ * the whole device (every entity) for a configuration_url that is not a URL.
+ */
+function webPage(ip: string): string | undefined {
+  if (isIP(ip) === 0) return undefined;
+  const url = `http://${ip.includes(':') ? `[${ip}]` : ip}/`;
+  return URL.canParse(url) ? url : undefined;
 }
 
 /**

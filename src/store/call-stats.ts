@@ -55,7 +55,7 @@ export const COUNTERS = [
 
 /** What one call adds to each counter: SQL over the call row `r`, times `sign` (an SQL expression). */
 function contributions(r: string, sign: string): string[] {
-  // countsAsAnswered (domain/answered.ts), in SQL.
+  // An answered call as domain/answered.ts defines it.
   const answered = `(${r}.answered_at IS NOT NULL AND ${r}.outcome IN (${ANSWERED_OUTCOMES.map((o) => `'${o}'`).join(', ')}))`;
   const flag = (cond: string) => `${sign} * (CASE WHEN ${cond} THEN 1 ELSE 0 END)`;
   return [

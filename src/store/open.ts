@@ -5,6 +5,7 @@
 import { SqliteStore } from './sqlite.ts';
 import type { PostgresOptions } from './postgres.ts';
 import { prepareSqlitePath, sqliteOpenError } from './sqlite-path.ts';
+import { holdWriterLock } from './sqlite-writer-lock.ts';
 import { StoreConfigError, StoreUnreachableError } from './store-config-error.ts';
 import type { Store } from './types.ts';
 import { DEFAULT_DB_TIMEOUT_MS, isPostgresUrl, redactDbUrl } from './db-url.ts';
@@ -20,13 +21,16 @@ export async function openStore(db: string, postgres: PostgresOptions = {}): Pro
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
     throw new StoreConfigError(`--db ${redactDbUrl(db)}: expected a SQLite file path or a postgres:// URL`);
   }
-  if (db !== ':memory:' && db !== '') prepareSqlitePath(db);
+  const file = db !== ':memory:' && db !== '';
+  if (file) prepareSqlitePath(db);
+  const lock = file ? holdWriterLock(db) : undefined;
   let store: SqliteStore | undefined;
   try {
-    store = new SqliteStore(db);
+    store = new SqliteStore(db, { lock });
     await store.ready();
   } catch (err) {
     await store?.close().catch(() => {});
+    lock?.release();
     throw sqliteOpenError(db, err);
   }
   return store;

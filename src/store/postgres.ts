@@ -345,7 +345,12 @@ function startError(url: string, err: unknown): StoreConfigError {
 
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
 export function splitSchema(url: string): { url: string; schema?: string } {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new StoreConfigError(`--db ${redactDbUrl(url)} is not a valid URL; expected e.g. postgres://user:password@host:5432/database`);
+  }
   const schema = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {

@@ -66,6 +66,8 @@ export interface SqliteStoreOptions {
    * inline, on its one connection).
    */
   readers?: number;
+  /** Released when the store closes (the receiver's hold on the file, see sqlite-writer-lock.ts). */
+  lock?: { release(): void };
 }
 
 /** How writes reach the database: inline, or through the worker thread. */
@@ -146,12 +148,14 @@ export class SqliteStore implements Store {
   private readonly read: Reads;
   /** Each phone's newest event id: where "events of this phone" starts walking its prev_id chain. */
   private readonly newest: Map<string, number>;
+  private readonly lock: { release(): void } | undefined;
 
   /**
    * Opens (creating the file and its directory if needed) and migrates. `:memory:` for a throwaway store.
    * The writer and reader threads start in the background; the first write or read waits for them.
    */
   constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.lock = options.lock;
     const memory = file === ':memory:' || file === '';
     if (!memory) prepareSqlitePath(file);
     this.description = `sqlite ${file}`;
@@ -431,6 +435,7 @@ export class SqliteStore implements Store {
       await (await this.writing).close();
     } finally {
       this.db.close();
+      this.lock?.release();
     }
   }
 }

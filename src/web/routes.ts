@@ -11,6 +11,7 @@ import { loadAssets, type Asset, type AssetSet } from './assets.ts';
 import {
   clearSessionSetCookie,
   isAuthorized,
+  isAuthorizedByCookie,
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
@@ -144,7 +145,9 @@ function serveStatic(reply: Reply, assets: AssetSet, rest: string): void {
 }
 
 function serveUi(reply: Reply, req: HttpRequest, ctx: WebContext, adminToken: string | undefined, authorized: boolean, name: string): void {
-  if (name === 'session.json') return reply.json(200, { auth: adminToken !== undefined, authorized });
+  // `signed_in`: this browser has a session to end (its cookie), which is when the dashboard offers Sign out.
+  // A browser on this machine is let in without one, and a Bearer token is no session.
+  if (name === 'session.json') return reply.json(200, { auth: adminToken !== undefined, authorized, signed_in: isAuthorizedByCookie(req, adminToken) });
   if (name === 'catalog.json') return reply.json(200, catalogJson(), 'public, max-age=300');
   // Everything below carries the ingest token.
   if (!authorized) return reply.json(401, { error: 'sign in first' });

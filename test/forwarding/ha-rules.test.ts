@@ -10,6 +10,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { INCIDENTS } from '../../src/core/catalog.ts';
 import { reduce } from '../../src/domain/reduce.ts';
 import type { PhoneEvent, PhoneState } from '../../src/domain/types.ts';
@@ -106,6 +107,8 @@ describe('the checker knows HA\'s rules (so a pass means something)', { timeout:
       ['a wildcard in a command topic', (g) => ({ ...g, cmps: { ...g.cmps, sw: { ...g.cmps.sw, cmd_t: 'p/+/sw' } } }), /command_topic: a topic to publish to has no/],
       ['object_id', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, object_id: 'x' } } }), /object_id is no longer read/],
       ['a key the platform drops', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, payload_press: 'X' } } }), /payload_press: not a key of this platform/],
+      ['an entity id of another platform', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, def_ent_id: 'sensor.x1_b' } } }), /default_entity_id "sensor\.x1_b" is not a valid binary_sensor entity id/],
+      ['an entity id HA refuses', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, def_ent_id: 'binary_sensor.X1__b' } } }), /is not a valid binary_sensor entity id/],
       ['a template outside what the checker renders', (g) => ({ ...g, cmps: { ...g.cmps, b: { ...g.cmps.b, val_tpl: '{{ value | upper }}' } } }), /value_template: not a template/],
     ];
     for (const [what, change, expected] of cases) assert.match(discoveryProblems(change(good())).join('\n'), expected, what);
@@ -148,6 +151,44 @@ describe('the checker knows HA\'s rules (so a pass means something)', { timeout:
   });
 });
 
+describe('the template renderer agrees with Jinja itself', { timeout: 60_000 }, () => {
+  // A cross-check of helpers/jinja.ts where Python's Jinja2 is installed (HA renders with Jinja2 in a
+  // sandboxed environment, then strips the text); elsewhere the rules above stand on their own.
+  const RENDER = [
+    'import json, sys',
+    'from jinja2.sandbox import ImmutableSandboxedEnvironment',
+    'env = ImmutableSandboxedEnvironment()',
+    'out = []',
+    'for t, p in json.load(sys.stdin):',
+    '    out.append(env.from_string(t).render(value=p, value_json=json.loads(p)).strip())',
+    'json.dump(out, sys.stdout)',
+  ].join('\n');
+  const probe = spawnSync('python3', ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' });
+
+  test('every template of the payloads, over the states of a fuzzed run', (t) => {
+    if (probe.status !== 0) return t.skip('python3 with jinja2 is not installed');
+    const { state, messages } = messagesOf(eventsOf([
+      ['registered', { active_user: '100', active_host: 'pbx.example.com' }],
+      ['incoming_call', call('1', 'sip:2001@pbx.example.com', '  Jörg 😀 Müller ')],
+      ['call_established', call('1', 'sip:2001@pbx.example.com')],
+      ['mute'],
+      ['dnd_on'],
+      ['incoming_call', call('2', `sip:${'9'.repeat(300)}@pbx`, 'N'.repeat(300))],
+      ['call_terminated', call('1', 'sip:2001@pbx.example.com')],
+    ]));
+    const pairs: [string, string][] = [];
+    for (const c of componentsOf(discoveryPayload(state, { ...context, commands: true }))) {
+      if (typeof c.config.value_template !== 'string') continue;
+      for (const m of messages) if (m.topic === c.config.state_topic) pairs.push([c.config.value_template, m.payload]);
+    }
+    assert.ok(pairs.length > 50);
+    const jinja = spawnSync('python3', ['-c', RENDER], { input: JSON.stringify(pairs), encoding: 'utf8' });
+    assert.equal(jinja.status, 0, jinja.stderr);
+    const expected = JSON.parse(jinja.stdout) as string[];
+    assert.deepEqual(pairs.map(([tpl, payload]) => render(tpl, payload).text), expected);
+  });
+});
+
 describe('Home Assistant takes every discovery payload the receiver publishes', { timeout: 30_000 }, () => {
   test('phones with and without model, address and firmware, with and without commands', () => {
     const phones: Partial<PhoneState>[] = [
@@ -156,6 +197,10 @@ describe('Home Assistant takes every discovery payload the receiver publishes', 
       { model: '', firmware: '', ip: '' },
       { model: 'X4U', firmware: '1.0', ip: 'fe80::1' },
       { model: '<script>'.repeat(32), firmware: 'x'.repeat(256), ip: '10.0.0.7' },
+      // Anyone can send any text as $ip: HA refuses the whole device for a link that is not a URL.
+      { ip: '"Alice" <sip:2001@10.0.0.9>' },
+      { ip: 'fe80::1%eth0' },
+      { ip: '10.0.0.7/../admin' },
     ];
     for (const extra of phones) {
       const p = { ...reduce(undefined, eventsOf([['registered']])[0]).state, ...extra };
@@ -178,6 +223,9 @@ describe('the device as Home Assistant lists it', { timeout: 10_000 }, () => {
     assert.equal(dev({ model: 'Yealink SIP-T46U' }).name, 'Yealink SIP-T46U 00:15:65:aa:bb:cc');
     assert.deepEqual([dev({ mac: '0c383e010203', model: 'X4U' }).manufacturer, dev({ mac: '0c383e010203', model: 'X4U' }).name], ['Fanvil', 'Fanvil X4U 0c:38:3e:01:02:03']);
     assert.equal(dev({ mac: '000b82010203', model: '' }).name, 'Grandstream 00:0b:82:01:02:03');
+    assert.equal(dev({ ip: '10.0.0.7' }).configuration_url, 'http://10.0.0.7/');
+    assert.equal(dev({ ip: 'fe80::1' }).configuration_url, 'http://[fe80::1]/');
+    assert.equal(dev({ ip: 'pbx.example.com/x' }).configuration_url, undefined, 'only an address links to the phone');
     // Nothing says who made it: no manufacturer rather than a made-up one.
     assert.equal(dev({ mac: '020000010203', model: '' }).manufacturer, undefined);
     assert.equal(dev({ mac: '020000010203', model: '' }).name, 'Phone 02:00:00:01:02:03');
@@ -187,7 +235,7 @@ describe('the device as Home Assistant lists it', { timeout: 10_000 }, () => {
 describe('every state a phone can be in is one Home Assistant accepts', { timeout: 120_000 }, () => {
   const check = (events: PhoneEvent[]) => {
     const { state, messages } = messagesOf(events);
-    const problems = payloads(state).flatMap((payload) => messages.flatMap((m) => stateProblems(payload, m)));
+    const problems = payloads(state).flatMap((payload) => [...discoveryProblems(payload), ...messages.flatMap((m) => stateProblems(payload, m))]);
     assert.deepEqual([...new Set(problems)], []);
   };
 
@@ -207,16 +255,17 @@ describe('every state a phone can be in is one Home Assistant accepts', { timeou
     ]));
   });
 
-  test('every text a phone can put in a call (fuzzed), through every incident', () => {
+  test('every text a phone can put in a call or its own details (fuzzed), through every incident', () => {
     const slugs = INCIDENTS.map((i) => i.slug);
     const text = fc.oneof(
       fc.string({ maxLength: 300 }),
       fc.string({ unit: 'grapheme', maxLength: 300 }),
       fc.constantFrom('', 'sip:2001@pbx.example.com', '2001', '"Alice" <sip:2001@10.0.0.9>', 'sip:+4930123@pbx;user=phone', 'tel:+4930123', 'anonymous', ' 2001 ', '2001@10.0.0.9:5060'),
     );
+    const device = fc.record({ ip: text, model: text, firmware: text });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...slugs), fc.constantFrom('1', '2', '3'), text, text), { minLength: 1, maxLength: 12 }), (steps) => {
-        check(eventsOf(steps.map(([slug, id, remote, name]) => [slug, call(id, remote, name)] as const)));
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...slugs), fc.constantFrom('1', '2', '3'), text, text, device), { minLength: 1, maxLength: 12 }), (steps) => {
+        check(eventsOf(steps.map(([slug, id, remote, name, dev]) => [slug, { ...dev, ...call(id, remote, name) }] as const)));
       }),
       { numRuns: 150, includeErrorInReport: true },
     );

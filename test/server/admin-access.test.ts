@@ -150,7 +150,7 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
   });
 
   test('--open with --admin-token is a one-line mistake', async () => {
-    const r = await startCli(['serve', '--port', '0', '--db', ':memory:', '--open', '--admin-token', 'x']).done;
+    const r = await startCli(['serve', '--port', '0', '--db', ':memory:', '--open', '--admin-token', 'x'.repeat(16)]).done;
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^error: --open and --admin-token contradict each other/);
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,29 @@ test('with --tls-cert/--tls-key the receiver speaks HTTPS (openssl self-signed c
       await s.exited;
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the banner says where it is bound, and the log lines come after it, not inside it', { timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '0.0.0.0', '--db', join(dir, 'db.sqlite'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const until = Date.now() + 30_000;
+    while (!/"msg":"receiver listening"/.test(out)) {
+      assert.ok(Date.now() < until && child.exitCode === null, `no start-up log line: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lines = out.split('\n');
+    assert.match(lines[0], /^actionurl receiver listening on port \d+ of every address of this machine \(--host 0\.0\.0\.0\); here: http:\/\/127\.0\.0\.1:\d+$/);
+    const firstJson = lines.findIndex((l) => l.startsWith('{'));
+    const lastBanner = lines.findIndex((l) => l.startsWith('  control:'));
+    assert.ok(lastBanner > 0 && firstJson > lastBanner, `banner lines 0..${lastBanner}, first log line ${firstJson}:\n${out}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,9 @@ interface Exit {
 }
 
 /** `serve` with `--db`; killed (and the test failed) if it runs longer than `limitMs`. */
-function serve(db: string, options: { cwd?: string; uid?: number; limitMs?: number } = {}): Promise<Exit> {
+function serve(db: string, options: { cwd?: string; uid?: number; limitMs?: number; bin?: string; args?: string[] } = {}): Promise<Exit> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--log-level', 'silent'], {
+  const child = spawn(process.execPath, [options.bin ?? BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--log-level', 'silent', ...(options.args ?? [])], {
     cwd: options.cwd,
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +78,8 @@ describe('serve: database mistakes at start-up', { timeout: 120_000 }, () => {
   });
 
   test('--db in a folder the service user cannot write', async () => {
-    // Run as an unprivileged user when the tests run as root (root may write anywhere).
+    // Run as an unprivileged user when the tests run as root (root may write anywhere). That user may not
+    // be able to read the checkout (a clone in a 0700 home folder), so it runs a copy of the program.
     const asRoot = process.getuid?.() === 0;
     const base = mkdtempSync(join(tmpdir(), 'actionurl-ro-'));
     try {
@@ -86,7 +87,17 @@ describe('serve: database mistakes at start-up', { timeout: 120_000 }, () => {
       const locked = join(base, 'locked');
       mkdirSync(locked, { mode: 0o555 });
       chmodSync(locked, 0o555);
-      const r = await serve(join(locked, 'events.sqlite'), asRoot ? { uid: 65534, cwd: base } : {});
+      let bin: string | undefined;
+      if (asRoot) {
+        const app = join(base, 'app');
+        mkdirSync(app);
+        const root = join(BIN, '..', '..');
+        const copy = spawnSync('cp', ['-r', ...['bin', 'dist', 'node_modules', 'package.json'].map((f) => join(root, f)), app]);
+        assert.equal(copy.status, 0, String(copy.stderr));
+        assert.equal(spawnSync('chmod', ['-R', 'a+rX', app]).status, 0);
+        bin = join(app, 'bin', 'actionurl.js');
+      }
+      const r = await serve(join(locked, 'events.sqlite'), asRoot ? { uid: 65534, cwd: base, bin } : {});
       assertOneLine(r, /cannot write to the folder/, /locked/, /write access/);
     } finally {
       rmSync(base, { recursive: true, force: true });
@@ -127,6 +138,65 @@ describe('serve: database mistakes at start-up', { timeout: 120_000 }, () => {
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();
+    }
+  });
+});
+
+describe('serve: flag mistakes at start-up are one line and exit 2, before anything listens', { timeout: 120_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'actionurl-flags-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = () => join(dir, 'events.sqlite');
+
+  test('--host that is not an address of this machine, or no such name', async () => {
+    // 10.255.255.1 is private and not configured here (traffic stays local: nothing is sent to it).
+    assertOneLine(await serve(db(), { args: ['--host', '10.255.255.1'] }), /--host 10\.255\.255\.1 is not an address of this machine/);
+    assertOneLine(await serve(db(), { args: ['--host', 'nosuch.invalid'] }), /--host nosuch\.invalid: no such host name/);
+  });
+
+  test('a postgres:// --db that is not a URL', async () => {
+    assertOneLine(await serve('postgres://[::1'), /--db postgres:\/\/\[::1 is not a valid URL/);
+  });
+
+  test('--public-url that is not a URL', async () => {
+    assertOneLine(await serve(db(), { args: ['--public-url', 'ht!tp:/x'] }), /--public-url/, /not a URL/);
+  });
+
+  test('an empty or short token, token secret or admin token is refused with the reason, not taken as none', async () => {
+    assertOneLine(await serve(db(), { args: ['--token', ''] }), /--token is empty/);
+    assertOneLine(await serve(db(), { args: ['--token', 'abc'] }), /--token is only 3 characters/, /at least 8/);
+    assertOneLine(await serve(db(), { args: ['--token-secret', '   '] }), /--token-secret is empty/);
+    assertOneLine(await serve(db(), { args: ['--admin-token', 'x'] }), /--admin-token is only 1 character;/, /at least 16/);
+  });
+});
+
+describe('serve: one receiver per SQLite file', { timeout: 120_000 }, () => {
+  test('a second receiver on the same file is refused with one line; after the first stops, it starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'actionurl-one-writer-'));
+    const db = join(dir, 'events.sqlite');
+    const first = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      first.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+      const until = Date.now() + 30_000;
+      while (!out.includes('listening on')) {
+        assert.ok(Date.now() < until && first.exitCode === null, 'the first receiver starts');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assertOneLine(await serve(db), /is in use by another receiver/, /events\.sqlite/);
+    } finally {
+      first.kill('SIGKILL'); // however it ends, the lock goes with the process
+      await new Promise((r) => (first.exitCode !== null || first.signalCode !== null ? r(undefined) : first.once('exit', r)));
+    }
+    try {
+      const again = await serve(db, { limitMs: 3000 });
+      // It started (and was killed at the limit), rather than being refused.
+      assert.equal(again.status, null, `exit ${again.status}: ${again.stderr}`);
+      assert.match(again.stdout, /listening on/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

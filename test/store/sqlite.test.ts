@@ -297,3 +297,17 @@ describe('retention', { timeout: 120_000 }, () => {
     assert.deepEqual(await store.counts(), { events: 1, phones: 1, calls: 1, rejected: 1 });
   });
 });
+
+test('a receiver\'s store holds its SQLite file: a second one in the same process is refused until the first closes', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'actionurl-lock-'));
+  const db = join(dir, 'events.sqlite');
+  try {
+    const first = await openStore(db);
+    await assert.rejects(openStore(db), (err: Error) => err instanceof StoreConfigError && /in use by another receiver/.test(err.message));
+    await first.close();
+    const second = await openStore(db);
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

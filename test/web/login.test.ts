@@ -63,4 +63,28 @@ describe('admin token sign-in', { timeout: 180_000 }, () => {
     assert.deepEqual(browser.problems, []);
     await page.close();
   });
+
+  it('offers Sign out only where someone signed in: not on this machine, where the dashboard opens without it', { timeout: 60_000 }, async () => {
+    // The default access: browsers on this machine get in without signing in; others use the printed link.
+    const local = await startReceiver();
+    const page = await browser.newPage();
+    try {
+      const answered = page.waitForResponse((r) => r.url().endsWith('/ui/session.json'));
+      await page.goto(`${local.url}/#/board`);
+      await answered;
+      await page.locator('#stream-status[data-status="live"]').waitFor();
+      assert.equal(await page.locator('#logout').isVisible(), false, 'no Sign out without a sign-in');
+
+      // Signed in with the link the receiver prints: now there is a session, and Sign out ends it.
+      await page.goto(`${local.url}/?token=${encodeURIComponent(local.ctx.settings.adminToken!)}`);
+      await page.locator('#logout button').waitFor();
+      await page.click('#logout button');
+      await page.waitForURL((url) => url.pathname === '/login' || url.pathname === '/');
+      assert.equal((await browser.context.cookies(local.url)).some((c) => c.name === SESSION_COOKIE), false);
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await page.close();
+      await local.close();
+    }
+  });
 });

@@ -268,7 +268,10 @@ describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
     const bearer = await call(guarded, request('GET', '/ui/setup.json', { authorization: `Bearer ${TOKEN}` }));
     assert.equal(bearer.status, 200);
     const session = await call(guarded, request('GET', '/ui/session.json'));
-    assert.deepEqual(JSON.parse(session.text), { auth: true, authorized: false });
+    assert.deepEqual(JSON.parse(session.text), { auth: true, authorized: false, signed_in: false });
+    // A session to end only with the sign-in cookie: a Bearer token lets a request in but is no session.
+    assert.deepEqual(JSON.parse((await call(guarded, request('GET', '/ui/session.json', { cookie }))).text), { auth: true, authorized: true, signed_in: true });
+    assert.deepEqual(JSON.parse((await call(guarded, request('GET', '/ui/session.json', { authorization: `Bearer ${TOKEN}` }))).text), { auth: true, authorized: true, signed_in: false });
   });
 
   it('signs out by clearing the cookie', async () => {

@@ -71,6 +71,30 @@ export function lanAddress(host: string): string {
   return '127.0.0.1';
 }
 
+/** Where it listens, as bound: every address says so (and how to reach it from this machine). */
+function listeningOn(server: RunningServer, host: string): string {
+  const wildcard = server.host === '0.0.0.0' || server.host === '::';
+  return wildcard ? `port ${server.port} of every address of this machine (--host ${host}); here: ${server.url}` : server.url;
+}
+
+/** Shortest secret each flag takes: a guessable token guards nothing. An empty one is never "no token". */
+const SECRET_MINIMUM: ReadonlyArray<[flag: string, key: 'token' | 'tokenSecret' | 'adminToken', min: number, without: string]> = [
+  ['--token', 'token', 8, 'leave --token out for no ingest token'],
+  ['--token-secret', 'tokenSecret', 16, 'leave --token-secret out for no per-phone tokens'],
+  ['--admin-token', 'adminToken', 16, 'leave --admin-token out to have one generated at first start'],
+];
+
+/** The first secret that is empty or too short, as a one-line reason; undefined when all are fine. */
+export function weakSecret(opts: Pick<ServeOptions, 'token' | 'tokenSecret' | 'adminToken'>): string | undefined {
+  for (const [flag, key, min, without] of SECRET_MINIMUM) {
+    const value = opts[key];
+    if (value === undefined) continue;
+    if (value.trim() === '') return `${flag} is empty; give one of at least ${min} characters, or ${without}`;
+    if (value.length < min) return `${flag} is only ${value.length === 1 ? "1 character" : `${value.length} characters`}; give one of at least ${min} (e.g. openssl rand -hex 16)`;
+  }
+  return undefined;
+}
+
 /** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
 const PHONE_TOKEN_MARK = 'PHONE_TOKEN_MARK';
 
@@ -94,7 +118,7 @@ export function startupBanner(server: RunningServer, opts: ServeOptions): string
       ? `${base}/   no sign-in on this machine; from others, sign in with: ${signInLink(base, adminToken)}`
       : `${base}/   sign in with the --admin-token`;
   return [
-    `actionurl receiver listening on ${server.url}`,
+    `actionurl receiver listening on ${listeningOn(server, opts.host)}`,
     `  store:       ${server.ctx.store.description}`,
     `  phones send: ${template}`,
     ...(opts.tokenSecret ? [`  tokens:      one per phone, derived from --token-secret and its MAC${opts.token ? ' (the shared --token is accepted too)' : ''}`] : []),
@@ -205,11 +229,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
+      const weak = weakSecret(opts);
+      if (weak) throw new UsageError(weak);
       let server: RunningServer;
       try {
         server = await startServer({
           port,
           host: opts.host,
+          deferAnnouncement: true,
           db: opts.db,
           journal: opts.journal === 'off' ? undefined : opts.journal,
           dbTimeoutMs: opts.dbTimeout,
@@ -254,6 +281,8 @@ export function registerServeCommand(program: Command): void {
         if (err instanceof StoreUnreachableError) throw new TemporaryError(e.message);
         if (err instanceof StoreConfigError || err instanceof ServerOptionError) throw new UsageError(e.message);
         if (e.code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${opts.host} is in use; pick another with --port`);
+        if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${opts.host} is not an address of this machine; give one it has, or 0.0.0.0 for all`);
+        if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') throw new UsageError(`--host ${opts.host}: no such host name; give an address of this machine, or 0.0.0.0 for all`);
         if (e.code === 'EACCES') throw new UsageError(`not allowed to listen on ${opts.host}:${port} or open ${opts.db}: ${e.message}`);
         if (e.code === 'ERR_OSSL_PEM_NO_START_LINE' || /PEM|certificate|key values mismatch/i.test(e.message)) {
           throw new UsageError(`--tls-cert/--tls-key: ${e.message}`);
@@ -261,6 +290,8 @@ export function registerServeCommand(program: Command): void {
         throw err;
       }
       await print(startupBanner(server, opts));
+      server.ctx.logger.flush?.();
+      server.announce();
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -318,6 +318,12 @@ export function discoveryProblems(raw: unknown): string[] {
     p.push(...checkKeys(rest, platform.keys, platform.required, 'drop', inherited).map(at));
     p.push(...(platform.validate?.(rest) ?? []).map(at));
     if (rest.availability_topic !== undefined && rest.availability !== undefined) p.push(at('availability_topic and availability exclude each other'));
+    // An entity id HA takes: `<platform>.<object id>` by valid_entity_id (homeassistant/core.py): lowercase
+    // letters, digits and single underscores, neither end an underscore; for another platform it is not used.
+    const entityId = rest.default_entity_id;
+    if (typeof entityId === 'string' && !(entityId.startsWith(`${c.platform}.`) && /^(?!.+__)(?!_)[\da-z_]+(?<!_)\.(?!_)[\da-z_]+(?<!_)$/.test(entityId))) {
+      p.push(at(`default_entity_id "${entityId}" is not a valid ${c.platform} entity id`));
+    }
   }
   const uids = components(payload).map((c) => c.config.unique_id);
   for (const [i, u] of uids.entries()) if (u !== undefined && uids.indexOf(u) !== i) p.push(`unique_id ${String(u)} repeats`);

@@ -234,7 +234,8 @@ function str(v: Value): string {
   if (v === null) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
-  // Python prints a float with a fractional part as JS does; JSON numbers without one are ints.
+  // As Python prints an int, and a float with a fraction. (A JSON 1.0 Python prints as "1.0", JavaScript reads
+  // as 1; no template here renders a number.)
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return v;
   throw new TemplateError('a list or object rendered as text');

@@ -60,7 +60,7 @@ async function showSignOut() {
   try {
     const res = await fetch('/ui/session.json', { credentials: 'same-origin' });
     const session = await res.json();
-    document.getElementById('logout').hidden = !session.auth;
+    document.getElementById('logout').hidden = session.signed_in !== true;
   } catch {
     // Without the answer the button stays hidden; signing out is still possible at /logout.
   }

@@ -49,6 +49,8 @@ export function mount(root, route) {
   getJson('/api/v1/inventory').then((inv) => {
     if (destroyed) return;
     for (const e of inv?.inventory ?? []) if (e.name) names.set(e.mac, e.name);
+    // The calls may have come first: show them again with the phones' names.
+    if (all.length) render();
     const groups = Array.isArray(inv?.groups) ? inv.groups : [];
     if (f.group && !groups.includes(f.group)) groups.unshift(f.group);
     replace(groupSel, h('option', { value: '' }, 'All groups'), groups.map((g) => h('option', { value: g, selected: g === f.group }, g)));
@@ -101,7 +103,7 @@ export function mount(root, route) {
           h('thead', {}, h('tr', {}, ['Started', 'Phone', 'Direction', 'With', 'Outcome', 'Ring', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows.map((c) => h('tr', { dataset: { outcome: String(c.outcome) } },
             h('td', { class: 'nowrap' }, formatTime(c.raw.started_at)),
-            h('td', {}, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}`, class: 'given' }, names.get(c.mac) || formatMac(c.mac)) : '–'),
+            h('td', {}, c.mac ? h('a', { href: `#/phone/${encodeURIComponent(c.mac)}`, class: names.has(c.mac) ? 'given' : 'nowrap' }, names.get(c.mac) || formatMac(c.mac)) : '–'),
             h('td', {}, String(c.raw.direction ?? '')),
             h('td', {}, given(callParty(c.raw))),
             h('td', {}, h('span', { class: 'outcome', dataset: { outcome: String(c.outcome) } }, String(c.outcome))),

@@ -22,7 +22,7 @@ export function mount(root, route) {
 
   const title = h('h1', {}, `Phone ${formatMac(mac)}`);
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading…');
-  const identity = h('section', { class: 'card', 'aria-labelledby': 'ph-id' });
+  const identity = h('section', { class: 'card identity-card', 'aria-labelledby': 'ph-id' });
   const nameInput = h('input', { type: 'text', id: 'inv-name', maxlength: '100', autocomplete: 'off' });
   const locationInput = h('input', { type: 'text', id: 'inv-location', maxlength: '100', autocomplete: 'off' });
   const groupsInput = h('input', { type: 'text', id: 'inv-groups', placeholder: 'sales, front desk', autocomplete: 'off' });
@@ -95,7 +95,7 @@ export function mount(root, route) {
         ['Name', p.name],
         ['Location', p.location],
         ['Groups', (p.groups ?? []).join(', ')],
-        ['MAC', formatMac(p.mac)],
+        ['MAC', h('span', { class: 'nowrap' }, formatMac(p.mac))],
         ['IP address', p.ip],
         ['Model', p.model],
         ['Firmware', p.firmware],
