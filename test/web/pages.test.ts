@@ -1,21 +1,22 @@
 /**
- * The phone, calls and events pages in a real browser against a real receiver.
+ * The phone, calls and events pages in a real browser against a real receiver, on both stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { RunningServer } from '../../src/start.ts';
+import { describeEachStore } from '../stores.ts';
 import { openBrowser, rawGet, startReceiver, TestPhone, type Browser } from './support.ts';
 
 declare const document: any;
 
-describe('phone, calls and events pages', { timeout: 180_000 }, () => {
+describeEachStore('phone, calls and events pages', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
   let alice: TestPhone;
   let bob: TestPhone;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     browser = await openBrowser();
     alice = new TestPhone(server.url, '001565000b01', { model: 'SIP-T54W' });
     bob = new TestPhone(server.url, '001565000b02', { model: 'SIP-T31G' });
