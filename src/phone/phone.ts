@@ -49,7 +49,7 @@ export interface ActResult {
 const realClock: Clock = { now: () => performance.now() };
 
 export class Phone {
-  readonly identity: PhoneIdentity;
+  private ident: PhoneIdentity;
   mode: ExpandMode;
   private engine: HandsetState;
   private actionUrl: ActionUrlConfig;
@@ -63,7 +63,7 @@ export class Phone {
   private closed = false;
 
   constructor(private readonly opts: PhoneOptions = {}) {
-    this.identity = buildIdentity(opts);
+    this.ident = buildIdentity(opts);
     this.mode = opts.mode ?? 'phone';
     this.clock = opts.clock ?? realClock;
     this.epoch = this.clock.now();
@@ -88,8 +88,24 @@ export class Phone {
     });
   }
 
+  get identity(): PhoneIdentity {
+    return this.ident;
+  }
+
   get mac(): string {
-    return this.identity.mac;
+    return this.ident.mac;
+  }
+
+  /**
+   * The address the phone really has, when none was given (the `ip` option): its web server's, so `$ip`
+   * names an address where the phone answers, as a real phone's does. Meant for before boot: no incident
+   * fires (an address change later is the `ip` action, which reports `ip_change`).
+   */
+  adoptAddress(ip: string): void {
+    if (this.opts.ip !== undefined || this.engine.device.ip === ip) return;
+    this.ident = { ...this.ident, ip };
+    this.engine = { ...this.engine, device: { ...this.engine.device, ip } };
+    this.opts.onChange?.();
   }
 
   get state(): HandsetState {

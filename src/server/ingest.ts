@@ -9,7 +9,7 @@ import { equalSecretBytes, equalSecrets } from '../core/secret-compare.ts';
 import type { HttpHandler, HttpRefusal, HttpRequest, HttpResponse } from '../http/types.ts';
 import type { NewRejected } from '../store/types.ts';
 import type { ReceiverSettings, ServerContext } from './context.ts';
-import { redactToken, secretForms } from './redact.ts';
+import { MIN_SECRET_LENGTH, redactFields, redactToken, secretForms } from './redact.ts';
 import type { Allowlist, RateLimiter } from './access.ts';
 import type { RejectionSampler } from './rejections.ts';
 import { isStoreFull } from '../store/full.ts';
@@ -29,6 +29,15 @@ const TEXT: Record<string, string> = Object.freeze({ 'Content-Type': 'text/plain
 
 /** The byte forms of the configured tokens, recomputed only when the settings change. */
 function secretsOf(settings: ReceiverSettings): readonly Buffer[] {
+  return secretEntry(settings).forms;
+}
+
+/** The configured tokens as text (those long enough to blank wherever they appear). */
+function plainSecretsOf(settings: ReceiverSettings): readonly string[] {
+  return secretEntry(settings).plain;
+}
+
+function secretEntry(settings: ReceiverSettings): SecretEntry {
   const cached = SECRETS.get(settings);
   if (
     cached &&
@@ -36,13 +45,19 @@ function secretsOf(settings: ReceiverSettings): readonly Buffer[] {
     cached.adminToken === settings.adminToken &&
     cached.tokenSecret === settings.tokenSecret
   ) {
-    return cached.forms;
+    return cached;
   }
-  const forms = secretForms([settings.token, settings.adminToken, settings.tokenSecret]);
-  SECRETS.set(settings, { token: settings.token, adminToken: settings.adminToken, tokenSecret: settings.tokenSecret, forms });
-  return forms;
+  const values = [settings.token, settings.adminToken, settings.tokenSecret];
+  const entry: SecretEntry = {
+    token: settings.token, adminToken: settings.adminToken, tokenSecret: settings.tokenSecret,
+    forms: secretForms(values),
+    plain: values.filter((v): v is string => v !== undefined && v.length >= MIN_SECRET_LENGTH),
+  };
+  SECRETS.set(settings, entry);
+  return entry;
 }
-const SECRETS = new WeakMap<ReceiverSettings, { token?: string; adminToken?: string; tokenSecret?: string; forms: readonly Buffer[] }>();
+interface SecretEntry { token?: string; adminToken?: string; tokenSecret?: string; forms: readonly Buffer[]; plain: readonly string[] }
+const SECRETS = new WeakMap<ReceiverSettings, SecretEntry>();
 
 /** A phone's derived token, as text and bytes. */
 interface PhoneTokenEntry {
@@ -70,6 +85,25 @@ function derivedToken(settings: ReceiverSettings, secret: string, mac: string): 
     cache.tokens.set(mac, entry);
   }
   return entry;
+}
+
+/**
+ * An event's `vars` and `extra` as they may be stored and forwarded (webhooks, MQTT, exports all read the
+ * stored event): secret-named fields and the configured tokens blanked, like the raw target.
+ */
+export function redactEventFields(
+  fields: { vars: Record<string, string>; extra: Record<string, string> },
+  settings: ReceiverSettings,
+  mac?: string | null,
+): { vars: Record<string, string>; extra: Record<string, string> } {
+  let plain = plainSecretsOf(settings);
+  let forms = secretsOf(settings);
+  if (settings.tokenSecret !== undefined && mac) {
+    const own = derivedToken(settings, settings.tokenSecret, mac);
+    plain = [...plain, own.text];
+    forms = [...forms, own.bytes];
+  }
+  return { vars: redactFields(fields.vars, plain, forms), extra: redactFields(fields.extra, plain, forms) };
 }
 
 /**
@@ -192,8 +226,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
         receivedAt: ctx.now(),
         mac: decoded.mac!,
         incident,
-        vars: decoded.vars,
-        extra: decoded.extra,
+        ...redactEventFields(decoded, settings, decoded.mac),
         rawTarget: redactForStorage(req.rawTarget, settings, decoded.mac),
         sourceIp: source,
       });

@@ -2,9 +2,11 @@
  * Blanking secrets out of request targets before they are stored (events, rejected requests), so the API
  * and the dashboard never show them. Two rules, both over the raw bytes:
  *
- *  - the value of every parameter whose name, percent-decoded (and spaces aside), is `token` in any case:
- *    `token=…`, `TOKEN=…`, `to%6Ben=…`, `%20token=…`. The value runs as the decoder reads it: to the next
- *    `&` or `;`, and on over following parts that have no `=` (the decoder joins those into the value);
+ *  - the value of every parameter whose name, percent-decoded, in any case and without spaces, `-`, `_`
+ *    and `.`, is a secret's name (`isSecretName`): `token=…`, `TOKEN=…`, `to%6Ben=…`, `%20token=…`,
+ *    `access_token`, `Access-Token`, `ACCESS_TOKEN`, `api_key`, `password`, …. The value runs as the decoder
+ *    reads it: to the next `&` or `;`, and on over following parts that have no `=` (the decoder joins those
+ *    into the value);
  *  - every occurrence of a configured secret (the ingest and admin tokens, the `--token-secret`, and with
  *    per-phone tokens the requesting phone's derived token: see ingest.ts), however it is percent-encoded:
  *    `s3cret`, `s%33cret`, `token%3Ds3cret`, `…&%20token=s3cret`. A derived token of some other phone is
@@ -39,39 +41,42 @@ export function secretForms(values: readonly (string | undefined)[]): Buffer[] {
   return forms;
 }
 
-/** Whether bytes[start, end) name the token parameter once decoded: `token` in any case, spaces aside. */
+/** Names (lower case, without spaces, `-`, `_`, `.`) whose value is a secret, besides any ending in `token`. */
+const SECRET_NAMES = new Set([
+  'apikey', 'secret', 'clientsecret', 'password', 'passwd', 'pwd', 'passcode', 'auth', 'authorization', 'bearer',
+  'signature', 'sessionid', 'accesskey', 'secretkey', 'privatekey',
+]);
+
+/**
+ * Whether a parameter named `name` carries a secret: `token` and anything ending in it (`access_token`,
+ * `Access-Token`, `X-Auth-Token`), in any case and spelling, and the common names of keys and passwords.
+ */
+export function isSecretName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[\s_.-]+/g, '');
+  return n.endsWith('token') || SECRET_NAMES.has(n);
+}
+
+/** Whether bytes[start, end) name a secret parameter once decoded (see isSecretName). */
 function namesToken(t: Buffer, start: number, end: number): boolean {
+  if (end - start > 64) return false;
   let ascii = true;
   for (let i = start; i < end; i++) if (t[i] === PERCENT || t[i] > 0x7f) ascii = false;
-  if (ascii) {
-    while (start < end && (t[start] === 0x20 || t[start] === 0x09)) start++;
-    while (end > start && (t[end - 1] === 0x20 || t[end - 1] === 0x09)) end--;
-    if (end - start !== 5) return false;
-    return (
-      (t[start] | 0x20) === 0x74 &&
-      (t[start + 1] | 0x20) === 0x6f &&
-      (t[start + 2] | 0x20) === 0x6b &&
-      (t[start + 3] | 0x20) === 0x65 &&
-      (t[start + 4] | 0x20) === 0x6e
-    );
-  }
   // Escapes or non-ASCII bytes (the Kelvin sign lower-cases to `k`): decode like the decoder does.
-  if (end - start > 64) return false;
-  return percentDecode(t.subarray(start, end)).trim().toLowerCase() === 'token';
+  return isSecretName(ascii ? t.toString('latin1', start, end) : percentDecode(t.subarray(start, end)));
 }
 
 /** Adds [start, end) of each `token` parameter's value to `ranges`. */
 function tokenValues(t: Buffer, ranges: number[]): void {
   let firstQ = -2;
   for (let eq = t.indexOf(EQ); eq !== -1; eq = t.indexOf(EQ, eq + 1)) {
-    // The name: back from `=` to a separator (a name that decodes to `token` is 5 to 64 bytes).
+    // The name: back from `=` to a separator (a secret's name is 3 to 64 bytes).
     let p = eq;
     while (p > 0 && eq - p <= 64) {
       const c = t[p - 1];
       if (c === AMP || c === SEMI || c === QUESTION || c === SLASH || c === EQ) break;
       p--;
     }
-    if (eq - p < 5 || eq - p > 64 || !namesToken(t, p, eq)) continue;
+    if (eq - p < 3 || eq - p > 64 || !namesToken(t, p, eq)) continue;
     // In the path (Grandstream's form) a value ends at the query; in the query at `&` or `;`, running on
     // over following parts without `=`, which the decoder takes as part of the value.
     if (firstQ === -2) firstQ = t.indexOf(QUESTION);
@@ -164,4 +169,34 @@ export function redactToken(target: Buffer, secrets: readonly Buffer[] = NONE): 
   }
   parts.push(target.subarray(from, open), MASK, target.subarray(close));
   return Buffer.concat(parts);
+}
+
+const MASK_TEXT = '***';
+
+/** `text` with every configured secret (`plain` as text, `forms` for any percent-encoding mixture) blanked. */
+function blankSecrets(text: string, plain: readonly string[], forms: readonly Buffer[]): string {
+  let out = text;
+  for (const s of plain) if (out.includes(s)) out = out.split(s).join(MASK_TEXT);
+  // A value is decoded once: a secret still percent-encoded in it was encoded twice, or mixed.
+  if (forms.length > 0 && out.includes('%')) out = redactToken(Buffer.from(out, 'utf8'), forms).toString('utf8');
+  return out;
+}
+
+/**
+ * An event's decoded fields (`vars` or `extra`) as they may be kept and forwarded: the value of a field with
+ * a secret's name (`access_token`, `Password`, …) blanked, and every configured secret (`plain`, at least
+ * MIN_SECRET_LENGTH long) blanked wherever it appears, in a value (`local=<the ingest token>`, a display
+ * name that holds the admin token) or a name. Fields with nothing to blank are returned as they are.
+ */
+export function redactFields(fields: Record<string, string>, plain: readonly string[], forms: readonly Buffer[]): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    const kept = isSecretName(name) ? (value === '' ? value : MASK_TEXT) : blankSecrets(value, plain, forms);
+    const shown = plain.length > 0 ? blankSecrets(name, plain, forms) : name;
+    if (kept === value && shown === name) continue;
+    out ??= { ...fields };
+    if (shown !== name) delete out[name];
+    out[shown] = kept;
+  }
+  return out ?? fields;
 }

@@ -120,3 +120,13 @@ test('serve with a database a newer actionurl wrote, or a file that is no databa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a bad --control-networks or --control-from-source: one line, exit 2, before anything listens', { timeout: 60_000 }, () => {
+  const r = runCli(['serve', '--port', '0', '--db', ':memory:', '--control-networks', '10.0.0.0/8,192.168.1.0/40']);
+  assert.equal(r.stderr, 'error: --control-networks: "192.168.1.0/40": prefix length must be 0..32\n');
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  const r2 = runCli(['serve', '--port', '0', '--db', ':memory:'], { env: { ACTIONURL_CONTROL_FROM_SOURCE: 'the lan' } });
+  assert.match(r2.stderr, /^error: --control-from-source: "the lan" is not an address or CIDR range/);
+  assert.equal(r2.status, 2);
+});

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { command, finished, receiver, run, setControl, virtualPhone } from './helpers.ts';
-import type { TestReceiver } from '../server/helpers/receiver.ts';
+import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver.ts';
+import { describeEachStore } from '../stores.ts';
 
 /** A TCP listener that records every connection and what arrived on it (answers nothing useful). */
 async function recorder(host: string, port = 0): Promise<{ port: number; arrived: string[]; close(): Promise<void> }> {
@@ -140,6 +141,47 @@ describe('a forged event never redirects a command', { timeout: 120_000 }, () =>
     await ingestFrom(r2, '127.0.0.6', `/actionurl/registered?mac=${other}&model=SIP-T46U`);
     await settle();
     assert.equal((await r2.api(`/api/v1/phones/${other}/control`)).body.url, null);
+  });
+});
+
+describeEachStore('approved addresses outlive a restart', { timeout: 120_000 }, (storeKind) => {
+  test('a learnt address, an admin\'s address and a moved phone are as they were after a restart; a confirmation is kept', async () => {
+    const options = { storeKind, controlFromSource: '127.0.0.0/24' };
+    const r = await startTestReceiver(options);
+    const restarted: TestReceiver[] = [];
+    // The restarted receivers stop before the first one's cleanup drops the schema and the folder.
+    after(async () => {
+      for (const x of restarted) await x.stop();
+      await r.cleanup();
+    });
+    const learnt = '001565d00001';
+    const set = '001565d00002';
+    await ingestFrom(r, '127.0.0.6', `/actionurl/registered?mac=${learnt}&model=SIP-T46U`);
+    assert.equal((await setControl(r, set, { url: 'http://127.0.0.8:8081', vendor: 'snom' })).status, 200);
+    await ingestFrom(r, '127.0.0.9', `/actionurl/ip_change?mac=${set}&ip=127.0.0.9`);
+    await settle();
+    assert.equal((await r.api(`/api/v1/phones/${learnt}/control`)).body.url, 'http://127.0.0.6');
+    await r.stop();
+
+    const again = await startTestReceiver(options, r.dir);
+    restarted.push(again);
+    assert.equal((await again.api(`/api/v1/phones/${learnt}/control`)).body.url, 'http://127.0.0.6');
+    const view = await again.api(`/api/v1/phones/${set}/control`);
+    assert.equal(view.body.url, 'http://127.0.0.8:8081');
+    assert.deepEqual(view.body.moved, { from: '127.0.0.8', to: '127.0.0.9' });
+    const failed = await finished(again, (await command(again, set, { command: 'hangup' })).body.id);
+    assert.match(failed.reason, /^moved: confirm new address 127\.0\.0\.9/);
+    const ok = await again.api(`/api/v1/phones/${set}/control/confirm`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: '127.0.0.9' }),
+    });
+    assert.equal(ok.status, 200);
+    await again.stop();
+
+    const third = await startTestReceiver(options, r.dir);
+    restarted.push(third);
+    const kept = await third.api(`/api/v1/phones/${set}/control`);
+    assert.equal(kept.body.url, 'http://127.0.0.9:8081');
+    assert.equal(kept.body.moved, null);
   });
 });
 

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VENDOR_IDS } from '../../src/core/vendors/index.ts';
+import { decodeControlRequest, encodeCommand, targetText } from '../../src/core/control/index.ts';
 import { receiver, run, setControl, virtualPhone } from './helpers.ts';
 
 for (const vendor of VENDOR_IDS) {
@@ -62,3 +63,51 @@ for (const vendor of VENDOR_IDS) {
     });
   });
 }
+
+describe('what the virtual phones learn and report', { timeout: 120_000 }, () => {
+  test('Grandstream: the keys F_HOLD and OK, as the docs spell them, are pressed on the phone, not refused as unknown', async () => {
+    // What the receiver sends for `keys F_HOLD OK`, read by the phone side: two key presses.
+    const wire = encodeCommand('grandstream', { command: 'keys', keys: ['F_HOLD', 'OK'] });
+    assert.ok(!('error' in wire));
+    const url = new URL(`http://phone${targetText(wire)}`);
+    assert.deepEqual(decodeControlRequest('grandstream', url.pathname, url.searchParams), { operations: [{ op: 'hold_toggle' }, { op: 'ok' }] });
+
+    const r = await receiver();
+    const { phone, web, mac } = await virtualPhone(r, 'grandstream');
+    assert.equal((await setControl(r, mac, { url: web.url, username: 'admin', password: 'admin' })).status, 200);
+    phone.act({ do: 'incoming', from: '3001' });
+    await phone.drained();
+    // OK answers the ringing call, F_HOLD holds it.
+    const out = await run(r, mac, { command: 'keys', keys: ['OK', 'F_HOLD'] });
+    assert.equal(out.status, 'accepted', out.reason);
+    assert.equal(phone.state.calls[0].phase, 'held');
+    assert.match(web.control.records().at(-1)!.request, /^\/cgi-bin\/api-send_key\?keys=OK(:|%3A)F_HOLD&passcode=/);
+  });
+
+  test('$ip is the address the phone listens on, so the address its events report is one where it answers', async () => {
+    const r = await receiver();
+    const { phone, web, mac } = await virtualPhone(r, 'snom');
+    assert.equal(new URL(web.url).hostname, '127.0.0.1');
+    assert.equal(phone.identity.ip, '127.0.0.1');
+    const shown = await r.api(`/api/v1/phones/${mac}`);
+    assert.equal(shown.body.ip, '127.0.0.1');
+    const events = await r.api(`/api/v1/events?mac=${mac}`);
+    assert.ok(events.body.events.length > 0);
+    for (const e of events.body.events) if (e.vars.ip !== undefined) assert.equal(e.vars.ip, '127.0.0.1');
+  });
+
+  test('what was learnt about a phone (Yealink\'s older path) is forgotten when its control address changes', async () => {
+    const r = await receiver();
+    const mac = '001565c0ffee';
+    const old = await virtualPhone(r, 'yealink', { mac, remoteControl: { allow: '127.0.0.1', olderFirmware: true } });
+    assert.equal((await setControl(r, mac, { url: old.web.url, username: 'admin', password: 'admin' })).status, 200);
+    assert.equal((await run(r, mac, { command: 'keys', keys: ['OK'] })).status, 'accepted');
+    // It answered 404 on /servlet, then took the older path: learnt.
+    assert.deepEqual(old.web.control.records().map((c) => c.request.split('?')[0]), ['/servlet', '/cgi-bin/ConfigManApp.com']);
+    // The phone is replaced by one with current firmware at another address.
+    const current = await virtualPhone(r, 'yealink', { mac });
+    assert.equal((await setControl(r, mac, { url: current.web.url })).status, 200);
+    assert.equal((await run(r, mac, { command: 'keys', keys: ['OK'] })).status, 'accepted');
+    assert.deepEqual(current.web.control.records().map((c) => c.request.split('?')[0]), ['/servlet']);
+  });
+});

@@ -138,6 +138,8 @@ describe('tokens', { timeout: 120_000 }, () => {
     assert.equal(redactToken(Buffer.from('/actionurl/x?mac=1&token=abc&b=2')).toString(), '/actionurl/x?mac=1&token=***&b=2');
     assert.equal(redactToken(Buffer.from('/actionurl/x?token=abc;mac=1')).toString(), '/actionurl/x?token=***;mac=1');
     assert.equal(redactToken(Buffer.from('/actionurl/x/mac=1&TOKEN=abc')).toString(), '/actionurl/x/mac=1&TOKEN=***');
-    assert.equal(redactToken(Buffer.from('/actionurl/x?mytoken=abc')).toString(), '/actionurl/x?mytoken=abc');
+    // A name ending in "token" is a token too; other names keep their value.
+    assert.equal(redactToken(Buffer.from('/actionurl/x?mytoken=abc')).toString(), '/actionurl/x?mytoken=***');
+    assert.equal(redactToken(Buffer.from('/actionurl/x?mykey=abc')).toString(), '/actionurl/x?mykey=abc');
   });
 });

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { redactToken, secretForms } from '../../src/server/redact.ts';
+import { redactFields, redactToken, secretForms } from '../../src/server/redact.ts';
 import { decodeRequestTarget } from '../../src/core/decode.ts';
 
 const secrets = secretForms(['s3cret', 'adm1nTok']);
@@ -11,7 +11,25 @@ describe('redaction of stored targets', { timeout: 120_000 }, () => {
     assert.equal(redact('/actionurl/x?mac=1&token=abc&b=2', []), '/actionurl/x?mac=1&token=***&b=2');
     assert.equal(redact('/actionurl/x?token=abc;mac=1', []), '/actionurl/x?token=***;mac=1');
     assert.equal(redact('/actionurl/x/mac=1&TOKEN=abc', []), '/actionurl/x/mac=1&TOKEN=***');
-    assert.equal(redact('/actionurl/x?mytoken=abc', []), '/actionurl/x?mytoken=abc');
+    assert.equal(redact('/actionurl/x?mykey=abc', []), '/actionurl/x?mykey=abc');
+  });
+
+  test('every token-like name, in any spelling, has its value blanked; other names keep theirs', () => {
+    for (const name of ['access_token', 'Access-Token', 'ACCESS_TOKEN', 'access%5Ftoken', 'x-auth-token', 'mytoken', 'api_key', 'Password', 'passcode', 'client.secret']) {
+      assert.equal(redact(`/actionurl/x?mac=1&${name}=guess&b=2`, []), `/actionurl/x?mac=1&${name}=***&b=2`, name);
+    }
+    for (const name of ['local', 'display_remote', 'tokens_left', 'keys']) {
+      assert.equal(redact(`/actionurl/x?mac=1&${name}=guess`, []), `/actionurl/x?mac=1&${name}=guess`, name);
+    }
+  });
+
+  test('decoded fields: secret names blanked, configured secrets blanked inside values and names, nothing else touched', () => {
+    const plain = ['s3cret', 'adm1nTok'];
+    assert.deepEqual(redactFields({ Access_Token: 'x', local: 's3cret', display_remote: 'Ann adm1nTok Lee', remote: '3001' }, plain, secrets),
+      { Access_Token: '***', local: '***', display_remote: 'Ann *** Lee', remote: '3001' });
+    assert.deepEqual(redactFields({ s3cret: '1', x: 'adm%31nTok' }, plain, secrets), { '***': '1', x: '***' });
+    const clean = { remote: '3001', call_id: 'c1' };
+    assert.equal(redactFields(clean, plain, secrets), clean);
   });
 
   test('a token name the decoder reads as token, however it was encoded, has its value blanked', () => {

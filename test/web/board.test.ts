@@ -1,22 +1,24 @@
 /**
  * The board in a real browser against a real receiver: live presence through a whole call, hostile display
- * names rendered as text, filters and sorting.
+ * names rendered as text, filters and sorting. On both stores: a board that stays empty on one of them (new
+ * phones missing from the phone list) fails here.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { RunningServer } from '../../src/start.ts';
+import { describeEachStore } from '../stores.ts';
 import { boardMacs, boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
 
 // Functions passed to page.evaluate run in the browser, where these exist.
 declare const window: any;
 declare const document: any;
 
-describe('board', { timeout: 180_000 }, () => {
+describeEachStore('board', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     browser = await openBrowser();
   });
   after(async () => {
@@ -119,7 +121,7 @@ describe('board', { timeout: 180_000 }, () => {
 
   it('filters by presence, model, account and search text, and sorts', async () => {
     // A fresh receiver, so that only these phones are on the board.
-    const own = await startReceiver();
+    const own = await startReceiver({ storeKind: store });
     try {
       const talking = new TestPhone(own.url, '0004f2000001', { model: 'VVX 411' });
       const ringing = new TestPhone(own.url, '0004f2000002', { model: 'SIP-T46U' });

@@ -10,6 +10,13 @@ const format = await load('format.js');
 const api = await load('api.js');
 
 describe('dashboard formatting helpers', { timeout: 180_000 }, () => {
+  it('counts as answered the outcomes the receiver counts as answered, and knows every outcome the API sends', async () => {
+    const { ANSWERED_OUTCOMES } = await import('../../src/domain/answered.ts');
+    const { OUTCOMES } = await import('../../src/server/api/rest.ts');
+    assert.deepEqual(format.OUTCOMES, [...OUTCOMES]);
+    for (const o of OUTCOMES) assert.equal(format.countsAsAnswered(o), ANSWERED_OUTCOMES.includes(o), o);
+  });
+
   it('reads the times the API sends', () => {
     assert.equal(format.toMs('2026-01-31T08:00:00.000Z'), Date.UTC(2026, 0, 31, 8));
     assert.equal(format.toMs(1769846400000), 1769846400000);

@@ -134,19 +134,27 @@ describe('layout of every page at 1920, 1280 and 800 px', { timeout: 180_000 }, 
   /** `name`: the docs' picture of the page (none for a second look at a page). */
   async function check(name: string | null, hash: string, ready: string, more?: (width: number) => Promise<string[]>): Promise<string[]> {
     const found: string[] = [];
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 1000 });
-      await page.goto(`${server.url}/${hash}`);
-      await page.locator(ready).first().waitFor();
-      await settle(page);
-      for (const p of await layoutProblems(page)) found.push(`${width} px: ${p}`);
-      for (const p of (await more?.(width)) ?? []) found.push(`${width} px: ${p}`);
-      if (SCREENSHOTS && name && width === 1280) {
-        mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    // Every width in the light colours, and the middle one in the dark colours too (a system set to dark).
+    const runs = [...WIDTHS.map((width) => ({ width, scheme: 'light' as const })), { width: 1280, scheme: 'dark' as const }];
+    try {
+      for (const { width, scheme } of runs) {
+        const where = `${width} px${scheme === 'dark' ? ', dark' : ''}`;
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize({ width, height: 1000 });
+        await page.goto(`${server.url}/${hash}`);
+        await page.locator(ready).first().waitFor();
+        await settle(page);
+        for (const p of await layoutProblems(page)) found.push(`${where}: ${p}`);
+        for (const p of (await more?.(width)) ?? []) found.push(`${where}: ${p}`);
+        if (SCREENSHOTS && name && width === 1280 && scheme === 'light') {
+          mkdirSync(SCREENSHOTS, { recursive: true });
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+        }
+        // Go elsewhere between runs, so each draws the page from the start.
+        await page.goto(`${server.url}/#/none`);
       }
-      // Go elsewhere between widths, so each width draws the page from the start.
-      await page.goto(`${server.url}/#/none`);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
     }
     return found;
   }
@@ -188,11 +196,20 @@ describe('layout of every page at 1920, 1280 and 800 px', { timeout: 180_000 }, 
     assert.deepEqual(await check('setup', '#/setup', 'table.templates'), []);
   });
 
-  it('presence colours on the board say what they mean, the same on badges and on the summary', { timeout: 60_000 }, async () => {
-    // Every presence, drawn by the page's own stylesheet: a badge and a summary chip for each.
+  it('presence colours on the board say what they mean, the same on badges and on the summary, light and dark', { timeout: 60_000 }, async () => {
     await page.setViewportSize({ width: 1280, height: 1000 });
+    try {
+      for (const scheme of ['light', 'dark'] as const) await presenceColours(scheme);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
+  async function presenceColours(scheme: 'light' | 'dark'): Promise<void> {
+    await page.emulateMedia({ colorScheme: scheme });
     await page.goto(`${server.url}/#/board`);
     await page.locator('.board .vlist-rows .row').first().waitFor();
+    // Every presence, drawn by the page's own stylesheet: a badge and a summary chip for each.
     const drawn = await runInPage(page, (presences: string[]) => {
       const doc = (globalThis as any).document;
       const win = globalThis as any;
@@ -213,20 +230,34 @@ describe('layout of every page at 1920, 1280 and 800 px', { timeout: 180_000 }, 
     }, ['idle', 'ringing', 'dialing', 'talking', 'held', 'dnd', 'unregistered', 'offline']);
     const c = Object.fromEntries(Object.entries(drawn).map(([p, d]) => [p, colour(d.badge)]));
     for (const [p, d] of Object.entries(drawn)) {
-      assert.equal(d.chip, d.badge, `${p}: the summary's dot and the badge are one colour`);
-      assert.ok(contrast(colour(d.text), c[p]) >= 4.5, `${p}: the badge's words are readable on it (${d.text} on ${d.badge})`);
+      assert.equal(d.chip, d.badge, `${scheme}, ${p}: the summary's dot and the badge are one colour`);
+      assert.ok(contrast(colour(d.text), c[p]) >= 4.5, `${scheme}, ${p}: the badge's words are readable on it (${d.text} on ${d.badge})`);
     }
     // Free is green; a phone wanting attention (ringing) is amber; busy in a call is red to magenta; do not
     // disturb is red-brown; no colour at all for a phone that cannot take calls (unregistered, offline).
-    assert.ok(hueIn(c.idle, 90, 170) && c.idle.sat > 0.5, `idle is green: ${c.idle.css}`);
-    assert.ok(hueIn(c.ringing, 15, 50) && c.ringing.sat > 0.5, `ringing is amber: ${c.ringing.css}`);
-    assert.ok(hueIn(c.talking, 300, 15) && c.talking.sat > 0.5, `talking is red: ${c.talking.css}`);
-    assert.ok(hueIn(c.dnd, 330, 30) && c.dnd.sat > 0.5, `do not disturb is red-brown: ${c.dnd.css}`);
-    for (const p of ['unregistered', 'offline']) assert.ok(c[p].sat < 0.25, `${p} is grey: ${c[p].css}`);
+    assert.ok(hueIn(c.idle, 90, 170) && c.idle.sat > 0.5, `${scheme}: idle is green: ${c.idle.css}`);
+    assert.ok(hueIn(c.ringing, 15, 50) && c.ringing.sat > 0.5, `${scheme}: ringing is amber: ${c.ringing.css}`);
+    assert.ok(hueIn(c.talking, 300, 15) && c.talking.sat > 0.5, `${scheme}: talking is red: ${c.talking.css}`);
+    assert.ok(hueIn(c.dnd, 330, 30) && c.dnd.sat > 0.5, `${scheme}: do not disturb is red-brown: ${c.dnd.css}`);
+    for (const p of ['unregistered', 'offline']) assert.ok(c[p].sat < 0.25, `${scheme}: ${p} is grey: ${c[p].css}`);
     // Each presence has a colour of its own.
     const all = Object.values(c).map((x) => x.css);
-    assert.equal(new Set(all).size, all.length, `one colour per presence: ${all.join(', ')}`);
-  });
+    assert.equal(new Set(all).size, all.length, `${scheme}: one colour per presence: ${all.join(', ')}`);
+    // The stream's state in the header: live is green, a dropped stream red.
+    const dot = async (status: string) => colour(await runInPage(page, (s: string) => {
+      const el = (globalThis as any).document.createElement('span');
+      el.className = 'stream-status';
+      el.dataset.status = s;
+      (globalThis as any).document.body.append(el);
+      const css = (globalThis as any).getComputedStyle(el, '::before').backgroundColor;
+      el.remove();
+      return css;
+    }, status));
+    const live = await dot('live');
+    const offline = await dot('offline');
+    assert.ok(hueIn(live, 90, 170) && live.sat > 0.4, `${scheme}: a live stream is green: ${live.css}`);
+    assert.ok(hueIn(offline, 340, 20) && offline.sat > 0.4, `${scheme}: an offline stream is red: ${offline.css}`);
+  }
 
   it('call outcome colours are one per outcome, the same on the totals, the chart, its legend and the list', { timeout: 60_000 }, async () => {
     await page.setViewportSize({ width: 1280, height: 1000 });

@@ -7,7 +7,8 @@
  * - text in a row of a table that is only reachable by scrolling sideways (the row is wider than its table);
  * - anything drawn outside the row or cell it belongs to (a cell taller than its row, a button wider than
  *   its cell);
- * - a page wider than the window.
+ * - a page wider than the window;
+ * - text too faint to read on what is behind it (WCAG AA: 4.5:1, 3:1 for large text), in light and dark.
  * Text scrolled out of view in a scrolling list is not drawn, so it is not checked.
  */
 import type { Page } from 'playwright-core';
@@ -76,6 +77,50 @@ function probe(o: Required<LayoutOptions>): string[] {
   });
   const overhang = (inner: Box, outer: Box) => Math.max(outer.left - inner.left, inner.right - outer.right, outer.top - inner.top, inner.bottom - outer.bottom);
   const fmt = (b: Box) => `${Math.round(b.left)},${Math.round(b.top)} ${Math.round(b.right - b.left)}×${Math.round(b.bottom - b.top)}`;
+
+  // --- readable: the text's colour against the colours behind it, blended as the browser draws them -------
+  const rgba = (css: string): number[] => {
+    const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(css);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : [0, 0, 0, 0];
+  };
+  const over = (top: number[], below: number[]): number[] => {
+    const a = top[3] + below[3] * (1 - top[3]);
+    if (a === 0) return [0, 0, 0, 0];
+    return [0, 1, 2].map((i) => (top[i] * top[3] + below[i] * below[3] * (1 - top[3])) / a).concat(a);
+  };
+  const luminance = (c: number[]) => {
+    const lin = (v: number) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+  };
+  const backdropCache = new Map<any, number[] | null>();
+  /** The colour behind `el`'s text; null where it cannot be told (an image, a translucent element). */
+  const backdrop = (el: any): number[] | null => {
+    if (backdropCache.has(el)) return backdropCache.get(el)!;
+    let result: number[] | null;
+    if (!el) result = rgba(win.getComputedStyle(doc.documentElement).backgroundColor)[3] ? null : [255, 255, 255, 1];
+    else {
+      const cs = win.getComputedStyle(el);
+      if (cs.backgroundImage !== 'none' || Number(cs.opacity) < 1) result = null;
+      else {
+        const own = rgba(cs.backgroundColor);
+        const below = own[3] >= 1 ? null : backdrop(el.parentElement);
+        result = own[3] >= 1 ? own : below && over(own, below);
+      }
+    }
+    backdropCache.set(el, result);
+    return result;
+  };
+  const readable = (el: any, text: string) => {
+    const cs = win.getComputedStyle(el);
+    const behind = backdrop(el);
+    if (!behind) return;
+    const fg = over(rgba(cs.color), behind);
+    const size = parseFloat(cs.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+    const [a, b] = [luminance(fg), luminance(behind)];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < (large ? 3 : 4.5)) report(`text ${quote(text)} in ${path(el)} is hard to read: ${cs.color} on rgb(${behind.slice(0, 3).map(Math.round).join(', ')}), ${ratio.toFixed(2)}:1`);
+  };
 
   // Elements a reader cannot see: not rendered, invisible, or squeezed into a pixel (screen-reader text).
   const hiddenCache = new Map<any, boolean>();
@@ -158,6 +203,7 @@ function probe(o: Required<LayoutOptions>): string[] {
       for (const cut of d.cuts) report(`text ${quote(node.data)} in ${path(el)} is ${cut}`);
       if (d.sideways && el.closest(o.rows)) report(`text ${quote(node.data)} in ${path(el)} needs scrolling sideways in ${d.sideways}`);
       items.push({ box: d.box, raw: boxOf(r), el, label: `text ${quote(node.data)} in ${path(el)}`, control: false, node });
+      if (!el.closest('button:disabled, input:disabled')) readable(el, node.data);
     }
   }
   for (const el of root.querySelectorAll('input:not([type="hidden"]), select, textarea, button, img')) {

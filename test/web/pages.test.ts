@@ -1,21 +1,22 @@
 /**
- * The phone, calls and events pages in a real browser against a real receiver.
+ * The phone, calls and events pages in a real browser against a real receiver, on both stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { RunningServer } from '../../src/start.ts';
+import { describeEachStore } from '../stores.ts';
 import { openBrowser, rawGet, startReceiver, TestPhone, type Browser } from './support.ts';
 
 declare const document: any;
 
-describe('phone, calls and events pages', { timeout: 180_000 }, () => {
+describeEachStore('phone, calls and events pages', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
   let alice: TestPhone;
   let bob: TestPhone;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     browser = await openBrowser();
     alice = new TestPhone(server.url, '001565000b01', { model: 'SIP-T54W' });
     bob = new TestPhone(server.url, '001565000b02', { model: 'SIP-T31G' });
@@ -95,6 +96,29 @@ describe('phone, calls and events pages', { timeout: 180_000 }, () => {
     await page.fill('#calls-to', '2001-01-01T00:00');
     await page.click('.calls-page button[type="submit"]');
     await page.locator('.calls-page p.muted', { hasText: 'No calls match.' }).waitFor();
+    assert.deepEqual(browser.problems, []);
+    await page.close();
+  });
+
+  it('calls page: the share of incoming calls answered is the reports\' answer rate (a failed transfer is not answered)', async () => {
+    // Frank's call is answered, then lost in a failed blind transfer: it has an answer time, and its outcome
+    // is failed. Of the four incoming calls that ended (Carol answered, Dave missed, Eve rejected, Frank
+    // failed) one counts as answered.
+    const carl = new TestPhone(server.url, '001565000b03', { model: 'SIP-T46U' });
+    const frank = { call_id: '4', remote: 'sip:5004@pbx.example.com', display_remote: 'Frank' };
+    for (const incident of ['incoming_call', 'call_established', 'transfer_call', 'blind_transfer_call', 'transfer_failed', 'call_terminated']) {
+      await carl.send(incident, frank);
+    }
+    const reports = await (await fetch(`${server.url}/api/v1/reports/phones?from=24h`)).json() as { phones: { calls_in: number; answered_in: number }[] };
+    const callsIn = reports.phones.reduce((n, p) => n + p.calls_in, 0);
+    const answeredIn = reports.phones.reduce((n, p) => n + p.answered_in, 0);
+    assert.deepEqual([answeredIn, callsIn], [1, 4], 'the reports count one of four incoming calls as answered');
+
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#/calls`);
+    await page.waitForFunction(() => document.querySelectorAll('table.calls tbody tr').length === 4);
+    assert.equal(await page.locator('.stat[data-outcome="failed"] .stat-value').textContent(), '1');
+    assert.equal(await page.locator('.stat', { hasText: 'Incoming answered' }).locator('.stat-value').textContent(), '25 %');
     assert.deepEqual(browser.problems, []);
     await page.close();
   });

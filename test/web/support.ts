@@ -7,12 +7,35 @@ import net from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/start.ts';
 import { launchChromium } from '../chromium.ts';
+import { dropSchemas, pgUrl, testSchema, type StoreKind } from '../store/pg-optional.ts';
 
 export { CHROMIUM } from '../chromium.ts';
 
-/** A receiver with an in-memory store, on 127.0.0.1 and a free port. */
-export function startReceiver(options: ServerOptions = {}): Promise<RunningServer> {
-  return startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+export interface ReceiverOptions extends ServerOptions {
+  /** The store under the dashboard: SQLite in memory (default), or a fresh schema of the test PostgreSQL. */
+  storeKind?: StoreKind;
+}
+
+/**
+ * A receiver on 127.0.0.1 and a free port, on an in-memory SQLite store or on a PostgreSQL schema of its own
+ * (dropped again by `close`), so that a page test run under describeEachStore sees what each store serves.
+ */
+export async function startReceiver(options: ReceiverOptions = {}): Promise<RunningServer> {
+  const { storeKind = 'sqlite', ...serverOptions } = options;
+  const schema = storeKind === 'postgres' ? testSchema('au_web') : undefined;
+  const server = await startServer({ db: schema ? pgUrl(schema) : ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', ...serverOptions });
+  if (!schema) return server;
+  return {
+    url: server.url,
+    port: server.port,
+    host: server.host,
+    ctx: server.ctx,
+    announce: () => server.announce(),
+    async close() {
+      await server.close();
+      await dropSchemas([schema]);
+    },
+  };
 }
 
 export interface Browser {

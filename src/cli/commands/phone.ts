@@ -233,7 +233,7 @@ export function registerPhoneCommand(program: Command): void {
     .option('--port <port>', 'web page port (0: any free port)', intArg(0, 65535), 8081)
     .option('--host <host>', 'web page address', '127.0.0.1')
     .option('--mac <mac>', 'MAC address (default: generated)')
-    .option('--ip <address>', 'IP address the phone reports (default: derived from the MAC)')
+    .option('--ip <address>', 'IP address the phone reports as $ip (default: the address its web page listens on)')
     .option('--model <model>', 'model name the phone reports')
     .option('--firmware <version>', 'firmware version the phone reports')
     .option('--user <user>', 'SIP account user (default: an extension derived from the MAC)')

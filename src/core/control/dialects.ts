@@ -180,11 +180,15 @@ const grandstream: ControlDialect = {
     reboot: { path: '/cgi-bin/api-sys_operation', params: [['request', 'REBOOT']], means: { op: 'reboot' } },
   },
   keys: {
-    ...quiet(['SEND', 'CONF', 'TRANSFER']),
+    ...quiet(['SEND', 'CONF', 'TRANSFER', 'F_TRANSFER', 'F_CONFERENCE']),
     OK: ok,
+    ENTER: ok,
     DND: dndToggle,
     MUTE: muteToggle,
     HOLD: holdToggle,
+    // The key names of the `keys` examples (`F_HOLD`, `F_TRANSFER`), which integrations send to Grandstream
+    // phones as well (unverified): a receiver that sends `keys F_HOLD:OK` gets the key pressed, not a 400.
+    F_HOLD: holdToggle,
   },
   settings: {
     allow: 'Action URI Allowed IP List',

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { lint } from '../../core/templates.ts';
 import { isIncidentSlug } from '../../core/catalog.ts';
 import { getVendorCodec, isVendorId } from '../../core/vendors/index.ts';
@@ -74,6 +75,14 @@ interface Req {
   apiAuthorised: boolean;
 }
 
+/** Listening on every address, the phone reports the one a LAN sees first: an external IPv4, else loopback. */
+function lanAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
 export async function startPhoneWeb(phone: Phone, opts: PhoneWebOptions = {}): Promise<PhoneWeb> {
   const auth = new Auth(opts.username ?? 'admin', opts.password ?? 'admin');
   const control = new RemoteControl(phone, auth, phone.identity.vendor, opts.remoteControl);
@@ -92,6 +101,8 @@ export async function startPhoneWeb(phone: Phone, opts: PhoneWebOptions = {}): P
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+  // `$ip` is where the phone answers: a receiver that is told to use it reaches this web server.
+  phone.adoptAddress(opts.host === '0.0.0.0' || opts.host === '::' ? lanAddress() : host);
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,

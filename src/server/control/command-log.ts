@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { CommandRequest, CommandStatus } from '../../core/control/index.ts';
 import type { VendorId } from '../../core/vendors/index.ts';
 import type { Store, StoredCommand } from '../../store/types.ts';
+import type { SentSecrets } from './scrub.ts';
 
 export interface CommandRecord {
   readonly id: string;
@@ -37,6 +38,11 @@ export interface CommandRecord {
    */
   afterEventId?: number;
   timer?: NodeJS.Timeout;
+  /**
+   * The credentials that went out with the request (in memory only, never stored), blanked in whatever is
+   * quoted from the phone's answer: the reason is built from the receiver's own words and those quotes.
+   */
+  secrets?: SentSecrets;
 }
 
 export function toStored(c: CommandRecord, owner: string): StoredCommand {

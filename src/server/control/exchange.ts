@@ -32,6 +32,8 @@ export interface ExchangeOptions {
   timeoutMs: number;
   habits?: PhoneHabits;
   lookup?: LookupFunction;
+  /** Told each Authorization header value before it is sent (so an echo of it can be blanked). */
+  onAuthorization?: (value: string) => void;
 }
 
 export type ExchangeResult =
@@ -48,7 +50,10 @@ export async function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
   const creds = o.credentials;
   for (;;) {
     const url = new URL(`${o.baseUrl}${targetText({ path: paths[index], params: o.target.params })}`);
-    const send = (authorization?: string) => sendToPhone({ url, timeoutMs: o.timeoutMs, ...(o.lookup ? { lookup: o.lookup } : {}), ...(authorization ? { authorization } : {}) });
+    const send = (authorization?: string) => {
+      if (authorization) o.onAuthorization?.(authorization);
+      return sendToPhone({ url, timeoutMs: o.timeoutMs, ...(o.lookup ? { lookup: o.lookup } : {}), ...(authorization ? { authorization } : {}) });
+    };
     let reply = await send(creds && !digest ? basicAuthorization(creds.username, creds.password) : undefined);
     if ('refused' in reply) return reply;
     if ('error' in reply) return { error: reply.error, habits: { pathIndex: index, digest } };

@@ -26,6 +26,7 @@ import { checkControlUrl, resolveTarget, resolveVendor } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
 import { AddressReports, movedTo, reportedAddresses, urlHost, urlWithHost, type AddressReport } from './address.ts';
 import { ControlNetworks, plainIp } from './networks.ts';
+import { SentSecrets } from './scrub.ts';
 import type { Allowlist } from '../access.ts';
 
 export type { CommandRecord } from './command-log.ts';
@@ -393,6 +394,8 @@ export class ControlService {
       record.timer = setTimeout(() => this.timeout(record), this.confirmTimeoutMs);
       record.timer.unref();
     }
+    if (target.credentials) record.secrets = new SentSecrets(target.credentials);
+    const secrets = record.secrets;
     const passcode = target.credentials ? withPasscode(target.vendor, encoded, target.credentials.password) : encoded;
     const http = target.credentials && passcode === encoded ? target.credentials : undefined;
     void (async () => {
@@ -405,6 +408,7 @@ export class ControlService {
         ...(http ? { credentials: http } : {}),
         ...(this.habits.has(mac) ? { habits: this.habits.get(mac) } : {}),
         lookup: this.networks.guardedLookup(),
+        ...(secrets ? { onAuthorization: (v: string) => secrets.addAuthorization(v) } : {}),
       });
       this.onReply(record, target.baseUrl, result);
     })();
@@ -430,13 +434,18 @@ export class ControlService {
       return;
     }
     if ('failure' in result) {
-      this.fail(record, result.failure);
+      this.fail(record, record.secrets ? record.secrets.scrub(result.failure) : result.failure);
       return;
     }
     const reply = result.reply;
+    // The answer as the phone gave it decides (a password "success" must not turn Grandstream's
+    // {"response":"success"} into a refusal); what is quoted of it is read from the answer with whatever the
+    // phone echoed of the request blanked, before it is shortened.
     const reading = readAnswer(vendor, reply.status, reply.body);
     if (!reading.accepted) {
-      this.fail(record, refusalReason(vendor, reading.refusal, reading.detail, reply.localAddress));
+      const quoted = record.secrets ? readAnswer(vendor, reply.status, record.secrets.scrub(reply.body)) : reading;
+      const detail = quoted.accepted ? '' : quoted.detail;
+      this.fail(record, refusalReason(vendor, reading.refusal, detail, reply.localAddress));
       return;
     }
     record.status = 'accepted';

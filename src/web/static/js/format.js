@@ -19,6 +19,17 @@ export function presenceLabel(p) {
 
 export const OUTCOMES = ['ongoing', 'answered', 'missed', 'rejected', 'forwarded', 'transferred', 'failed'];
 
+/**
+ * The outcomes that count as answered, the same definition as the receiver's call log and reports: answered,
+ * or answered then handed on. A call answered and then lost (a failed blind transfer) is `failed`, not answered.
+ */
+export const ANSWERED_OUTCOMES = ['answered', 'transferred'];
+
+/** Whether a call counts as answered once it ended (an ongoing call is not counted either way yet). */
+export function countsAsAnswered(outcome) {
+  return ANSWERED_OUTCOMES.includes(outcome);
+}
+
 /** Epoch ms from what the API sends (epoch ms, epoch seconds, or an ISO string); NaN when absent. */
 export function toMs(value) {
   if (value === null || value === undefined || value === '') return NaN;

@@ -3,7 +3,7 @@
 import { catalog, getJson, listOf } from '../api.js';
 import { callsPerHourChart } from '../chart.js';
 import { given, h, replace, select } from '../dom.js';
-import { callParty, formatDuration, formatMac, formatTime, normalizeMac, OUTCOMES, toLocalInput, toMs } from '../format.js';
+import { callParty, countsAsAnswered, formatDuration, formatMac, formatTime, normalizeMac, OUTCOMES, toLocalInput, toMs } from '../format.js';
 import { onEvent, onResync } from '../stream.js';
 
 const SHOW_ROWS = 500;
@@ -82,13 +82,17 @@ export function mount(root, route) {
     let talked = 0;
     for (const c of calls) {
       byOutcome[c.outcome] = (byOutcome[c.outcome] ?? 0) + 1;
-      if (!Number.isNaN(c.answered)) {
+      // Talk of calls that count as answered, and of calls still in progress; a call answered and then lost
+      // (failed) has no talk time here, as in the reports.
+      if (!Number.isNaN(c.answered) && (countsAsAnswered(c.outcome) || c.outcome === 'ongoing')) {
         talk += (Number.isNaN(c.ended) ? Date.now() : c.ended) - c.answered;
         talked++;
       }
     }
-    const incoming = calls.filter((c) => c.raw.direction === 'incoming');
-    const answeredIn = incoming.filter((c) => !Number.isNaN(c.answered)).length;
+    // The share the reports call the answer rate: over incoming calls that ended, the ones whose outcome
+    // counts as answered (not merely those with an answer time).
+    const incoming = calls.filter((c) => c.raw.direction === 'incoming' && c.outcome !== 'ongoing');
+    const answeredIn = incoming.filter((c) => countsAsAnswered(c.outcome)).length;
     replace(totals,
       stat('Calls', calls.length),
       ...OUTCOMES.filter((o) => byOutcome[o] > 0).map((o) => stat(o, byOutcome[o], o)),
