@@ -4,7 +4,7 @@
  * phone's own Action URL reports the effect, or `failed` with a reason (refused, unreachable, not confirmed in
  * time). Events reach it from the event bus after they are committed (on a shared PostgreSQL, every
  * receiver's events, through the follower), so the phone's report may reach any receiver; nothing here
- * touches the ingest path other than one map lookup per event.
+ * touches the ingest path other than a few map operations per event (where the phone says it is, phone-settings.ts).
  *
  * Commands are kept in the store (command-log.ts): their outcome survives a restart and every receiver on
  * a shared database answers for every command. At most 20 wait for confirmation per phone on a receiver.
