@@ -13,7 +13,7 @@ import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { Router } from '../../http/router.ts';
 import { blankEntry, inventoryCsv, InventoryError, parseInventoryCsv, patchEntry } from '../inventory.ts';
 import { inventoryJson, phoneJson } from './json.ts';
-import { macParam, ParamError } from './params.ts';
+import { macParam, onlyParams, ParamError } from './params.ts';
 
 /** False (answered 403) when a browser sent the change from another site. */
 function sameOrigin(req: HttpRequest, res: HttpResponse): boolean {
@@ -66,6 +66,7 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
   });
 
   router.get('/api/v1/inventory', (req, res) => {
+    onlyParams(req.query, ['format']);
     const format = req.query.get('format');
     const entries = ctx.inventory.all();
     if (format === 'csv') {
