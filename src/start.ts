@@ -11,6 +11,7 @@
  *
  * Closing stops accepting, answers what is in hand, commits everything queued, then closes the store.
  */
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server/access.ts';
@@ -33,6 +34,7 @@ import { ControlNetworks } from './server/control/networks.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
 import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { normalizeServerUrl } from './core/ingest-url.ts';
+import { OwnHostNames } from './server/request-guard.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -97,6 +99,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** pino level when no logger is given. Default `info`. */
   logLevel?: string;
+  /**
+   * Host names the dashboard and API answer to in the default access mode, besides IP literals, localhost,
+   * this machine's name and the `--public-url` host (DNS rebinding, see server/request-guard.ts).
+   */
+  allowedHosts?: readonly string[];
   /** Leave the start-up log lines ("receiver listening", warnings) to `RunningServer.announce`. */
   deferAnnouncement?: boolean;
   /** Group commit: wait this long for more requests (ms); 0 (default) commits on the next event-loop turn. */
@@ -229,6 +236,17 @@ function readControlKey(options: ServerOptions): ReturnType<typeof loadControlKe
 }
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
+/** This machine's names (full and short), the --public-url host and the --allowed-host names. */
+function ownHostNames(options: ServerOptions): OwnHostNames {
+  const machine = hostname();
+  return new OwnHostNames([
+    machine,
+    machine.split('.')[0],
+    ...(options.publicUrl ? [new URL(normalizeServerUrl(options.publicUrl)).hostname] : []),
+    ...(options.allowedHosts ?? []),
+  ]);
+}
+
 function checkOptions(options: ServerOptions) {
   if (options.publicUrl) {
     try {
@@ -503,6 +521,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
       maxPhones: options.maxPhones ?? DEFAULT_MAX_PHONES,
+      ownHosts: ownHostNames(options),
       // The dashboard reads the receiver's settings on every request, so it follows them.
       dashboard: {
         handler: createWebHandler(ctx),

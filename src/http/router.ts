@@ -62,8 +62,11 @@ export class Router {
     return allow !== undefined && allow.size > 0 ? { allow: [...allow] } : undefined;
   }
 
-  /** The router as one handler; `notFound` answers paths no route has. */
-  handler(notFound: HttpHandler): HttpHandler {
+  /**
+   * The router as one handler; `notFound` answers paths no route has. `admit`, when given, sees each request
+   * a route will take (after the path and method were found to exist) and may answer it instead (false).
+   */
+  handler(notFound: HttpHandler, admit?: (req: HttpRequest, res: HttpResponse) => boolean): HttpHandler {
     return (req, res) => {
       const found = this.resolve(req.method, req.path);
       if (!found) return notFound(req, res);
@@ -71,6 +74,7 @@ export class Router {
         res.json(405, { error: `method ${req.method} not allowed here` }, { Allow: found.allow.join(', ') });
         return;
       }
+      if (admit && !admit(req, res)) return;
       return found.handler(req, res, found.params);
     };
   }

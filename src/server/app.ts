@@ -26,6 +26,8 @@ import { StoreUnavailableError } from '../store/store-unavailable.ts';
 import { isConnectionError } from '../store/pg-ingest.ts';
 import { provisionFile } from './provision.ts';
 import { serverAddressOf } from '../http/server-url.ts';
+import { LoginThrottle } from '../core/login-guard.ts';
+import { changeRefusal, type OwnHostNames } from './request-guard.ts';
 
 /** What the receiver mounts for every path it does not own itself. */
 export interface MountedDashboard {
@@ -37,6 +39,8 @@ export interface MountedDashboard {
 export interface AppOptions extends IngestOptions {
   stream: StreamOptions;
   dashboard?: MountedDashboard;
+  /** The names the dashboard and API answer to in the default access mode (see request-guard.ts). */
+  ownHosts?: OwnHostNames;
 }
 
 /** The admin token from `Authorization: Bearer …`, or `?access_token=` where no header can be set (EventSource). */
@@ -65,7 +69,13 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     res.json(200, openApiDocument(server));
   });
   // JSON answers compressed for clients that accept it (the event stream is left alone).
-  const apiHandler = withCompression(api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` })));
+  // Every change through the API comes from our own pages or a script, never from another site (request-guard.ts).
+  const admitChange = (req: HttpRequest, res: HttpResponse): boolean => {
+    const refused = changeRefusal(req.method, req.headers);
+    if (refused) res.json(403, { error: refused });
+    return refused === undefined;
+  };
+  const apiHandler = withCompression(api.handler((req, res) => res.json(404, { error: `no such API path: ${req.path}` }), admitChange));
 
   const root = new Router();
   const ingest = createIngestHandler(ctx, opts);
@@ -97,14 +107,34 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     const { registry } = ctx.metrics;
     res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });
+  // Wrong admin tokens per source address, as on the sign-in form: a token cannot be guessed at speed.
+  const guesses = new LoginThrottle();
+  /** Answers (and returns false) when the Host is not this receiver's in the default access mode. */
+  const ownHost = (req: HttpRequest, res: HttpResponse): boolean => {
+    const refusal = ctx.settings.trustLocal ? opts.ownHosts?.refusal(req.headers.host) : undefined;
+    if (refusal) res.json(421, { error: refusal });
+    return refusal === undefined;
+  };
   root.add('*', '/api/*', (req, res) => {
+    if (!ownHost(req, res)) return;
     const { adminToken, trustLocal } = ctx.settings;
     // The dashboard's pages call the API with their sign-in cookie; scripts send the token; by default a
     // client on this machine needs neither.
-    const allowed = adminToken === undefined || (trustLocal === true && isLocalClient(req))
-      || equalSecrets(presentedToken(req), adminToken) || opts.dashboard?.signedIn(req) === true;
+    const withoutToken = adminToken === undefined || (trustLocal === true && isLocalClient(req)) || opts.dashboard?.signedIn(req) === true;
+    const presented = withoutToken ? null : presentedToken(req);
+    const at = ctx.now();
+    if (presented !== null && guesses.blocked(req.remoteAddress, at)) {
+      const wait = guesses.retryAfter(req.remoteAddress, at);
+      res.json(429, { error: `too many wrong admin tokens from ${req.remoteAddress}; try again in ${wait} s` }, { 'Retry-After': String(wait) });
+      return;
+    }
+    const tokenOk = presented !== null && equalSecrets(presented, adminToken!);
+    if (presented !== null && !tokenOk) guesses.fail(req.remoteAddress, at);
+    const allowed = withoutToken || tokenOk;
     if (!allowed) {
-      const how = trustLocal
+      const how = presented !== null
+        ? 'the admin token sent is not accepted: check it (the token is in the sign-in link the receiver printed at start, or --admin-token)'
+        : trustLocal
         ? 'admin token required from other machines: send Authorization: Bearer <token> (the token is in the sign-in link the receiver printed at start)'
         : 'admin token required: send Authorization: Bearer <token>';
       res.json(401, { error: how }, { 'WWW-Authenticate': 'Bearer' });
@@ -123,7 +153,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   });
 
   // The dashboard's answers compressed for browsers that accept it, like the API's.
-  const web = opts.dashboard && withCompression(opts.dashboard.handler);
+  const dashboard = opts.dashboard && withCompression(opts.dashboard.handler);
+  const web: HttpHandler | undefined = dashboard && ((req, res) => (ownHost(req, res) ? dashboard(req, res) : undefined));
   const notFound: HttpHandler = web ?? ((req, res) => res.json(404, { error: `not found: ${req.path}` }));
   const handler = root.handler(notFound);
 

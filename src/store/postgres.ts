@@ -419,11 +419,8 @@ export class PostgresStore implements Store {
     const { url: plain, schema } = splitSchema(url);
     // Every connection starts with the schema on its search path (it is created below if missing).
     // A host that never answers (firewall, wrong address) must not hang the start: give up after 10 s.
-    // Server-side limits as well: a lock held by a stuck transaction elsewhere must not queue our writes
-    // behind it, and a connection of ours that died mid-transaction must not hold locks for long.
     const timeoutMs = opts.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS;
-    const settings = [...(schema ? [`search_path=${schema}`] : []), `lock_timeout=${timeoutMs}`, `idle_in_transaction_session_timeout=${Math.max(10_000, timeoutMs)}`];
-    const config: pg.ClientConfig = { connectionString: plain, types: TYPES, options: settings.map((x) => `-c ${x}`).join(' ') };
+    const config: pg.ClientConfig = { connectionString: plain, types: TYPES, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
     const pool = new pg.Pool({ ...config, max: 4, connectionTimeoutMillis: 10_000, query_timeout: Math.max(READ_TIMEOUT_MS, timeoutMs) });
     pool.on('error', () => {}); // an idle client's error; the next query reports the problem
     let first: pg.PoolClient;
@@ -472,8 +469,13 @@ export class PostgresStore implements Store {
     if (this.writer) return this.writer;
     // A server that stops answering (frozen, black-holed) is noticed within the timeout, so phones are
     // answered from the journal instead of waiting for it (see write).
+    // On the server too (the writer's connection only: migrations and leases wait for their locks as long as
+    // they need): a lock held by a stuck transaction elsewhere must not queue ingest behind it, and a writer
+    // connection that died mid-transaction must not hold the append lock for long.
     const timeoutMs = this.opts.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS;
-    const c = new pg.Client({ ...this.config, connectionTimeoutMillis: timeoutMs, keepAlive: true, query_timeout: timeoutMs });
+    const limits = `-c lock_timeout=${timeoutMs} -c idle_in_transaction_session_timeout=${Math.max(10_000, timeoutMs)}`;
+    const options = [this.config.options, limits].filter(Boolean).join(' ');
+    const c = new pg.Client({ ...this.config, options, connectionTimeoutMillis: timeoutMs, keepAlive: true, query_timeout: timeoutMs });
     // A connection terminated by the server (57P01 on restart, pg_terminate_backend) or cut: forget it, the
     // next write opens another. Unhandled, this event would end the process.
     c.on('error', () => this.dropWriter(c));

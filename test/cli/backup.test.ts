@@ -191,8 +191,9 @@ describe('actionurl backup', { timeout: 180_000 }, () => {
       const res = await fetch(`${s.url}/actionurl/dnd_on?mac=001565aabbcc`);
       assert.equal(res.status, 200);
       await stopServe(s);
-      // Only the SQLite files matter here: the receiver also keeps its remote-control key (control.key) beside them.
-      const sqliteFiles = () => readdirSync(dir).filter((f) => f.includes('.sqlite')).sort();
+      // Only the SQLite files matter here: the receiver also keeps its remote-control key (control.key) and its
+      // one-receiver lock (actionurl.sqlite.receiver-lock) beside them.
+      const sqliteFiles = () => readdirSync(dir).filter((f) => f.includes('.sqlite') && !f.endsWith('.receiver-lock')).sort();
       assert.deepEqual(sqliteFiles(), ['actionurl.sqlite']);
       const r = runCli(['backup', join(dir, 'copy.sqlite'), '--db', db]);
       assert.equal(r.status, 0, r.stderr);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
-import { command, finished, receiver, setControl } from './helpers.ts';
+import { command, finished, receiver, run, setControl, virtualPhone } from './helpers.ts';
 import { freePort, startMosquitto, stopMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
 
 const USER = 'deskadmin-7f3e';
@@ -140,5 +140,16 @@ describe('credentials echoed by the phone never come out', { timeout: 180_000 },
       for (const form of FORMS) if (bytes.includes(Buffer.from(form, 'utf8'))) leaks.push(`${f} holds ${JSON.stringify(form)}`);
     }
     assert.deepEqual(leaks, []);
+  });
+});
+
+describe('scrubbing never changes what the answer means', { timeout: 60_000 }, () => {
+  test('a Grandstream password "success" still reads {"response":"success"} as success', async () => {
+    const r = await receiver();
+    const { phone, web, mac } = await virtualPhone(r, 'grandstream', { password: 'success' });
+    assert.equal((await setControl(r, mac, { url: web.url, username: 'admin', password: 'success' })).status, 200);
+    const out = await run(r, mac, { command: 'dnd_on' });
+    assert.equal(out.status, 'confirmed', out.reason);
+    assert.equal(phone.state.dnd, true);
   });
 });

@@ -39,8 +39,13 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
 describe('dashboard and API access without --admin-token', { timeout: 60_000 }, () => {
   let dir: string;
   const servers: RunningServer[] = [];
+  // One receiver at a time on the shared database (a second one on the same file is refused): the
+  // previous test's is stopped first; it keeps its data, so the generated token is the same.
+  let onShared: RunningServer | undefined;
   const start = async (options: ServerOptions = {}) => {
+    if (options.db === undefined) await onShared?.close();
     const s = await startServer({ db: join(dir, 'db.sqlite'), port: 0, host: '0.0.0.0', logLevel: 'silent', ...options });
+    if (options.db === undefined) onShared = s;
     servers.push(s);
     return s;
   };

@@ -108,7 +108,7 @@ test('shutting the receiver down ends open streams', { timeout: 60_000 }, async 
 test('HEAD of the stream gets the headers only, and no stream client is counted', { timeout: 60_000 }, async () => {
   const r = await startTestReceiver();
   try {
-    const { raw, closed } = await sendRaw(r.port, 'HEAD /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 5000 });
+    const { raw, closed } = await sendRaw(r.port, 'HEAD /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', { timeoutMs: 5000 });
     const text = raw.toString('latin1');
     assert.match(text, /^HTTP\/1\.1 200 /);
     assert.match(text, /Content-Type: text\/event-stream/);
@@ -131,7 +131,7 @@ test('a stream client that does not read is dropped once its unsent bytes pass t
     const phone = r.server.ctx.phones.get('001565000077')!;
     const metrics = r.server.ctx.metrics;
     // Never reads: no 'data' listener, so nothing is taken from the kernel.
-    socket.write('GET /api/v1/stream?phones=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write('GET /api/v1/stream?phones=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     for (let i = 0; i < 200 && metrics.streamClients.get() === 0; i++) await sleep(10);
     assert.equal(metrics.streamClients.get(), 1);
     const big = 'x'.repeat(256 * 1024);
@@ -165,7 +165,7 @@ test('stream clients beyond the limit get a 503 with a JSON error, counted in th
   try {
     assert.equal(await a.status, 200);
     assert.equal(await b.status, 200);
-    const { responses } = await sendRaw(r.port, 'GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n', { expect: 1 });
+    const { responses } = await sendRaw(r.port, 'GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', { expect: 1 });
     assert.equal(responses[0].status, 503);
     assert.match(responses[0].headers['content-type'], /application\/json/);
     assert.match(JSON.parse(responses[0].body.toString()).error, /too many event-stream clients \(limit 2\)/);

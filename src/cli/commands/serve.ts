@@ -27,6 +27,7 @@ interface ServeOptions {
   rateLimit?: string;
   retention?: string;
   publicUrl?: string;
+  allowedHost: string[];
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -175,6 +176,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--rate-limit <rate>', 'per-source limit in requests/s, optional burst: 50 or 50/s:200', 'ACTIONURL_RATE_LIMIT'))
     .addOption(opt('--retention <span>', 'delete events older than this, e.g. 90d (default: keep all)', 'ACTIONURL_RETENTION'))
     .addOption(opt('--public-url <url>', 'base URL phones reach this server at (for provisioning and set-up)', 'ACTIONURL_PUBLIC_URL'))
+    .addOption(
+      opt(
+        '--allowed-host <name>',
+        'a host name the dashboard and API answer to (default access mode), besides addresses, localhost, this machine\'s '
+          + 'name and the --public-url host; repeatable or comma-separated',
+        'ACTIONURL_ALLOWED_HOSTS',
+      ).argParser(collect).default([]),
+    )
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
@@ -248,6 +257,7 @@ export function registerServeCommand(program: Command): void {
           rateLimit: opts.rateLimit,
           retention: opts.retention,
           publicUrl: opts.publicUrl,
+          allowedHosts: opts.allowedHost.flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean),
           tlsCert: opts.tlsCert,
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,

@@ -3,24 +3,15 @@
  * forgetting a phone (`DELETE /api/v1/phones/<mac>`, `?purge=events` deletes its events and calls too), and
  * the whole inventory as JSON or CSV (`GET /api/v1/inventory`, `POST /api/v1/inventory` with a CSV body).
  *
- * Changes are refused when a browser sends them from another site (its `Origin` or `Sec-Fetch-Site` says
- * so): without an admin token the API is open, and a page elsewhere must not edit or forget phones through
- * the administrator's browser.
+ * Changes from another site are refused before they get here, like every change through the API (see
+ * server/request-guard.ts).
  */
-import { isSameOriginPost } from '../../core/login-guard.ts';
 import type { ServerContext } from '../context.ts';
-import type { HttpRequest, HttpResponse } from '../../http/types.ts';
+import type { HttpRequest } from '../../http/types.ts';
 import type { Router } from '../../http/router.ts';
 import { blankEntry, inventoryCsv, InventoryError, parseInventoryCsv, patchEntry } from '../inventory.ts';
 import { inventoryJson, phoneJson } from './json.ts';
 import { macParam, onlyParams, ParamError } from './params.ts';
-
-/** False (answered 403) when a browser sent the change from another site. */
-function sameOrigin(req: HttpRequest, res: HttpResponse): boolean {
-  if (isSameOriginPost(req.headers)) return true;
-  res.json(403, { error: 'changes from another site are refused (Origin or Sec-Fetch-Site is not this receiver)' });
-  return false;
-}
 
 function jsonBody(req: HttpRequest): unknown {
   const text = req.body.toString('utf8');
@@ -33,7 +24,6 @@ function jsonBody(req: HttpRequest): unknown {
 
 export function registerInventoryRoutes(router: Router, ctx: ServerContext): void {
   router.add('PATCH', '/api/v1/phones/:mac', async (req, res, params) => {
-    if (!sameOrigin(req, res)) return;
     const mac = macParam(params.mac, 'the MAC in the path')!;
     let entry;
     try {
@@ -49,7 +39,6 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
   });
 
   router.add('DELETE', '/api/v1/phones/:mac', async (req, res, params) => {
-    if (!sameOrigin(req, res)) return;
     const mac = macParam(params.mac, 'the MAC in the path')!;
     const purgeText = req.query.get('purge');
     if (purgeText !== null && purgeText !== '' && purgeText !== 'events') throw new ParamError('purge must be "events" (or left out to keep them)');
@@ -82,7 +71,6 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
   });
 
   router.add('POST', '/api/v1/inventory', async (req, res) => {
-    if (!sameOrigin(req, res)) return;
     const result = parseInventoryCsv(req.body.toString('utf8'), (mac) => ctx.inventory.get(mac));
     // Control addresses are checked before anything is stored, so a refused one imports nothing either.
     const problems: string[] = [...result.problems];

@@ -438,11 +438,14 @@ export class ControlService {
       return;
     }
     const reply = result.reply;
-    // Whatever the phone echoed of the request is blanked before the answer is read (and quoted).
-    const body = record.secrets ? record.secrets.scrub(reply.body) : reply.body;
-    const reading = readAnswer(vendor, reply.status, body);
+    // The answer as the phone gave it decides (a password "success" must not turn Grandstream's
+    // {"response":"success"} into a refusal); what is quoted of it is read from the answer with whatever the
+    // phone echoed of the request blanked, before it is shortened.
+    const reading = readAnswer(vendor, reply.status, reply.body);
     if (!reading.accepted) {
-      this.fail(record, refusalReason(vendor, reading.refusal, reading.detail, reply.localAddress));
+      const quoted = record.secrets ? readAnswer(vendor, reply.status, record.secrets.scrub(reply.body)) : reading;
+      const detail = quoted.accepted ? '' : quoted.detail;
+      this.fail(record, refusalReason(vendor, reading.refusal, detail, reply.localAddress));
       return;
     }
     record.status = 'accepted';

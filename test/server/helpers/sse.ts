@@ -22,7 +22,7 @@ export interface SseClient {
 export function openSse(port: number, path: string, headers: Record<string, string> = {}): SseClient {
   const socket = net.connect(port, '127.0.0.1');
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n${head}\r\n`);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${head}\r\n`);
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   let buf = '';

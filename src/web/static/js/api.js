@@ -48,11 +48,10 @@ export async function getJson(path, params, init) {
 
 /** PATCH, POST or DELETE with a JSON (or text, with its content type) body; resolves with the JSON answer. */
 export async function sendJson(method, path, body, contentType = 'application/json') {
-  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers['Content-Type'] = contentType;
-  }
+  // Always a content type a page on another site cannot send without a preflight: the receiver refuses a
+  // change in any other shape (a body-less DELETE included).
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', 'Content-Type': contentType } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(new URL(path, location.origin), init);
   if (res.status === 401) {
     await toLogin();

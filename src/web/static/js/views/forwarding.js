@@ -11,7 +11,8 @@ const REFRESH_MS = 5000;
 const PAGE = 100;
 
 async function post(path) {
-  const res = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  // The JSON content type is the shape a page on another site cannot send (the receiver refuses a change without it).
+  const res = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: '{}' });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && body.error) || `${res.status} ${res.statusText}`);
   return body;
