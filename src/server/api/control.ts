@@ -11,7 +11,7 @@ import type { ControlService } from '../control/service.ts';
 import { commandJson } from '../control/service.ts';
 import type { HttpRequest } from '../../http/types.ts';
 import type { Router } from '../../http/router.ts';
-import { limitParam, macParam, ParamError } from './params.ts';
+import { limitParam, macParam, onlyParams, ParamError } from './params.ts';
 
 const MAX_BODY = 4096;
 /** GET /api/v1/commands/<id>?wait=S holds the answer until the command is final, at most this long. */
@@ -31,7 +31,8 @@ const isError = (v: unknown): v is { error: string } =>
   typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { error?: unknown }).error === 'string';
 
 export function registerControlRoutes(router: Router, control: ControlService): void {
-  router.get('/api/v1/phones/:mac/control', (_req, res, params) => {
+  router.get('/api/v1/phones/:mac/control', (req, res, params) => {
+    onlyParams(req.query, []);
     const mac = macParam(params.mac, 'the MAC in the path')!;
     res.json(200, control.view(mac));
   });
@@ -75,11 +76,13 @@ export function registerControlRoutes(router: Router, control: ControlService): 
   });
 
   router.get('/api/v1/phones/:mac/commands', async (req, res, params) => {
+    onlyParams(req.query, ['limit']);
     const mac = macParam(params.mac, 'the MAC in the path')!;
     res.json(200, { commands: (await control.recent(mac, limitParam(req.query, 20))).map(commandJson) });
   });
 
   router.get('/api/v1/commands/:id', async (req, res, params) => {
+    onlyParams(req.query, ['wait']);
     const wait = req.query.get('wait');
     let ms = 0;
     if (wait !== null && wait !== '') {

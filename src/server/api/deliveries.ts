@@ -8,7 +8,7 @@ import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
 import type { DeliveryState, DestinationInfo, StoredDelivery } from '../../store/types.ts';
 import { webhookId } from '../../store/delivery-rows.ts';
-import { cursorParam, enumParam, limitParam, ParamError, textParam } from './params.ts';
+import { cursorParam, enumParam, limitParam, onlyParams, ParamError, textParam } from './params.ts';
 
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'failed', 'dead', 'delivered'];
 
@@ -59,6 +59,7 @@ function idParam(text: string): number {
 export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void {
   router.get('/api/v1/deliveries', async (req, res) => {
     const q = req.query;
+    onlyParams(q, ['state', 'destination', 'limit', 'before']);
     const limit = limitParam(q);
     const rows = await ctx.store.deliveries({
       state: enumParam(q, 'state', DELIVERY_STATES),
@@ -69,7 +70,8 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
     res.json(200, { deliveries: rows.map(deliveryJson), next: rows.length === limit ? rows[rows.length - 1].id : null });
   });
 
-  router.get('/api/v1/deliveries/:id', async (_req, res, params) => {
+  router.get('/api/v1/deliveries/:id', async (req, res, params) => {
+    onlyParams(req.query, []);
     const row = await ctx.store.delivery(idParam(params.id));
     if (!row) res.json(404, { error: `no delivery ${params.id}` });
     else {
@@ -89,7 +91,8 @@ export function registerDeliveryRoutes(router: Router, ctx: ServerContext): void
     else res.json(202, deliveryJson(row));
   });
 
-  router.get('/api/v1/destinations', (_req, res) => {
+  router.get('/api/v1/destinations', (req, res) => {
+    onlyParams(req.query, []);
     const list = ctx.forwarder?.destinationsInfo() ?? [];
     res.json(200, { destinations: list.map(destinationJson), cluster: ctx.forwarder?.clusterInfo() ?? null });
   });

@@ -11,7 +11,7 @@ import type { HttpRequest } from '../../http/types.ts';
 import type { Router } from '../../http/router.ts';
 import { blankEntry, inventoryCsv, InventoryError, parseInventoryCsv, patchEntry } from '../inventory.ts';
 import { inventoryJson, phoneJson } from './json.ts';
-import { macParam, ParamError } from './params.ts';
+import { macParam, onlyParams, ParamError } from './params.ts';
 
 function jsonBody(req: HttpRequest): unknown {
   const text = req.body.toString('utf8');
@@ -55,6 +55,7 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
   });
 
   router.get('/api/v1/inventory', (req, res) => {
+    onlyParams(req.query, ['format']);
     const format = req.query.get('format');
     const entries = ctx.inventory.all();
     if (format === 'csv') {

@@ -11,6 +11,24 @@ export class ParamError extends Error {}
 
 export const MAX_LIMIT = 1000;
 
+/** Taken on every /api path: the admin token, where a client cannot set a header (EventSource). */
+const EVERY_PATH = ['access_token'];
+
+/**
+ * Refuses a query parameter the endpoint does not read, naming the ones it does: a misspelt filter
+ * (`?macc=…`) would otherwise be ignored, and the answer would look like a filtered one while holding
+ * everything, as a mistyped CLI flag is refused instead of ignored.
+ */
+export function onlyParams(q: URLSearchParams, names: readonly string[]): void {
+  for (const name of q.keys()) {
+    if (names.includes(name) || EVERY_PATH.includes(name)) continue;
+    const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+    throw new ParamError(names.length === 0
+      ? `unknown parameter "${shown}": this path takes no query parameters`
+      : `unknown parameter "${shown}": this path takes ${names.join(', ')}`);
+  }
+}
+
 export function limitParam(q: URLSearchParams, fallback = 100): number {
   const text = q.get('limit');
   if (text === null || text === '') return fallback;

@@ -9,10 +9,12 @@ import type { Router } from '../../http/router.ts';
 import { HOUR_MS } from '../../store/call-stats.ts';
 import { SERVICE_LEVEL_SECONDS, type CallStatsRow, type StatsQuery } from '../../store/types.ts';
 import { checkTimeZone, extensionOf, figuresOf, groupRows, heatMap, WEEKDAYS } from '../reports.ts';
-import { groupParam, ParamError } from './params.ts';
+import { groupParam, onlyParams, ParamError } from './params.ts';
 import { parseSince } from '../duration.ts';
 
 const DAY_MS = 86_400_000;
+/** The query parameters every report takes (the heat map `tz` too). */
+const REPORT_PARAMS = ['from', 'to', 'group', 'sl'];
 /** Longest period one report covers. */
 const MAX_PERIOD_MS = 5 * 366 * DAY_MS;
 
@@ -52,7 +54,10 @@ const envelope = (p: ReportParams) => ({
 const byName = (a: string, b: string) => a.localeCompare(b);
 
 export function registerReportRoutes(router: Router, ctx: ServerContext): void {
-  const params = (q: URLSearchParams) => reportParams(q, ctx.now(), (g) => ctx.inventory.macsIn(g));
+  const params = (q: URLSearchParams, names = REPORT_PARAMS) => {
+    onlyParams(q, names);
+    return reportParams(q, ctx.now(), (g) => ctx.inventory.macsIn(g));
+  };
   /** Summaries of the period, including calls that ended since the last state checkpoint. */
   const stats = async (p: ReportParams): Promise<CallStatsRow[]> => {
     await ctx.commits.flushState();
@@ -96,7 +101,7 @@ export function registerReportRoutes(router: Router, ctx: ServerContext): void {
   });
 
   router.get('/api/v1/reports/heatmap', async (req, res) => {
-    const p = params(req.query);
+    const p = params(req.query, [...REPORT_PARAMS, 'tz']);
     const tzText = req.query.get('tz') || 'UTC';
     const tz = checkTimeZone(tzText);
     if (!tz) throw new ParamError(`tz "${tzText}" is not a time zone (e.g. Europe/Berlin, America/New_York, UTC)`);

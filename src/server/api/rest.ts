@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.ts';
 import type { Router } from '../../http/router.ts';
 import type { CallOutcome, PhoneState } from '../../domain/types.ts';
 import { callJson, eventJson, phoneJson, phoneSummaryJson, rejectedJson } from './json.ts';
-import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, sinceParam, textParam, untilParam } from './params.ts';
+import { cursorParam, enumParam, groupParam, incidentParam, limitParam, macParam, onlyParams, sinceParam, textParam, untilParam } from './params.ts';
 import { callExporter, eventExporter, formatParam, streamExport, EXPORT_PAGE, type Exporter, type ExportFormat } from './export.ts';
 import type { HttpResponse } from '../../http/types.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
@@ -49,6 +49,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
 
   router.get('/api/v1/events', async (req, res) => {
     const q = req.query;
+    onlyParams(q, ['mac', 'group', 'incident', 'call_id', 'since', 'until', 'limit', 'before', 'format']);
     const format = formatParam(q);
     const filter = {
       mac: macParam(q.get('mac')),
@@ -65,6 +66,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
   // answer stays small however many phones there are. `group` narrows the list before paging.
   router.get('/api/v1/phones', async (req, res) => {
     const q = req.query;
+    onlyParams(q, ['limit', 'after', 'group']);
     const limit = limitParam(q, 500);
     const after = macParam(q.get('after'), 'after');
     const macs = groupParam(q, macsIn);
@@ -89,7 +91,8 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
     });
   });
 
-  router.get('/api/v1/phones/:mac', async (_req, res, params) => {
+  router.get('/api/v1/phones/:mac', async (req, res, params) => {
+    onlyParams(req.query, []);
     const mac = macParam(params.mac, 'the MAC in the path');
     const phone = ctx.phones.get(mac!);
     if (!phone) {
@@ -106,6 +109,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
 
   router.get('/api/v1/calls', async (req, res) => {
     const q = req.query;
+    onlyParams(q, ['mac', 'group', 'outcome', 'since', 'until', 'limit', 'before', 'format']);
     const format = formatParam(q);
     const filter = {
       mac: macParam(q.get('mac')),
@@ -124,6 +128,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
 
   router.get('/api/v1/rejected', async (req, res) => {
     const q = req.query;
+    onlyParams(q, ['since', 'limit', 'before']);
     const limit = limitParam(q);
     const rows = await ctx.store.rejected({ since: sinceParam(q, ctx.now()), before: cursorParam(q), limit });
     res.json(200, { rejected: rows.map(rejectedJson), next: nextCursor(rows, limit) });

@@ -9,7 +9,7 @@ import type { BusMessage } from '../bus.ts';
 import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { StoredEvent } from '../../store/types.ts';
 import { eventJson, phoneJson } from './json.ts';
-import { cursorParam, incidentParam, macParam, ParamError } from './params.ts';
+import { cursorParam, incidentParam, macParam, onlyParams, ParamError } from './params.ts';
 
 export interface StreamOptions {
   /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
@@ -44,6 +44,7 @@ function lastEventId(req: HttpRequest): number | undefined {
 export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
   let clients = 0;
   return async (req: HttpRequest, res: HttpResponse): Promise<void> => {
+    onlyParams(req.query, ['mac', 'incident', 'phones', 'last_event_id']);
     const mac = macParam(req.query.get('mac'));
     const incident = incidentParam(req.query);
     const withPhones = req.query.get('phones') === '1' || req.query.get('phones') === 'true';

@@ -4,7 +4,7 @@
  * phone's own Action URL reports the effect, or `failed` with a reason (refused, unreachable, not confirmed in
  * time). Events reach it from the event bus after they are committed (on a shared PostgreSQL, every
  * receiver's events, through the follower), so the phone's report may reach any receiver; nothing here
- * touches the ingest path other than one map lookup per event.
+ * touches the ingest path other than a few map operations per event (where the phone says it is, phone-settings.ts).
  *
  * Commands are kept in the store (command-log.ts): their outcome survives a restart and every receiver on
  * a shared database answers for every command. At most 20 wait for confirmation per phone on a receiver.
@@ -15,37 +15,22 @@ import {
   CONFIRMING_INCIDENTS, confirms, encodeCommand, isConfirmable, pointlessBecause, readAnswer, refusalReason,
   withPasscode, type CommandRequest, type CommandStatus,
 } from '../../core/control/index.ts';
-import { isVendorId, VENDOR_IDS, type VendorId } from '../../core/vendors/index.ts';
-import type { StoredCommand, StoredControl, Store } from '../../store/types.ts';
+import type { StoredCommand, Store } from '../../store/types.ts';
 import type { BusMessage, EventBus } from '../bus.ts';
 import type { MetricsRegistry } from '../metrics.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import { CommandLog, isFinal, type CommandRecord } from './command-log.ts';
 import { exchange, type ExchangeResult, type PhoneHabits } from './exchange.ts';
-import { checkControlUrl, resolveTarget, resolveVendor } from './target.ts';
+import { resolveTarget, resolveVendor } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
-import { AddressReports, movedTo, reportedAddresses, urlHost, urlWithHost, type AddressReport } from './address.ts';
-import { ControlNetworks, plainIp } from './networks.ts';
+import { ControlNetworks } from './networks.ts';
+import { PhoneControlSettings, type ControlSettingsView } from './phone-settings.ts';
 import { SentSecrets } from './scrub.ts';
 import type { Allowlist } from '../access.ts';
 
 export type { CommandRecord } from './command-log.ts';
+export type { ControlSettingsView } from './phone-settings.ts';
 
-export interface ControlSettingsView {
-  mac: string;
-  /** As set; null: the default. */
-  url: string | null;
-  vendor: string | null;
-  /** Which credentials a command uses: this phone's own, the fleet default (--phone-user), or none. */
-  credentials: 'set' | 'default' | 'none' | 'unreadable';
-  /** What a command would use now (null where it cannot be decided yet). */
-  effective: { url: string | null; vendor: VendorId | null; problem?: string };
-  /** Where the phone's latest event says it is (`ip`: its `$ip`; `source`: where the request came from). */
-  reported: { ip: string | null; source: string | null } | null;
-  /** The approved address and the one the phone seems to have moved to: commands wait for a confirmation. */
-  moved: { from: string; to: string } | null;
-  updated_at: string | null;
-}
 
 export interface ControlServiceOptions {
   store: Store;
@@ -79,15 +64,11 @@ export const DEFAULT_KEEP_COMMANDS = 100_000;
 const MAX_HABITS = 50_000;
 
 export class ControlService {
-  private readonly settings = new Map<string, StoredControl>();
+  private readonly settings: PhoneControlSettings;
   /** Commands waiting for their confirming event, per MAC, oldest first. */
   private readonly waiting = new Map<string, CommandRecord[]>();
   /** Per phone: the firmware path and authentication that worked last (in memory; relearned after a restart). */
   private readonly habits = new Map<string, PhoneHabits>();
-  /** Where each phone's latest event says it is. */
-  private readonly reports = new AddressReports();
-  /** Phones whose address is being learnt from their source (one store write at a time each). */
-  private readonly learning = new Set<string>();
   private readonly networks: ControlNetworks;
   private readonly log: CommandLog;
   /** Callers told of every step of a command (accepted, then confirmed or failed): the MQTT result topic. */
@@ -101,6 +82,12 @@ export class ControlService {
 
   constructor(private readonly o: ControlServiceOptions) {
     this.networks = o.networks ?? new ControlNetworks();
+    this.settings = new PhoneControlSettings({
+      store: o.store, phones: o.phones, logger: o.logger, box: o.box, now: o.now, networks: this.networks,
+      ...(o.defaults ? { defaults: o.defaults } : {}),
+      ...(o.learnFrom ? { learnFrom: o.learnFrom } : {}),
+      onAddressChange: (mac) => this.habits.delete(mac),
+    });
     this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
     this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
     this.log = new CommandLog({
@@ -120,7 +107,7 @@ export class ControlService {
 
   /** Loads the control settings and fails the commands a previous run left unfinished. */
   async load(): Promise<void> {
-    for (const row of await this.o.store.controlSettings()) this.settings.set(row.mac, row);
+    await this.settings.load();
     await this.log.start();
   }
 
@@ -131,6 +118,7 @@ export class ControlService {
       for (const c of [...list]) this.fail(c, 'the receiver stopped before the phone confirmed the command; whether the phone did it is unknown');
     }
     this.closed = true;
+    this.settings.close();
     this.unsubscribe();
     this.waiting.clear();
     this.followers.clear();
@@ -139,136 +127,24 @@ export class ControlService {
 
   // ---- settings ----
 
-  private credentialsOf(row: StoredControl | undefined): PhoneCredentials | undefined | null {
-    if (!row?.credentials) return undefined;
-    return this.o.box.open(row.mac, row.credentials) ?? null;
-  }
-
-  private report(mac: string): AddressReport | undefined {
-    return this.reports.get(mac, this.o.phones.get(mac)?.ip);
-  }
-
-  /**
-   * Why a command may not go to the approved address now (it is outside --control-networks, or the phone
-   * seems to have moved), or undefined. One line, with what to do.
-   */
-  private addressProblem(mac: string, url: string | null): string | undefined {
-    if (!url) {
-      const [address] = reportedAddresses(this.report(mac));
-      return `no approved control address for this phone: set "url" with PUT /api/v1/phones/${mac}/control`
-        + (address ? `, or confirm the address its events report: POST /api/v1/phones/${mac}/control/confirm {"address":"${address}"}` : '');
-    }
-    const refused = this.networks.refuseHost(urlHost(url));
-    if (refused) return `the control address ${url} is refused: ${refused}`;
-    const to = movedTo(url, this.report(mac));
-    if (to) {
-      return `moved: confirm new address ${to}. The phone's events now report ${to}, its approved control address is ${url}; `
-        + `nothing is sent (with the credentials) until the admin confirms: POST /api/v1/phones/${mac}/control/confirm {"address":"${to}"}, or set "url"`;
-    }
-    return undefined;
-  }
-
   view(mac: string): ControlSettingsView {
-    const row = this.settings.get(mac);
-    const creds = this.credentialsOf(row);
-    const seen = this.o.phones.get(mac);
-    const inputs = {
-      mac,
-      ...(row ? { settings: { url: row.url, vendor: row.vendor } } : {}),
-      ...(seen ? { seen: { model: seen.model } } : {}),
-    };
-    const url = row?.url ?? null;
-    const vendor = resolveVendor(inputs);
-    const problem = ('error' in vendor ? vendor.error : undefined) ?? this.addressProblem(mac, url);
-    const report = this.report(mac);
-    const to = url ? movedTo(url, report) : undefined;
-    return {
-      mac,
-      url,
-      vendor: row?.vendor ?? null,
-      credentials: creds === null ? 'unreadable' : creds ? 'set' : this.o.defaults ? 'default' : 'none',
-      effective: {
-        url: problem ? null : url!.replace(/\/+$/, ''),
-        vendor: 'error' in vendor ? null : vendor.vendor,
-        ...(problem ? { problem } : {}),
-      },
-      reported: report ? { ip: report.ip === '' ? null : report.ip.slice(0, 64), source: report.source ?? null } : null,
-      moved: url && to ? { from: urlHost(url), to } : null,
-      updated_at: row ? new Date(row.updatedAt).toISOString() : null,
-    };
+    return this.settings.view(mac);
   }
 
-  /**
-   * Approves an address the phone reports now (`{"address": "10.0.0.43"}`) as its control address: the
-   * scheme, port and path of the old address are kept. An address the phone does not report is refused, so
-   * the admin approves what they were shown and nothing else.
-   */
-  async confirm(mac: string, body: unknown): Promise<ControlSettingsView | { error: string; status: number }> {
-    const address = typeof body === 'object' && body !== null ? (body as { address?: unknown }).address : undefined;
-    if (typeof address !== 'string' || address === '' || Object.keys(body as object).some((k) => k !== 'address')) {
-      return { error: 'expected {"address": "<an address the phone reports>"}', status: 400 };
-    }
-    const wanted = plainIp(address);
-    const reported = reportedAddresses(this.report(mac));
-    if (!reported.includes(wanted)) {
-      const now = reported.length > 0 ? `it reports ${reported.join(' and ')}` : 'it has reported no address';
-      return { error: `the phone does not report ${address.slice(0, 64)} now (${now}): confirm an address it reports, or set "url"`, status: 409 };
-    }
-    const out = await this.put(mac, { url: urlWithHost(this.settings.get(mac)?.url ?? null, wanted) });
-    return 'error' in out ? { ...out, status: 400 } : out;
+  confirm(mac: string, body: unknown): Promise<ControlSettingsView | { error: string; status: number }> {
+    return this.settings.confirm(mac, body);
   }
 
-  /**
-   * Sets a phone's control settings from a JSON body: `url`, `vendor`, `username` + `password` (all
-   * optional; null clears one; credentials kept when not mentioned).
-   */
-  async put(mac: string, body: unknown): Promise<ControlSettingsView | { error: string }> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'expected {"url"?, "vendor"?, "username"?, "password"?}' };
-    const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!['url', 'vendor', 'username', 'password'].includes(k)) return { error: `unexpected field "${k}"` };
-    const old = this.settings.get(mac);
-    let url = old?.url ?? null;
-    if (b.url !== undefined) {
-      if (b.url === null || b.url === '') url = null;
-      else if (typeof b.url !== 'string') return { error: '"url" must be a string' };
-      else {
-        const checked = checkControlUrl(b.url, this.networks);
-        if (typeof checked !== 'string') return checked;
-        url = checked;
-      }
-    }
-    let vendor = old?.vendor ?? null;
-    if (b.vendor !== undefined) {
-      if (b.vendor === null || b.vendor === '') vendor = null;
-      else if (typeof b.vendor !== 'string' || !isVendorId(b.vendor)) return { error: `"vendor" must be one of ${VENDOR_IDS.join(', ')}` };
-      else vendor = b.vendor;
-    }
-    let credentials = old?.credentials ?? null;
-    if (b.username !== undefined || b.password !== undefined) {
-      if (b.username === null && (b.password === null || b.password === undefined)) credentials = null;
-      else {
-        if (typeof b.username !== 'string' || b.username === '' || b.username.length > 128) return { error: '"username" must be the phone\'s web admin user name' };
-        if (typeof b.password !== 'string' || b.password.length > 256) return { error: '"password" must be a string (the web admin password)' };
-        credentials = this.o.box.seal(mac, { username: b.username, password: b.password });
-      }
-    }
-    const row: StoredControl = { mac, url, vendor, credentials, updatedAt: this.o.now() };
-    await this.o.store.putControl(row);
-    this.settings.set(mac, row);
-    // What was learnt about the old address (an older firmware path, Digest) says nothing about the new one.
-    if (url !== old?.url) this.habits.delete(mac);
-    return this.view(mac);
+  put(mac: string, body: unknown): Promise<ControlSettingsView | { error: string }> {
+    return this.settings.put(mac, body);
   }
 
-  /** A control URL checked as `put` would (for an import that must refuse it before storing anything). */
   checkUrl(text: string): string | { error: string } {
-    return checkControlUrl(text, this.networks);
+    return this.settings.checkUrl(text);
   }
 
-  async remove(mac: string): Promise<void> {
-    await this.o.store.deleteControl(mac);
-    this.settings.delete(mac);
-    this.habits.delete(mac);
+  remove(mac: string): Promise<void> {
+    return this.settings.remove(mac);
   }
 
   known(mac: string): boolean {
@@ -355,8 +231,8 @@ export class ControlService {
       id: randomUUID(), mac, request, status: 'sent', createdAt, deadlineAt: createdAt + this.confirmTimeoutMs, startedMono: performance.now(),
     };
     this.log.add(record);
-    const row = this.settings.get(mac);
-    const creds = this.credentialsOf(row);
+    const row = this.settings.row(mac);
+    const creds = this.settings.credentialsOf(row);
     if (creds === null) {
       this.fail(record, 'the stored credentials cannot be opened with this server\'s control key (was the key file replaced?): set them again');
       return record;
@@ -371,7 +247,7 @@ export class ControlService {
     const target = resolveTarget(inputs);
     // The vendor's reason first (nothing can be sent without it), then the address's.
     const vendor = resolveVendor(inputs);
-    const problem = ('error' in vendor ? vendor.error : undefined) ?? this.addressProblem(mac, row?.url ?? null) ?? ('error' in target ? target.error : undefined);
+    const problem = ('error' in vendor ? vendor.error : undefined) ?? this.settings.addressProblem(mac, row?.url ?? null) ?? ('error' in target ? target.error : undefined);
     if (problem || 'error' in target) {
       this.fail(record, problem!);
       return record;
@@ -460,8 +336,7 @@ export class ControlService {
 
   private onBus(m: BusMessage): void {
     if (m.type !== 'event') return;
-    this.reports.note(m.event.mac, { ip: m.event.vars.ip ?? '', source: m.event.sourceIp });
-    if (this.o.learnFrom) this.learn(m.event.mac, m.event.sourceIp);
+    if (!this.closed) this.settings.noteEvent(m.event);
     if (this.waiting.size === 0) return;
     const queue = this.waiting.get(m.event.mac);
     if (!queue) return;
@@ -470,20 +345,6 @@ export class ControlService {
     record.confirmedBy = { eventId: m.event.id, incident: m.event.incident };
     this.confirmSeconds.observe((performance.now() - record.startedMono) / 1000);
     this.finish(record, 'confirmed');
-  }
-
-  /** `--control-from-source`: approves the source of a phone's request when it has no approved address. */
-  private learn(mac: string, source: string): void {
-    if (this.closed || this.settings.get(mac)?.url || this.learning.has(mac)) return;
-    if (!this.o.learnFrom!.allows(source) || this.networks.refuseAddress(source)) return;
-    this.learning.add(mac);
-    const url = urlWithHost(null, source);
-    this.put(mac, { url })
-      .then((out) => {
-        if (!('error' in out)) this.o.logger.info({ mac, url }, 'control address approved from the phone\'s own request (--control-from-source)');
-      })
-      .catch((err: unknown) => this.o.logger.warn({ err, mac }, 'could not store the control address learnt from the phone\'s request'))
-      .finally(() => this.learning.delete(mac));
   }
 
   private timeout(record: CommandRecord): void {
