@@ -7,7 +7,12 @@
  * HMAC-SHA256 of that expiry keyed with the admin token. Every receiver process that knows the token can check
  * it, it survives restarts, and changing the admin token signs every browser out.
  *
- *   actionurl_session=v1.<expiry, unix seconds>.<base64url HMAC-SHA256(adminToken, "actionurl-session:v1.<expiry>")>
+ *   actionurl_session_<id>=v1.<expiry, unix seconds>.<base64url HMAC-SHA256(adminToken, "actionurl-session:v1.<expiry>")>
+ *
+ * The name carries an id derived from the admin token, so two receivers on one host name (other ports) each
+ * keep their own session instead of overwriting each other's, while receivers sharing a token (a cluster
+ * behind one address) share it. A browser sends every cookie of a host name to every port, so the cookie is
+ * kept short-lived (12 h, renewed while the dashboard is in use) and signing out revokes it on the spot.
  */
 import { createHmac } from 'node:crypto';
 import { cookieValues } from '../core/cookies.ts';
@@ -16,8 +21,36 @@ import type { HttpRequest } from '../http/types.ts';
 
 export const SESSION_COOKIE = 'actionurl_session';
 
-/** How long a sign-in lasts. */
-export const SESSION_SECONDS = 30 * 24 * 60 * 60;
+/** How long a sign-in lasts without use; a page load in the second half renews it. */
+export const SESSION_SECONDS = 12 * 60 * 60;
+
+/** This receiver's session cookie name (see above). */
+export function sessionCookieName(adminToken: string): string {
+  return `${SESSION_COOKIE}_${createHmac('sha256', adminToken).update('actionurl-session-name').digest('hex').slice(0, 10)}`;
+}
+
+/** Signed-out sessions, until they would have expired (ms); bounded, oldest forgotten first. */
+const revoked = new Map<string, number>();
+const MAX_REVOKED = 10_000;
+
+function isRevoked(value: string, nowMs: number): boolean {
+  const until = revoked.get(value);
+  if (until === undefined) return false;
+  if (until > nowMs) return true;
+  revoked.delete(value);
+  return false;
+}
+
+/** Ends the sessions this request carries (sign out): they are refused from now on, not only forgotten by the browser. */
+export function revokeSessions(req: Pick<HttpRequest, 'headers'>, adminToken: string | undefined, nowMs: number = Date.now()): void {
+  if (!adminToken) return;
+  for (const v of cookieValues(req.headers['cookie'], sessionCookieName(adminToken))) {
+    const m = /^v1\.(\d{1,12})\./.exec(v);
+    if (!m || !isValidSessionValue(v, adminToken, nowMs)) continue;
+    revoked.set(v, Number(m[1]) * 1000);
+    if (revoked.size > MAX_REVOKED) revoked.delete(revoked.keys().next().value!);
+  }
+}
 
 function signature(adminToken: string, payload: string): string {
   return createHmac('sha256', adminToken).update(`actionurl-session:${payload}`).digest('base64url');
@@ -34,7 +67,7 @@ export function isValidSessionValue(value: string, adminToken: string, nowMs: nu
   const m = /^(v1\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (!m) return false;
   if (Number(m[2]) * 1000 <= nowMs) return false;
-  return equalSecrets(m[3], signature(adminToken, m[1]));
+  return equalSecrets(m[3], signature(adminToken, m[1])) && !isRevoked(value, nowMs);
 }
 
 /**
@@ -44,7 +77,20 @@ export function isValidSessionValue(value: string, adminToken: string, nowMs: nu
  */
 export function isAuthorizedByCookie(req: Pick<HttpRequest, 'headers'>, adminToken: string | undefined): boolean {
   if (!adminToken) return false;
-  return cookieValues(req.headers['cookie'], SESSION_COOKIE).some((v) => isValidSessionValue(v, adminToken));
+  return cookieValues(req.headers['cookie'], sessionCookieName(adminToken)).some((v) => isValidSessionValue(v, adminToken));
+}
+
+/**
+ * A fresh `Set-Cookie` when the request's session is valid but in the second half of its life, so a
+ * dashboard in use stays signed in and an unused one lapses; undefined otherwise.
+ */
+export function renewedSessionSetCookie(req: Pick<HttpRequest, 'headers'>, adminToken: string | undefined, secure: boolean, nowMs: number = Date.now()): string | undefined {
+  if (!adminToken) return undefined;
+  const current = cookieValues(req.headers['cookie'], sessionCookieName(adminToken)).find((v) => isValidSessionValue(v, adminToken, nowMs));
+  if (!current) return undefined;
+  const expiresMs = Number(current.split('.')[1]) * 1000;
+  if (expiresMs - nowMs > (SESSION_SECONDS * 1000) / 2) return undefined;
+  return cookieHeader(adminToken, createSessionValue(adminToken, nowMs), SESSION_SECONDS, secure);
 }
 
 /** True when the request carries the admin token as `Authorization: Bearer <token>`. */
@@ -61,14 +107,14 @@ export function isAuthorized(req: Pick<HttpRequest, 'headers'>, adminToken: stri
 
 /** `Set-Cookie` for a new session. `secure` when the dashboard is reached over HTTPS. */
 export function sessionSetCookie(adminToken: string, secure: boolean): string {
-  return cookieHeader(createSessionValue(adminToken), SESSION_SECONDS, secure);
+  return cookieHeader(adminToken, createSessionValue(adminToken), SESSION_SECONDS, secure);
 }
 
-/** `Set-Cookie` that removes the session (sign out). */
-export function clearSessionSetCookie(secure: boolean): string {
-  return cookieHeader('', 0, secure);
+/** `Set-Cookie` that removes the session from the browser (sign out; see revokeSessions for the receiver's side). */
+export function clearSessionSetCookie(adminToken: string, secure: boolean): string {
+  return cookieHeader(adminToken, '', 0, secure);
 }
 
-function cookieHeader(value: string, maxAge: number, secure: boolean): string {
-  return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+function cookieHeader(adminToken: string, value: string, maxAge: number, secure: boolean): string {
+  return `${sessionCookieName(adminToken)}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }

@@ -12,6 +12,8 @@ import {
   clearSessionSetCookie,
   isAuthorized,
   isAuthorizedByCookie,
+  renewedSessionSetCookie,
+  revokeSessions,
   sessionSetCookie,
 } from './auth.ts';
 import { securityHeaders } from './headers.ts';
@@ -93,6 +95,11 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     const path = req.path;
     const get = req.method === 'GET' || req.method === 'HEAD';
     const signedIn = (ctx.trustLocal === true && isLocalClient(req)) || isAuthorized(req, adminToken);
+    // A dashboard in use stays signed in: the page and its session check renew a cookie in its second half.
+    if (path === '/' || path === '/index.html' || path === '/ui/session.json') {
+      const renewed = renewedSessionSetCookie(req, adminToken, isHttps(req, ctx));
+      if (renewed) reply.also({ 'Set-Cookie': renewed });
+    }
 
     // The sign-in link the receiver prints (`/?token=…`): sign in, then drop the token from the address bar.
     if (get && (path === '/' || path === '/login') && adminToken && req.query.has('token')) {
@@ -116,7 +123,8 @@ export function createWebHandler(context: WebContext | ReceiverContextLike, opti
     if (path === '/logout') {
       if (req.method !== 'POST') return reply.notAllowed('POST');
       if (!isSameOriginPost(req.headers)) return reply.text(403, 'cross-site sign-out refused\n');
-      return reply.redirect('/login', { 'Set-Cookie': clearSessionSetCookie(isHttps(req, ctx)) });
+      revokeSessions(req, adminToken);
+      return reply.redirect('/login', adminToken ? { 'Set-Cookie': clearSessionSetCookie(adminToken, isHttps(req, ctx)) } : {});
     }
     if (path === '/robots.txt') {
       if (!get) return reply.notAllowed('GET, HEAD');
@@ -225,8 +233,15 @@ class Reply {
     private readonly res: HttpResponse,
   ) {}
 
+  private extra: Record<string, string> = {};
+
+  /** Headers added to whatever answer follows. */
+  also(headers: Record<string, string>): void {
+    this.extra = { ...this.extra, ...headers };
+  }
+
   private send(status: number, body: string | Buffer, headers: Record<string, string>): void {
-    const all = { ...securityHeaders(), ...headers };
+    const all = { ...securityHeaders(), ...this.extra, ...headers };
     // HEAD gets the GET body too: the receiver sends its length and drops the bytes.
     this.res.send(status, body, all);
   }

@@ -6,6 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { virtualPhone } from '../control/helpers.ts';
 import { dbUrl, ingest, startReceivers, useClusterDatabase } from './fixture.ts';
 
@@ -61,4 +62,31 @@ test('an event B stored before the command went out does not confirm it', { time
   assert.match(out.reason, /no outgoing_call/);
   // A later outgoing call would have confirmed it: the follower did bring B's events to A.
   assert.equal(out.confirmed_by, null);
+});
+
+test('an address approved on A reaches B, and a removal too: B neither refuses it as unapproved nor keeps an old one', { timeout: 90_000 }, async () => {
+  const schema = database.schema();
+  // One control key for both, as docs/control.md says: B opens the credentials A sealed.
+  const cluster = await startReceivers(2, dbUrl(schema), { controlKey: randomBytes(32).toString('hex') });
+  after(() => cluster.close());
+  const [a, b] = cluster.servers;
+  const { phone, web } = await virtualPhone({ server: b }, 'yealink');
+  const onB = async (until: (v: any) => boolean) => {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+      const v = (await api(b.url, `/api/v1/phones/${phone.mac}/control`)).body;
+      if (until(v)) return v;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    throw new Error('B never saw the change');
+  };
+  assert.equal((await api(a.url, `/api/v1/phones/${phone.mac}/control`, { url: web.url, username: 'admin', password: 'admin' })).status, 200);
+  const seen = await onB((v) => v.url === web.url);
+  assert.equal(seen.credentials, 'set');
+  // A command through B goes to the address A approved, with the credentials A set.
+  const sent = await api(b.url, `/api/v1/phones/${phone.mac}/commands`, { command: 'dnd_on' });
+  assert.equal(sent.status, 202);
+  assert.equal((await api(b.url, `/api/v1/commands/${sent.body.id}?wait=15`)).body.status, 'confirmed');
+  const gone = await fetch(`${a.url}/api/v1/phones/${phone.mac}/control`, { method: 'DELETE' });
+  assert.equal(gone.status, 204);
+  await onB((v) => v.url === null);
 });

@@ -99,7 +99,7 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
     assert.equal(link.status, 303);
     assert.equal(link.headers.get('location'), '/', 'the token leaves the address bar');
     const cookie = link.headers.get('set-cookie')!.split(';')[0];
-    assert.match(cookie, /^actionurl_session=/);
+    assert.match(cookie, /^actionurl_session_[0-9a-f]{10}=/);
     assert.equal((await get(`${lan}/`, { Cookie: cookie })).status, 200);
     assert.equal((await get(`${lan}/api/v1/phones`, { Cookie: cookie })).status, 200);
   });
@@ -133,7 +133,7 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
       // The link works from the LAN: it signs the browser in.
       const res = await get(`http://${LAN}:${link[2]}/?token=${link[3]}`);
       assert.equal(res.status, 303);
-      assert.match(res.headers.get('set-cookie') ?? '', /^actionurl_session=/);
+      assert.match(res.headers.get('set-cookie') ?? '', /^actionurl_session_[0-9a-f]{10}=/);
     } finally {
       cli.child.kill('SIGTERM');
     }

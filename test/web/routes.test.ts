@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { getVendorCodec, supportedIncidents, VENDOR_IDS } from '../../src/core/vendors/index.ts';
-import { createSessionValue, SESSION_COOKIE } from '../../src/web/auth.ts';
+import { createSessionValue, sessionCookieName } from '../../src/web/auth.ts';
 import { createWebHandler } from '../../src/web/routes.ts';
 import { phoneToken } from '../../src/core/phone-token.ts';
 import { call, request } from './fake-http.ts';
@@ -33,7 +33,7 @@ describe('dashboard handler: pages and assets', { timeout: 120_000 }, () => {
   it('has no inline script or style in any page, and each page carries the strict CSP', async () => {
     // Signed in, so `/` is the app shell itself and not the redirect to the login page.
     const guarded = createWebHandler({ adminToken: 't' });
-    const cookie = `${SESSION_COOKIE}=${createSessionValue('t')}`;
+    const cookie = `${sessionCookieName('t')}=${createSessionValue('t')}`;
     const pages = [
       { path: '/', page: await call(handler, request('GET', '/')) },
       { path: '/ (signed in)', page: await call(guarded, request('GET', '/', { cookie })) },
@@ -211,7 +211,7 @@ describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
     assert.equal(res.status, 303);
     assert.equal(res.header('location'), '/#/calls');
     const cookie = res.header('set-cookie')!;
-    assert.match(cookie, new RegExp(`^${SESSION_COOKIE}=v1\\.\\d+\\.[A-Za-z0-9_-]{43}; `));
+    assert.match(cookie, new RegExp(`^${sessionCookieName(TOKEN)}=v1\\.\\d+\\.[A-Za-z0-9_-]{43}; `));
     assert.match(cookie, /; HttpOnly/);
     assert.match(cookie, /; SameSite=Strict/);
     assert.match(cookie, /; Path=\//);
@@ -246,7 +246,7 @@ describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
     const wait = Number(blocked.header('retry-after'));
     assert.ok(wait >= 1 && wait <= 60, `Retry-After ${blocked.header('retry-after')}`);
     // Others are not affected.
-    assert.match((await guess('10.0.0.67', TOKEN)).header('set-cookie')!, /^actionurl_session=/);
+    assert.match((await guess('10.0.0.67', TOKEN)).header('set-cookie')!, /^actionurl_session_[0-9a-f]{10}=/);
   });
 
   it('refuses a sign-in posted from another site', async () => {
@@ -262,7 +262,7 @@ describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
   it('keeps the set-up data (it holds the ingest token) behind the sign-in', async () => {
     assert.equal((await call(guarded, request('GET', '/ui/setup.json'))).status, 401);
     assert.equal((await call(guarded, request('GET', '/ui/config/yealink'))).status, 401);
-    const cookie = `${SESSION_COOKIE}=${createSessionValue(TOKEN)}`;
+    const cookie = `${sessionCookieName(TOKEN)}=${createSessionValue(TOKEN)}`;
     const ok = await call(guarded, request('GET', '/ui/setup.json', { cookie }));
     assert.equal(JSON.parse(ok.text).token, 'ingest');
     const bearer = await call(guarded, request('GET', '/ui/setup.json', { authorization: `Bearer ${TOKEN}` }));
@@ -277,7 +277,7 @@ describe('dashboard handler: admin token sign-in', { timeout: 120_000 }, () => {
   it('signs out by clearing the cookie', async () => {
     const res = await call(guarded, request('POST', '/logout'));
     assert.equal(res.status, 303);
-    assert.match(res.header('set-cookie')!, new RegExp(`^${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`));
+    assert.match(res.header('set-cookie')!, new RegExp(`^${sessionCookieName(TOKEN)}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`));
   });
 
   it('has no login page when no admin token is set', async () => {

@@ -221,11 +221,11 @@ export function openApiDocument(serverUrl?: string) {
         post: {
           summary: 'Import inventory CSV: the phones listed get the values in the file; others keep theirs',
           description:
-            'Columns by the header line (mac,name,location,groups in any order; mac required; a missing column keeps the stored value), or without one in that order. MACs in any spelling; groups separated by `;`. A file with any bad line imports nothing.',
+            'Columns by the header line (mac,name,location,groups in any order; mac required; a missing column keeps the stored value), or without one in that order. MACs in any spelling; groups separated by `;`. An optional control_url column approves each phone\'s remote-control address (checked as PUT /api/v1/phones/{mac}/control checks it; an empty cell changes nothing). A file with any bad line imports nothing.',
           security: secured,
           requestBody: { required: true, content: { 'text/csv': { schema: text } } },
           responses: {
-            200: json('Imported', { type: 'object', properties: { imported: { type: 'integer' } } }),
+            200: json('Imported', { type: 'object', properties: { imported: { type: 'integer' }, control_urls: { type: 'integer', description: 'Control addresses set (only when the file had any)' } } }),
             400: json('Nothing imported', { type: 'object', properties: { error: text, problems: { type: 'array', items: text } } }),
             401: error('Admin token missing or wrong'),
             403: error('Sent by a browser from another site'),

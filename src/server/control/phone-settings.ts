@@ -42,6 +42,8 @@ export interface PhoneSettingsOptions {
   now: () => number;
   /** A phone's control address changed or was removed: what was learnt about the old one no longer holds. */
   onAddressChange: (mac: string) => void;
+  /** On a shared database: how often the settings other receivers changed are read again (ms). Default 5 s. */
+  refreshMs?: number;
 }
 
 export class PhoneControlSettings {
@@ -52,6 +54,10 @@ export class PhoneControlSettings {
   private readonly learning = new Set<string>();
   readonly networks: ControlNetworks;
   private closed = false;
+  /** Per phone, when this receiver last wrote its settings (its own clock): see `refresh`. */
+  private readonly written = new Map<string, number>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing = false;
 
   constructor(private readonly o: PhoneSettingsOptions) {
     this.networks = o.networks ?? new ControlNetworks();
@@ -59,10 +65,49 @@ export class PhoneControlSettings {
 
   async load(): Promise<void> {
     for (const row of await this.o.store.controlSettings()) this.rows.set(row.mac, row);
+    // Several receivers on one database: an address another one approved (or a confirmation, a learnt one)
+    // must reach this one too, or its commands keep being refused as "moved".
+    if (this.o.store.shared) {
+      this.refreshTimer = setInterval(() => void this.refresh(), this.o.refreshMs ?? 5_000);
+      this.refreshTimer.unref();
+    }
   }
 
   close(): void {
     this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+  }
+
+  /**
+   * Reads every phone's settings again and takes the store's, except for phones this receiver wrote after
+   * the read began (the read may predate that write). No clocks of different receivers are compared.
+   */
+  async refresh(): Promise<void> {
+    if (this.refreshing || this.closed) return;
+    this.refreshing = true;
+    const started = performance.now();
+    try {
+      const stored = await this.o.store.controlSettings();
+      const newer = (mac: string) => (this.written.get(mac) ?? -Infinity) >= started;
+      const present = new Set<string>();
+      for (const row of stored) {
+        present.add(row.mac);
+        if (newer(row.mac)) continue;
+        const mine = this.rows.get(row.mac);
+        if (mine?.url !== row.url) this.o.onAddressChange(row.mac);
+        this.rows.set(row.mac, row);
+      }
+      for (const mac of [...this.rows.keys()]) {
+        if (present.has(mac) || newer(mac)) continue;
+        this.rows.delete(mac);
+        this.o.onAddressChange(mac);
+      }
+    } catch (err) {
+      // The database away: the next round reads again.
+      this.o.logger.debug({ err }, 'could not read the control settings again');
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   row(mac: string): StoredControl | undefined {
@@ -194,6 +239,7 @@ export class PhoneControlSettings {
     }
     const row: StoredControl = { mac, url, vendor, credentials, updatedAt: this.o.now() };
     await this.o.store.putControl(row);
+    this.written.set(mac, performance.now());
     this.rows.set(mac, row);
     if (url !== old?.url) this.o.onAddressChange(mac);
     return this.view(mac);
@@ -206,6 +252,7 @@ export class PhoneControlSettings {
 
   async remove(mac: string): Promise<void> {
     await this.o.store.deleteControl(mac);
+    this.written.set(mac, performance.now());
     this.rows.delete(mac);
     this.o.onAddressChange(mac);
   }
