@@ -1,17 +1,20 @@
 /**
- * `actionurl backup FILE` against a real receiver under load, and the documented restore (copy the file into
- * place, start a receiver on it), compared through the REST API; plus the mistakes an admin makes.
+ * `actionurl backup FILE` against a real receiver under load, and the documented restore (copy the file and
+ * its control key into place, start a receiver on it), compared through the REST API, stored phone
+ * credentials included; the pg_dump line it gives for PostgreSQL, run; plus the mistakes an admin makes.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../../src/store/sqlite-schema.ts';
 import { BIN, spawnServe, type ServeChild } from '../server/helpers/child.ts';
 import { runCli } from './run-cli.ts';
+import { startTestReceiver } from '../server/helpers/receiver.ts';
+import { connectOptionalAdmin } from '../store/pg-optional.ts';
 
 interface Run {
   status: number | null;
@@ -106,11 +109,15 @@ async function waitForEvents(base: string, atLeast: number): Promise<void> {
   }
 }
 
-/** The documented restore: the backup file copied into place, a receiver started on it. */
+/**
+ * The documented restore (docs/operations.md): the backup file copied into place and, when the backup has
+ * one, its control key as control.key beside it; a receiver started on them.
+ */
 async function restore(backup: string, dir: string): Promise<ServeChild> {
   mkdirSync(dir, { recursive: true });
   const db = join(dir, 'actionurl.sqlite');
   copyFileSync(backup, db);
+  if (existsSync(`${backup}.control.key`)) copyFileSync(`${backup}.control.key`, join(dir, 'control.key'));
   return spawnServe(['--db', db]);
 }
 
@@ -146,8 +153,8 @@ describe('actionurl backup', { timeout: 180_000 }, () => {
       const taken = JSON.parse(underLoad.stdout) as { file: string; lastEventId: number; counts: { events: number } };
       assert.ok(taken.lastEventId >= 600, `the copy holds the events stored before it started (${taken.lastEventId})`);
       assert.ok(taken.lastEventId <= afterBackup);
-      // One self-contained file: nothing else needs copying to restore it.
-      assert.deepEqual(readdirSync(dir).sort(), ['live', 'under-load.sqlite']);
+      // One self-contained database file, and the key that opens the phone credentials stored in it.
+      assert.deepEqual(readdirSync(dir).sort(), ['live', 'under-load.sqlite', 'under-load.sqlite.control.key']);
 
       const whole = await snapshot(a.url);
       assert.ok(whole.events.length > taken.lastEventId, 'ingest went on after the backup');
@@ -181,6 +188,89 @@ describe('actionurl backup', { timeout: 180_000 }, () => {
     }
   });
 
+  test('stored phone credentials open after a restore on another machine: the control key is copied beside the backup', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'actionurl-backup-'));
+    const servers: ServeChild[] = [];
+    try {
+      const live = join(dir, 'live', 'actionurl.sqlite');
+      const a = await spawnServe(['--db', live]);
+      servers.push(a);
+      const mac = '001565aabb01';
+      assert.equal((await fetch(`${a.url}/actionurl/registered?mac=${mac}&ip=127.0.0.1`)).status, 200);
+      const put = await fetch(`${a.url}/api/v1/phones/${mac}/control`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9', vendor: 'yealink', username: 'admin', password: 'phone-secret' }),
+      });
+      assert.equal(put.status, 200, await put.text());
+      const control = async (base: string) => (await getJson(base, `/api/v1/phones/${mac}/control`)).credentials;
+      assert.equal(await control(a.url), 'set');
+
+      const r = await runAsync(['backup', join(dir, 'copy.sqlite'), '--db', live]);
+      assert.equal(r.status, 0, r.stderr);
+      const key = join(dir, 'copy.sqlite.control.key');
+      assert.ok(r.stdout.includes(`control key copied to ${key}`), r.stdout);
+      // The copy of the key is as private as the key itself, and the same key.
+      assert.equal(statSync(key).mode & 0o777, 0o600);
+      assert.equal(readFileSync(key, 'utf8'), readFileSync(join(dir, 'live', 'control.key'), 'utf8'));
+      // The database copy alone still holds no password.
+      assert.ok(!readFileSync(join(dir, 'copy.sqlite')).includes('phone-secret'));
+
+      const b = await restore(join(dir, 'copy.sqlite'), join(dir, 'elsewhere'));
+      servers.push(b);
+      assert.equal(await control(b.url), 'set');
+
+      // --no-control-key leaves the key out (for keeping it apart), and says nothing was copied.
+      const bare = await runAsync(['backup', join(dir, 'bare.sqlite'), '--db', live, '--no-control-key', '--json']);
+      assert.equal(bare.status, 0, bare.stderr);
+      assert.equal(JSON.parse(bare.stdout).controlKey, null);
+      assert.ok(!existsSync(join(dir, 'bare.sqlite.control.key')));
+      // A key copy already there is not replaced without --force, and nothing is written then.
+      const again = await runAsync(['backup', join(dir, 'again.sqlite'), '--db', live]);
+      assert.equal(again.status, 0, again.stderr);
+      rmSync(join(dir, 'again.sqlite'));
+      const refused = await runAsync(['backup', join(dir, 'again.sqlite'), '--db', live]);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /^error: .*again\.sqlite\.control\.key already exists; give a new name, or --force\n$/);
+      assert.ok(!existsSync(join(dir, 'again.sqlite')));
+    } finally {
+      for (const s of servers) await stopServe(s);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the pg_dump line given for a PostgreSQL --db with ?schema= runs, and dumps that schema', { timeout: 120_000 }, async (t) => {
+    const admin = await connectOptionalAdmin();
+    if (!admin) {
+      t.skip('PostgreSQL not reachable');
+      return;
+    }
+    await admin.end();
+    if (spawnSync('pg_dump', ['--version']).status !== 0) {
+      t.skip('pg_dump is not installed');
+      return;
+    }
+    const r = await startTestReceiver({ storeKind: 'postgres' });
+    const dir = mkdtempSync(join(tmpdir(), 'actionurl-backup-'));
+    try {
+      assert.equal((await r.ingest('/actionurl/dnd_on?mac=001565aabb02')).status, 200);
+      assert.match(r.db, /[?&]schema=/);
+      const refused = runCli(['backup', join(dir, 'x.sqlite'), '--db', r.db]);
+      assert.equal(refused.status, 2);
+      const line = /back it up with pg_dump: (pg_dump .*)$/.exec(refused.stderr.trim())?.[1];
+      assert.ok(line, refused.stderr);
+      const dump = join(dir, 'actionurl.dump');
+      const run = spawnSync('sh', ['-c', line.replace('--file=actionurl.dump', `--file='${dump}'`)], { encoding: 'utf8' });
+      assert.equal(run.status, 0, `${line}: ${run.stderr}`);
+      const schema = new URL(r.db).searchParams.get('schema')!;
+      const list = spawnSync('pg_restore', ['--list', dump], { encoding: 'utf8' });
+      assert.match(list.stdout, new RegExp(`TABLE ${schema} events `));
+    } finally {
+      await r.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a stopped receiver\'s database is backed up without leaving -wal or -shm files behind', { timeout: 120_000 }, async () => {
     // Run as root from cron, leftover files would belong to root and the service user could not open its
     // own database any more.
@@ -192,8 +282,8 @@ describe('actionurl backup', { timeout: 180_000 }, () => {
       assert.equal(res.status, 200);
       await stopServe(s);
       // Only the SQLite files matter here: the receiver also keeps its remote-control key (control.key) and its
-      // one-receiver lock (actionurl.sqlite.receiver-lock) beside them.
-      const sqliteFiles = () => readdirSync(dir).filter((f) => f.includes('.sqlite') && !f.endsWith('.receiver-lock')).sort();
+      // one-receiver lock (actionurl.sqlite.receiver-lock) beside them, and the backup its key copy.
+      const sqliteFiles = () => readdirSync(dir).filter((f) => f.includes('.sqlite') && !f.endsWith('.receiver-lock') && !f.endsWith('.control.key')).sort();
       assert.deepEqual(sqliteFiles(), ['actionurl.sqlite']);
       const r = runCli(['backup', join(dir, 'copy.sqlite'), '--db', db]);
       assert.equal(r.status, 0, r.stderr);

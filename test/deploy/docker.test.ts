@@ -109,6 +109,10 @@ describe('Docker image and compose example', { timeout: 120_000 }, () => {
     assert.equal(confMount.split(':')[1], '/mosquitto/config/mosquitto.conf');
     assert.match(readFileSync(join(COMPOSE_DIR, confMount.split(':')[0]), 'utf8'), /^listener 1883$/m);
 
+    // On PostgreSQL no key file sits beside the database: the control key sealing phone credentials comes from
+    // the .env file (required), so a re-created container opens the credentials it stored before.
+    assert.match(String(actionurl.environment.ACTIONURL_CONTROL_KEY), /^\$\{ACTIONURL_CONTROL_KEY:\?/);
+
     // The receiver's data volume is the image's VOLUME; the build context is the folder with the Dockerfile.
     const volume = words(last(run, 'VOLUME')!)[0];
     assert.ok(actionurl.volumes.some((v: string) => v.endsWith(`:${volume}`)));

@@ -151,8 +151,10 @@ describe('systemd units', { timeout: 120_000 }, () => {
       mkdirSync(join(state, 'backups')); // StateDirectory= creates it
       const old = join(state, 'backups', 'actionurl-2020-01-01T0000.sqlite');
       writeFileSync(old, 'an old backup');
+      writeFileSync(`${old}.control.key`, 'its control key');
       const twentyDaysAgo = Date.now() / 1000 - 20 * 86_400;
       utimesSync(old, twentyDaysAgo, twentyDaysAgo);
+      utimesSync(`${old}.control.key`, twentyDaysAgo, twentyDaysAgo);
 
       const [cmd, ...args] = argv(unit.get('ExecStart')![0]);
       const backup = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ACTIONURL_DB: db }, timeout: 60_000 });
@@ -161,9 +163,11 @@ describe('systemd units', { timeout: 120_000 }, () => {
       const [post, ...postArgs] = argv(unit.get('ExecStartPost')![0]);
       const prune = spawnSync(post, postArgs, { encoding: 'utf8', timeout: 60_000 });
       assert.equal(prune.status, 0, prune.stderr);
-      const left = readdirSync(join(state, 'backups'));
-      assert.equal(left.length, 1, left.join(' '));
+      // The new copy and the control key that opens its phone credentials; the old pair is gone.
+      const left = readdirSync(join(state, 'backups')).sort();
+      assert.equal(left.length, 2, left.join(' '));
       assert.match(left[0], /^actionurl-\d{4}-\d\d-\d\dT\d{4}\.sqlite$/);
+      assert.equal(left[1], `${left[0]}.control.key`);
     } finally {
       s.child.kill('SIGTERM');
       await s.exited;
