@@ -35,6 +35,7 @@ import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './se
 import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { normalizeServerUrl } from './core/ingest-url.ts';
 import { OwnHostNames } from './server/request-guard.ts';
+import { dedupeLogHook } from './server/log-dedupe.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
 import { createWebHandler } from './web/routes.ts';
@@ -352,7 +353,8 @@ function destinations(options: ServerOptions): WebhookDestination[] {
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const checked = checkOptions(options);
-  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
+  // Identical warnings and errors (a full disk, a database away) once per interval, with a count.
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info', hooks: { logMethod: dedupeLogHook() } });
   const now = options.now ?? Date.now;
   // Told when the journal has been moved in (below), so declared before the store.
   let forwarder: Forwarder | undefined;

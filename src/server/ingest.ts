@@ -168,6 +168,8 @@ export function createRefusalRecorder(ctx: ServerContext, sampler: RejectionSamp
 
 export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): HttpHandler {
   const { metrics, settings, commits } = ctx;
+  /** New phones whose first event is being committed (see --max-phones). */
+  const arriving = new Set<string>();
 
   const refuse = async (
     req: HttpRequest,
@@ -217,10 +219,14 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
     }
     const incident = decoded.incident!;
-    if (opts.maxPhones !== undefined && ctx.phones.size >= opts.maxPhones && ctx.phones.get(decoded.mac!) === undefined) {
-      const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${decoded.mac} is new`;
-      return refuse(req, res, 503, reason, 'phone_limit', incident, decoded.mac);
+    const mac = decoded.mac!;
+    // New phones whose first event is still being committed count too, or a burst of new MACs slips past the limit.
+    const isNew = opts.maxPhones !== undefined && ctx.phones.get(mac) === undefined && !arriving.has(mac);
+    if (isNew && ctx.phones.size + arriving.size >= opts.maxPhones!) {
+      const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${mac} is new`;
+      return refuse(req, res, 503, reason, 'phone_limit', incident, mac);
     }
+    if (isNew) arriving.add(mac);
     try {
       await commits.addEvent({
         receivedAt: ctx.now(),
@@ -241,6 +247,8 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       ctx.logger.error({ err }, 'could not store an event');
       res.send(503, 'the event could not be stored; the receiver is unavailable\n', TEXT);
       return;
+    } finally {
+      if (isNew) arriving.delete(mac);
     }
     metrics.ingest.inc({ incident, result: 'stored' });
     res.send(200, 'OK\n', TEXT);

@@ -168,4 +168,16 @@ describeEachStore('a flood of new MACs beyond --max-phones', { timeout: 60_000 }
       await r.cleanup();
     }
   });
+
+  test('a burst of new MACs at once keeps exactly the limit (first events still being committed count)', async () => {
+    const r = await startTestReceiver({ storeKind: store, maxPhones: 5 });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${r.server.url}/actionurl/registered?mac=${mac(600_000 + i)}`).then((x) => x.status)));
+      assert.equal(statuses.filter((s) => s === 200).length, 5, statuses.join(','));
+      assert.equal(statuses.filter((s) => s === 503).length, 35);
+      assert.equal((await r.api('/api/v1/phones')).body.total, 5);
+    } finally {
+      await r.cleanup();
+    }
+  });
 });
