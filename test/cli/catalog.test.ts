@@ -18,7 +18,9 @@ test('actionurl events prints a table, one line per incident', { timeout: 180_00
   assert.equal(r.status, 0);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 35);
-  assert.match(lines[11], /^11\s+dnd_on\s+Open DND\s+DND On Url/);
+  // A column per vendor, Yealink and Akuvox (action_url.<slug>) included, each with its key for the incident.
+  assert.match(lines[0], /^#\s+slug\s+name\s+yealink\s+akuvox\s+fanvil\s+snom\s+grandstream\s*$/);
+  assert.match(lines[11], /^11\s+dnd_on\s+Open DND\s+action_url\.dnd_on\s+action_url\.dnd_on\s+DND On Url\s+action_dnd_on_url\s+P8316\s*$/);
 });
 
 test('actionurl vars lists variables with vendor spellings', { timeout: 180_000 }, () => {

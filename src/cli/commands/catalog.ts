@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { INCIDENTS, VARIABLES, variablesFilledBy } from '../../core/catalog.ts';
+import { INCIDENTS, VARIABLES, VENDORS, variablesFilledBy } from '../../core/catalog.ts';
 import { print, table } from '../output.ts';
 
 export function registerCatalogCommands(program: Command): void {
@@ -16,9 +16,10 @@ export function registerCatalogCommands(program: Command): void {
         await print(JSON.stringify(out, null, 2));
         return;
       }
-      const rows = [['#', 'slug', 'name', 'fanvil', 'snom', 'grandstream']];
+      // One column per vendor: the config key that sets the incident's URL on that vendor's phones.
+      const rows = [['#', 'slug', 'name', ...VENDORS]];
       for (const i of INCIDENTS) {
-        rows.push([String(i.n), i.slug, i.name, i.keys.fanvil ?? '-', i.keys.snom ?? '-', i.keys.grandstream ?? '-']);
+        rows.push([String(i.n), i.slug, i.name, ...VENDORS.map((v) => i.keys[v] ?? '-')]);
       }
       await print(table(rows));
     });
