@@ -53,6 +53,8 @@ export const DEFAULT_DB = 'data/actionurl.sqlite';
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 
 export const DEFAULT_MAX_PHONES = 50_000;
+/** `--stream-memory` default: a twentieth of 200 clients' own limits, well under what a small box can spare. */
+export const DEFAULT_STREAM_MEMORY_MIB = 64;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -131,6 +133,11 @@ export interface ServerOptions {
   maxPhones?: number;
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
+  /**
+   * `--stream-memory`: unsent bytes all event-stream clients together may hold; past it the clients with the
+   * most unsent bytes are dropped first. Default 64 MiB.
+   */
+  streamMemoryBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
   /** Remote control: the web admin account used for phones that have no credentials of their own. */
   phoneUser?: string;
@@ -533,6 +540,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         heartbeatMs: options.heartbeatMs ?? 15_000,
         maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,
         maxClients: options.maxStreamClients ?? 200,
+        maxTotalBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_MIB * 1024 * 1024,
       },
     });
     const http = createHttpServer({
