@@ -600,7 +600,10 @@ export class PostgresStore implements Store {
         );
       }
       last.push('COMMIT');
-      await c.query(last.join('; '));
+      // The statement that ends in COMMIT is never given up after the write timeout: given up, the server
+      // could still commit it, and the batch (journalled meanwhile) would reach the forwarder after later ones.
+      // A server that freezes is noticed at the statements before it, which run with the write timeout.
+      await c.query({ text: last.join('; '), query_timeout: Math.max(READ_TIMEOUT_MS, this.opts.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS) } as pg.QueryConfig);
       // Committed: whatever the listener does, this batch is stored and must be answered as such.
       if (reduced.length) {
         try {

@@ -30,7 +30,9 @@ test('four receivers starting at once on a new schema migrate it once', { timeou
   const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.connect(dbUrl(schema))));
   try {
     const res = await database.admin.query<{ version: number; n: number }>(`SELECT version, count(*)::int AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`);
-    assert.deepEqual(res.rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1], [7, 1], [8, 1]]);
+    // Every migration applied exactly once, none skipped (however many later versions add).
+    assert.ok(res.rows.length >= 8, `${res.rows.length} migrations`);
+    assert.deepEqual(res.rows.map((r) => [r.version, r.n]), res.rows.map((_, i) => [i + 1, 1]));
     const [first] = await stores[0].write({ events: [event('001565000001', 'dnd_on', 1)], rejected: [] });
     assert.equal((await stores[3].events({ limit: 5 }))[0].id, first.id);
   } finally {

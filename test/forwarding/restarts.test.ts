@@ -61,17 +61,17 @@ test('410 Gone keeps a destination switched off across restarts until it is swit
 
     // The administrator fixed the far end and switches it on; unknown names are a 404, never a crash.
     gone = false;
-    const unknown = await r.api('/api/v1/destinations/%3Cb%3Enope%3C%2Fb%3E/enable', { method: 'POST' });
+    const unknown = await r.api('/api/v1/destinations/%3Cb%3Enope%3C%2Fb%3E/enable', { method: 'POST', headers: { 'Content-Type': 'application/json' } });
     assert.equal(unknown.status, 404);
     assert.match(unknown.headers.get('content-type') ?? '', /application\/json/);
-    const on = await r.api('/api/v1/destinations/webhook1/enable', { method: 'POST' });
+    const on = await r.api('/api/v1/destinations/webhook1/enable', { method: 'POST', headers: { 'Content-Type': 'application/json' } });
     assert.equal(on.status, 200);
     assert.equal((on.body as DestinationJson).enabled, true);
     assert.equal((on.body as DestinationJson).disabled_at, null);
     await r.ingest(`/actionurl/dnd_on?mac=${MAC}&seq=3`);
     const sent = await hook.waitForMatch((x) => x.json.type === 'phone.dnd_on' && (x.json.data as { event: { extra: { seq: string } } }).event.extra.seq === '3');
     assert.equal(sent.json.type, 'phone.dnd_on');
-    const again = await r.api('/api/v1/destinations/webhook1/enable', { method: 'POST' });
+    const again = await r.api('/api/v1/destinations/webhook1/enable', { method: 'POST', headers: { 'Content-Type': 'application/json' } });
     assert.equal(again.status, 200, 'switching on one that is on does nothing');
 
     await r.stop();

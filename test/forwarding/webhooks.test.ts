@@ -136,13 +136,13 @@ describe('webhooks', { timeout: 60_000 }, () => {
       // The destination is fixed; re-send the dead delivery by hand.
       hook.behave = () => ({ status: 204 });
       const before = hook.received.length;
-      const retry = await r.api(`/api/v1/deliveries/${dead.id}/retry`, { method: 'POST' });
+      const retry = await r.api(`/api/v1/deliveries/${dead.id}/retry`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
       assert.equal(retry.status, 202);
       const again = await hook.waitForMatch((x) => x.json.type === 'phone.dnd_on', before);
       assert.equal(again.headers['webhook-id'], dead.webhook_id, 'the same id when re-sent');
-      const missing = await r.api('/api/v1/deliveries/999999/retry', { method: 'POST' });
+      const missing = await r.api('/api/v1/deliveries/999999/retry', { method: 'POST', headers: { 'Content-Type': 'application/json' } });
       assert.equal(missing.status, 404);
-      const bad = await r.api('/api/v1/deliveries/abc/retry', { method: 'POST' });
+      const bad = await r.api('/api/v1/deliveries/abc/retry', { method: 'POST', headers: { 'Content-Type': 'application/json' } });
       assert.equal(bad.status, 400);
     });
   });
