@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import { startTestReceiver } from './helpers/receiver.ts';
+import { makeSelfSignedCert } from '../phone/tls-fixture.ts';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
@@ -66,5 +68,35 @@ test('by default this machine\'s own addresses are not limited (a reverse proxy 
   } finally {
     for (const s of held) s.destroy();
     await r.cleanup();
+  }
+});
+
+test('over HTTPS the limit holds before the handshake, and the receiver keeps serving', { timeout: 60_000 }, async () => {
+  const cert = makeSelfSignedCert();
+  const r = await startTestReceiver({ maxConnectionsPerAddress: 2, limitLoopbackConnections: true, tlsCert: cert.cert, tlsKey: cert.key });
+  const held: tls.TLSSocket[] = [];
+  const handshake = (localAddress: string) =>
+    new Promise<tls.TLSSocket | 'closed'>((resolve) => {
+      const s = tls.connect({ port: r.port, host: '127.0.0.1', localAddress, rejectUnauthorized: false });
+      s.once('secureConnect', () => resolve(s));
+      s.once('error', () => resolve('closed'));
+      s.once('close', () => resolve('closed'));
+    });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const s = await handshake('127.0.0.1');
+      assert.notEqual(s, 'closed');
+      held.push(s as tls.TLSSocket);
+    }
+    assert.equal(await handshake('127.0.0.1'), 'closed');
+    assert.equal(r.server.ctx.metrics.connectionsRefused.get(), 1);
+    const other = await handshake('127.0.0.2');
+    assert.notEqual(other, 'closed');
+    assert.match(await ask(other as tls.TLSSocket), /^HTTP\/1\.1 200 /);
+    assert.match(await ask(held.pop()!), /^HTTP\/1\.1 200 /);
+  } finally {
+    for (const s of held) s.destroy();
+    await r.cleanup();
+    cert.remove();
   }
 });
