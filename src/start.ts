@@ -33,6 +33,7 @@ import { ControlService } from './server/control/service.ts';
 import { ControlNetworks } from './server/control/networks.ts';
 import { ControlKeyError, defaultKeyFile, loadControlKey, SecretBox } from './server/control/secrets.ts';
 import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
+import { DEFAULT_DB } from './store/db-url.ts';
 import { normalizeServerUrl } from './core/ingest-url.ts';
 import { OwnHostNames } from './server/request-guard.ts';
 import { dedupeLogHook } from './server/log-dedupe.ts';
@@ -48,7 +49,7 @@ import { checkPrefix } from './forwarding/mqtt-topics.ts';
 import { callJson, eventJson, phoneJson } from './server/api/json.ts';
 import { packageVersion } from './core/version.ts';
 
-export const DEFAULT_DB = 'data/actionurl.sqlite';
+export { DEFAULT_DB };
 /** `actionurl serve`'s journal with a PostgreSQL --db (programmatic callers pass one or go without). */
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 

@@ -1,21 +1,39 @@
 /**
  * The `actionurl` command line. Each command lives in its own file under ./commands and registers itself
- * on the program here, so that adding a command touches one line of this file.
+ * on the program here, so that adding a command touches one line of this file. A command's module is loaded
+ * only when that command runs: `actionurl events` does not load the receiver (its store drivers, logger,
+ * HTTP stack), which would take several times Node's own start (bench/cli-start.ts). The overall help, an
+ * unknown command (for "Did you mean") and `help <command>` load them all.
  *
  * Every mistake on the command line is answered with one line on stderr, `error: …` (with commander's
  * "Did you mean" on the same line), and exit code 2, never the whole help: the line says what to change.
  */
 import { Command, CommanderError } from 'commander';
 import { TEMPFAIL_EXIT_CODE, TemporaryError, UsageError } from './errors.ts';
-import { registerCatalogCommands } from './commands/catalog.ts';
-import { registerExpandCommand } from './commands/expand.ts';
-import { registerConfigCommands } from './commands/config.ts';
-import { registerServeCommand } from './commands/serve.ts';
-import { registerPhoneCommand } from './commands/phone.ts';
-import { registerFleetCommand } from './commands/fleet.ts';
-import { registerCommandCommand } from './commands/command.ts';
-import { registerBackupCommand } from './commands/backup.ts';
 import { packageVersion } from '../core/version.ts';
+
+type Register = (program: Command) => void;
+
+/** The commands in the order the help lists them: the names each module registers, and how to load it. */
+const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServeCommand },
+  { names: ['phone'], load: async () => (await import('./commands/phone.ts')).registerPhoneCommand },
+  { names: ['fleet'], load: async () => (await import('./commands/fleet.ts')).registerFleetCommand },
+  { names: ['command'], load: async () => (await import('./commands/command.ts')).registerCommandCommand },
+  { names: ['events', 'vars'], load: async () => (await import('./commands/catalog.ts')).registerCatalogCommands },
+  { names: ['expand'], load: async () => (await import('./commands/expand.ts')).registerExpandCommand },
+  { names: ['config'], load: async () => (await import('./commands/config.ts')).registerConfigCommands },
+  { names: ['backup'], load: async () => (await import('./commands/backup.ts')).registerBackupCommand },
+];
+
+/**
+ * The command an argument list runs: its first word that is not an option (the program's own options,
+ * --help and --version, take no value). Undefined for none or a name no command has.
+ */
+function commandOf(argv: readonly string[]): (typeof COMMANDS)[number] | undefined {
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  return word === undefined ? undefined : COMMANDS.find((c) => c.names.includes(word));
+}
 
 /** Exit code of every usage mistake (wrong flag, bad value, unreadable file the user named). */
 export const USAGE_EXIT_CODE = 2;
@@ -33,23 +51,19 @@ function configure(command: Command): Command {
     .exitOverride();
 }
 
-export function buildProgram(): Command {
+/** The program with every command, or (given the arguments) with only the command they run when it has one. */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = configure(new Command('actionurl'))
     .description('Action URL for SIP desk phones: virtual phones, a receiver, dashboard, forwarding, provisioning')
     .version(packageVersion());
-  registerServeCommand(program);
-  registerPhoneCommand(program);
-  registerFleetCommand(program);
-  registerCommandCommand(program);
-  registerCatalogCommands(program);
-  registerExpandCommand(program);
-  registerConfigCommands(program);
-  registerBackupCommand(program);
+  const one = argv && commandOf(argv);
+  const registers = await Promise.all((one ? [one] : COMMANDS).map((c) => c.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

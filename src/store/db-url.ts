@@ -3,6 +3,9 @@
  * themselves (their error messages), so neither imports the other.
  */
 
+/** The SQLite file a receiver uses when no --db is given. */
+export const DEFAULT_DB = 'data/actionurl.sqlite';
+
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }

@@ -5,8 +5,7 @@
  * PostgreSQL has its own tools, so a postgres:// --db is refused with the pg_dump line for it.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_DB } from '../../start.ts';
-import { isPostgresUrl, redactDbUrl } from '../../store/db-url.ts';
+import { DEFAULT_DB, isPostgresUrl, redactDbUrl } from '../../store/db-url.ts';
 import { backupSqlite, BackupRefused, type BackupResult } from '../../store/sqlite-backup.ts';
 import { UsageError } from '../errors.ts';
 import { print } from '../output.ts';
