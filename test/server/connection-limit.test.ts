@@ -77,7 +77,9 @@ test('over HTTPS the limit holds before the handshake, and the receiver keeps se
   const held: tls.TLSSocket[] = [];
   const handshake = (localAddress: string) =>
     new Promise<tls.TLSSocket | 'closed'>((resolve) => {
-      const s = tls.connect({ port: r.port, host: '127.0.0.1', localAddress, rejectUnauthorized: false });
+      const raw = net.connect({ port: r.port, host: '127.0.0.1', localAddress });
+      raw.on('error', () => {});
+      const s = tls.connect({ socket: raw, rejectUnauthorized: false });
       s.once('secureConnect', () => resolve(s));
       s.once('error', () => resolve('closed'));
       s.once('close', () => resolve('closed'));
