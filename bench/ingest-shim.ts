@@ -258,6 +258,10 @@ class ShimResponse implements HttpResponse {
         if (!closed) res.end();
         close();
       },
+      abort: () => {
+        res.destroy();
+        close();
+      },
       onClose: (l) => (closed ? queueMicrotask(l) : listeners.push(l)),
       get closed() {
         return closed;

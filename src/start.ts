@@ -54,6 +54,8 @@ export { DEFAULT_DB };
 export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 
 export const DEFAULT_MAX_PHONES = 50_000;
+/** `--stream-memory` default: a twentieth of 200 clients' own limits, well under what a small box can spare. */
+export const DEFAULT_STREAM_MEMORY_MIB = 64;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -132,6 +134,11 @@ export interface ServerOptions {
   maxPhones?: number;
   /** An event-stream client with this many bytes unsent (it does not read) is dropped. Default 1 MiB. */
   streamMaxBufferedBytes?: number;
+  /**
+   * `--stream-memory`: unsent bytes all event-stream clients together may hold; past it the clients with the
+   * most unsent bytes are dropped first. Default 64 MiB.
+   */
+  streamMemoryBytes?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
   /** Remote control: the web admin account used for phones that have no credentials of their own. */
   phoneUser?: string;
@@ -534,6 +541,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         heartbeatMs: options.heartbeatMs ?? 15_000,
         maxBufferedBytes: options.streamMaxBufferedBytes ?? 1024 * 1024,
         maxClients: options.maxStreamClients ?? 200,
+        maxTotalBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_MIB * 1024 * 1024,
       },
     });
     const http = createHttpServer({

@@ -18,6 +18,8 @@ export interface SlotOwner {
   readonly destroyed: boolean;
   /** Bytes of answers not yet taken by the client. */
   readonly bufferedOutput: number;
+  /** Closes the socket at once, unsent bytes and all. */
+  destroy(): void;
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -178,6 +180,11 @@ class StreamImpl implements HttpStream {
     if (this.closed) return;
     this.owner.finish(this.slot);
     this.closeNow();
+  }
+
+  abort(): void {
+    this.end();
+    this.owner.destroy();
   }
 
   onClose(listener: () => void): void {

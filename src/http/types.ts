@@ -53,6 +53,11 @@ export interface HttpStream {
   /** Bytes written on this connection that the peer has not taken yet (0 once closed). */
   readonly buffered: number;
   end(): void;
+  /**
+   * Cuts the connection now, throwing away what the peer has not taken: for a client that does not read,
+   * whose unsent bytes would otherwise stay in memory until the socket gives up.
+   */
+  abort(): void;
   /** Called once when the peer goes away or `end` was called. */
   onClose(listener: () => void): void;
   readonly closed: boolean;

@@ -159,8 +159,16 @@ export class MetricsRegistry {
 /** The receiver's metrics. */
 export function receiverMetrics() {
   const registry = new MetricsRegistry();
+  /** Set by the event stream, which alone knows its clients. */
+  const streamUnsent = { bytes: () => 0 };
   return {
     registry,
+    streamUnsent,
+    streamUnsentBytes: registry.gauge(
+      'actionurl_stream_unsent_bytes',
+      'Bytes sent to event-stream clients that they have not taken yet, all clients together (capped by --stream-memory)',
+      () => streamUnsent.bytes(),
+    ),
     ingest: registry.counter('actionurl_ingest_requests_total', 'Action URL requests by incident and result (stored, error, or the refusal reason)', ['incident', 'result']),
     rejected: registry.counter('actionurl_rejected_requests_total', 'Refused requests by reason', ['reason']),
     rejectedSuppressed: registry.counter(
@@ -190,6 +198,10 @@ export function receiverMetrics() {
     streamDropped: registry.counter(
       'actionurl_stream_dropped_total',
       'Event-stream clients dropped because they did not read (unsent bytes over the limit)',
+    ),
+    streamMemoryDropped: registry.counter(
+      'actionurl_stream_memory_dropped_total',
+      'Event-stream clients dropped, most unsent bytes first, because all stream clients together held more than --stream-memory',
     ),
     streamRefused: registry.counter(
       'actionurl_stream_refused_total',

@@ -3,7 +3,7 @@
  * with the same webhook-id, Retry-After, 410, redirects, timeouts, per-phone order, and a dead destination
  * that must not hold up another one.
  */
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { startTestReceiver, type TestReceiver } from '../server/helpers/receiver
 import { makeSelfSignedCert } from '../phone/tls-fixture.ts';
 import { newSecret, startHookServer, verifyGithubSignature, verifyStandardWebhook, type HookServer } from './helpers/hook-server.ts';
 import { until } from './helpers/until.ts';
+import { describeEachStore } from '../stores.ts';
 
 const FAST = [0, 30, 30, 30];
 
@@ -34,11 +35,11 @@ async function withReceiver(
 const MAC_A = '001565aaaa01';
 const MAC_B = '001565bbbb02';
 
-describe('webhooks', { timeout: 60_000 }, () => {
+describeEachStore('webhooks', { timeout: 60_000 }, (store) => {
   test('every event is POSTed as JSON, signed the Standard Webhooks way and GitHub\'s', { timeout: 20_000 }, async () => {
     const hook = await startHookServer();
     const secret = newSecret();
-    await withReceiver([hook], { webhook: [hook.url], webhookSecret: [secret] }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [hook.url], webhookSecret: [secret] }, async (r) => {
       const res = await r.ingest(`/actionurl/incoming_call?mac=${MAC_A}&call_id=7&remote=sip:2001@pbx&display_remote=Jöhn <b>Doe</b>`);
       assert.equal(res.status, 200);
       const [got] = await hook.waitFor(1);
@@ -72,7 +73,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
 
   test('a failing destination is retried with the same webhook-id until it recovers', { timeout: 20_000 }, async () => {
     const hook = await startHookServer((_r, i) => ({ status: i < 2 ? 500 : 200 }));
-    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [hook.url] }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       const got = (await hook.waitFor(3)).filter((x) => x.json.type === 'phone.dnd_on');
       assert.equal(got.length, 3);
@@ -92,7 +93,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
 
   test('429 with Retry-After waits as long as the destination asked', { timeout: 20_000 }, async () => {
     const hook = await startHookServer((_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 200 }));
-    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [hook.url] }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       const [first, second] = await hook.waitFor(2);
       // The schedule alone would retry after 30 ms.
@@ -103,7 +104,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
 
   test('410 Gone switches the destination off; its deliveries are dead, later events are not queued for it', { timeout: 20_000 }, async () => {
     const hook = await startHookServer(() => ({ status: 410 }));
-    await withReceiver([hook], { webhook: [hook.url] }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [hook.url] }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       await hook.waitFor(1);
       const dest = await until('switched off', async () => {
@@ -124,7 +125,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
   test('a redirect is a failure and is never followed; after the last retry the delivery is dead, and can be re-sent', { timeout: 20_000 }, async () => {
     const target = await startHookServer();
     const hook = await startHookServer(() => ({ status: 302, headers: { Location: target.url } }));
-    await withReceiver([hook, target], { webhook: [hook.url] }, async (r) => {
+    await withReceiver([hook, target], { storeKind: store, webhook: [hook.url] }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       const dead = await until('dead', async () => {
         const b = (await r.api('/api/v1/deliveries?state=dead')).body as { deliveries: { id: number; type: string; last_error: string; attempts: number; webhook_id: string }[] };
@@ -151,7 +152,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
     const hook = await startHookServer((_r, i) => (i === 0 ? { hang: true } : { status: 200, delayMs: 300 }));
     const file = join(await import('node:os').then((os) => os.tmpdir()), `forward-${process.pid}-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify({ destinations: [{ name: 'slow', url: hook.url, timeout_seconds: 1 }] }));
-    await withReceiver([hook], { forward: file }, async (r) => {
+    await withReceiver([hook], { storeKind: store, forward: file }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       const [first, second] = await hook.waitFor(2);
       assert.equal(second.headers['webhook-id'], first.headers['webhook-id']);
@@ -175,7 +176,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
       }
       return { status: 200 };
     });
-    await withReceiver([hook], { webhook: [hook.url], forwarding: { schedule: [0, 200, 200, 200, 200], recordEveryMs: 10 } }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [hook.url], forwarding: { schedule: [0, 200, 200, 200, 200], recordEveryMs: 10 } }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       await r.ingest(`/actionurl/dnd_off?mac=${MAC_A}`);
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_B}`);
@@ -222,7 +223,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
   test('credentials in the URL are sent as HTTP Basic; a huge answer body does not stop the next delivery', { timeout: 20_000 }, async () => {
     const hook = await startHookServer((_r, i) => ({ status: 200, body: i === 0 ? 'x'.repeat(300_000) : 'ok' }));
     const url = hook.url.replace('http://', 'http://bridge:p%40ss%3Aword@');
-    await withReceiver([hook], { webhook: [url] }, async (r) => {
+    await withReceiver([hook], { storeKind: store, webhook: [url] }, async (r) => {
       await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
       await r.ingest(`/actionurl/dnd_off?mac=${MAC_A}`);
       await hook.waitForMatch((x) => x.json.type === 'phone.dnd_off');
@@ -252,7 +253,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const { port } = server.address() as import('node:net').AddressInfo;
     try {
-      await withReceiver([], { webhook: [`https://127.0.0.1:${port}/hook`] }, async (r) => {
+      await withReceiver([], { storeKind: store, webhook: [`https://127.0.0.1:${port}/hook`] }, async (r) => {
         await r.ingest(`/actionurl/dnd_on?mac=${MAC_A}`);
         const row = await until('a failed attempt', async () => {
           const b = (await r.api('/api/v1/deliveries')).body as { deliveries: { attempts: number; last_error: string | null; state: string }[] };
@@ -277,7 +278,7 @@ describe('webhooks', { timeout: 60_000 }, () => {
       file,
       JSON.stringify({ destinations: [{ name: 'dead', url: dead.url, timeout_seconds: 30 }, { name: 'live', url: live.url, events: ['incidents'] }] }),
     );
-    await withReceiver([dead, live], { forward: file, forwarding: { schedule: FAST, concurrency: 2, recordEveryMs: 10 } }, async (r) => {
+    await withReceiver([dead, live], { storeKind: store, forward: file, forwarding: { schedule: FAST, concurrency: 2, recordEveryMs: 10 } }, async (r) => {
       for (let i = 0; i < 20; i++) await r.ingest(`/actionurl/dnd_on?mac=00156500${String(i).padStart(4, '0')}`);
       await live.waitFor(20, 5000);
       assert.equal(live.received.length, 20);

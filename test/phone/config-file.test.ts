@@ -92,3 +92,12 @@ test('generated identities: one MAC gives one phone; fleet MACs and IPs are dist
   assert.equal(new Set(macs).size, 5000);
   assert.equal(new Set(macs.map(ipForMac)).size, 5000);
 });
+
+test('a fleet phone reports an address on this machine (127.0.0.0/8), never a made-up LAN address', { timeout: 10_000 }, () => {
+  for (let n = 0; n < 2000; n += 7) {
+    const ip = ipForMac(macForIndex(n));
+    assert.match(ip, /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+    assert.ok(ip.split('.').map(Number).every((x) => x >= 0 && x <= 255), ip);
+    assert.ok(!/\.(0|255)$/.test(ip), ip);
+  }
+});

@@ -5,7 +5,7 @@
  * display name. None of them may come out: not in the event's `vars`, `extra` or raw target from the API,
  * not in the phone's state, a CSV or JSON-lines export, a webhook, or on MQTT.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startTestReceiver } from './helpers/receiver.ts';
 import { freePort, startMosquitto, stopMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
+import { describeEachStore } from '../stores.ts';
 
 const INGEST = 'Ingest-4b7e91c2';
 const ADMIN = 'Admin-d2f08a6b5c';
@@ -34,7 +35,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('tokens never come out of a stored or forwarded event', { timeout: 120_000 }, () => {
+describeEachStore('tokens never come out of a stored or forwarded event', { timeout: 120_000 }, (store) => {
   test('vars, extra, raw, phone state, exports, webhook and MQTT hold none of them', async () => {
     const hooks: string[] = [];
     const hook = http.createServer((req, res) => {
@@ -50,6 +51,7 @@ describe('tokens never come out of a stored or forwarded event', { timeout: 120_
     const w = await watch(mqttUrl, ['blank/#']);
     after(() => w.close());
     const r = await startTestReceiver({
+      storeKind: store,
       token: INGEST, adminToken: ADMIN,
       webhook: [`http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`], webhookSecret: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
       mqtt: { url: mqttUrl, prefix: 'blank', discoveryPrefix: null },

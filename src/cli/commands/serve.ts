@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, DEFAULT_STREAM_MEMORY_MIB, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
 import { DEFAULT_DB_TIMEOUT_MS, StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
@@ -32,6 +32,7 @@ interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   maxStreamClients: number;
+  streamMemory: number;
   maxPhones: number;
   phoneUser?: string;
   phonePassword?: string;
@@ -187,6 +188,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
     .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
+    .addOption(
+      opt('--stream-memory <MiB>', 'unsent bytes all event-stream clients together may hold; past it the furthest behind are dropped first', 'ACTIONURL_STREAM_MEMORY', DEFAULT_STREAM_MEMORY_MIB)
+        .argParser(intArg(1, 1_048_576)),
+    )
     .addOption(opt('--phone-user <user>', 'remote control: phones\' web admin user, for phones without credentials of their own', 'ACTIONURL_PHONE_USER'))
     .addOption(opt('--phone-password <password>', 'remote control: that account\'s password (prefer the environment variable)', 'ACTIONURL_PHONE_PASSWORD'))
     .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
@@ -262,6 +267,7 @@ export function registerServeCommand(program: Command): void {
           tlsKey: opts.tlsKey,
           logLevel: opts.logLevel,
           maxStreamClients: opts.maxStreamClients,
+          streamMemoryBytes: opts.streamMemory * 1024 * 1024,
           phoneUser: opts.phoneUser,
           phonePassword: opts.phonePassword,
           controlKey: opts.controlKey,

@@ -296,7 +296,7 @@ export class FleetSim {
       }
       case 'ip': {
         const [a, b, c] = p.state.device.ip.split('.').slice(1).map(Number);
-        this.act(i, { do: 'ip', address: `10.${a}.${b}.${c === 254 ? 1 : c + 1}` }, emit);
+        this.act(i, { do: 'ip', address: `127.${a}.${b}.${c === 254 ? 1 : c + 1}` }, emit);
         this.after(i, rng.exp(this.gap * 500), 'ip');
         return;
       }

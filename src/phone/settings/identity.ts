@@ -49,12 +49,16 @@ export function macForIndex(n: number, base = 0, oui = DEFAULT_OUI): string {
   return oui + ((base + n) % 0x1000000).toString(16).padStart(6, '0');
 }
 
-/** A private address 10.a.b.c derived from the MAC's last 24 bits; c is never 0 or 255, distinct MACs rarely collide. */
+/**
+ * A loopback address 127.a.b.c derived from the MAC's last 24 bits (c never 0 or 255; distinct MACs rarely
+ * collide). A fleet phone has no web server of its own, so it reports an address on this machine rather
+ * than a made-up LAN address: whatever a receiver sends there stays on this machine.
+ */
 export function ipForMac(mac: string): string {
   const v = parseInt(mac.slice(6), 16);
   const host = (v % 254) + 1;
   const rest = Math.floor(v / 254);
-  return `10.${Math.floor(rest / 256) % 256}.${rest % 256}.${host}`;
+  return `127.${Math.floor(rest / 256) % 256}.${rest % 256}.${host}`;
 }
 
 /** A five-digit extension from the MAC, so generated accounts of different phones rarely meet. */

@@ -10,6 +10,7 @@ import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { StoredEvent } from '../../store/types.ts';
 import { eventJson, phoneJson } from './json.ts';
 import { cursorParam, incidentParam, macParam, onlyParams, ParamError } from './params.ts';
+import { StreamBudget, type BudgetMember } from './stream-budget.ts';
 
 export interface StreamOptions {
   /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
@@ -21,6 +22,11 @@ export interface StreamOptions {
   maxBufferedBytes: number;
   /** Most stream clients at once; beyond, `503`. */
   maxClients: number;
+  /**
+   * Unsent bytes all stream clients together may hold; past it the clients with the most unsent bytes are
+   * dropped first (see stream-budget.ts). Default: no total beyond `maxClients` × `maxBufferedBytes`.
+   */
+  maxTotalBytes?: number;
 }
 
 /** A replay waits this long at most for a client to take what was sent before dropping it. */
@@ -43,6 +49,28 @@ function lastEventId(req: HttpRequest): number | undefined {
 
 export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
   let clients = 0;
+  const budget = new StreamBudget(opts.maxTotalBytes ?? Infinity, () => ctx.metrics.streamMemoryDropped.inc());
+  ctx.metrics.streamUnsent.bytes = () => budget.total;
+  // A live message goes to every client in the same words: made into bytes once and shared, so 200 clients
+  // cost one copy of a big event (in CPU and, while they have not taken it, in memory), not 200.
+  const eventBytes = new WeakMap<StoredEvent, Buffer>();
+  const phoneBytes = new WeakMap<BusMessage, Buffer>();
+  const eventText = (e: StoredEvent) => {
+    let bytes = eventBytes.get(e);
+    if (!bytes) {
+      bytes = Buffer.from(`id: ${e.id}\ndata: ${JSON.stringify(eventJson(e))}\n\n`, 'utf8');
+      eventBytes.set(e, bytes);
+    }
+    return bytes;
+  };
+  const phoneText = (m: BusMessage) => {
+    let bytes = phoneBytes.get(m);
+    if (!bytes) {
+      bytes = Buffer.from(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(m.phone.mac)))}\n\n`, 'utf8');
+      phoneBytes.set(m, bytes);
+    }
+    return bytes;
+  };
   return async (req: HttpRequest, res: HttpResponse): Promise<void> => {
     onlyParams(req.query, ['mac', 'incident', 'phones', 'last_event_id']);
     const mac = macParam(req.query.get('mac'));
@@ -75,11 +103,18 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     let live = false;
     const early: BusMessage[] = [];
 
-    const send = (text: string) => {
+    // A dropped client is cut at once: it is not reading, so what it holds would only wait for the socket's
+    // own timeout, in memory, before going nowhere.
+    const member: BudgetMember = { get buffered() { return stream.buffered; }, drop: () => stream.abort() };
+    budget.add(member);
+    const send = (text: string | Buffer) => {
       if (stream.closed) return;
-      if (!stream.write(text) && stream.buffered > opts.maxBufferedBytes) {
+      if (stream.write(text)) return;
+      if (stream.buffered > opts.maxBufferedBytes) {
         ctx.metrics.streamDropped.inc();
-        stream.end();
+        stream.abort();
+      } else {
+        budget.check();
       }
     };
     /** During a replay: wait until the client took most of what was sent (false: it was dropped or left). */
@@ -88,7 +123,7 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
       while (!stream.closed && stream.buffered > opts.maxBufferedBytes / 2) {
         if (waited >= REPLAY_STALL_MS) {
           ctx.metrics.streamDropped.inc();
-          stream.end();
+          stream.abort();
           break;
         }
         await sleep(20);
@@ -99,12 +134,12 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     const sendEvent = (e: StoredEvent) => {
       if (e.id <= lastSent || !matches(e)) return;
       lastSent = e.id;
-      send(`id: ${e.id}\ndata: ${JSON.stringify(eventJson(e))}\n\n`);
+      send(eventText(e));
     };
     const deliver = (m: BusMessage) => {
       if (m.type === 'event') sendEvent(m.event);
       if (withPhones && (mac === undefined || m.phone.mac === mac)) {
-        send(`event: phone\ndata: ${JSON.stringify(phoneJson(m.phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(m.phone.mac)))}\n\n`);
+        send(phoneText(m));
       }
     };
 
@@ -122,6 +157,7 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     const heartbeat = setInterval(() => send(': keep-alive\n\n'), opts.heartbeatMs);
     heartbeat.unref();
     stream.onClose(() => {
+      budget.delete(member);
       unsubscribe();
       clearInterval(heartbeat);
       clients--;
