@@ -45,6 +45,22 @@ describe('actionurl command', { timeout: 180_000 }, () => {
     assert.match(refused.stderr, /^failed: the phone refused the user name or password/m);
   });
 
+  test('a wrong admin token is answered "not accepted", a missing one "required", each in one line', async () => {
+    const token = 'a-long-enough-admin-token-for-this-test';
+    const r = await startTestReceiver({ adminToken: token });
+    after(() => r.cleanup());
+    const wrong = await runCliAsync(['command', '001565000001', 'hangup', '--server', r.server.url, '--admin-token', 'wrong-but-long-enough-admin-token']);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /^actionurl command: the admin token sent is not accepted/);
+    assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
+    const missing = await runCliAsync(['command', '001565000001', 'hangup', '--server', r.server.url]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^actionurl command: admin token required/);
+    // The right one gets past the token check (the phone is unknown here).
+    const right = await runCliAsync(['command', '001565000001', 'hangup', '--server', r.server.url, '--admin-token', token]);
+    assert.match(right.stderr, /no phone 001565000001 has sent an event/);
+  });
+
   test('mistakes on the command line: one line, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['command', 'nope', 'hangup', '--server', 'http://127.0.0.1:1'], /"nope" is not a MAC address/],
