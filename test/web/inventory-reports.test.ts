@@ -98,6 +98,8 @@ describeEachStore('inventory, forgetting and reports in the dashboard', { timeou
     await page.locator('#inv-groups').fill('sales, front desk');
     await page.locator('#inv-save').click();
     await page.locator('#inv-status', { hasText: 'Saved.' }).waitFor();
+    // The heading is drawn again with the saved name a moment after the status says so (under load, later).
+    await page.locator('h1', { hasText: 'Reception' }).waitFor();
     assert.equal(await page.locator('h1').textContent(), '<b>Reception</b> (00:15:65:00:0a:01)');
     assert.equal(await page.locator('b', { hasText: 'Reception' }).count(), 0, 'a name is text, never markup');
     const api = (await (await fetch(`${server.url}/api/v1/phones/${A}`)).json()) as any;
