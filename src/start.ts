@@ -36,6 +36,7 @@ import { DEFAULT_DB_TIMEOUT_MS, openStore } from './store/open.ts';
 import { DEFAULT_DB } from './store/db-url.ts';
 import { normalizeServerUrl } from './core/ingest-url.ts';
 import { OwnHostNames } from './server/request-guard.ts';
+import { isLoopbackAddress } from './core/local-client.ts';
 import { dedupeLogHook } from './server/log-dedupe.ts';
 import { isStoreFull } from './store/full.ts';
 import { isAuthorizedByCookie } from './web/auth.ts';
@@ -56,6 +57,11 @@ export const DEFAULT_JOURNAL = 'data/actionurl-journal.sqlite';
 export const DEFAULT_MAX_PHONES = 50_000;
 /** `--stream-memory` default: a twentieth of 200 clients' own limits, well under what a small box can spare. */
 export const DEFAULT_STREAM_MEMORY_MIB = 64;
+/**
+ * `--max-connections-per-address` default. A phone holds one connection for a moment per event, so even a
+ * thousand phones behind one NAT address rarely have 256 open at once; one client cannot take the file limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
 export interface ServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -139,6 +145,16 @@ export interface ServerOptions {
    * most unsent bytes are dropped first. Default 64 MiB.
    */
   streamMemoryBytes?: number;
+  /**
+   * `--max-connections-per-address`: connections open at once from one source address; further ones are
+   * closed at once (counted). 0: no limit. Default 256, room for a large site's phones behind one NAT.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Whether that limit applies to this machine's own addresses too. Default false: a reverse proxy on the
+   * same machine brings every phone's connection from there.
+   */
+  limitLoopbackConnections?: boolean;
   rejectionPolicy?: Partial<RejectionPolicy>;
   /** Remote control: the web admin account used for phones that have no credentials of their own. */
   phoneUser?: string;
@@ -551,6 +567,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       onResponse: (_req, status) => metrics.httpResponses.inc({ code: String(status) }),
       onRefused: createRefusalRecorder(ctx, sampler),
       onConnectionCount: (n) => metrics.connections.set(n),
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      unlimitedAddress: options.limitLoopbackConnections ? undefined : isLoopbackAddress,
+      onConnectionRefused: (address, open) => {
+        metrics.connectionsRefused.inc();
+        // Once per interval with a count (log dedupe), however fast the client opens sockets.
+        logger.warn({ address, open }, 'connections from one address over --max-connections-per-address: new ones are closed');
+      },
     });
     const address = await http.listen(options.port ?? 8080, options.host ?? '0.0.0.0');
 

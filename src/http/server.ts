@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { DEFAULT_LIMITS, type ParserLimits } from './parser.ts';
+import { plainAddress } from './request.ts';
 import type { HttpHandler, HttpRefusal, HttpRequest } from './types.ts';
 
 export interface HttpServerOptions {
@@ -26,6 +27,15 @@ export interface HttpServerOptions {
   onRefused?(refusal: HttpRefusal): void;
   /** Connection opened or closed (for the open-connections gauge). */
   onConnectionCount?(open: number): void;
+  /**
+   * Most connections open at once from one source address (counted from the TCP accept, TLS handshakes
+   * included); a further one is closed at once, before a byte is read. 0 or absent: no limit.
+   */
+  maxConnectionsPerAddress?: number;
+  /** Addresses the per-address limit does not apply to (a reverse proxy on this machine, say). */
+  unlimitedAddress?(address: string): boolean;
+  /** A connection closed because its address had `maxConnectionsPerAddress` open. */
+  onConnectionRefused?(address: string, open: number): void;
 }
 
 export interface HttpServer {
@@ -52,6 +62,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const open = new Set<Connection>();
 
   const accept = (socket: net.Socket) => {
+    // Refused by the per-address limit (below, which runs first).
+    if (socket.destroyed) return;
     // Half-open once the handshake is done: a client that shuts its sending side after the request still
     // gets its answer. (Not before: see below.)
     socket.allowHalfOpen = true;
@@ -77,6 +89,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept);
   }
   server.on('error', () => {});
+  // Per source address. Ahead of the server's own listener, so a refused socket never becomes a Connection
+  // (nor starts a TLS handshake): one client flooding sockets cannot take every file descriptor.
+  const perAddress = new Map<string, number>();
+  const maxPerAddress = options.maxConnectionsPerAddress ?? 0;
+  if (maxPerAddress > 0) {
+    server.prependListener('connection', (socket: net.Socket) => {
+      const address = plainAddress(socket.remoteAddress);
+      if (address === '' || options.unlimitedAddress?.(address)) return;
+      const n = perAddress.get(address) ?? 0;
+      if (n >= maxPerAddress) {
+        socket.destroy();
+        options.onConnectionRefused?.(address, n);
+        return;
+      }
+      perAddress.set(address, n + 1);
+      socket.once('close', () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+      });
+    });
+  }
   // Every socket, including TLS ones still in their handshake (not yet a Connection), so that shutdown can
   // cut whatever is left when the grace period is over.
   const sockets = new Set<net.Socket>();

@@ -194,6 +194,10 @@ export function receiverMetrics() {
     ),
     httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code', ['code']),
     connections: registry.gauge('actionurl_open_connections', 'Open client connections'),
+    connectionsRefused: registry.counter(
+      'actionurl_connections_refused_total',
+      'Connections closed at once because their source address already had --max-connections-per-address open',
+    ),
     streamClients: registry.gauge('actionurl_stream_clients', 'Connected event-stream (SSE) clients'),
     streamDropped: registry.counter(
       'actionurl_stream_dropped_total',

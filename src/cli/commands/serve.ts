@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, DEFAULT_STREAM_MEMORY_MIB, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, DEFAULT_STREAM_MEMORY_MIB, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
 import { DEFAULT_DB_TIMEOUT_MS, StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
@@ -33,6 +33,7 @@ interface ServeOptions {
   logLevel: string;
   maxStreamClients: number;
   streamMemory: number;
+  maxConnectionsPerAddress: number;
   maxPhones: number;
   phoneUser?: string;
   phonePassword?: string;
@@ -192,6 +193,14 @@ export function registerServeCommand(program: Command): void {
       opt('--stream-memory <MiB>', 'unsent bytes all event-stream clients together may hold; past it the furthest behind are dropped first', 'ACTIONURL_STREAM_MEMORY', DEFAULT_STREAM_MEMORY_MIB)
         .argParser(intArg(1, 1_048_576)),
     )
+    .addOption(
+      opt(
+        '--max-connections-per-address <n>',
+        'connections open at once from one source address (this machine\'s own not counted); more are closed; 0: no limit',
+        'ACTIONURL_MAX_CONNECTIONS_PER_ADDRESS',
+        DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      ).argParser(intArg(0, 10_000_000)),
+    )
     .addOption(opt('--phone-user <user>', 'remote control: phones\' web admin user, for phones without credentials of their own', 'ACTIONURL_PHONE_USER'))
     .addOption(opt('--phone-password <password>', 'remote control: that account\'s password (prefer the environment variable)', 'ACTIONURL_PHONE_PASSWORD'))
     .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
@@ -268,6 +277,7 @@ export function registerServeCommand(program: Command): void {
           logLevel: opts.logLevel,
           maxStreamClients: opts.maxStreamClients,
           streamMemoryBytes: opts.streamMemory * 1024 * 1024,
+          maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
           phoneUser: opts.phoneUser,
           phonePassword: opts.phonePassword,
           controlKey: opts.controlKey,
