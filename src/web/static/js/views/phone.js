@@ -136,6 +136,8 @@ export function mount(root, route) {
       groups: groupsInput.value.split(',').map((g) => g.trim()).filter(Boolean),
     };
     invStatus.textContent = 'Saving…';
+    // A phone read still on its way was asked for before this change: it must not draw the old name back.
+    phoneReads++;
     try {
       const p = await sendJson('PATCH', `/api/v1/phones/${encodeURIComponent(mac)}`, body);
       if (destroyed) return;
@@ -158,10 +160,14 @@ export function mount(root, route) {
     }
   }
 
+  /** Counts reads of the phone and saves; only the newest read's answer is drawn. */
+  let phoneReads = 0;
+
   async function loadPhone() {
+    const read = ++phoneReads;
     try {
       const p = await getJson(`/api/v1/phones/${encodeURIComponent(mac)}`);
-      if (!destroyed) renderPhone(p);
+      if (!destroyed && read === phoneReads) renderPhone(p);
     } catch (err) {
       if (destroyed) return;
       status.hidden = false;
