@@ -23,6 +23,7 @@ import { StoreHealth } from './server/store-health.ts';
 import type { ReceiverSettings, ServerContext } from './server/context.ts';
 import { parseDuration } from './server/duration.ts';
 import { createHttpServer } from './http/server.ts';
+import { openFileLimit, socketBudget } from './http/fd-limit.ts';
 import { createRefusalRecorder } from './server/ingest.ts';
 import { receiverMetrics } from './server/metrics.ts';
 import { PhoneRegistry } from './server/phones.ts';
@@ -155,6 +156,11 @@ export interface ServerOptions {
    * same machine brings every phone's connection from there.
    */
   limitLoopbackConnections?: boolean;
+  /**
+   * Most sockets open at once; at it, the idle connections open longest are closed to make room. Default:
+   * the process's open-file limit less a reserve for the database and outgoing connections (http/fd-limit.ts).
+   */
+  maxSockets?: number;
   rejectionPolicy?: Partial<RejectionPolicy>;
   /** Remote control: the web admin account used for phones that have no credentials of their own. */
   phoneUser?: string;
@@ -560,6 +566,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         maxTotalBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_MIB * 1024 * 1024,
       },
     });
+    const fileLimit = openFileLimit();
     const http = createHttpServer({
       handler,
       tls: checked.tls,
@@ -569,6 +576,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       onConnectionCount: (n) => metrics.connections.set(n),
       maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
       unlimitedAddress: options.limitLoopbackConnections ? undefined : isLoopbackAddress,
+      onAcceptError: (err, idleClosed) => {
+        metrics.acceptErrors.inc({ code: err.code ?? 'unknown' });
+        // Once per interval with a count (log dedupe): accepts fail for as long as the descriptors are gone.
+        logger.error(
+          { err, open: http.connections, idleClosed },
+          'out of file descriptors: new connections wait; idle ones are closed to make room (raise the limit: ulimit -n, LimitNOFILE=)',
+        );
+      },
+      maxSockets: options.maxSockets ?? (fileLimit === undefined ? undefined : socketBudget(fileLimit)),
+      onSocketsFull: (open, idleClosed, refused) => {
+        metrics.socketsFull.inc({ outcome: refused ? 'refused' : 'idle_closed' });
+        logger.warn(
+          { open, idleClosed, refused, fileLimit },
+          'near the open-file limit: idle connections are closed to make room, new ones are refused when none is idle (raise it: ulimit -n, LimitNOFILE=)',
+        );
+      },
       onConnectionRefused: (address, open) => {
         metrics.connectionsRefused.inc();
         // Once per interval with a count (log dedupe), however fast the client opens sockets.

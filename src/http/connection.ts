@@ -94,6 +94,11 @@ export class Connection implements SlotOwner {
     this.socket.destroy();
   }
 
+  /** Nothing in hand: no request being read or answered (a keep-alive connection between requests, or one that sent nothing yet). */
+  get idle(): boolean {
+    return !this.destroyed && !this.ending && this.slots.length === 0 && this.parser.buffered === 0 && !this.parser.awaitingBody;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.stopped) return;
     if (!this.sawData) {

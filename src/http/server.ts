@@ -36,7 +36,23 @@ export interface HttpServerOptions {
   unlimitedAddress?(address: string): boolean;
   /** A connection closed because its address had `maxConnectionsPerAddress` open. */
   onConnectionRefused?(address: string, open: number): void;
+  /**
+   * The listening socket could not accept a connection (EMFILE/ENFILE: out of file descriptors), with how
+   * many idle connections were closed to make room. The server keeps listening.
+   */
+  onAcceptError?(err: NodeJS.ErrnoException, idleClosed: number): void;
+  /**
+   * Most sockets open at once (the process's file limit less a reserve, see fd-limit.ts). At it, the idle
+   * connections open longest are closed to make room for a new one; with none idle, the new one is closed.
+   * Absent: no limit.
+   */
+  maxSockets?: number;
+  /** At `maxSockets`: how many idle connections were closed, and whether the new connection was refused. */
+  onSocketsFull?(open: number, idleClosed: number, refused: boolean): void;
 }
+
+/** Out of file descriptors, idle connections are closed at most this often (each time is a pass over all). */
+const SHED_EVERY_MS = 250;
 
 export interface HttpServer {
   readonly server: net.Server;
@@ -72,6 +88,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     options.onConnectionCount?.(open.size);
     conn.whenGone(() => {
       open.delete(conn);
+      shedding.delete(conn);
       options.onConnectionCount?.(open.size);
     });
   };
@@ -88,7 +105,47 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept);
   }
-  server.on('error', () => {});
+  // Once listening, the errors left are failed accepts. Out of file descriptors, the kernel keeps further
+  // clients waiting (Node closes those it cannot take) while every connection in hand goes on; closing the
+  // idle ones (nothing asked, nothing being answered) gives the next clients a descriptor, instead of a
+  // flood of idle sockets locking everyone else out until they time out.
+  let lastShed = -Infinity;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EMFILE' && err.code !== 'ENFILE') return;
+    let closed = 0;
+    const now = performance.now();
+    if (now - lastShed >= SHED_EVERY_MS) {
+      lastShed = now;
+      closed = closeIdle(Infinity);
+    }
+    options.onAcceptError?.(err, closed);
+  });
+  /** Connections closed to make room whose sockets have not reported 'close' yet. */
+  const shedding = new Set<Connection>();
+  /** Closes up to `most` idle connections, longest open first (a Set keeps insertion order). */
+  const closeIdle = (most: number): number => {
+    let n = 0;
+    for (const conn of open) {
+      if (n >= most) break;
+      if (!conn.idle) continue;
+      shedding.add(conn);
+      conn.destroy();
+      n++;
+    }
+    return n;
+  };
+  // Before the file limit: room made from idle connections, a twentieth of the budget at a time so that a
+  // flood of new sockets does not mean a pass over all connections for each one.
+  const maxSockets = options.maxSockets;
+  if (maxSockets !== undefined) {
+    server.prependListener('connection', (socket: net.Socket) => {
+      if (socket.destroyed || sockets.size - shedding.size < maxSockets) return;
+      const closed = closeIdle(Math.max(1, Math.ceil(maxSockets / 20)));
+      const refused = closed === 0;
+      if (refused) socket.destroy();
+      options.onSocketsFull?.(sockets.size - shedding.size, closed, refused);
+    });
+  }
   // Per source address. Ahead of the server's own listener, so a refused socket never becomes a Connection
   // (nor starts a TLS handshake): one client flooding sockets cannot take every file descriptor.
   const perAddress = new Map<string, number>();

@@ -194,6 +194,16 @@ export function receiverMetrics() {
     ),
     httpResponses: registry.counter('actionurl_http_responses_total', 'HTTP answers by status code', ['code']),
     connections: registry.gauge('actionurl_open_connections', 'Open client connections'),
+    acceptErrors: registry.counter(
+      'actionurl_accept_errors_total',
+      'New connections that could not be accepted, by error (EMFILE, ENFILE: out of file descriptors)',
+      ['code'],
+    ),
+    socketsFull: registry.counter(
+      'actionurl_sockets_full_total',
+      'New connections that found the receiver at its socket budget (the open-file limit less a reserve), by outcome: idle connections closed to make room, or the new one refused',
+      ['outcome'],
+    ),
     connectionsRefused: registry.counter(
       'actionurl_connections_refused_total',
       'Connections closed at once because their source address already had --max-connections-per-address open',

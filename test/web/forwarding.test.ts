@@ -1,10 +1,11 @@
 /**
  * The Forwarding page in a real browser against a real receiver and a real local webhook: destinations with
  * their health, the delivery log with failures and their reasons, retry, "send a test event", and switching
- * on again a destination that answered 410 Gone.
+ * on again a destination that answered 410 Gone. On both stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
+import { describeEachStore } from '../stores.ts';
 import type { RunningServer } from '../../src/start.ts';
 import { startHookServer, type HookServer } from '../forwarding/helpers/hook-server.ts';
 import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
@@ -13,7 +14,7 @@ import { openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
 declare const window: any;
 declare const document: any;
 
-describe('forwarding page', { timeout: 120_000 }, () => {
+describeEachStore('forwarding page', { timeout: 120_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
   let hook: HookServer;
@@ -21,7 +22,7 @@ describe('forwarding page', { timeout: 120_000 }, () => {
 
   before(async () => {
     hook = await startHookServer(() => ({ status: accept ? 200 : 500 }));
-    server = await startReceiver({ webhook: [hook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    server = await startReceiver({ storeKind: store, webhook: [hook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
     browser = await openBrowser();
   });
   after(async () => {
@@ -79,7 +80,7 @@ describe('forwarding page', { timeout: 120_000 }, () => {
   it('a destination switched off by 410 Gone says so and since when, and its button switches it on again', { timeout: 40_000 }, async () => {
     let gone = true;
     const goneHook = await startHookServer(() => ({ status: gone ? 410 : 200 }));
-    const other = await startReceiver({ webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    const other = await startReceiver({ storeKind: store, webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
     const page = await browser.newPage();
     try {
       assert.equal((await rawGet(other.url, '/actionurl/dnd_on?mac=001565feed02')).status, 200);
@@ -105,7 +106,7 @@ describe('forwarding page', { timeout: 120_000 }, () => {
   it('Retry on a switched-off destination says the delivery waits for the switch-on and offers it; switched on, it is sent', { timeout: 40_000 }, async () => {
     let gone = true;
     const goneHook = await startHookServer(() => ({ status: gone ? 410 : 200 }));
-    const other = await startReceiver({ webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
+    const other = await startReceiver({ storeKind: store, webhook: [goneHook.url], forwarding: { schedule: [0, 20], recordEveryMs: 10 } });
     const page = await browser.newPage();
     try {
       assert.equal((await rawGet(other.url, '/actionurl/dnd_on?mac=001565feed03')).status, 200);

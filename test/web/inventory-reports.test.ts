@@ -1,14 +1,15 @@
 /**
  * The inventory, forgetting, group filters, exports and the Reports page in a real browser, against a
  * receiver fed with a known set of calls: every figure on the Reports page is compared with the same figure
- * computed in this test from the calls it sent.
+ * computed in this test from the calls it sent. On both stores.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
+import { describeEachStore } from '../stores.ts';
 import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/start.ts';
 import { launchChromium } from '../chromium.ts';
@@ -55,7 +56,7 @@ async function rowFigures(page: Page, table: string, key: string): Promise<Recor
   return out;
 }
 
-describe('inventory, forgetting and reports in the dashboard', { timeout: 180_000 }, () => {
+describeEachStore('inventory, forgetting and reports in the dashboard', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
@@ -70,7 +71,7 @@ describe('inventory, forgetting and reports in the dashboard', { timeout: 180_00
   };
 
   before(async () => {
-    server = await startReceiver({ now: () => now.ms, stateFlushMs: 50 });
+    server = await startReceiver({ storeKind: store, now: () => now.ms, stateFlushMs: 50 });
     for (const mac of [A, B, C]) await send(mac, 'registered', { active_url: `sip:20${mac.slice(-1)}@pbx.example.com` });
     for (const e of planEvents(plan)) {
       now.ms = e.at;

@@ -123,6 +123,49 @@ describeEachStore('phone, calls and events pages', { timeout: 180_000 }, (store)
     await page.close();
   });
 
+  it('phone page: a name typed before the phone has loaded is kept, and a read older than the save does not undo it', async () => {
+    const dave = new TestPhone(server.url, '001565000b04', { model: 'SIP-T46U' });
+    await dave.register('404@pbx.example.com');
+    const page = await browser.newPage();
+    // The page's reads of this phone are answered as the receiver had it, but only when the test says so
+    // (a slow answer, as from a busy database): the first before the save, the second after it.
+    const held: (() => void)[] = [];
+    await page.route('**/api/v1/phones/001565000b04', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      await new Promise<void>((release) => held.push(release));
+      await route.fulfill({ response });
+    });
+    /** Lets the oldest held read through, once one has come (a page that sends none fails the checks after). */
+    const release = async () => {
+      for (let waited = 0; held.length === 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      held.shift()?.();
+    };
+    await page.goto(`${server.url}/#/phone/00:15:65:00:0b:04`);
+    await page.locator('#inv-name').fill('Front desk');
+    await page.locator('#inv-location').fill('Floor 2');
+    await release(); // the phone as it was (no name) arrives after the typing
+    await page.locator('.phone-page .badge[data-presence="idle"]').waitFor();
+    assert.equal(await page.locator('#inv-name').inputValue(), 'Front desk');
+    assert.equal(await page.locator('#inv-location').inputValue(), 'Floor 2');
+
+    // A read sent before the save (a live event asks for one) answers after it, with the old name.
+    await dave.send('dnd_on');
+    await page.locator('.timeline li.event[data-incident="dnd_on"]').waitFor();
+    await page.locator('#inv-save').click();
+    await page.locator('#inv-status', { hasText: 'Saved.' }).waitFor();
+    await page.locator('h1', { hasText: 'Front desk' }).waitFor();
+    await release();
+    // The page reads again rather than draw the old name; let that read through too.
+    await release();
+    await page.locator('.phone-page .badge[data-presence="dnd"]').waitFor();
+    assert.equal(await page.locator('h1').textContent(), 'Front desk (00:15:65:00:0b:04)');
+    const saved = await (await fetch(`${server.url}/api/v1/phones/001565000b04`)).json() as { name: string; location: string };
+    assert.deepEqual([saved.name, saved.location], ['Front desk', 'Floor 2']);
+    assert.deepEqual(browser.problems, []);
+    await page.close();
+  });
+
   it('events page: filters, live tail, and refused requests with their reason', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/#/events`);

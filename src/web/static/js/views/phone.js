@@ -68,6 +68,11 @@ export function mount(root, route) {
 
   // --- phone ------------------------------------------------------------------------------------------
   let inventoryShown = false;
+  // Typing may start before the phone has loaded: what was typed is not replaced by what the phone had.
+  let inventoryEdited = false;
+  for (const input of [nameInput, locationInput, groupsInput]) input.addEventListener('input', () => { inventoryEdited = true; });
+  /** Saves made so far: a phone read that was sent before the latest save answers with what it replaced. */
+  let saves = 0;
   function renderPhone(p) {
     replace(status);
     status.hidden = true;
@@ -75,9 +80,11 @@ export function mount(root, route) {
     // The form keeps what the administrator is typing; it is filled from the phone once.
     if (!inventoryShown) {
       inventoryShown = true;
-      nameInput.value = p.name ?? '';
-      locationInput.value = p.location ?? '';
-      groupsInput.value = (p.groups ?? []).join(', ');
+      if (!inventoryEdited) {
+        nameInput.value = p.name ?? '';
+        locationInput.value = p.location ?? '';
+        groupsInput.value = (p.groups ?? []).join(', ');
+      }
     }
     const fwd = p.forward ?? {};
     const flags = [
@@ -136,11 +143,10 @@ export function mount(root, route) {
       groups: groupsInput.value.split(',').map((g) => g.trim()).filter(Boolean),
     };
     invStatus.textContent = 'Saving…';
-    // A phone read still on its way was asked for before this change: it must not draw the old name back.
-    phoneReads++;
     try {
       const p = await sendJson('PATCH', `/api/v1/phones/${encodeURIComponent(mac)}`, body);
       if (destroyed) return;
+      saves++;
       invStatus.textContent = 'Saved.';
       if (p.presence !== undefined) renderPhone(p);
     } catch (err) {
@@ -160,14 +166,14 @@ export function mount(root, route) {
     }
   }
 
-  /** Counts reads of the phone and saves; only the newest read's answer is drawn. */
-  let phoneReads = 0;
-
   async function loadPhone() {
-    const read = ++phoneReads;
+    const savesBefore = saves;
     try {
       const p = await getJson(`/api/v1/phones/${encodeURIComponent(mac)}`);
-      if (!destroyed && read === phoneReads) renderPhone(p);
+      if (destroyed) return;
+      // Read before a save that has finished since: the name and groups in it are the old ones; read again.
+      if (saves !== savesBefore) return loadPhone();
+      renderPhone(p);
     } catch (err) {
       if (destroyed) return;
       status.hidden = false;
