@@ -404,6 +404,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       onError: (err) => logger.error({ err }, 'moving the local journal into PostgreSQL failed'),
     }));
   const timers: NodeJS.Timeout[] = [];
+  // Parts made so far that a failed start must close too (remote control's sweeper, the commit queue's
+  // timer), newest first; the store, forwarder and follower are closed below as before.
+  const madeSoFar: Array<() => Promise<unknown> | unknown> = [];
   let follower: StreamFollower | undefined;
   try {
     const phones = new PhoneRegistry();
@@ -447,6 +450,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       networks: checked.controlNetworks,
       ...(checked.controlFromSource ? { learnFrom: checked.controlFromSource } : {}),
     });
+    madeSoFar.push(() => control.close());
     await control.load();
     if (controlKey.source === 'ephemeral') {
       logger.warn('no control key file (in-memory or PostgreSQL store): phone credentials set now are sealed with a key that ends with this process; give --control-key or --control-key-file to keep them');
@@ -523,6 +527,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       },
       onStored: () => void following?.kick(),
     });
+    madeSoFar.push(() => commits.close());
     if (forwarder) forwarder.flushCalls = () => commits.flushState();
     if (shared) {
       // What the journal held when this receiver last stopped goes in before it listens, now that forwarding
@@ -677,6 +682,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    for (const close of madeSoFar.reverse()) await Promise.resolve().then(close).catch(() => {});
     await forwarder?.close().catch(() => {});
     await follower?.stop();
     await store.close();

@@ -21,7 +21,7 @@ import { registerControlRoutes } from './api/control.ts';
 import { registerDeliveryRoutes } from './api/deliveries.ts';
 import { createStreamHandler, type StreamOptions } from './api/stream.ts';
 import { openApiDocument } from './api/openapi.ts';
-import { ParamError } from './api/params.ts';
+import { onlyParams, ParamError } from './api/params.ts';
 import { StoreUnavailableError } from '../store/store-unavailable.ts';
 import { isConnectionError } from '../store/pg-ingest.ts';
 import { provisionFile } from './provision.ts';
@@ -60,6 +60,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   registerDeliveryRoutes(api, ctx);
   api.get('/api/v1/stream', createStreamHandler(ctx, opts.stream));
   api.get('/api/v1/openapi.json', (req, res) => {
+    onlyParams(req.query, []);
     let server: string | undefined;
     try {
       server = serverAddressOf(req, ctx.settings).url;

@@ -207,4 +207,32 @@ describeEachStore('inventory, forgetting and reports in the dashboard', { timeou
     assert.equal(calls.length, plan.filter((c) => c.mac === C).length);
     assert.deepEqual(problems, []);
   });
+
+  it('a save made while the page\'s first read of the phone is still on its way keeps the saved name', async () => {
+    // The page's own read of the phone is answered before the save and arrives after it, as on a slow link.
+    let release!: () => void;
+    const saved = new Promise<void>((r) => (release = r));
+    const held = `**/api/v1/phones/${A}`;
+    // Last in this suite: the page's form holds no groups until its read answers, so the save clears them.
+    await page.route(held, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      // Answered by the receiver now (with the name from before the save), delivered after the save.
+      const response = await route.fetch();
+      await saved;
+      await route.fulfill({ response });
+    });
+    try {
+      await page.goto(`${server.url}/#/board`);
+      await page.goto(`${server.url}/#/phone/${A}`);
+      await page.locator('#inv-name').fill('Reception 2');
+      await page.locator('#inv-save').click();
+      await page.locator('#inv-status', { hasText: 'Saved.' }).waitFor();
+      release();
+      await page.waitForTimeout(500); // the held read answers now, with the name from before the save
+      assert.equal(await page.locator('h1').textContent(), 'Reception 2 (00:15:65:00:0a:01)');
+    } finally {
+      release();
+      await page.unroute(held);
+    }
+  });
 });
