@@ -9,6 +9,8 @@
  *
  *   npm run bench -- stuck-streams            200 stuck clients, 150 events/s, 20 s per run
  *   BENCH_STUCK=100 BENCH_RATE=300 BENCH_SECONDS=10 npm run bench -- stuck-streams
+ *   BENCH_BIN=/other/checkout/bin/actionurl.js npm run bench -- stuck-streams   another build (an older one
+ *     has no --stream-memory: BENCH_RUNS=2 leaves out the third run)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +21,8 @@ import { join, resolve } from 'node:path';
 const STUCK = Number(process.env.BENCH_STUCK ?? 200);
 const RATE = Number(process.env.BENCH_RATE ?? 150);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const BIN = resolve(import.meta.dirname, '../bin/actionurl.js');
+const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : resolve(import.meta.dirname, '../bin/actionurl.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Receiver {
@@ -139,11 +142,13 @@ async function run(stuck: number, extra: string[]): Promise<Figures> {
   }
 }
 
-const runs: [string, Figures][] = [
-  ['no stream client', await run(0, [])],
-  [`${STUCK} stuck clients`, await run(STUCK, [])],
-  [`${STUCK} stuck, no total cap`, await run(STUCK, ['--stream-memory', '1048576'])],
+const plan: [string, number, string[]][] = [
+  ['no stream client', 0, []],
+  [`${STUCK} stuck clients`, STUCK, []],
+  [`${STUCK} stuck, no total cap`, STUCK, ['--stream-memory', '1048576']],
 ];
+const runs: [string, Figures][] = [];
+for (const [name, stuck, extra] of plan.slice(0, RUNS)) runs.push([name, await run(stuck, extra)]);
 const cell = (s: string) => s.padStart(26);
 const row = (label: string, value: (f: Figures) => string) => console.log(label.padEnd(22) + runs.map(([, f]) => cell(value(f))).join(''));
 console.log(`${RATE} events/s of ~15 KiB stream messages for ${SECONDS} s, API probe every 20 ms; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);

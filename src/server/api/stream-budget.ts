@@ -14,8 +14,16 @@ export interface BudgetMember {
   drop(): void;
 }
 
+/** Once over the total, clients are cut until this share of it is left, so the next pass is a while off. */
+const LOW_WATER = 0.9;
+
 export class StreamBudget {
   private readonly members = new Set<BudgetMember>();
+  /**
+   * At least what all clients hold: the exact total at the last count plus every byte written since (clients
+   * only ever take bytes in between). Counting is a pass over all clients; this bound says when one is due.
+   */
+  private bound = 0;
 
   constructor(
     /** Most unsent bytes for all stream clients together. */
@@ -39,20 +47,26 @@ export class StreamBudget {
     return sum;
   }
 
-  /**
-   * After a write that the socket could not take at once (the only moment the total grows by more than a
-   * socket's small high-water mark): over the total, cut the clients with the most unsent bytes until it fits.
-   */
-  check(): void {
+  /** After each write of `bytes` to a client: counts when the total may be over, and cuts if it is. */
+  wrote(bytes: number): void {
+    this.bound += bytes;
+    if (this.bound > this.maxTotalBytes) this.check();
+  }
+
+  /** Over the total: cut the clients with the most unsent bytes until it is back under LOW_WATER of it. */
+  private check(): void {
     let total = this.total;
-    if (total <= this.maxTotalBytes) return;
-    const bySize = [...this.members].map((m) => ({ m, bytes: m.buffered })).sort((a, b) => b.bytes - a.bytes);
-    for (const { m, bytes } of bySize) {
-      if (total <= this.maxTotalBytes || bytes === 0) break;
-      this.members.delete(m);
-      total -= bytes;
-      this.onDrop();
-      m.drop();
+    if (total > this.maxTotalBytes) {
+      const floor = this.maxTotalBytes * LOW_WATER;
+      const bySize = [...this.members].map((m) => ({ m, bytes: m.buffered })).sort((a, b) => b.bytes - a.bytes);
+      for (const { m, bytes } of bySize) {
+        if (total <= floor || bytes === 0) break;
+        this.members.delete(m);
+        total -= bytes;
+        this.onDrop();
+        m.drop();
+      }
     }
+    this.bound = total;
   }
 }

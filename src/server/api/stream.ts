@@ -109,12 +109,12 @@ export function createStreamHandler(ctx: ServerContext, opts: StreamOptions) {
     budget.add(member);
     const send = (text: string | Buffer) => {
       if (stream.closed) return;
-      if (stream.write(text)) return;
-      if (stream.buffered > opts.maxBufferedBytes) {
+      const taken = stream.write(text);
+      if (!taken && stream.buffered > opts.maxBufferedBytes) {
         ctx.metrics.streamDropped.inc();
         stream.abort();
       } else {
-        budget.check();
+        budget.wrote(typeof text === 'string' ? Buffer.byteLength(text) : text.length);
       }
     };
     /** During a replay: wait until the client took most of what was sent (false: it was dropped or left). */
