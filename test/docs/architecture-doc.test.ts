@@ -1,5 +1,5 @@
 /**
- * docs/architecture.md's module table names the tree as it is: every folder under src/ has its row, every
+ * docs/architecture.md's module table names the tree as it is: every folder under src/ has one row, every
  * row's folder exists, and every file the table names (`name.ts`) is in that folder (or below it).
  */
 import { test } from 'node:test';
@@ -21,7 +21,9 @@ function filesBelow(dir: string, out: string[] = []): string[] {
 test('docs/architecture.md: a row for every src/ folder, and each file it names exists there', { timeout: 10_000 }, () => {
   const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
   const rows = doc.split('\n').filter((l) => /^\| `src\//.test(l));
-  const named = new Map(rows.map((row) => [/^\| `(src\/[^`]+)`/.exec(row)![1], row]));
+  const paths = rows.map((row) => /^\| `(src\/[^`]+)`/.exec(row)![1]);
+  assert.deepEqual(paths.filter((p, i) => paths.indexOf(p) !== i), [], 'folders with two rows (one of them stale)');
+  const named = new Map(rows.map((row, i) => [paths[i], row]));
   const folders = readdirSync(join(ROOT, 'src')).filter((n) => statSync(join(ROOT, 'src', n)).isDirectory()).map((n) => `src/${n}/`);
   assert.deepEqual(folders.filter((f) => !named.has(f)), [], 'src/ folders without a row');
   for (const [path, row] of named) {
