@@ -2,21 +2,22 @@
  * Sign-in with the admin token, in a real browser against a receiver started with `adminToken`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { RunningServer } from '../../src/start.ts';
 import { SESSION_COOKIE } from '../../src/web/auth.ts';
 
 /** Any of the receivers' session cookies (each receiver's name carries an id of its own). */
 const isSession = (name: string) => name.startsWith(`${SESSION_COOKIE}_`);
 import { boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
+import { describeEachStore } from '../stores.ts';
 
-describe('admin token sign-in', { timeout: 180_000 }, () => {
+describeEachStore('admin token sign-in', { timeout: 180_000 }, (store) => {
   const ADMIN = 'admin-secret-for-tests';
   let server: RunningServer;
   let browser: Browser;
 
   before(async () => {
-    server = await startReceiver({ adminToken: ADMIN });
+    server = await startReceiver({ storeKind: store, adminToken: ADMIN });
     browser = await openBrowser();
     await new TestPhone(server.url, '001565000d01').register();
   });
@@ -69,7 +70,7 @@ describe('admin token sign-in', { timeout: 180_000 }, () => {
 
   it('offers Sign out only where someone signed in: not on this machine, where the dashboard opens without it', { timeout: 60_000 }, async () => {
     // The default access: browsers on this machine get in without signing in; others use the printed link.
-    const local = await startReceiver();
+    const local = await startReceiver({ storeKind: store });
     const page = await browser.newPage();
     try {
       const answered = page.waitForResponse((r) => r.url().endsWith('/ui/session.json'));

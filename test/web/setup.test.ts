@@ -4,18 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { expand } from '../../src/core/templates.ts';
 import { getVendorCodec, supportedIncidents, VENDOR_IDS } from '../../src/core/vendors/index.ts';
 import type { RunningServer } from '../../src/start.ts';
 import { boardRow, openBrowser, rawGet, startReceiver, type Browser } from './support.ts';
+import { describeEachStore } from '../stores.ts';
 
-describe('set-up page', { timeout: 180_000 }, () => {
+describeEachStore('set-up page', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
 
   before(async () => {
-    server = await startReceiver({ token: 'ingest-secret' });
+    server = await startReceiver({ storeKind: store, token: 'ingest-secret' });
     browser = await openBrowser();
   });
   after(async () => {
@@ -83,12 +84,12 @@ describe('set-up page', { timeout: 180_000 }, () => {
   });
 });
 
-describe('set-up page with per-phone ingest tokens', { timeout: 180_000 }, () => {
+describeEachStore('set-up page with per-phone ingest tokens', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
 
   before(async () => {
-    server = await startReceiver({ tokenSecret: 'fleet-secret' });
+    server = await startReceiver({ storeKind: store, tokenSecret: 'fleet-secret' });
     browser = await openBrowser();
   });
   after(async () => {
