@@ -4,21 +4,22 @@
  * shows on the board, with the command marked confirmed. A refused command shows its reason as text.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
 import { createPhone, type Phone } from '../../src/phone/phone.ts';
 import { startPhoneWeb, type PhoneWeb } from '../../src/phone/web/server.ts';
 import type { RunningServer } from '../../src/start.ts';
 import { boardRow, openBrowser, startReceiver, type Browser } from './support.ts';
+import { describeEachStore } from '../stores.ts';
 
-describe('call control in the dashboard', { timeout: 120_000 }, () => {
+describeEachStore('call control in the dashboard', { timeout: 120_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
   let phone: Phone;
   let web: PhoneWeb;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     browser = await openBrowser();
     phone = createPhone({ vendor: 'grandstream', actionUrl: ingestConfig(server.url) });
     web = await startPhoneWeb(phone, { remoteControl: { allow: '127.0.0.1' } });
@@ -82,14 +83,14 @@ describe('call control in the dashboard', { timeout: 120_000 }, () => {
   });
 });
 
-describe('the phone page\'s control settings', { timeout: 180_000 }, () => {
+describeEachStore('the phone page\'s control settings', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let browser: Browser;
   let phone: Phone;
   let web: PhoneWeb;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     browser = await openBrowser();
     phone = createPhone({ vendor: 'yealink', ip: '127.0.0.1', actionUrl: ingestConfig(server.url) });
     web = await startPhoneWeb(phone, { remoteControl: { allow: '127.0.0.1' }, password: 'Desk-5e77a1' });

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { RunningServer } from '../../src/start.ts';
 import { boardRow, openBrowser, startReceiver, TestPhone, type Browser } from './support.ts';
+import { describeEachStore } from '../stores.ts';
 
 declare const document: any;
 
@@ -78,13 +79,13 @@ async function waitForRows(page: import('playwright-core').Page, n: number): Pro
   await page.waitForFunction((count) => document.querySelectorAll('table.events tbody tr').length >= count, n);
 }
 
-describe('live stream across a dropped connection', { timeout: 180_000 }, () => {
+describeEachStore('live stream across a dropped connection', { timeout: 180_000 }, (store) => {
   let server: RunningServer;
   let proxy: CuttableProxy;
   let browser: Browser;
 
   before(async () => {
-    server = await startReceiver();
+    server = await startReceiver({ storeKind: store });
     proxy = new CuttableProxy(server.port);
     await proxy.listen();
     browser = await openBrowser();
