@@ -43,6 +43,8 @@ const MISTAKES: [string[], string][] = [
   [['serve', '--db', ':memory:', '--log-level', 'loud'], `error: option '--log-level <level>' argument 'loud' is invalid. Allowed choices are ${LEVELS}.`],
   [['serve', '--port', '80x'], 'error: option \'--port <port>\' argument \'80x\' is invalid. Expected a whole number from 0 to 65535.'],
   [['serve', '--max-stream-clients', '0'], 'error: option \'--max-stream-clients <n>\' argument \'0\' is invalid. Expected a whole number from 1 to 100000.'],
+  [['serve', '--stream-memory', '0'], 'error: option \'--stream-memory <MiB>\' argument \'0\' is invalid. Expected a whole number from 1 to 1048576.'],
+  [['serve', '--max-connections-per-address', '-1'], 'error: option \'--max-connections-per-address <n>\' argument \'-1\' is invalid. Expected a whole number from 0 to 10000000.'],
   [['servee'], 'error: unknown command \'servee\' (Did you mean serve?)'],
   [['phone', '--mode', 'raw'], 'error: option \'--mode <mode>\' argument \'raw\' is invalid. Allowed choices are phone, safe.'],
   [['phone', '--vendor', 'nokia'], `error: option '--vendor <vendor>' argument 'nokia' is invalid. Expected one of ${VENDORS}.`],
