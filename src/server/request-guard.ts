@@ -40,8 +40,11 @@ export function changeRefusal(method: string, headers: Headers): string | undefi
 /** The host name of a Host header (`name:port`, `[v6]:port`), lower-case, without the trailing dot. */
 export function hostName(host: string): string {
   const h = host.trim().toLowerCase();
-  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']') >>> 0) : h.replace(/:\d*$/, '');
-  return name.replace(/\.$/, '');
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(1, end) : h.slice(1);
+  }
+  return h.replace(/:\d*$/, '').replace(/\.$/, '');
 }
 
 /** The names (besides IP literals and localhost) a receiver answers its dashboard and API to. */
