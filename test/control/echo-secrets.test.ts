@@ -5,16 +5,14 @@
  * hold none of the credentials that were sent: Grandstream's passcode, Basic user and password, a Digest
  * answer.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { command, finished, receiver, run, setControl, virtualPhone } from './helpers.ts';
-import { freePort, startMosquitto, stopMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
+import { useMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
 
 const USER = 'deskadmin-7f3e';
 // Characters that every encoding spells differently: space, &, =, <, ", ', %, +, non-ASCII.
@@ -71,19 +69,7 @@ function assertClean(text: string, where: string): void {
   for (const f of FORMS) if (text.includes(f)) leaks.push(`${where} holds ${JSON.stringify(f)}: ${text.slice(0, 300)}`);
 }
 
-let mqttUrl = '';
-let dir = '';
-let broker: ChildProcess;
-before(async () => {
-  const port = await freePort();
-  mqttUrl = `mqtt://127.0.0.1:${port}`;
-  dir = mkdtempSync(join(tmpdir(), 'actionurl-echo-'));
-  broker = await startMosquitto(port, dir);
-});
-after(async () => {
-  await stopMosquitto(broker);
-  rmSync(dir, { recursive: true, force: true });
-});
+const broker = useMosquitto('actionurl-echo-');
 
 describe('credentials echoed by the phone never come out', { timeout: 180_000 }, () => {
   const cases = [
@@ -104,9 +90,9 @@ describe('credentials echoed by the phone never come out', { timeout: 180_000 },
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
     const prefix = 'echo';
-    const w = await watch(mqttUrl, [`${prefix}/#`]);
+    const w = await watch(broker.url(), [`${prefix}/#`]);
     after(() => w.close());
-    const r = await receiver({ logger, mqtt: { url: mqttUrl, prefix, discoveryPrefix: null }, commandTimeoutMs: 1_000 });
+    const r = await receiver({ logger, mqtt: { url: broker.url(), prefix, discoveryPrefix: null }, commandTimeoutMs: 1_000 });
     await w.waitFor((m) => m.topic === `${prefix}/bridge/availability` && m.text === 'online');
     for (const c of cases) {
       const phone = await echoPhone(c.status, c.first, 'challenge' in c ? c.challenge : undefined);

@@ -5,15 +5,11 @@
  * display name. None of them may come out: not in the event's `vars`, `extra` or raw target from the API,
  * not in the phone's state, a CSV or JSON-lines export, a webhook, or on MQTT.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { startTestReceiver } from './helpers/receiver.ts';
-import { freePort, startMosquitto, stopMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
+import { useMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
 import { describeEachStore } from '../stores.ts';
 
 const INGEST = 'Ingest-4b7e91c2';
@@ -21,19 +17,7 @@ const ADMIN = 'Admin-d2f08a6b5c';
 const OTHER = 'hunter2-never-shown';
 const MAC = '001565aa0017';
 
-let mqttUrl = '';
-let dir = '';
-let broker: ChildProcess;
-before(async () => {
-  const port = await freePort();
-  mqttUrl = `mqtt://127.0.0.1:${port}`;
-  dir = mkdtempSync(join(tmpdir(), 'actionurl-blank-'));
-  broker = await startMosquitto(port, dir);
-});
-after(async () => {
-  await stopMosquitto(broker);
-  rmSync(dir, { recursive: true, force: true });
-});
+const broker = useMosquitto('actionurl-blank-');
 
 describeEachStore('tokens never come out of a stored or forwarded event', { timeout: 120_000 }, (store) => {
   test('vars, extra, raw, phone state, exports, webhook and MQTT hold none of them', async () => {
@@ -48,13 +32,13 @@ describeEachStore('tokens never come out of a stored or forwarded event', { time
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     after(() => new Promise<void>((r) => hook.close(() => r())));
-    const w = await watch(mqttUrl, ['blank/#']);
+    const w = await watch(broker.url(), ['blank/#']);
     after(() => w.close());
     const r = await startTestReceiver({
       storeKind: store,
       token: INGEST, adminToken: ADMIN,
       webhook: [`http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`], webhookSecret: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
-      mqtt: { url: mqttUrl, prefix: 'blank', discoveryPrefix: null },
+      mqtt: { url: broker.url(), prefix: 'blank', discoveryPrefix: null },
     });
     after(() => r.cleanup());
     const auth = { headers: { authorization: `Bearer ${ADMIN}` } };

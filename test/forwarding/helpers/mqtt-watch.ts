@@ -1,7 +1,9 @@
 /** An MQTT subscriber for tests: records every message (topic, text, retained) under the given filters. */
 import mqtt, { type MqttClient } from 'mqtt';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import net from 'node:net';
 import { join } from 'node:path';
 
@@ -102,4 +104,30 @@ export async function stopMosquitto(child: ChildProcess): Promise<void> {
   const t = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(t);
+}
+
+/**
+ * A broker of the test file's own for all its tests: started before them on a free port, stopped (and its
+ * folder removed) after. `url()` is its address once started.
+ */
+export function useMosquitto(prefix = 'actionurl-mqtt-'): { url(): string } {
+  let url = '';
+  let dir = '';
+  let broker: ChildProcess | undefined;
+  before(async () => {
+    const port = await freePort();
+    url = `mqtt://127.0.0.1:${port}`;
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    broker = await startMosquitto(port, dir);
+  });
+  after(async () => {
+    if (broker) await stopMosquitto(broker);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    url() {
+      if (!url) throw new Error('the broker starts before the tests run');
+      return url;
+    },
+  };
 }
