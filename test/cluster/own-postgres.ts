@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ON_CI } from '../store/pg-optional.ts';
+import { freePort } from '../forwarding/helpers/mqtt-watch.ts';
 
 export interface OwnPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
@@ -28,14 +28,6 @@ function binDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) candidates.push(...readdirSync(root).sort().reverse().map((v) => join(root, v, 'bin')));
   return candidates.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'postgres')));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** `pid` and its descendants (the postmaster's backends and helpers). */
