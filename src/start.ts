@@ -268,20 +268,16 @@ function readControlKey(options: ServerOptions): ReturnType<typeof loadControlKe
 
 /** Options checked before anything is opened, so a typo fails fast with a one-line message. */
 /** This machine's names (full and short), the --public-url host and the --allowed-host names. */
-function ownHostNames(options: ServerOptions): OwnHostNames {
+function ownHostNames(publicHost: string | undefined, allowedHosts: readonly string[] = []): OwnHostNames {
   const machine = hostname();
-  return new OwnHostNames([
-    machine,
-    machine.split('.')[0],
-    ...(options.publicUrl ? [new URL(normalizeServerUrl(options.publicUrl)).hostname] : []),
-    ...(options.allowedHosts ?? []),
-  ]);
+  return new OwnHostNames([machine, machine.split('.')[0], ...(publicHost ? [publicHost] : []), ...allowedHosts]);
 }
 
 function checkOptions(options: ServerOptions) {
+  let publicHost: string | undefined;
   if (options.publicUrl) {
     try {
-      normalizeServerUrl(options.publicUrl);
+      publicHost = new URL(normalizeServerUrl(options.publicUrl)).hostname;
     } catch (err) {
       throw new ServerOptionError(`--public-url: ${(err as Error).message}`);
     }
@@ -315,6 +311,7 @@ function checkOptions(options: ServerOptions) {
       controlKey,
       controlNetworks,
       controlFromSource,
+      publicHost,
       webhooks: destinations(options),
       mqtt: mqttSettings(options),
     };
@@ -558,7 +555,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       rateLimiter: checked.rateLimit ? new RateLimiter(checked.rateLimit) : undefined,
       sampler,
       maxPhones: options.maxPhones ?? DEFAULT_MAX_PHONES,
-      ownHosts: ownHostNames(options),
+      ownHosts: ownHostNames(checked.publicHost, options.allowedHosts),
       // The dashboard reads the receiver's settings on every request, so it follows them.
       dashboard: {
         handler: createWebHandler(ctx),

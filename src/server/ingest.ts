@@ -230,10 +230,10 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
     try {
       await commits.addEvent({
         receivedAt: ctx.now(),
-        mac: decoded.mac!,
+        mac,
         incident,
-        ...redactEventFields(decoded, settings, decoded.mac),
-        rawTarget: redactForStorage(req.rawTarget, settings, decoded.mac),
+        ...redactEventFields(decoded, settings, mac),
+        rawTarget: redactForStorage(req.rawTarget, settings, mac),
         sourceIp: source,
       });
     } catch (err) {

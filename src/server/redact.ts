@@ -171,7 +171,7 @@ export function redactToken(target: Buffer, secrets: readonly Buffer[] = NONE): 
   return Buffer.concat(parts);
 }
 
-const MASK_TEXT = '***';
+const MASK_TEXT = MASK.toString('latin1');
 
 /** `text` with every configured secret (`plain` as text, `forms` for any percent-encoding mixture) blanked. */
 function blankSecrets(text: string, plain: readonly string[], forms: readonly Buffer[]): string {
