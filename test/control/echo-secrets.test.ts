@@ -8,10 +8,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pino from 'pino';
-import { command, finished, receiver, run, setControl, virtualPhone } from './helpers.ts';
+import { command, finished, receiver, run, setControl, storedFiles, virtualPhone } from './helpers.ts';
 import { useMosquitto, watch } from '../forwarding/helpers/mqtt-watch.ts';
 
 const USER = 'deskadmin-7f3e';
@@ -116,13 +114,7 @@ describe('credentials echoed by the phone never come out', { timeout: 180_000 },
     assertClean(lines.join('\n'), 'the log');
     assert.ok(lines.some((l) => l.includes('remote-control command failed')));
     await r.stop();
-    for (const f of ['db.sqlite', 'db.sqlite-wal']) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(join(r.dir, f));
-      } catch {
-        continue;
-      }
+    for (const [f, bytes] of storedFiles(r)) {
       for (const form of FORMS) if (bytes.includes(Buffer.from(form, 'utf8'))) leaks.push(`${f} holds ${JSON.stringify(form)}`);
     }
     assert.deepEqual(leaks, []);

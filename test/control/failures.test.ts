@@ -5,9 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { command, finished, receiver, run, setControl, virtualPhone } from './helpers.ts';
+import { command, finished, receiver, run, setControl, storedFiles, virtualPhone } from './helpers.ts';
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -181,13 +181,7 @@ describe('remote control failures', { timeout: 120_000 }, () => {
     assert.ok(lines.some((l) => l.includes('remote-control command failed')));
     assert.doesNotMatch(lines.join(''), /Pw-6c1f|deskadmin/);
     await r.stop();
-    for (const f of ['db.sqlite', 'db.sqlite-wal']) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(join(r.dir, f));
-      } catch {
-        continue;
-      }
+    for (const [f, bytes] of storedFiles(r)) {
       assert.equal(bytes.includes(password), false, `${f} holds the password in clear`);
       assert.equal(bytes.includes('deskadmin'), false, `${f} holds the user name in clear`);
     }

@@ -2,6 +2,8 @@
  * A receiver and virtual phones of any vendor over real sockets, for remote-control tests: each phone's
  * Action URL points at the receiver, its control endpoint listens on its own web port.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ingestConfig } from '../../src/core/ingest-url.ts';
@@ -74,4 +76,11 @@ export async function run(r: TestReceiver, mac: string, body: Record<string, unk
   const sent = await command(r, mac, body);
   if (sent.status !== 202) throw new Error(`POST commands answered ${sent.status}: ${JSON.stringify(sent.body)}`);
   return finished(r, sent.body.id, body.command === 'keys' ? ['accepted', 'failed'] : ['confirmed', 'failed']);
+}
+
+/** The stopped receiver's SQLite database and write-ahead log as bytes (those that exist), to look for secrets in. */
+export function storedFiles(r: TestReceiver): Array<[name: string, bytes: Buffer]> {
+  return ['db.sqlite', 'db.sqlite-wal']
+    .filter((f) => existsSync(join(r.dir, f)))
+    .map((f) => [f, readFileSync(join(r.dir, f))]);
 }
