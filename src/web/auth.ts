@@ -26,7 +26,18 @@ export const SESSION_SECONDS = 12 * 60 * 60;
 
 /** This receiver's session cookie name (see above). */
 export function sessionCookieName(adminToken: string): string {
-  return `${SESSION_COOKIE}_${createHmac('sha256', adminToken).update('actionurl-session-name').digest('hex').slice(0, 10)}`;
+  // Asked on every API request and page load: derived once per token.
+  if (cookieName?.token !== adminToken) {
+    cookieName = { token: adminToken, name: `${SESSION_COOKIE}_${createHmac('sha256', adminToken).update('actionurl-session-name').digest('hex').slice(0, 10)}` };
+  }
+  return cookieName.name;
+}
+let cookieName: { token: string; name: string } | undefined;
+
+/** A session value's parts (`v1.<expiry>.<signature>`), the expiry in ms; undefined when it is not one. */
+function parseSession(value: string): { payload: string; expiresMs: number; signature: string } | undefined {
+  const m = /^(v1\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(value);
+  return m ? { payload: m[1], expiresMs: Number(m[2]) * 1000, signature: m[3] } : undefined;
 }
 
 /** Signed-out sessions, until they would have expired (ms); bounded, oldest forgotten first. */
@@ -45,9 +56,8 @@ function isRevoked(value: string, nowMs: number): boolean {
 export function revokeSessions(req: Pick<HttpRequest, 'headers'>, adminToken: string | undefined, nowMs: number = Date.now()): void {
   if (!adminToken) return;
   for (const v of cookieValues(req.headers['cookie'], sessionCookieName(adminToken))) {
-    const m = /^v1\.(\d{1,12})\./.exec(v);
-    if (!m || !isValidSessionValue(v, adminToken, nowMs)) continue;
-    revoked.set(v, Number(m[1]) * 1000);
+    if (!isValidSessionValue(v, adminToken, nowMs)) continue;
+    revoked.set(v, parseSession(v)!.expiresMs);
     if (revoked.size > MAX_REVOKED) revoked.delete(revoked.keys().next().value!);
   }
 }
@@ -64,10 +74,9 @@ export function createSessionValue(adminToken: string, nowMs: number = Date.now(
 
 /** True when `value` is a session cookie value made with `adminToken` that has not expired. */
 export function isValidSessionValue(value: string, adminToken: string, nowMs: number = Date.now()): boolean {
-  const m = /^(v1\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(value);
-  if (!m) return false;
-  if (Number(m[2]) * 1000 <= nowMs) return false;
-  return equalSecrets(m[3], signature(adminToken, m[1])) && !isRevoked(value, nowMs);
+  const session = parseSession(value);
+  if (!session || session.expiresMs <= nowMs) return false;
+  return equalSecrets(session.signature, signature(adminToken, session.payload)) && !isRevoked(value, nowMs);
 }
 
 /**
@@ -88,8 +97,7 @@ export function renewedSessionSetCookie(req: Pick<HttpRequest, 'headers'>, admin
   if (!adminToken) return undefined;
   const current = cookieValues(req.headers['cookie'], sessionCookieName(adminToken)).find((v) => isValidSessionValue(v, adminToken, nowMs));
   if (!current) return undefined;
-  const expiresMs = Number(current.split('.')[1]) * 1000;
-  if (expiresMs - nowMs > (SESSION_SECONDS * 1000) / 2) return undefined;
+  if (parseSession(current)!.expiresMs - nowMs > (SESSION_SECONDS * 1000) / 2) return undefined;
   return cookieHeader(adminToken, createSessionValue(adminToken, nowMs), SESSION_SECONDS, secure);
 }
 
