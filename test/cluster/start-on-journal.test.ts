@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../../src/start.ts';
 import { StoreUnreachableError } from '../../src/store/open.ts';
 import { freePort } from '../forwarding/helpers/mqtt-watch.ts';
 import { ingest, waitUntil } from './fixture.ts';
+import { spawnServe, type ServeChild } from '../server/helpers/child.ts';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres.ts';
 
 const own = await startOwnPostgres();
@@ -155,4 +156,29 @@ test('a journal that has never reached PostgreSQL does not start a receiver: the
     (err: unknown) => err instanceof StoreUnreachableError,
   );
   assert.equal(existsSync(journal), false, 'no journal file was made for a database never reached');
+});
+
+test('actionurl serve restarted while PostgreSQL is down says it is on its journal, answers phones, and prints its usual banner once the database is back', { timeout: 120_000, skip }, async () => {
+  const pgServer: OwnPostgres = own!;
+  const journal = join(dir, 'journal-c.sqlite');
+  const db = `${pgServer.url}?schema=soj_c`;
+  await (await startServer(options('soj_c', journal))).close();
+  await pgServer.halt();
+  let halted = true;
+  let serve: ServeChild | undefined;
+  try {
+    serve = await spawnServe(['--db', db, '--journal', journal, '--token', TOKEN]);
+    assert.match(serve.stdout(), /on its local journal .*journal-c\.sqlite\n {2}PostgreSQL cannot be reached: phones are answered/);
+    assert.equal(await ingest(serve.port, event('incoming_call', PHONE, 'cli')), 200);
+    await pgServer.resume();
+    halted = false;
+    await waitUntil('the usual banner', () => /phones send: /.test(serve!.stdout()), 30_000);
+    const events = (await (await fetch(`${serve.url}/api/v1/events?mac=${PHONE}`)).json()) as { events: { extra: { seq: string } }[] };
+    assert.deepEqual(events.events.map((e) => e.extra.seq), ['cli']);
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exited, 0);
+  } finally {
+    if (serve?.child.exitCode === null) serve.child.kill('SIGKILL');
+    if (halted) await pgServer.resume();
+  }
 });
