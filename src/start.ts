@@ -402,6 +402,7 @@ interface Start {
   checked: CheckedOptions;
   logger: Logger;
   now: () => number;
+  /** Replaced by a fresh set when a receiver on its journal tries to start again (each name is registered once). */
   metrics: ReturnType<typeof receiverMetrics>;
   /** Every part made, closed in reverse order on stop and on a failed start alike. */
   life: Lifetime;
@@ -481,19 +482,20 @@ function storeOptions(start: Start): PostgresOptions {
 
 /** The HTTP server of a receiver, calling whatever `stage` holds (a receiver on its journal swaps it). */
 function createReceiverHttp(start: Start, stage: Pick<Receiver, 'handler' | 'onRefused'>): HttpServer {
-  const { options, checked, logger, metrics } = start;
+  // `start.metrics` read at each call: a receiver on its journal gets fresh metrics at each try to start.
+  const { options, checked, logger } = start;
   const fileLimit = openFileLimit();
   const http = createHttpServer({
     handler: (req, res) => stage.handler(req, res),
     tls: checked.tls,
     onHandlerError: (err, req) => logger.error({ err, method: req.method, path: req.path }, 'handler failed'),
-    onResponse: (_req, status) => metrics.httpResponses.inc({ code: String(status) }),
+    onResponse: (_req, status) => start.metrics.httpResponses.inc({ code: String(status) }),
     onRefused: (refusal) => stage.onRefused(refusal),
-    onConnectionCount: (n) => metrics.connections.set(n),
+    onConnectionCount: (n) => start.metrics.connections.set(n),
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     unlimitedAddress: options.limitLoopbackConnections ? undefined : isLoopbackAddress,
     onAcceptError: (err, idleClosed) => {
-      metrics.acceptErrors.inc({ code: err.code ?? 'unknown' });
+      start.metrics.acceptErrors.inc({ code: err.code ?? 'unknown' });
       // Once per interval with a count (log dedupe): accepts fail for as long as the descriptors are gone.
       logger.error(
         { err, open: http.connections, idleClosed },
@@ -502,14 +504,14 @@ function createReceiverHttp(start: Start, stage: Pick<Receiver, 'handler' | 'onR
     },
     maxSockets: options.maxSockets ?? (fileLimit === undefined ? undefined : socketBudget(fileLimit)),
     onSocketsFull: (open, idleClosed, refused) => {
-      metrics.socketsFull.inc({ outcome: refused ? 'refused' : 'idle_closed' });
+      start.metrics.socketsFull.inc({ outcome: refused ? 'refused' : 'idle_closed' });
       logger.warn(
         { open, idleClosed, refused, fileLimit },
         'near the open-file limit: idle connections are closed to make room, new ones are refused when none is idle (raise it: ulimit -n, LimitNOFILE=)',
       );
     },
     onConnectionRefused: (address, open) => {
-      metrics.connectionsRefused.inc();
+      start.metrics.connectionsRefused.inc();
       // Once per interval with a count (log dedupe), however fast the client opens sockets.
       logger.warn({ address, open }, 'connections from one address over --max-connections-per-address: new ones are closed');
     },
@@ -862,6 +864,7 @@ async function startOnJournal(start: Start, journal: Journal, unreachable: Store
         receiver = made;
       } catch (err) {
         await inner.close();
+        start.metrics = receiverMetrics();
         reason = (err as Error).message.replace(/\s+/g, ' ');
         // Once per interval with a count (log dedupe): every try fails the same way while it is away.
         logger.warn({ err: reason, held: journal.held }, 'still starting on the local journal: PostgreSQL cannot be used yet; trying again');
