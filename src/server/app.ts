@@ -105,6 +105,12 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     let openCalls = 0;
     for (const phone of ctx.phones.values()) openCalls += phone.calls.length;
     ctx.metrics.openCalls.set(openCalls);
+    ctx.metrics.checkpointLag.set(ctx.commits.checkpointLag);
+    const writes = ctx.store.writeTotals?.();
+    if (writes) {
+      ctx.metrics.sqliteTransactions.setTotal(writes.transactions);
+      ctx.metrics.sqliteStatements.setTotal(writes.statements);
+    }
     const { registry } = ctx.metrics;
     res.send(200, await registry.render(), { 'Content-Type': registry.contentType });
   });

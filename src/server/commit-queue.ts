@@ -123,6 +123,8 @@ export class CommitQueue {
   private dirtyCalls = new Map<string, { mac: string; call: CallState }>();
   /** The newest event applied to the in-memory states. */
   private appliedEventId = 0;
+  /** The event id of the newest state checkpoint stored: the stored states include every event up to it. */
+  private checkpointEventId = 0;
   private stateTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -154,6 +156,15 @@ export class CommitQueue {
     return this.dirtyPhones.size + this.dirtyCalls.size;
   }
 
+  /**
+   * Events committed after the newest stored state checkpoint: what start-up would replay if the process
+   * died now. It grows with the load between checkpoints and goes back to 0 with each one that completes.
+   * On a shared store the states are stored with each event, so nothing lags.
+   */
+  get checkpointLag(): number {
+    return this.opts.store.shared ? 0 : Math.max(0, this.appliedEventId - this.checkpointEventId);
+  }
+
   /** Stores an event; resolves with its id once committed. */
   addEvent(event: NewEvent): Promise<StoredEvent> {
     if (this.closed) return Promise.reject(new Error('the receiver is shutting down'));
@@ -182,6 +193,7 @@ export class CommitQueue {
     const forgotten = await this.opts.store.forgottenPhones();
     let after = await this.opts.store.stateCheckpoint();
     this.appliedEventId = after;
+    this.checkpointEventId = after;
     let replayed = 0;
     for (;;) {
       const page = await this.opts.store.eventsAfter(after, 5000);
@@ -424,6 +436,7 @@ export class CommitQueue {
     const stateEventId = chunk.checkpoint.failed ? undefined : chunk.stateEventId;
     this.launch({ events: [], rejected: [], phones, calls: chunk.calls, ...(stateEventId !== undefined ? { stateEventId } : {}) }, (stored, err) => {
       if (stored && !chunk.checkpoint.failed) {
+        if (stateEventId !== undefined) this.checkpointEventId = Math.max(this.checkpointEventId, stateEventId);
         chunk.done?.resolve();
         return;
       }

@@ -79,6 +79,11 @@ export class Counter {
   get(labels: Labels = {}): number {
     return this.values.get(labels);
   }
+
+  /** For a total counted elsewhere (another thread): its value now, copied in before a scrape. */
+  setTotal(value: number, labels: Labels = {}): void {
+    this.values.set(labels, value);
+  }
 }
 
 export class Gauge {
@@ -188,6 +193,18 @@ export function receiverMetrics() {
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     ),
     commitErrors: registry.counter('actionurl_commit_errors_total', 'Group-commit transactions that failed'),
+    checkpointLag: registry.gauge(
+      'actionurl_state_checkpoint_lag_events',
+      'Events committed after the newest stored phone-state checkpoint: what start-up replays after a crash (0 on PostgreSQL, which stores states with each event)',
+    ),
+    sqliteTransactions: registry.counter(
+      'actionurl_sqlite_write_transactions_total',
+      'Write transactions the SQLite writer committed: group commits, state-checkpoint chunks and other batches (0 on PostgreSQL)',
+    ),
+    sqliteStatements: registry.counter(
+      'actionurl_sqlite_write_statements_total',
+      'SQL statements those write transactions ran, BEGIN and COMMIT not counted (0 on PostgreSQL)',
+    ),
     storeFull: registry.counter(
       'actionurl_store_full_total',
       'Transactions refused because the disk (or the database size cap) is full; their requests were answered 503',

@@ -6,8 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteReads, type ReadOp } from './sqlite-reads.ts';
+import { nameThisThread } from './thread-name.ts';
 
 const { file } = workerData as { file: string };
+nameThisThread('sqlite-reader');
 const db = new Database(file, { readonly: true, fileMustExist: true });
 // The writer may be in the middle of a commit or a checkpoint: wait for it rather than fail the read.
 db.pragma('busy_timeout = 5000');

@@ -10,9 +10,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch } from './sqlite-writes.ts';
+import { configureConnection, SqliteWriter, writerSettings, type EncodedBatch, type WriteTotals } from './sqlite-writes.ts';
 import { SqliteCommandWriter } from './sqlite-commands.ts';
 import type { AbandonCommands, DeliveryUpdate, StoredCommand, StoredControl } from './types.ts';
+import { nameThisThread } from './thread-name.ts';
 
 type Request =
   | { n: number; op: 'write'; batch: EncodedBatch }
@@ -29,10 +30,11 @@ type Request =
   | { n: number; op: 'settings' }
   | { n: number; op: 'close' };
 
-const { file, synchronous } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL' };
+const { file, synchronous, totals } = workerData as { file: string; synchronous: 'FULL' | 'NORMAL'; totals: WriteTotals };
+nameThisThread('sqlite-writer');
 const db = new Database(file);
 configureConnection(db, synchronous);
-const writer = new SqliteWriter(db);
+const writer = new SqliteWriter(db, totals);
 const commands = new SqliteCommandWriter(db);
 
 parentPort!.on('message', (msg: Request) => {

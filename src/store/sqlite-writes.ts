@@ -6,7 +6,9 @@
 import type Database from 'better-sqlite3';
 import type { CallState, PhoneState } from '../domain/types.ts';
 import { accountOfCall } from './call-stats.ts';
-import type { DeliveryUpdate, ForgetPhone, InventoryEntry, NewDelivery, NewEvent, NewRejected, StoredControl, WriteBatch } from './types.ts';
+import type {
+  DeliveryUpdate, ForgetPhone, InventoryEntry, NewDelivery, NewEvent, NewRejected, StoredControl, StoreWriteTotals, WriteBatch,
+} from './types.ts';
 
 /**
  * A batch's events as they cross to the writer thread: one string, so the copy between threads is a single
@@ -227,6 +229,21 @@ export function writerSettings(db: Database.Database): WriterSettings {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * What a writer committed so far, counted where it runs: at 0 the write transactions (batches), at 1 the
+ * SQL statements they ran (BEGIN and COMMIT not counted). Shared memory when the writer is a thread, so the
+ * receiver reads it (Atomics.load) without a message to the thread.
+ */
+export type WriteTotals = BigInt64Array;
+
+export function newWriteTotals(shared: boolean): WriteTotals {
+  return new BigInt64Array(shared ? new SharedArrayBuffer(16) : new ArrayBuffer(16));
+}
+
+export function readWriteTotals(totals: WriteTotals): StoreWriteTotals {
+  return { transactions: Number(Atomics.load(totals, 0)), statements: Number(Atomics.load(totals, 1)) };
+}
+
 export class SqliteWriter {
   private readonly stmt;
   private readonly tx: (batch: EncodedBatch) => number[];
@@ -236,8 +253,13 @@ export class SqliteWriter {
   private undo: Map<string, number | undefined> | undefined;
   private readonly pruneTx: (cutoff: number, batchSize: number) => number;
   private readonly updateTx: (updates: readonly DeliveryUpdate[]) => void;
+  /** Statements run by the write transaction under way. */
+  private statements = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly totals: WriteTotals = newWriteTotals(false),
+  ) {
     this.newest = newestEventByMac(db);
     this.stmt = {
       insertEvent: db.prepare(
@@ -341,8 +363,12 @@ export class SqliteWriter {
   write(batch: EncodedBatch): number[] {
     const undo = new Map<string, number | undefined>();
     this.undo = undo;
+    this.statements = 0;
     try {
-      return this.tx(batch);
+      const ids = this.tx(batch);
+      Atomics.add(this.totals, 0, 1n);
+      Atomics.add(this.totals, 1, BigInt(this.statements));
+      return ids;
     } catch (err) {
       // Rolled back: the chain heads go back to what is stored.
       for (const [mac, id] of undo) {
@@ -396,6 +422,8 @@ export class SqliteWriter {
     const ids: number[] = [];
     const e: PackedEvent = { receivedAt: 0, mac: '', incident: '', sourceIp: '', callId: null, vars: '', extra: '', raw: EMPTY };
     let at = 0;
+    // One statement per row written (below), and those run by forgetting phones.
+    let statements = batch.count + batch.rejected.length;
     for (let i = 0; i < batch.count; i++) {
       at = decodePacked(batch.events, at, e);
       const mac = e.mac;
@@ -409,38 +437,50 @@ export class SqliteWriter {
       if (route) {
         const type = `phone.${e.incident}`;
         for (const destination of route) this.stmt.insertRoute.run(destination, type, mac, id, e.receivedAt, e.receivedAt);
+        statements += route.length;
       }
     }
     for (const d of batch.deliveries ?? []) {
       this.stmt.insertDelivery.run(d.destination, d.type, d.mac, d.eventId, d.createdAt, d.createdAt, d.body, d.dedupeKey);
+      statements++;
     }
     for (const r of batch.rejected) {
       this.stmt.insertRejected.run(r.receivedAt, r.sourceIp, r.method, r.status, r.reason, r.rawTarget, r.count);
     }
     for (const row of batch.phones ?? []) this.stmt.upsertPhone.run(row);
     for (const row of batch.calls ?? []) this.stmt.upsertCall.run(row);
-    if (batch.stateEventId !== undefined) this.stmt.setStateEventId.run(batch.stateEventId);
+    statements += (batch.phones?.length ?? 0) + (batch.calls?.length ?? 0);
+    if (batch.stateEventId !== undefined) {
+      this.stmt.setStateEventId.run(batch.stateEventId);
+      statements++;
+    }
     for (const entry of batch.inventory ?? []) {
       this.stmt.upsertInventory.run(entry.mac, entry.name, entry.location, JSON.stringify(entry.groups));
+      statements++;
     }
-    for (const f of batch.forget ?? []) this.forget(f);
+    for (const f of batch.forget ?? []) statements += this.forget(f);
+    this.statements = statements;
     return ids;
   }
 
-  private forget(f: ForgetPhone): void {
+  /** Returns how many statements it ran. */
+  private forget(f: ForgetPhone): number {
     this.stmt.deletePhone.run(f.mac);
     this.stmt.deleteInventory.run(f.mac);
     this.stmt.rememberForgotten.run(f.mac, f.upToEventId);
-    if (!f.purge) return;
+    if (!f.purge) return 3;
     // The call summaries follow through the delete trigger on calls.
     this.stmt.deleteCallsOf.run(f.mac);
+    let statements = 4;
     let id: number | null | undefined = this.newest.get(f.mac);
     if (this.undo && !this.undo.has(f.mac)) this.undo.set(f.mac, id ?? undefined);
     this.newest.delete(f.mac);
     while (id !== null && id !== undefined) {
       const prev = this.stmt.eventPrev.get(id) as number | null | undefined;
       this.stmt.deleteEvent.run(id);
+      statements += 2;
       id = prev;
     }
+    return statements;
   }
 }

@@ -15,7 +15,8 @@ import { migrate } from './sqlite-schema.ts';
 import { prepareSqlitePath } from './sqlite-path.ts';
 import { siblingModule } from '../core/module-url.ts';
 import {
-  configureConnection, encodeBatch, newestEventByMac, SqliteWriter, writerSettings, type EncodedBatch, type WriterSettings,
+  configureConnection, encodeBatch, newestEventByMac, newWriteTotals, readWriteTotals, SqliteWriter, writerSettings,
+  type EncodedBatch, type WriterSettings, type WriteTotals,
 } from './sqlite-writes.ts';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRow } from './delivery-rows.ts';
 import { chainPhones, SqliteReads, toEvent, type ReadOp } from './sqlite-reads.ts';
@@ -42,6 +43,7 @@ import type {
   StoredEvent,
   StoredControl,
   StoredRejected,
+  StoreWriteTotals,
   WriteBatch,
 } from './types.ts';
 
@@ -87,8 +89,8 @@ interface Writes {
   close(): Promise<void>;
 }
 
-function inlineWrites(db: Database.Database): Writes {
-  const writer = new SqliteWriter(db);
+function inlineWrites(db: Database.Database, totals: WriteTotals): Writes {
+  const writer = new SqliteWriter(db, totals);
   const commands = new SqliteCommandWriter(db);
   return {
     write: async (batch) => writer.write(batch),
@@ -110,8 +112,8 @@ function inlineWrites(db: Database.Database): Writes {
 const WRITER_URL = siblingModule(import.meta.url, './sqlite-worker');
 
 /** Starts the writer thread; resolves once its connection is open. */
-async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL'): Promise<Writes> {
-  const ch = await ThreadChannel.start(WRITER_URL, { file, synchronous }, 'the database writer stopped');
+async function workerWrites(file: string, synchronous: 'FULL' | 'NORMAL', totals: WriteTotals): Promise<Writes> {
+  const ch = await ThreadChannel.start(WRITER_URL, { file, synchronous, totals }, 'the database writer stopped');
   const call = <T>(msg: Record<string, unknown>) => ch.call<T>(msg);
   return {
     write: (batch) => call<number[]>({ op: 'write', batch }),
@@ -149,6 +151,8 @@ export class SqliteStore implements Store {
   /** Each phone's newest event id: where "events of this phone" starts walking its prev_id chain. */
   private readonly newest: Map<string, number>;
   private readonly lock: { release(): void } | undefined;
+  /** Counted by the writer, wherever it runs (see WriteTotals). */
+  private readonly totals: WriteTotals;
 
   /**
    * Opens (creating the file and its directory if needed) and migrates. `:memory:` for a throwaway store.
@@ -171,7 +175,8 @@ export class SqliteStore implements Store {
     this.commandReader = new SqliteCommandReader(this.db);
     this.newest = newestEventByMac(this.db);
     const useWorker = options.worker ?? !memory;
-    this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL') : inlineWrites(this.db);
+    this.totals = newWriteTotals(useWorker);
+    this.writing = useWorker ? workerWrites(file, options.synchronous ?? 'FULL', this.totals) : inlineWrites(this.db, this.totals);
     // An unobserved failure to start is reported by the first write instead of crashing the process.
     if (this.writing instanceof Promise) this.writing.catch(() => {});
     const readers = memory ? 0 : (options.readers ?? DEFAULT_READERS);
@@ -195,6 +200,10 @@ export class SqliteStore implements Store {
    */
   async writerSettings(): Promise<WriterSettings> {
     return (await this.writing).settings();
+  }
+
+  writeTotals(): StoreWriteTotals {
+    return readWriteTotals(this.totals);
   }
 
   /** Resolves once the store can write (the writer thread is up). */

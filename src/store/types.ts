@@ -418,6 +418,14 @@ export interface DeliveryLeases {
   leave(holder: string): Promise<void>;
 }
 
+/** Counted by a store's writer since it opened. */
+export interface StoreWriteTotals {
+  /** Write transactions committed (event batches, state-checkpoint chunks, …). */
+  transactions: number;
+  /** SQL statements those transactions ran (BEGIN and COMMIT not counted). */
+  statements: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Set when several receivers may share this store (see SharedState). */
@@ -426,6 +434,11 @@ export interface Store {
   readonly description: string;
   /** Stores the batch in one transaction; resolves once it is durably committed, with the events' ids. */
   write(batch: WriteBatch): Promise<StoredEvent[]>;
+  /**
+   * Write transactions (batches) committed so far by this store, and the SQL statements they ran; a store
+   * that does not count them (PostgreSQL) has none.
+   */
+  writeTotals?(): StoreWriteTotals;
   /** Every phone's last stored state (loaded once at start-up). */
   loadPhones(): Promise<PhoneState[]>;
   /**

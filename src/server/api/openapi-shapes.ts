@@ -1,7 +1,7 @@
 /**
- * The small building blocks every part of the OpenAPI document is written with (openapi.ts and the parts it
- * takes in, such as openapi-control.ts), kept in one place so the parts describe errors, bodies and common
- * parameters the same way.
+ * The small building blocks every part of the OpenAPI document is written with (the `openapi-<part>.ts`
+ * beside each route module, which openapi.ts puts together), kept in one place so the parts describe errors,
+ * bodies and common parameters the same way.
  */
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -20,3 +20,11 @@ export const jsonBody = (properties: object, extra: object = {}) => ({
   required: true,
   content: { 'application/json': { schema: { type: 'object', additionalProperties: false, ...extra, properties } } },
 });
+
+/** Query parameters several endpoints take, described once. */
+export const mac = query('mac', 'Phone MAC, any spelling (00:15:65:AA:BB:CC, 001565aabbcc)');
+export const limit = query('limit', 'Page size, 1..1000 (default 100)', { type: 'integer', minimum: 1, maximum: 1000 });
+export const before = query('before', 'The `next` value of the previous page', { type: 'integer' });
+export const since = query('since', 'ISO 8601 time, or a span back from now: 90m, 24h, 7d');
+export const until = query('until', 'End of the range (exclusive): ISO 8601 time, or a span back from now');
+export const group = query('group', "Only phones in this inventory group (exact name); an unknown group matches nothing");
