@@ -18,7 +18,6 @@ import { Allowlist, parseRateLimit, RateLimiter, type RateLimit } from './server
 import { OPEN_WARNING, resolveAdminAccess } from './server/admin-access.ts';
 import { createApp } from './server/app.ts';
 import { EventBus } from './server/bus.ts';
-import { CommitQueue } from './server/commit-queue.ts';
 import { StoreHealth } from './server/store-health.ts';
 import type { ReceiverSettings, ServerContext } from './server/context.ts';
 import { parseDuration } from './server/duration.ts';
@@ -30,7 +29,7 @@ import { createStandby, replayHeld } from './server/standby.ts';
 import { Lifetime, pause } from './core/lifetime.ts';
 import { receiverMetrics } from './server/metrics.ts';
 import { PhoneRegistry } from './server/phones.ts';
-import { StreamFollower } from './server/follower.ts';
+import { receiverMode } from './server/mode/choose.ts';
 import { Inventory } from './server/inventory.ts';
 import { DEFAULT_REJECTION_POLICY, RejectionSampler, type RejectionPolicy } from './server/rejections.ts';
 import { ControlService } from './server/control/service.ts';
@@ -529,38 +528,16 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
   const inventory = new Inventory();
   for (const entry of await store.loadInventory()) inventory.set(entry);
   const bus = new EventBus((err) => logger.error({ err }, 'an event subscriber failed'));
-  const shared = store.shared;
-  let follower: StreamFollower | undefined;
-  if (shared) {
-    let lastError = 0;
-    const f = new StreamFollower({
-      store,
-      shared,
-      phones,
-      bus,
-      pollMs: options.followPollMs,
-      onForget: (mac) => inventory.delete(mac),
-      onError: (err) => {
-        // Once every 10 s at most: while the database is away every poll fails.
-        if (now() - lastError < 10_000) return;
-        lastError = now();
-        logger.warn({ err }, 'following other receivers\' events failed; retrying');
-      },
-    });
-    life.add('follower', () => f.stop());
-    await f.start();
-    follower = f;
-    shared.onStates((states) => {
-      for (const state of states) phones.setIfNewer(state);
-    });
-    metrics.registry.gauge('actionurl_journal_batches', 'Write batches held in the local journal while PostgreSQL is away', () => shared.journalled);
-  } else {
-    for (const state of await store.loadPhones()) phones.set(state);
-  }
+  const mode = receiverMode({ store, phones, bus, logger, now, followPollMs: options.followPollMs, onForget: (mac) => inventory.delete(mac) });
+  // Commits what is queued and stores the states once requests in hand are answered (see below).
+  life.add('mode', () => mode.close());
+  await mode.loadStates();
+  const journal = mode.journal;
+  if (journal) metrics.registry.gauge('actionurl_journal_batches', 'Write batches held in the local journal while PostgreSQL is away', () => journal.journalled);
   const offlineAfterMs = options.offlineAfterMs ?? 3_600_000;
   const controlKey = checked.controlKey ?? readControlKey(options);
   const control = new ControlService({
-    store, phones, bus, logger, registry: metrics.registry, box: new SecretBox(controlKey.key), now,
+    store, shared: mode.shared, phones, bus, logger, registry: metrics.registry, box: new SecretBox(controlKey.key), now,
     ...(options.phoneUser !== undefined ? { defaults: { username: options.phoneUser, password: options.phonePassword ?? '' } } : {}),
     confirmTimeoutMs: options.commandTimeoutMs,
     sendTimeoutMs: options.commandSendTimeoutMs,
@@ -600,9 +577,10 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
   // On a shared store every receiver has a forwarder, destinations or not: it tells the others what it
   // forwards to, so that receivers started with different forwarding settings are found out.
   const forwarder =
-    checked.webhooks.length > 0 || mqtt || shared
+    checked.webhooks.length > 0 || mqtt || mode.shared
       ? new Forwarder({
           store,
+          ...(mode.leases ? { leases: mode.leases } : {}),
           phones,
           logger,
           metrics,
@@ -616,18 +594,15 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
         })
       : undefined;
   if (forwarder) {
-    // After the follower that feeds it has stopped.
-    life.add('forwarder', () => forwarder.close(), { closesAfter: follower ? 'follower' : undefined });
+    // After the commit queue and the follower that feed it have stopped.
+    life.add('forwarder', () => forwarder.close(), { closesAfter: 'mode' });
     start.journalMoved.wake = () => forwarder.wakeAll();
   }
   // Destinations switched off by an earlier run's 410, before replayed events are routed.
   await forwarder?.load();
   const storeHealth = new StoreHealth(now);
-  const commits = new CommitQueue({
-    store,
+  const commits = mode.open({
     outbox: forwarder && forwarder.size > 0 ? forwarder.hooks : undefined,
-    phones,
-    bus,
     delayMs: options.commitDelayMs,
     maxBatch: options.maxBatch,
     maxInFlight: options.maxInFlight,
@@ -647,17 +622,9 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
         logger.error({ err }, 'commit failed');
       }
     },
-    onStored: () => void follower?.kick(),
   });
-  // Everything queued is committed once requests in hand are answered, after remote control has stopped.
-  life.add('commits', () => commits.close(), { closesAfter: 'control' });
-  if (forwarder) forwarder.flushCalls = () => commits.flushState();
-  if (shared) {
-    // What the journal held when this receiver last stopped goes in before it listens, now that forwarding
-    // can conclude from it; if the database is away again, the journal moves in by itself later.
-    await shared.moveJournalIn().catch((err) => logger.warn({ err, batches: shared.journalled }, 'the local journal could not be moved into PostgreSQL yet; retrying'));
-  }
-  const replayed = await commits.recover();
+  if (forwarder) forwarder.flushCalls = () => mode.flushState();
+  const replayed = await mode.catchUp();
   if (replayed > 0) logger.info({ events: replayed }, 'phone states brought up to date from stored events');
   const access = await resolveAdminAccess({ adminToken: options.adminToken || undefined, open: options.open }, store);
   const settings: ReceiverSettings = {
@@ -671,7 +638,7 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
     dbTimeoutMs: options.dbTimeoutMs ?? DEFAULT_DB_TIMEOUT_MS,
   };
   const ctx: ServerContext = {
-    store, phones, inventory, bus, commits, metrics, logger, settings, control, now, follower, forwarder, storeHealth,
+    store, phones, inventory, bus, commits, mode, metrics, logger, settings, control, now, follower: mode.follower, forwarder, storeHealth,
     ...(mqtt ? { phoneForgotten: (mac: string) => void mqtt.removePhone(mac) } : {}),
   };
   forwarder?.start(commits, (listener) => bus.subscribe(listener));
@@ -714,14 +681,7 @@ async function assemble(start: Start, store: Store, life: Lifetime): Promise<Rec
       for (const row of sampler.drain(now())) await commits.addRejected(row);
     });
     const callTimeoutMs = options.callTimeoutMs ?? 12 * 3_600_000;
-    every(60_000, async () => {
-      if (!shared) return commits.expire(now(), callTimeoutMs);
-      for (const change of await shared.expire(now(), callTimeoutMs)) {
-        commits.concludeShared(phones.get(change.phone.mac), change.phone, change.changedCalls);
-        phones.set(change.phone);
-        bus.publish({ type: 'phone', ...change });
-      }
-    });
+    every(60_000, () => mode.expireCalls(now(), callTimeoutMs));
     if (checked.retention !== undefined) {
       const retention = checked.retention;
       // Small batches, one at a time, so pruning never holds the database for long between ingest commits.

@@ -20,7 +20,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import type { DeliveryLeases, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions } from './conclusions.ts';
 import type { WebhookDestination } from './destinations.ts';
 import { channelSpec, DestinationRegistry, webhookSpec, type DestinationSpec } from './destination-registry.ts';
@@ -44,6 +44,8 @@ export interface ForwarderOptions {
   shapes: JsonShapes;
   webhooks: readonly WebhookDestination[];
   offlineAfterMs: number;
+  /** Several receivers on one store: who sends which deliveries. Without, this receiver sends them all. */
+  leases?: DeliveryLeases;
   now?: () => number;
   random?: () => number;
   /** Webhook retry waits (ms); default Standard Webhooks' schedule. */
@@ -100,7 +102,7 @@ export class Forwarder {
     this.waking = new WakeThrottle(o.wakeEveryMs ?? WAKE_EVERY_MS, () => {
       for (const d of this.destinations.enabled()) d.worker.wake();
     });
-    const leases = o.store.shared?.leases;
+    const leases = o.leases;
     if (leases) {
       this.keeper = new LeaseKeeper({
         leases,

@@ -82,8 +82,8 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
   const ingest = createIngestHandler(ctx, opts);
   root.add('*', '/actionurl/*', ingest);
   root.get('/healthz', async (_req, res) => {
-    const shared = ctx.store.shared;
-    const journalled = shared?.journal ? { journalled: shared.journalled } : {};
+    const journal = ctx.mode.journal;
+    const journalled = journal ? { journalled: journal.journalled } : {};
     try {
       // A database that hangs (frozen, black-holed) must not hang the probe: answer within the timeout.
       await withinMs(ctx.store.lastEventId(), ctx.settings.dbTimeoutMs, `the ${ctx.store.kind} store did not answer within ${ctx.settings.dbTimeoutMs} ms`);
@@ -96,7 +96,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
       res.json(200, { status: 'ok', store: ctx.store.kind, phones: ctx.phones.size, ...journalled });
     } catch (err) {
       // With a local journal the receiver still accepts events: a load balancer must keep sending them here.
-      const status = shared?.journal ? 'degraded' : 'unavailable';
+      const status = journal ? 'degraded' : 'unavailable';
       res.json(status === 'degraded' ? 200 : 503, { status, store: ctx.store.kind, error: (err as Error).message, ...journalled });
     }
   });
@@ -105,7 +105,7 @@ export async function createApp(ctx: ServerContext, opts: AppOptions): Promise<H
     let openCalls = 0;
     for (const phone of ctx.phones.values()) openCalls += phone.calls.length;
     ctx.metrics.openCalls.set(openCalls);
-    ctx.metrics.checkpointLag.set(ctx.commits.checkpointLag);
+    ctx.metrics.checkpointLag.set(ctx.mode.checkpointLag);
     const writes = ctx.store.writeTotals?.();
     if (writes) {
       ctx.metrics.sqliteTransactions.setTotal(writes.transactions);

@@ -9,7 +9,8 @@ import type { CommitQueue } from './commit-queue.ts';
 import type { ControlService } from './control/service.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 import type { PhoneRegistry } from './phones.ts';
-import type { StreamFollower } from './follower.ts';
+import type { StreamFollower } from './mode/follower.ts';
+import type { ReceiverMode } from './mode/mode.ts';
 import type { Inventory } from './inventory.ts';
 import type { StoreHealth } from './store-health.ts';
 
@@ -45,12 +46,14 @@ export interface ServerContext {
   readonly inventory: Inventory;
   readonly bus: EventBus;
   readonly commits: CommitQueue;
+  /** Local (SQLite) or shared (PostgreSQL): what committed events do to the phones' states (mode/). */
+  readonly mode: ReceiverMode;
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
   readonly settings: ReceiverSettings;
   /** Remote control of phones (settings and commands); absent in contexts built without it. */
   readonly control?: ControlService;
-  /** Shared store (several receivers): what feeds the bus and the phone states with every receiver's events. */
+  /** Shared mode (several receivers): what feeds the bus and the phone states with every receiver's events. */
   readonly follower?: StreamFollower;
   /** Webhooks and MQTT; undefined when nothing is forwarded. */
   readonly forwarder?: ForwardingControl;

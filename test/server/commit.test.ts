@@ -113,7 +113,7 @@ test('phone states and calls lost in a crash are rebuilt from the stored events 
       assert.equal(phone.dnd, true);
       assert.equal(phone.presence, 'talking');
       assert.equal(phone.calls[0].displayRemote, 'Ann Lee');
-      assert.equal(server.ctx.commits.unsavedState, 0);
+      assert.equal(server.ctx.mode.unsavedState, 0);
       assert.equal(await server.ctx.store.stateCheckpoint(), await server.ctx.store.lastEventId());
       const [call] = await server.ctx.store.calls({ mac, limit: 5 });
       assert.equal(call.call.answeredAt, 3000);
@@ -141,11 +141,11 @@ test('a call that stays silent is closed by the clock and the phone goes back to
     await sendRaw(server.port, 'GET /actionurl/call_established?mac=001565aabbcc&call_id=1 HTTP/1.1\r\nConnection: close\r\n\r\n');
     assert.equal(server.ctx.phones.get('001565aabbcc')?.presence, 'talking');
     clock += 61_000;
-    assert.equal(server.ctx.commits.expire(clock, 60_000), 1);
+    assert.equal(await server.ctx.mode.expireCalls(clock, 60_000), 1);
     const phone = server.ctx.phones.get('001565aabbcc')!;
     assert.equal(phone.calls.length, 0);
     assert.equal(phone.presence, 'idle');
-    await server.ctx.commits.flushState();
+    await server.ctx.mode.flushState();
     const [call] = await server.ctx.store.calls({ limit: 1 });
     assert.equal(call.call.endedBy, 'timeout');
     assert.deepEqual(published, ['event', 'phone']);

@@ -47,7 +47,7 @@ export function registerInventoryRoutes(router: Router, ctx: ServerContext): voi
       res.json(404, { error: `no phone ${mac} is known` });
       return;
     }
-    await ctx.commits.forget(mac, purge);
+    await ctx.mode.forget(mac, purge);
     ctx.inventory.delete(mac);
     ctx.phoneForgotten?.(mac);
     ctx.logger.info({ mac, purge }, 'phone forgotten');

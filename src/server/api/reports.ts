@@ -60,7 +60,7 @@ export function registerReportRoutes(router: Router, ctx: ServerContext): void {
   };
   /** Summaries of the period, including calls that ended since the last state checkpoint. */
   const stats = async (p: ReportParams): Promise<CallStatsRow[]> => {
-    await ctx.commits.flushState();
+    await ctx.mode.flushState();
     return ctx.store.callStats(p.query);
   };
 
@@ -105,7 +105,7 @@ export function registerReportRoutes(router: Router, ctx: ServerContext): void {
     const tzText = req.query.get('tz') || 'UTC';
     const tz = checkTimeZone(tzText);
     if (!tz) throw new ParamError(`tz "${tzText}" is not a time zone (e.g. Europe/Berlin, America/New_York, UTC)`);
-    await ctx.commits.flushState();
+    await ctx.mode.flushState();
     const cells = heatMap(await ctx.store.hourStats(p.query), tz);
     res.json(200, { ...envelope(p), tz, weekdays: WEEKDAYS, cells });
   });

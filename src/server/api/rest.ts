@@ -99,7 +99,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
       res.json(404, { error: `no phone ${mac} has sent an event` });
       return;
     }
-    await ctx.commits.flushState();
+    await ctx.mode.flushState();
     const recent = await ctx.store.calls({ mac, limit: 20 });
     res.json(200, {
       ...phoneJson(phone, ctx.now(), ctx.settings.offlineAfterMs, ctx.inventory.get(phone.mac)),
@@ -119,7 +119,7 @@ export function registerRestRoutes(router: Router, ctx: ServerContext): void {
       until: untilParam(q, ctx.now()),
     };
     // The call log is stored with the phone states; make it include every event committed so far.
-    await ctx.commits.flushState();
+    await ctx.mode.flushState();
     await listOrExport(res, q, 'calls', format, (before, limit) => ctx.store.calls({ ...filter, before, limit }), (f) => callExporter(f, ctx.inventory), (r) => ({
       id: r.id,
       ...callJson(r.mac, r.call),

@@ -72,6 +72,8 @@ export const ABANDONED_REASON =
 
 export interface CommandLogOptions {
   store: Store;
+  /** Other receivers share the store: commands they send are found there, and theirs are not ours to end. */
+  shared: boolean;
   logger: Logger;
   now: () => number;
   /** This receiver process (random per start). */
@@ -106,7 +108,7 @@ export class CommandLog {
     // One receiver per SQLite file: every unfinished command there was left by an earlier run.
     const abandoned = await this.o.store.abandonCommands({
       notOwner: this.o.owner,
-      ...(this.o.store.shared ? { deadlineBefore: now - this.o.graceMs } : {}),
+      ...(this.o.shared ? { deadlineBefore: now - this.o.graceMs } : {}),
       reason: ABANDONED_REASON,
       now,
     });
@@ -187,7 +189,7 @@ export class CommandLog {
       const c = await this.get(id);
       // Unknown on a shared database: another receiver may have sent it a moment ago and not stored it yet
       // (it answers 202 before its write lands), so look again until the wait is over.
-      if (!c && !this.o.store.shared) return c;
+      if (!c && !this.o.shared) return c;
       if ((c && isFinal(c)) || this.closed || this.o.now() >= until) return c;
       const mine = this.live.get(id);
       const left = until - this.o.now();

@@ -33,6 +33,8 @@ export interface ControlSettingsView {
 
 export interface PhoneSettingsOptions {
   store: Store;
+  /** Other receivers share the store: what they approve must be read again now and then. */
+  shared: boolean;
   phones: PhoneRegistry;
   logger: Logger;
   box: SecretBox;
@@ -67,7 +69,7 @@ export class PhoneControlSettings {
     for (const row of await this.o.store.controlSettings()) this.rows.set(row.mac, row);
     // Several receivers on one database: an address another one approved (or a confirmation, a learnt one)
     // must reach this one too, or its commands keep being refused as "moved".
-    if (this.o.store.shared) {
+    if (this.o.shared) {
       this.refreshTimer = setInterval(() => void this.refresh(), this.o.refreshMs ?? 5_000);
       this.refreshTimer.unref();
     }

@@ -34,6 +34,8 @@ export type { ControlSettingsView } from './phone-settings.ts';
 
 export interface ControlServiceOptions {
   store: Store;
+  /** Other receivers share the store (the shared mode): their settings and commands are looked for there. */
+  shared?: boolean;
   phones: PhoneRegistry;
   bus: EventBus;
   logger: Logger;
@@ -83,7 +85,7 @@ export class ControlService {
   constructor(private readonly o: ControlServiceOptions) {
     this.networks = o.networks ?? new ControlNetworks();
     this.settings = new PhoneControlSettings({
-      store: o.store, phones: o.phones, logger: o.logger, box: o.box, now: o.now, networks: this.networks,
+      store: o.store, shared: o.shared === true, phones: o.phones, logger: o.logger, box: o.box, now: o.now, networks: this.networks,
       ...(o.defaults ? { defaults: o.defaults } : {}),
       ...(o.learnFrom ? { learnFrom: o.learnFrom } : {}),
       onAddressChange: (mac) => this.habits.delete(mac),
@@ -91,7 +93,7 @@ export class ControlService {
     this.confirmTimeoutMs = o.confirmTimeoutMs ?? 10_000;
     this.sendTimeoutMs = Math.min(o.sendTimeoutMs ?? 5_000, this.confirmTimeoutMs);
     this.log = new CommandLog({
-      store: o.store, logger: o.logger, now: o.now, owner: randomUUID(),
+      store: o.store, shared: o.shared === true, logger: o.logger, now: o.now, owner: randomUUID(),
       keep: o.keepCommands ?? DEFAULT_KEEP_COMMANDS, sweepMs: o.sweepMs ?? 15_000, graceMs: 30_000, pollMs: 200,
     });
     this.finished = o.registry.counter('actionurl_control_commands_total', 'Remote-control commands by command and final status', ['command', 'status']);

@@ -14,11 +14,11 @@
  * state for it. A forget signal lost while the listening connection was down is found after the reconnect,
  * in the stored list of forgotten phones.
  */
-import { initialPhoneState } from '../domain/reduce.ts';
-import type { CallState, PhoneState } from '../domain/types.ts';
-import type { SharedState, Store } from '../store/types.ts';
-import type { EventBus } from './bus.ts';
-import type { PhoneRegistry } from './phones.ts';
+import { initialPhoneState } from '../../domain/reduce.ts';
+import type { CallState, PhoneState } from '../../domain/types.ts';
+import type { SharedState, Store } from '../../store/types.ts';
+import type { EventBus } from '../bus.ts';
+import type { PhoneRegistry } from '../phones.ts';
 
 export interface FollowerOptions {
   store: Store;
