@@ -201,10 +201,11 @@ test('receivers with different forwarding settings say so on /api/v1/destination
   ]);
   try {
     const [withHook, without] = servers;
-    await waitUntil('both see the difference', async () => {
+    // Leases are claimed in the background (at start and at each renewal): wait for the claims too.
+    await waitUntil('both see the difference, and the shards are claimed', async () => {
       const a = (await getJson(`${withHook.url}/api/v1/destinations`)).cluster;
       const b = (await getJson(`${without.url}/api/v1/destinations`)).cluster;
-      return a.problems.length > 0 && b.problems.length > 0;
+      return a.problems.length > 0 && b.problems.length > 0 && a.shards.webhook1 === DELIVERY_SHARDS;
     });
     const a = (await getJson(`${withHook.url}/api/v1/destinations`)).cluster;
     const b = (await getJson(`${without.url}/api/v1/destinations`)).cluster;
