@@ -37,22 +37,35 @@ const TLS_HANDSHAKE = 0x16;
 /** The reason a TLS handshake on the plain-HTTP port is kept with. */
 export const TLS_ON_PLAIN_PORT = 'TLS handshake on plain HTTP port';
 
+/**
+ * Where a connection is in its life; it only moves forward, in this order (any state may skip ahead):
+ *   new         open, nothing received yet (the first bytes are checked for a TLS handshake)
+ *   reading     requests are read and handed to the handler
+ *   finishing   no more requests are read (an error was answered, a stream started, the client half-closed,
+ *               a request timed out); the answers in hand go out, then the socket is ended
+ *   draining    server shutdown: as finishing, and every answer still to be made says `Connection: close`
+ *   ending      our side of the socket is ended; waiting for it to close
+ *   closed      the socket is gone
+ */
+type ConnectionState = 'new' | 'reading' | 'finishing' | 'draining' | 'ending' | 'closed';
+
+const ORDER: readonly ConnectionState[] = ['new', 'reading', 'finishing', 'draining', 'ending', 'closed'];
+
 export class Connection implements SlotOwner {
   private readonly parser: RequestParser;
   private readonly slots: ResponseSlot[] = [];
   private readonly info: SocketInfo;
   private requestTimer: NodeJS.Timeout | undefined;
-  /** No more requests are read (error answered, stream started, shutdown). */
-  private stopped = false;
+  private state: ConnectionState = 'new';
+  // Three flags apart from the state: each comes and goes many times while the state stays the same.
+  /** Backpressure: the socket is paused, the pipeline being full or the client not taking its answers. */
   private paused = false;
-  /** Reading waits for the socket's 'drain': the client is not taking its answers. */
+  /** Backpressure: reading on waits for the socket's 'drain' (set and cleared apart from `paused`). */
   private awaitingDrain = false;
+  /** A drain is queued for the next turn of the event loop: finish() asks once however many answers end in a turn. */
+  private drainScheduled = false;
   /** Bytes of answers waiting in slots behind an unfinished earlier one. */
   private queuedBytes = 0;
-  private ending = false;
-  private sawData = false;
-  closing = false;
-  destroyed = false;
   private onGone: (() => void) | undefined;
 
   constructor(
@@ -77,6 +90,25 @@ export class Connection implements SlotOwner {
     socket.on('close', () => this.teardown());
   }
 
+  /** Moves to `next` unless the connection is already past it. */
+  private advance(next: ConnectionState): void {
+    if (ORDER.indexOf(next) > ORDER.indexOf(this.state)) this.state = next;
+  }
+
+  /** Requests are still read. */
+  private get reading(): boolean {
+    return this.state === 'new' || this.state === 'reading';
+  }
+
+  /** True when the connection will close after the current answers (server shutdown, or the socket is ending or gone). */
+  get closing(): boolean {
+    return this.state === 'draining' || this.state === 'ending' || this.state === 'closed';
+  }
+
+  get destroyed(): boolean {
+    return this.state === 'closed';
+  }
+
   /** Called once when the socket is gone. */
   whenGone(listener: () => void): void {
     this.onGone = listener;
@@ -84,8 +116,7 @@ export class Connection implements SlotOwner {
 
   /** Server shutdown: finish what is in hand, then close; idle connections close now. */
   shutdown(): void {
-    this.closing = true;
-    this.stopped = true;
+    this.advance('draining');
     for (const slot of [...this.slots]) slot.endStream();
     if (this.slots.length === 0) this.endSocket();
   }
@@ -96,13 +127,13 @@ export class Connection implements SlotOwner {
 
   /** Nothing in hand: no request being read or answered (a keep-alive connection between requests, or one that sent nothing yet). */
   get idle(): boolean {
-    return !this.destroyed && !this.ending && this.slots.length === 0 && this.parser.buffered === 0 && !this.parser.awaitingBody;
+    return this.state !== 'ending' && this.state !== 'closed' && this.slots.length === 0 && this.parser.buffered === 0 && !this.parser.awaitingBody;
   }
 
   private onData(chunk: Buffer): void {
-    if (this.stopped) return;
-    if (!this.sawData) {
-      this.sawData = true;
+    if (!this.reading) return;
+    if (this.state === 'new') {
+      this.state = 'reading';
       // 0x16 opens a TLS handshake record; no HTTP request starts with it. Answer now instead of waiting for
       // a request line that never comes.
       if (!this.info.secure && chunk.length > 0 && chunk[0] === TLS_HANDSHAKE) return this.refuseTls();
@@ -128,7 +159,7 @@ export class Connection implements SlotOwner {
   }
 
   private drain(): void {
-    while (!this.stopped && this.slots.length < this.opts.maxPipeline && !this.outputFull()) {
+    while (this.reading && this.slots.length < this.opts.maxPipeline && !this.outputFull()) {
       let out: ParseOutput | undefined;
       try {
         out = this.parser.next();
@@ -138,7 +169,7 @@ export class Connection implements SlotOwner {
       if (out === undefined) break;
       this.clearRequestTimer();
       if (out.kind === 'error') {
-        this.stopped = true;
+        this.advance('finishing');
         const slot = new ResponseSlot(this, 'GET', out.httpVersion, false);
         this.slots.push(slot);
         slot.send(out.status, `${out.message}\n`, { Connection: 'close' });
@@ -153,9 +184,9 @@ export class Connection implements SlotOwner {
       waiting.continueSent = true;
       this.socket.write(`${waiting.httpVersion} 100 Continue\r\n\r\n`);
     }
-    if (!this.stopped && (this.parser.buffered > 0 || waiting)) this.armRequestTimer();
+    if (this.reading && (this.parser.buffered > 0 || waiting)) this.armRequestTimer();
     let full = this.slots.length >= this.opts.maxPipeline;
-    if (!this.stopped && this.outputFull()) {
+    if (this.reading && this.outputFull()) {
       full = true;
       // 'drain' comes once the client took what the socket holds; answers still queued behind a slow handler
       // go out through finish(), which reads on (or waits for 'drain') then.
@@ -226,11 +257,11 @@ export class Connection implements SlotOwner {
 
   finish(slot: ResponseSlot): void {
     slot.finished = true;
-    if (slot.streaming || slot.closeAfter) this.stopped = true;
+    if (slot.streaming || slot.closeAfter) this.advance('finishing');
     while (this.slots.length > 0 && this.slots[0].finished) {
       const done = this.slots.shift()!;
       if (done.closeAfter || this.destroyed) {
-        this.stopped = true;
+        this.advance('finishing');
         for (const rest of this.slots) rest.peerClosed();
         this.slots.length = 0;
         this.queuedBytes = 0;
@@ -253,10 +284,8 @@ export class Connection implements SlotOwner {
     // Room again in the pipeline: read on (bytes may already be buffered, a body may be awaited, or reading
     // was paused). With none of that there is nothing to drain until the next bytes arrive. A connection
     // waiting for the client to take its answers reads on from 'drain' instead.
-    if (!this.stopped && !this.awaitingDrain && (this.paused || this.parser.buffered > 0 || this.parser.awaitingBody)) this.drainSoon();
+    if (this.reading && !this.awaitingDrain && (this.paused || this.parser.buffered > 0 || this.parser.awaitingBody)) this.drainSoon();
   }
-
-  private drainScheduled = false;
 
   private drainSoon(): void {
     if (this.drainScheduled) return;
@@ -289,8 +318,8 @@ export class Connection implements SlotOwner {
 
   private timeoutRequest(): void {
     this.requestTimer = undefined;
-    if (this.stopped || this.destroyed) return;
-    this.stopped = true;
+    if (!this.reading) return;
+    this.advance('finishing');
     const slot = new ResponseSlot(this, 'GET', 'HTTP/1.1', false);
     this.slots.push(slot);
     // A head that arrived whose body did not: that head's method and target; else the line so far.
@@ -304,7 +333,7 @@ export class Connection implements SlotOwner {
 
   /** A TLS client on the plain-HTTP port: a one-line answer it will not understand either way, and close. */
   private refuseTls(): void {
-    this.stopped = true;
+    this.advance('finishing');
     const slot = new ResponseSlot(this, 'GET', 'HTTP/1.1', false);
     this.slots.push(slot);
     slot.send(400, `${TLS_ON_PLAIN_PORT}: use http:// here, or serve HTTPS with --tls-cert\n`, { Connection: 'close' });
@@ -329,7 +358,7 @@ export class Connection implements SlotOwner {
 
   private onPeerEnd(): void {
     // The client finished sending (half-close): answer what is in hand, then close.
-    this.stopped = true;
+    this.advance('finishing');
     this.clearRequestTimer();
     // A stream client that closed its side is gone (EventSource never half-closes on purpose).
     for (const slot of [...this.slots]) if (slot.streaming) slot.endStream();
@@ -338,8 +367,8 @@ export class Connection implements SlotOwner {
   }
 
   private endSocket(): void {
-    if (this.destroyed || this.ending) return;
-    this.ending = true;
+    if (this.state === 'ending' || this.state === 'closed') return;
+    this.state = 'ending';
     this.clearRequestTimer();
     this.socket.end();
     // A peer that never reads must not keep the socket: destroy it if it has not closed soon after.
@@ -348,9 +377,8 @@ export class Connection implements SlotOwner {
   }
 
   private teardown(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.stopped = true;
+    if (this.state === 'closed') return;
+    this.state = 'closed';
     this.clearRequestTimer();
     for (const slot of this.slots) slot.peerClosed();
     this.slots.length = 0;

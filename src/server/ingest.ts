@@ -131,6 +131,59 @@ function phoneTokenRefusal(decoded: DecodedRequest, settings: ReceiverSettings, 
   return { reason: `wrong token for phone ${decoded.mac}`, code: 'wrong_token' };
 }
 
+/** The answers to a request that was fine but could not be stored (the phone's event is lost to it). */
+export const NOT_STORED = 'the event could not be stored; the receiver is unavailable\n';
+export const NOT_STORED_DISK_FULL = 'the event could not be stored: the receiver\'s disk is full\n';
+
+/** Why a phone's request is refused before anything is stored: the answer, and the words it is counted by. */
+export interface IngestRefusal {
+  status: number;
+  reason: string;
+  /** The fixed word the refusal is counted and sampled by (`wrong_token`, `not_allowed`, …). */
+  result: string;
+  incident: string;
+  mac: string | null;
+}
+
+/**
+ * The checks of a phone's request that need neither the store nor the phones' states (source, rate, method,
+ * token, a usable incident and MAC), in the order the answer is chosen; the decoded request when it passes.
+ * A receiver that started without its database answers with these too (standby.ts).
+ */
+export function checkIngest(
+  req: Pick<HttpRequest, 'remoteAddress' | 'method' | 'rawTarget'>,
+  settings: ReceiverSettings,
+  opts: Pick<IngestOptions, 'allowlist' | 'rateLimiter'>,
+  now: number,
+): { refusal: IngestRefusal; decoded?: undefined } | { refusal?: undefined; decoded: DecodedRequest } {
+  const source = req.remoteAddress;
+  const refused = (status: number, reason: string, result: string, incident = 'unknown', mac: string | null = null) => ({
+    refusal: { status, reason, result, incident, mac },
+  });
+  if (opts.allowlist && !opts.allowlist.allows(source)) {
+    return refused(403, `source address ${source} is not allowed to send events`, 'not_allowed');
+  }
+  if (opts.rateLimiter && !opts.rateLimiter.take(source, now)) {
+    return refused(429, `too many requests from ${source}; slow down`, 'rate_limited');
+  }
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    return refused(405, `method ${req.method} not accepted: phones send GET`, 'bad_method');
+  }
+  const decoded = decodeRequestTarget(req.rawTarget);
+  if (settings.tokenSecret !== undefined) {
+    const refusal = phoneTokenRefusal(decoded, settings, settings.tokenSecret);
+    if (refusal) return refused(403, refusal.reason, refusal.code, decoded.incident ?? 'unknown', decoded.mac);
+  } else if (settings.token !== undefined && !equalSecrets(decoded.token, settings.token)) {
+    const reason = decoded.token === null ? 'missing token: add token=<ingest token> to the URL' : 'wrong token';
+    return refused(403, reason, decoded.token === null ? 'missing_token' : 'wrong_token', decoded.incident ?? 'unknown');
+  }
+  if (!isUsable(decoded)) {
+    const code = decoded.problems.find((p) => p.severity === 'error')?.code ?? 'invalid';
+    return refused(400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
+  }
+  return { decoded };
+}
+
 /**
  * Keeps a refused request through the bounded sampler (see rejections.ts): counted always, stored one by
  * one or summarised. `code` is the kind of refusal, a fixed word. Resolves once a row stored on its own is
@@ -171,15 +224,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
   /** New phones whose first event is being committed (see --max-phones). */
   const arriving = new Set<string>();
 
-  const refuse = async (
-    req: HttpRequest,
-    res: HttpResponse,
-    status: number,
-    reason: string,
-    result: string,
-    incident = 'unknown',
-    mac: string | null = null,
-  ) => {
+  const refuse = async (req: HttpRequest, res: HttpResponse, { status, reason, result, incident, mac }: IngestRefusal) => {
     metrics.ingest.inc({ incident, result });
     const row = {
       receivedAt: ctx.now(),
@@ -197,34 +242,16 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
 
   return async (req, res) => {
     const source = req.remoteAddress;
-    if (opts.allowlist && !opts.allowlist.allows(source)) {
-      return refuse(req, res, 403, `source address ${source} is not allowed to send events`, 'not_allowed');
-    }
-    if (opts.rateLimiter && !opts.rateLimiter.take(source, ctx.now())) {
-      return refuse(req, res, 429, `too many requests from ${source}; slow down`, 'rate_limited');
-    }
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      return refuse(req, res, 405, `method ${req.method} not accepted: phones send GET`, 'bad_method');
-    }
-    const decoded = decodeRequestTarget(req.rawTarget);
-    if (settings.tokenSecret !== undefined) {
-      const refusal = phoneTokenRefusal(decoded, settings, settings.tokenSecret);
-      if (refusal) return refuse(req, res, 403, refusal.reason, refusal.code, decoded.incident ?? 'unknown', decoded.mac);
-    } else if (settings.token !== undefined && !equalSecrets(decoded.token, settings.token)) {
-      const reason = decoded.token === null ? 'missing token: add token=<ingest token> to the URL' : 'wrong token';
-      return refuse(req, res, 403, reason, decoded.token === null ? 'missing_token' : 'wrong_token', decoded.incident ?? 'unknown');
-    }
-    if (!isUsable(decoded)) {
-      const code = decoded.problems.find((p) => p.severity === 'error')?.code ?? 'invalid';
-      return refuse(req, res, 400, refusalReason(decoded) ?? 'unusable request', code, decoded.incident ?? 'unknown', decoded.mac);
-    }
+    const checked = checkIngest(req, settings, opts, ctx.now());
+    if (checked.refusal) return refuse(req, res, checked.refusal);
+    const decoded = checked.decoded;
     const incident = decoded.incident!;
     const mac = decoded.mac!;
     // New phones whose first event is still being committed count too, or a burst of new MACs slips past the limit.
     const isNew = opts.maxPhones !== undefined && ctx.phones.get(mac) === undefined && !arriving.has(mac);
     if (isNew && ctx.phones.size + arriving.size >= opts.maxPhones!) {
       const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${mac} is new`;
-      return refuse(req, res, 503, reason, 'phone_limit', incident, mac);
+      return refuse(req, res, { status: 503, reason, result: 'phone_limit', incident, mac });
     }
     if (isNew) arriving.add(mac);
     try {
@@ -240,12 +267,12 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       if (isStoreFull(err)) {
         // Logged once per failed commit (start.ts); the phone gets the reason.
         metrics.ingest.inc({ incident, result: 'disk_full' });
-        res.send(503, 'the event could not be stored: the receiver\'s disk is full\n', TEXT);
+        res.send(503, NOT_STORED_DISK_FULL, TEXT);
         return;
       }
       metrics.ingest.inc({ incident, result: 'error' });
       ctx.logger.error({ err }, 'could not store an event');
-      res.send(503, 'the event could not be stored; the receiver is unavailable\n', TEXT);
+      res.send(503, NOT_STORED, TEXT);
       return;
     } finally {
       if (isNew) arriving.delete(mac);

@@ -11,10 +11,16 @@
  *
  * One receiver per journal file: the file is opened in exclusive locking mode, so a second receiver given
  * the same file fails at start instead of sharing an origin.
+ *
+ * A receiver restarted while PostgreSQL is away (and that has reached it with this journal before) starts on
+ * the journal alone: it cannot reduce, route or check a phone limit without the database, so it keeps each
+ * phone's request as it came (`held` requests, with the answer's refusal when it was refused) and, once
+ * PostgreSQL answers, puts them through the receiver's ingest in order (see src/server/standby.ts). The
+ * file holds requests as received, tokens included, so it is readable by its owner only.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewDelivery, NewEvent, NewRejected, WriteBatch } from './types.ts';
 
@@ -62,6 +68,16 @@ function decode(seq: number, text: string): JournalBatch {
   return batch;
 }
 
+/** A phone's request kept by a receiver that started on its journal, before it could reach PostgreSQL. */
+export interface HeldRequest {
+  receivedAt: number;
+  sourceIp: string;
+  method: string;
+  rawTarget: Buffer;
+  /** Set when the request was refused (and answered so): kept for the record of refused requests. */
+  refusal?: { status: number; reason: string; result: string };
+}
+
 export class Journal {
   /** This journal's name in PostgreSQL's `ingest_origins`; chosen once, when the file is created. */
   readonly origin: string;
@@ -70,7 +86,11 @@ export class Journal {
   private readonly first: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly count: Database.Statement;
+  private readonly holdOne: Database.Statement;
+  private readonly firstHeld: Database.Statement;
+  private readonly forgetHeldUpTo: Database.Statement;
   private pending: number;
+  private heldCount: number;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -82,6 +102,10 @@ export class Journal {
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, journalled_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS held_requests (
+          id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, source_ip TEXT NOT NULL, method TEXT NOT NULL,
+          raw_target BLOB NOT NULL, refusal TEXT
+        );
       `);
       // Writing here takes the exclusive lock at once, so a second receiver on this file fails now.
       this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('origin', ?)").run(randomUUID());
@@ -92,12 +116,58 @@ export class Journal {
       }
       throw err;
     }
+    if (path !== ':memory:') chmodSync(path, 0o600); // the WAL and shared-memory files take the same mode
     this.origin = (this.db.prepare("SELECT value FROM meta WHERE key = 'origin'").get() as { value: string }).value;
     this.insert = this.db.prepare('INSERT INTO batches (seq, body, journalled_at) VALUES (?, ?, ?)');
     this.first = this.db.prepare('SELECT seq, body FROM batches ORDER BY seq LIMIT ?');
     this.remove = this.db.prepare('DELETE FROM batches WHERE seq <= ?');
     this.count = this.db.prepare('SELECT count(*) AS n, max(seq) AS last FROM batches');
     this.pending = (this.count.get() as { n: number }).n;
+    this.holdOne = this.db.prepare('INSERT INTO held_requests (received_at, source_ip, method, raw_target, refusal) VALUES (?, ?, ?, ?, ?)');
+    this.firstHeld = this.db.prepare('SELECT id, received_at, source_ip, method, raw_target, refusal FROM held_requests ORDER BY id LIMIT ?');
+    this.forgetHeldUpTo = this.db.prepare('DELETE FROM held_requests WHERE id <= ?');
+    this.heldCount = (this.db.prepare('SELECT count(*) AS n FROM held_requests').get() as { n: number }).n;
+  }
+
+  /** True once a receiver has reached PostgreSQL with this journal: it may then start on it alone. */
+  get connectedBefore(): boolean {
+    return this.db.prepare("SELECT 1 FROM meta WHERE key = 'connected'").get() !== undefined;
+  }
+
+  /** Remembers that PostgreSQL was reached with this journal (see connectedBefore). */
+  markConnected(): void {
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('connected', '1')").run();
+  }
+
+  /** Requests held while the receiver could not reach PostgreSQL at start. */
+  get held(): number {
+    return this.heldCount;
+  }
+
+  /** Commits a held request (fsync) before returning: after this the receiver may answer the phone. */
+  hold(request: HeldRequest): void {
+    const refusal = request.refusal ? JSON.stringify(request.refusal) : null;
+    this.holdOne.run(request.receivedAt, request.sourceIp, request.method, request.rawTarget, refusal);
+    this.heldCount++;
+  }
+
+  /** The oldest held requests, in the order they came, each with the id to forget it by. */
+  oldestHeld(limit: number): (HeldRequest & { id: number })[] {
+    type Row = { id: number; received_at: number; source_ip: string; method: string; raw_target: Buffer; refusal: string | null };
+    return (this.firstHeld.all(limit) as Row[]).map((r) => ({
+      id: r.id,
+      receivedAt: r.received_at,
+      sourceIp: r.source_ip,
+      method: r.method,
+      rawTarget: r.raw_target,
+      ...(r.refusal ? { refusal: JSON.parse(r.refusal) as HeldRequest['refusal'] } : {}),
+    }));
+  }
+
+  /** Forgets every held request up to `id` (they went through ingest). */
+  forgetHeld(id: number): void {
+    this.forgetHeldUpTo.run(id);
+    this.heldCount = (this.db.prepare('SELECT count(*) AS n FROM held_requests').get() as { n: number }).n;
   }
 
   /** Batches waiting to be moved into PostgreSQL. */

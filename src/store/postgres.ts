@@ -343,6 +343,15 @@ function startError(url: string, err: unknown): StoreConfigError {
   return new StoreConfigError(`${at}: cannot connect: ${message}; check the host, port, user, password and database name, and that PostgreSQL is running`);
 }
 
+/** The `--journal` file, opened; a mistake with it (in use, not writable) is one line. */
+export function openJournal(path: string): Journal {
+  try {
+    return new Journal(path);
+  } catch (err) {
+    throw new StoreConfigError(`--journal: ${(err as Error).message}`);
+  }
+}
+
 /** `postgres://…?schema=s` -> the URL without it, and the schema. */
 export function splitSchema(url: string): { url: string; schema?: string } {
   let u: URL;
@@ -362,9 +371,10 @@ export function splitSchema(url: string): { url: string; schema?: string } {
 export interface PostgresOptions {
   /**
    * The local journal file (SQLite) that holds events while PostgreSQL is away. Without one, a write that
-   * cannot reach PostgreSQL fails (the phone gets a 503), as a single store would.
+   * cannot reach PostgreSQL fails (the phone gets a 503), as a single store would. An open Journal is used as
+   * it is and stays open when connecting fails (a receiver that started on it keeps using it).
    */
-  journal?: string;
+  journal?: string | Journal;
   /** How often to try moving the journal into PostgreSQL while it is not empty (ms). Default 1000. */
   journalRetryMs?: number;
   /**
@@ -414,6 +424,8 @@ export class PostgresStore implements Store {
     this.shared = this.sharedState();
   }
 
+  private ownsJournal = true;
+
   /** Connects, creates the schema if asked for, and migrates; see SharedState.moveJournalIn for the journal. */
   static async connect(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { url: plain, schema } = splitSchema(url);
@@ -431,19 +443,16 @@ export class PostgresStore implements Store {
       throw startError(url, err);
     }
     let journal: Journal | undefined;
+    const ownJournal = typeof opts.journal === 'string';
     try {
       await migrate(first, schema);
-      if (opts.journal) {
-        try {
-          journal = new Journal(opts.journal);
-        } catch (err) {
-          throw new StoreConfigError(`--journal: ${(err as Error).message}`);
-        }
-      }
+      journal = typeof opts.journal === 'string' ? openJournal(opts.journal) : opts.journal;
       const store = new PostgresStore(pool, config, journal, opts, url, schema);
+      store.ownsJournal = ownJournal;
       if (journal) {
         const res = await first.query<{ last_seq: number }>('SELECT last_seq FROM ingest_origins WHERE origin = $1', [journal.origin]);
         store.seq = Math.max(res.rows[0]?.last_seq ?? 0, journal.lastSeq());
+        journal.markConnected();
         // What a previous run left is moved in by moveJournalIn (once forwarding's conclusions are hooked
         // in), or by the first write.
       }
@@ -451,7 +460,7 @@ export class PostgresStore implements Store {
       return store;
     } catch (err) {
       first.release();
-      journal?.close();
+      if (ownJournal) journal?.close();
       await pool.end();
       throw err;
     }
@@ -1133,7 +1142,8 @@ export class PostgresStore implements Store {
       // A last try; what stays is moved in when this receiver starts again.
       await this.serial(() => this.drainSome(Number.MAX_SAFE_INTEGER)).catch((err) => this.opts.onError?.(err));
     }
-    this.journal?.close();
+    // A journal handed in stays open: its owner (a receiver started on it) closes it.
+    if (this.ownsJournal) this.journal?.close();
     this.dropWriter();
     await this.pool.end();
   }

@@ -19,6 +19,10 @@ export interface OwnPostgres {
   freeze(): void;
   /** Lets them go on (SIGCONT). */
   thaw(): void;
+  /** Shuts the server down, keeping its data: connections are refused until `resume`. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,23 +75,29 @@ export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
-  const [cmd, args] = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
-  const child: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-    try {
-      await c.connect();
-      await c.end();
-      break;
-    } catch {
-      await c.end().catch(() => {});
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`own PostgreSQL on port ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 100));
+  const [cmd, args] = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+  let child: ChildProcess;
+  let postmaster = 0;
+  const launch = async () => {
+    const started: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
+    child = started;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+      try {
+        await c.connect();
+        await c.end();
+        break;
+      } catch {
+        await c.end().catch(() => {});
+        if (Date.now() > until || started.exitCode !== null) throw new Error(`own PostgreSQL on port ${port} did not start`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
-  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  };
+  await launch();
   // The whole tree from the process spawned here: `runuser` stops itself when its child stops and must be
   // woken too, or it never sees the server exit.
   const signal = (sig: NodeJS.Signals) => {
@@ -99,19 +109,24 @@ export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
       }
     }
   };
+  const shutdown = async () => {
+    signal('SIGCONT');
+    const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    try {
+      process.kill(postmaster, 'SIGINT'); // fast shutdown
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  };
   return {
     url,
     freeze: () => signal('SIGSTOP'),
     thaw: () => signal('SIGCONT'),
+    halt: shutdown,
+    resume: launch,
     async stop() {
-      signal('SIGCONT');
-      const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-      try {
-        process.kill(postmaster, 'SIGINT'); // fast shutdown
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      await shutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -25,17 +25,12 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Runn
   const schema = storeKind === 'postgres' ? testSchema('au_web') : undefined;
   const server = await startServer({ db: schema ? pgUrl(schema) : ':memory:', port: 0, host: '127.0.0.1', logLevel: 'silent', ...serverOptions });
   if (!schema) return server;
-  return {
-    url: server.url,
-    port: server.port,
-    host: server.host,
-    ctx: server.ctx,
-    announce: () => server.announce(),
+  return Object.assign(Object.create(server) as RunningServer, {
     async close() {
       await server.close();
       await dropSchemas([schema]);
     },
-  };
+  });
 }
 
 export interface Browser {

@@ -102,6 +102,15 @@ export function weakSecret(opts: Pick<ServeOptions, 'token' | 'tokenSecret' | 'a
 const PHONE_TOKEN_MARK = 'PHONE_TOKEN_MARK';
 
 /** What to paste into phones: the base URL and the ingest template (`<incident>` stands for each slug). */
+/** Printed by a receiver started while PostgreSQL is away, on its local journal (the full banner follows). */
+export function standbyBanner(server: RunningServer, opts: ServeOptions): string {
+  return [
+    `actionurl receiver listening on ${listeningOn(server, opts.host)}, on its local journal ${opts.journal}`,
+    '  PostgreSQL cannot be reached: phones are answered and their requests kept; the dashboard and API answer',
+    '  once it is reached, and the kept requests are then stored in the order they came',
+  ].join('\n');
+}
+
 export function startupBanner(server: RunningServer, opts: ServeOptions): string {
   const scheme = opts.tlsCert ? 'https' : 'http';
   const host = lanAddress(opts.host);
@@ -315,10 +324,6 @@ export function registerServeCommand(program: Command): void {
         }
         throw err;
       }
-      await print(startupBanner(server, opts));
-      server.ctx.logger.flush?.();
-      server.announce();
-
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -326,16 +331,28 @@ export function registerServeCommand(program: Command): void {
           process.exit(130);
         }
         stopping = true;
-        server.ctx.logger.info({ signal }, 'stopping: finishing requests in hand and committing the queue');
+        server.logger.info({ signal }, 'stopping: finishing requests in hand and committing the queue');
         server.close().then(
           () => process.exit(0),
           (err) => {
-            server.ctx.logger.error({ err }, 'error while stopping');
+            server.logger.error({ err }, 'error while stopping');
             process.exit(1);
           },
         );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+
+      const ready = server.ready;
+      if (server.starting) {
+        await print(standbyBanner(server, opts));
+        server.logger.flush?.();
+        server.announce();
+      }
+      await ready;
+      if (server.starting) return; // stopped before PostgreSQL was reached
+      await print(startupBanner(server, opts));
+      server.logger.flush?.();
+      server.announce();
     });
 }
