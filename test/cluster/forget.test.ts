@@ -69,6 +69,7 @@ test('a receiver that was not listening when a phone was forgotten drops it once
     await waitUntil('B knows the phone', async () => (await status(`${b.url}/api/v1/phones/${MAC}`)) === 200, 10_000);
     proxy.cut();
     assert.equal((await forget(a.url, MAC)).status, 200);
+    // B's link is cut, so nothing can tell it of the forget: the pause only gives a wrong path time to show.
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(await listed(b.url), [MAC], 'B could not have heard of it yet');
     // Reads that need the database say so in one line meanwhile.

@@ -166,6 +166,7 @@ test('a receiver killed with SIGKILL mid-run: the other takes its deliveries ove
     for (const seq of acked) assert.ok(rows.has(seq), `acknowledged event ${seq} has its delivery row`);
     await waitUntil('every delivery is made by the survivor', async () => (await undelivered(schema)) === 0, 90_000);
     assert.deepEqual(await states(schema), { delivered: expected.size });
+    // Every delivery is made; give a late duplicate, if there were one, time to show (an absence cannot be waited for).
     await new Promise((r) => setTimeout(r, 1000));
     const counts = new Map<string, number>();
     const firstAt = new Map<string, number>();
@@ -251,6 +252,7 @@ test('two receivers publishing to one MQTT broker: each event is published once,
     await waitUntil('every delivery is made', async () => (await undelivered(schema)) === 0, 60_000);
     assert.deepEqual(Object.keys(await states(schema)), ['delivered']);
     await waitUntil('every event was published', () => watcher.messages.length >= phones * perPhone + phones);
+    // Give a message published twice, if there were one, time to arrive (an absence cannot be waited for).
     await new Promise((r) => setTimeout(r, 1000));
     const payloads = watcher.messages.map((m) => JSON.parse(m.text) as { event_type: string; id?: number; mac: string; extra?: { seq: string } });
     const incidents = payloads.filter((e) => e.event_type === 'dnd_on');

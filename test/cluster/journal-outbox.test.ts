@@ -157,6 +157,7 @@ test('a receiver with a webhook, PostgreSQL cut off under load: phones get 200, 
     const { acked, refused } = await load(server.port, SENDERS, PER, async (sent) => {
       await waitUntil('some events were sent', () => sent() >= 50);
       proxy.cut();
+      // The outage lasts 2 s under load (its length is the point), sampling the journal meanwhile.
       const until = Date.now() + 2000;
       while (Date.now() < until) {
         journalledMax = Math.max(journalledMax, server.ctx.store.shared!.journalled);

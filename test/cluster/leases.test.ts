@@ -10,7 +10,7 @@ import pg from 'pg';
 import { MIGRATIONS, PostgresStore } from '../../src/store/postgres.ts';
 import { DELIVERY_SHARDS, deliveryShard } from '../../src/store/delivery-rows.ts';
 import type { ForwardingPeer, NewEvent } from '../../src/store/types.ts';
-import { BASE, dbUrl, useClusterDatabase } from './fixture.ts';
+import { BASE, dbUrl, useClusterDatabase, waitUntil } from './fixture.ts';
 
 const database = useClusterDatabase();
 
@@ -54,9 +54,12 @@ test('a shard given back is taken by the next claim; an unrenewed lease runs out
     assert.deepEqual(kept.crm, first.crm.slice(0, 16));
     const taken = await b.shared.leases.claim('b', 600, { crm: 16 }, []);
     assert.deepEqual(taken.crm, first.crm.slice(16), 'b took exactly what a gave back');
-    // a stops renewing (it died): after its lease ran out, b takes its shards; a, back, holds none.
-    await new Promise((r) => setTimeout(r, 900));
-    const b2 = await b.shared.leases.claim('b', 10_000, { crm: 16 }, []);
+    // a stops renewing (it died): once its lease ran out (by the database's clock), b takes its shards; a, back, holds none.
+    let b2: Record<string, number[]> = {};
+    await waitUntil('b holds a\'s shards too', async () => {
+      b2 = await b.shared.leases.claim('b', 10_000, { crm: 16 }, []);
+      return b2.crm?.length === all.length;
+    }, 10_000);
     assert.deepEqual(b2.crm, all);
     assert.deepEqual(await a.shared.leases.claim('a', 10_000, { crm: 0 }, []), {});
     // Leaving gives everything back at once.
@@ -73,8 +76,10 @@ test('heartbeat lists the receivers seen within a lease, with their destinations
     await a.shared.leases.heartbeat(peer('a', ['crm', 'mqtt']), 500);
     const seen = await b.shared.leases.heartbeat(peer('b'), 500);
     assert.deepEqual(seen, [peer('a', ['crm', 'mqtt']), peer('b')]);
-    await new Promise((r) => setTimeout(r, 700));
-    assert.deepEqual(await b.shared.leases.heartbeat(peer('b'), 500), [peer('b')], 'a is no longer alive');
+    // a stops beating: once the database's clock is past its lease, only b is seen.
+    let later: ForwardingPeer[] = [];
+    await waitUntil('a is no longer seen', async () => (later = await b.shared.leases.heartbeat(peer('b'), 500)).length === 1, 10_000);
+    assert.deepEqual(later, [peer('b')], 'a is no longer alive');
     await b.shared.leases.leave('b');
     assert.deepEqual(await a.shared.leases.heartbeat(peer('a'), 500), [peer('a')]);
   } finally {

@@ -54,6 +54,7 @@ test('PostgreSQL cut off under load (every connection closed, new ones refused f
     const { acked, refused } = await load(() => server.port, 6, 80, async (sent) => {
       await waitUntil('some events were sent', () => sent() >= 60);
       proxy.cut();
+      // The outage lasts 2 s under load (its length is the point), sampling the journal meanwhile.
       const until = Date.now() + 2000;
       while (Date.now() < until) {
         journalledMax = Math.max(journalledMax, server.ctx.store.shared!.journalled);

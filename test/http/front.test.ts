@@ -8,6 +8,7 @@ import { sendRaw } from '../server/helpers/raw-client.ts';
 
 // Echoes what the handler saw, so tests can check the parser's view of the raw bytes.
 const echo: HttpHandler = async (req, res) => {
+  // A slow answer on purpose: pipelined requests behind it must still be answered in order.
   if (req.path === '/slow') await new Promise((r) => setTimeout(r, 30));
   if (req.path === '/boom') throw new Error('handler failure');
   if (req.path === '/names') {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { startServer, type RunningServer } from '../../src/start.ts';
 import { makeSelfSignedCert, type TlsFixture } from '../phone/tls-fixture.ts';
+import { until } from '../forwarding/helpers/until.ts';
 
 /** Sockets of the local `port` in CLOSE-WAIT (state 08 in /proc/net/tcp*): the peer left, we did not. */
 function closeWait(port: number): number {
@@ -51,13 +52,8 @@ async function within<T>(p: Promise<T>, limitMs: number): Promise<number> {
   return Date.now() - started;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 300));
-
-/** Polls `done` every 50 ms until it holds or `ms` have passed. */
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
+/** Resolves once the socket is connected. */
+const connected = (socket: net.Socket) => new Promise<void>((resolve) => (socket.connecting ? socket.once('connect', () => resolve()) : resolve()));
 
 describe('HTTPS: failed handshakes and shutdown', { timeout: 60_000 }, () => {
   let cert: TlsFixture;
@@ -71,7 +67,7 @@ describe('HTTPS: failed handshakes and shutdown', { timeout: 60_000 }, () => {
     try {
       for (let i = 0; i < 10; i++) assert.match(await distrustingClient(s.port), /self.signed|certificate/i);
       // Closing takes the kernel and the server a moment: wait (bounded) for both to reach zero, then check.
-      await until(() => closeWait(s.port) === 0 && s.ctx.metrics.connections.get() === 0, 10_000);
+      await until('no socket in CLOSE-WAIT and no open connection', () => closeWait(s.port) === 0 && s.ctx.metrics.connections.get() === 0, 10_000);
       assert.equal(closeWait(s.port), 0);
       assert.equal(s.ctx.metrics.connections.get(), 0);
       // The receiver still serves a phone that does trust it.
@@ -94,13 +90,15 @@ describe('HTTPS: failed handshakes and shutdown', { timeout: 60_000 }, () => {
     try {
       // Connects and never says a word (no ClientHello); one that sends half a ClientHello; a stream client.
       for (let i = 0; i < 3; i++) held.push(net.connect(s.port, '127.0.0.1'));
-      const half = net.connect(s.port, '127.0.0.1', () => half.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00])));
+      const half = net.connect(s.port, '127.0.0.1');
+      const halfSent = new Promise((r) => half.once('connect', () => half.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]), r)));
       held.push(half);
       const streaming = tls.connect({ port: s.port, host: '127.0.0.1', ca: cert.cert }, () => streaming.write('GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
       await new Promise((r) => streaming.once('data', r));
       for (const h of held) h.on('error', () => {});
       for (const dead of await Promise.all([1, 2].map(() => distrustingClient(s.port)))) assert.notEqual(dead, 'accepted');
-      await settle();
+      // Every stuck client is connected and the half ClientHello is out before the shutdown starts.
+      await Promise.all([...held.map(connected), halfSent]);
       const ms = await within(s.close(), 10_000);
       assert.ok(ms < 10_000);
       streaming.destroy();

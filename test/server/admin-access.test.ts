@@ -11,15 +11,10 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/start.ts';
 import { startCli } from '../phone/spawn-cli.ts';
+import { until } from '../forwarding/helpers/until.ts';
 
 /** Waits (at most 20 s) until `read()` matches `re`. */
-async function waitFor(read: () => string, re: RegExp): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!re.test(read())) {
-    if (Date.now() > deadline) throw new Error(`not printed in time: ${re}; got: ${read()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const printed = (read: () => string, re: RegExp) => until(`${re} printed`, () => re.test(read()), 20_000);
 
 /** An IPv4 address of this machine that is not loopback: what a LAN client connects to. */
 function lanAddress(): string | undefined {
@@ -127,7 +122,7 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
     let out = '';
     cli.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     try {
-      await waitFor(() => out, /dashboard:/);
+      await printed(() => out, /dashboard:/);
       const link = /from others, sign in with: (http:\/\/\S+:(\d+)\/\?token=([A-Za-z0-9_-]{43}))$/m.exec(out);
       assert.ok(link, out);
       // The link works from the LAN: it signs the browser in.
@@ -143,9 +138,9 @@ describe('dashboard and API access without --admin-token', { timeout: 60_000 }, 
     let openOut = '';
     open.child.stdout!.on('data', (b: Buffer) => (openOut += b.toString()));
     try {
-      await waitFor(() => openOut, /dashboard:/);
+      await printed(() => openOut, /dashboard:/);
       // The warning is a log line, written next to the banner in whichever order.
-      await waitFor(() => openOut, /--open: the dashboard and API/);
+      await printed(() => openOut, /--open: the dashboard and API/);
     } finally {
       open.child.kill('SIGTERM');
     }

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestReceiver, type TestReceiver } from './helpers/receiver.ts';
+import { until } from '../forwarding/helpers/until.ts';
 import { sendRaw } from './helpers/raw-client.ts';
 
 async function scrape(r: TestReceiver): Promise<Record<string, number>> {
@@ -19,14 +20,6 @@ async function scrape(r: TestReceiver): Promise<Record<string, number>> {
 }
 
 const lag = async (r: TestReceiver) => (await scrape(r)).actionurl_state_checkpoint_lag_events;
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > until) assert.fail(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('the checkpoint lag counts the events since the last checkpoint and is 0 once one is stored', { timeout: 60_000 }, async () => {
   // No checkpoint by the clock during the test: only the calls list asks for one.
@@ -59,7 +52,7 @@ test('under load the checkpoint lag stays within what was sent and goes back to 
       highest = Math.max(highest, now);
     }
     assert.ok(highest > 0, 'the lag never showed events waiting for a checkpoint');
-    await waitFor('the lag back to 0 after the load', async () => (await lag(r)) === 0, 10_000);
+    await until('the lag back to 0 after the load', async () => (await lag(r)) === 0, 10_000);
   } finally {
     await r.cleanup();
   }

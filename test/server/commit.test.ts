@@ -4,6 +4,7 @@ import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { StoredEvent, WriteBatch } from '../../src/store/types.ts';
 import { startServer } from '../../src/start.ts';
 import { sendRaw } from './helpers/raw-client.ts';
+import { until } from '../forwarding/helpers/until.ts';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,11 +37,12 @@ test('the 200 is sent only after the transaction holding the event committed', {
     socket.write('GET /actionurl/dnd_on?mac=001565aabbcc HTTP/1.1\r\n\r\n');
     // The commit is held: the request has been handled as far as it can go, and no answer left.
     while (server.ctx.commits.waiting === 0 && store.writes === 0) await tick();
+    // An answer that is not there cannot be waited for: this gives a wrongly early one time to arrive.
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(answered, '');
     assert.equal((await store.counts()).events, 0);
     open();
-    while (!answered.includes('\r\n\r\nOK')) await new Promise((r) => setTimeout(r, 5));
+    await until('the phone is answered', () => answered.includes('\r\n\r\nOK'));
     assert.match(answered, /^HTTP\/1\.1 200 /);
     assert.equal((await store.counts()).events, 1);
     socket.destroy();
@@ -164,7 +166,7 @@ test('--retention deletes events older than the span, and keeps the phones', { t
     await send('/actionurl/dnd_on?mac=001565aabbcc');
     clock += 8 * 86_400_000;
     await send('/actionurl/dnd_off?mac=001565aabbcc');
-    while ((await server.ctx.store.counts()).events > 1) await new Promise((r) => setTimeout(r, 10));
+    await until('the old event is deleted', async () => (await server.ctx.store.counts()).events <= 1);
     const [left] = await server.ctx.store.events({ limit: 10 });
     assert.equal(left.incident, 'dnd_off');
     assert.equal(server.ctx.phones.get('001565aabbcc')?.dnd, false);

@@ -2,7 +2,7 @@
  * A start that fails after the store opened (here: the port is taken) closes every part it made: no timer,
  * socket or sweeper is left behind to log "The database connection is not open" later, as one did.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,16 +22,22 @@ test('a failed start (port in use) leaves no timer or socket behind', { timeout:
   const dir = mkdtempSync(join(tmpdir(), 'actionurl-failed-start-'));
   const first = await startServer({ db: join(dir, 'a.sqlite'), port: 0, host: '127.0.0.1', logLevel: 'silent' });
   try {
-    await new Promise((r) => setTimeout(r, 200));
     const before = resources();
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }));
-    await assert.rejects(
-      startServer({ db: join(dir, 'b.sqlite'), port: first.port, host: '127.0.0.1', logger }),
-      (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE',
-    );
-    // Remote control's command sweep runs every 15 s: a part left running would have said so by now.
-    await new Promise((r) => setTimeout(r, 16_000));
+    // The failed start's timers on a mocked clock: the slowest of them (remote control's command sweep, every
+    // 15 s) comes at once, and a part left running says so by logging from its closed store.
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    try {
+      await assert.rejects(
+        startServer({ db: join(dir, 'b.sqlite'), port: first.port, host: '127.0.0.1', logger }),
+        (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE',
+      );
+      mock.timers.tick(16_000);
+    } finally {
+      mock.timers.reset();
+    }
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     assert.deepEqual(lines, [], 'nothing of the failed start is still running');
     const after = resources();
     for (const kind of new Set([...Object.keys(before), ...Object.keys(after)])) {

@@ -20,7 +20,7 @@ import type { BusMessage, EventBus } from '../bus.ts';
 import type { MetricsRegistry } from '../metrics.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import { CommandLog, isFinal, type CommandRecord } from './command-log.ts';
-import { exchange, type ExchangeResult, type PhoneHabits } from './exchange.ts';
+import { exchange, type ExchangeOptions, type ExchangeResult, type PhoneHabits } from './exchange.ts';
 import { resolveTarget, resolveVendor } from './target.ts';
 import type { PhoneCredentials, SecretBox } from './secrets.ts';
 import { ControlNetworks } from './networks.ts';
@@ -58,6 +58,8 @@ export interface ControlServiceOptions {
   /** How often abandoned commands are failed and old ones trimmed (ms). Default 15 s. */
   sweepMs?: number;
   now: () => number;
+  /** How a command's requests reach the phone; default `exchange` (HTTP). Replaceable to test the rest without a phone. */
+  exchange?: (o: ExchangeOptions) => Promise<ExchangeResult>;
 }
 
 export const MAX_WAITING_PER_PHONE = 20;
@@ -281,7 +283,7 @@ export class ControlService {
       // this receiver learns of them later (another receiver took them, see follower.ts).
       record.afterEventId = await this.o.store.lastEventId().catch(() => 0);
       if (isFinal(record)) return;
-      const result = await exchange({
+      const result = await (this.o.exchange ?? exchange)({
         vendor: target.vendor, baseUrl: target.baseUrl, target: passcode, timeoutMs: this.sendTimeoutMs,
         ...(http ? { credentials: http } : {}),
         ...(this.habits.has(mac) ? { habits: this.habits.get(mac) } : {}),
