@@ -1,12 +1,14 @@
 /**
- * The group commit on its own, without sockets or a running receiver: a real in-memory SQLite store behind
+ * The group commit on its own (as the local mode makes it, which reduces what it commits), without sockets
+ * or a running receiver: a real in-memory SQLite store behind
  * a wrapper that counts, holds or fails its writes, and the queue's phone registry and event bus.
  */
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/open.ts';
 import type { NewEvent, Store, StoredEvent, WriteBatch } from '../../src/store/types.ts';
-import { CommitQueue, type CommitQueueOptions } from '../../src/server/commit-queue.ts';
+import { LocalMode } from '../../src/server/mode/local.ts';
+import type { ModeCommitOptions } from '../../src/server/mode/mode.ts';
 import { PhoneRegistry } from '../../src/server/phones.ts';
 import { EventBus, type BusMessage } from '../../src/server/bus.ts';
 import { until } from '../forwarding/helpers/until.ts';
@@ -67,14 +69,16 @@ async function watchedStore() {
   };
 }
 
-function queueOver(store: Store, over: Partial<CommitQueueOptions> = {}) {
+/** The commit queue as a receiver on SQLite has it: made by the local mode, which reduces what it commits. */
+function queueOver(store: Store, over: Partial<ModeCommitOptions> = {}) {
   const phones = new PhoneRegistry();
   const bus = new EventBus();
   const published: BusMessage[] = [];
   bus.subscribe((m) => published.push(m));
   const errors: unknown[] = [];
-  const queue = new CommitQueue({ store, phones, bus, onError: (err) => errors.push(err), ...over });
-  return { queue, phones, published, errors };
+  const mode = new LocalMode({ store, phones, bus });
+  const queue = mode.open({ onError: (err) => errors.push(err), ...over });
+  return { queue, mode, phones, published, errors };
 }
 
 /** Settles once the promise has; tells whether it did meanwhile. */
@@ -190,13 +194,13 @@ test('at most maxInFlight writes are handed to the store at once, and callers he
   }
 });
 
-test('close() commits what is queued, stores the phone states, and refuses what comes after', { timeout: 30_000 }, async () => {
+test('closing commits what is queued, stores the phone states, and refuses what comes after', { timeout: 30_000 }, async () => {
   const w = await watchedStore();
   // Checkpoints far off: only close() can have written the phone's state.
-  const { queue } = queueOver(w.store, { delayMs: 60_000, stateFlushMs: 3_600_000 });
+  const { queue, mode } = queueOver(w.store, { delayMs: 60_000, stateFlushMs: 3_600_000 });
   try {
     const queued = queue.addEvent(incident('001565aabbcc', 'dnd_on'));
-    await queue.close();
+    await mode.close();
     const stored = await queued;
     assert.deepEqual((await w.store.eventsAfter(0, 10)).map((e) => e.id), [stored.id]);
     const [phone] = await w.store.loadPhones();
@@ -214,7 +218,7 @@ test('committed events go through the reducer into the live states and the bus; 
   mock.timers.enable({ apis: ['setTimeout'] });
   const w = await watchedStore();
   const stateFlushMs = 5_000;
-  const { queue, phones, published } = queueOver(w.store, { stateFlushMs });
+  const { queue, mode, phones, published } = queueOver(w.store, { stateFlushMs });
   try {
     const mac = '001565aabbcc';
     const first = await queue.addEvent(incident(mac, 'registered'));
@@ -227,14 +231,14 @@ test('committed events go through the reducer into the live states and the bus; 
     assert.equal(messages[1].phone.dnd, true);
     // Not written with the events: the state waits for the checkpoint, and a restart would replay both.
     assert.deepEqual(await w.store.loadPhones(), []);
-    assert.equal(queue.checkpointLag, 2);
+    assert.equal(mode.checkpointLag, 2);
     mock.timers.tick(stateFlushMs);
     await queue.flush();
     const [stored] = await w.store.loadPhones();
     assert.equal(stored.dnd, true);
     assert.equal(stored.lastEventId, second.id);
     assert.equal(await w.store.stateCheckpoint(), second.id);
-    assert.equal(queue.checkpointLag, 0);
+    assert.equal(mode.checkpointLag, 0);
   } finally {
     mock.timers.reset();
     await queue.close();
