@@ -1,14 +1,15 @@
 /** The one place the receiver's mode is chosen: from the store, once, at start. */
 import type { Logger } from 'pino';
-import type { Store } from '../../store/types.ts';
+import type { StoreInfo } from '../../store/types.ts';
 import type { EventBus } from '../bus.ts';
 import type { PhoneRegistry } from '../phones.ts';
-import { LocalMode } from './local.ts';
+import { LocalMode, type LocalModeStore } from './local.ts';
 import type { ReceiverMode } from './mode.ts';
-import { SharedMode } from './shared.ts';
+import { SharedMode, type SharedModeStore } from './shared.ts';
 
 export interface ModeOptions {
-  store: Store;
+  /** What either mode uses; `shared` says which one it is. */
+  store: LocalModeStore & SharedModeStore & Pick<StoreInfo, 'shared'>;
   phones: PhoneRegistry;
   bus: EventBus;
   logger: Logger;

@@ -16,14 +16,17 @@
  */
 import { expireCalls, reduce } from '../../domain/reduce.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
-import type { Store, StoredEvent } from '../../store/types.ts';
+import type { EventReads, IngestWriter, PhoneReads, StoredEvent } from '../../store/types.ts';
 import type { EventBus } from '../bus.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import type { ModeCommitOptions, ReceiverMode } from './mode.ts';
 
+/** Writes (events, checkpoints, forgetting), and at start-up the stored states and the events to replay. */
+export type LocalModeStore = IngestWriter & PhoneReads & Pick<EventReads, 'eventsAfter' | 'lastEventId'>;
+
 export interface LocalModeOptions {
-  store: Store;
+  store: LocalModeStore;
   phones: PhoneRegistry;
   bus: EventBus;
 }

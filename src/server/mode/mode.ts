@@ -11,7 +11,7 @@
  * Both own their commit queue (commit-queue.ts: group commit, the same for both). Nothing outside this
  * folder asks which store the receiver has; it asks the mode.
  */
-import type { DeliveryLeases, Store } from '../../store/types.ts';
+import type { DeliveryLeases } from '../../store/types.ts';
 import type { CommitQueue, CommitQueueOptions, OutboxHooks } from '../commit-queue.ts';
 import type { StreamFollower } from './follower.ts';
 
@@ -60,4 +60,3 @@ export type ModeCommitOptions = Omit<CommitQueueOptions, 'store' | 'committed' |
   stateFlushMs?: number;
 };
 
-export type { Store };

@@ -9,15 +9,18 @@
  * is away, writes go to the local journal and move in by themselves when it is back.
  */
 import type { Logger } from 'pino';
-import type { SharedState, Store } from '../../store/types.ts';
+import type { IngestWriter, SharedState } from '../../store/types.ts';
 import type { EventBus } from '../bus.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
-import { StreamFollower } from './follower.ts';
+import { StreamFollower, type FollowerStore } from './follower.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import type { ModeCommitOptions, ReceiverMode } from './mode.ts';
 
+/** Writes (events, forgetting) and what the follower reads; the rest of the shared part is `shared`. */
+export type SharedModeStore = IngestWriter & FollowerStore;
+
 export interface SharedModeOptions {
-  store: Store;
+  store: SharedModeStore;
   shared: SharedState;
   phones: PhoneRegistry;
   bus: EventBus;
