@@ -16,20 +16,11 @@
  */
 import { expireCalls, reduce } from '../../domain/reduce.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
-import type { EventReads, IngestWriter, PhoneReads, StoredEvent } from '../../store/types.ts';
-import type { EventBus } from '../bus.ts';
+import type { StoredEvent } from '../../store/types.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
-import type { PhoneRegistry } from '../phones.ts';
-import type { ModeCommitOptions, ReceiverMode } from './mode.ts';
+import type { ModeCommitOptions, ModeOptions, ReceiverMode } from './mode.ts';
 
-/** Writes (events, checkpoints, forgetting), and at start-up the stored states and the events to replay. */
-export type LocalModeStore = IngestWriter & PhoneReads & Pick<EventReads, 'eventsAfter' | 'lastEventId'>;
-
-export interface LocalModeOptions {
-  store: LocalModeStore;
-  phones: PhoneRegistry;
-  bus: EventBus;
-}
+export type LocalModeOptions = Pick<ModeOptions, 'store' | 'phones' | 'bus'>;
 
 /**
  * Phones (and calls) per checkpoint transaction: small, since a phone's request that arrives while a chunk
