@@ -15,6 +15,10 @@
  * With several receivers on one PostgreSQL, each delivery is sent by the receiver holding the lease on its
  * phone's shard (lease-keeper.ts); every receiver, with or without destinations, tells the others what it
  * forwards to, and differences are logged and shown with the destinations.
+ *
+ * A receiver alone on its store hands each commit's rows to the workers from memory, so the outbox is not
+ * read back after every commit (outbox-worker.ts); the rows are stored all the same, and read back after a
+ * restart or when more wait than the workers hold.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -150,6 +154,8 @@ export class Forwarder {
       claimed: this.keeper !== undefined,
       mark: () => this.outcomes.mark(),
       unsaved: (id, mark) => this.outcomes.wasUnsaved(id, mark),
+      // Shared with other receivers, the store also holds rows they wrote: read it back after every commit.
+      handedOff: this.keeper === undefined,
     });
   }
 
@@ -163,8 +169,26 @@ export class Forwarder {
       const found = deriveConclusions(before, after, changedCalls, event, this.o.offlineAfterMs, this.o.shapes, this.now());
       return found.length ? this.routing.conclusionRows(found) : undefined;
     },
-    stored: () => this.wakeAll(),
+    stored: (rows: readonly StoredDelivery[] | undefined, derived: boolean) => {
+      this.handOff(rows);
+      // An event's rows are announced with the event (the bus); rows derived later need a wake of their own.
+      if (derived) this.wakeAll();
+    },
   };
+
+  /** A commit's delivery rows (undefined: not known) to each destination's worker. */
+  private handOff(rows: readonly StoredDelivery[] | undefined): void {
+    let byDestination: Map<string, StoredDelivery[]> | undefined;
+    if (rows) {
+      byDestination = new Map();
+      for (const r of rows) {
+        const list = byDestination.get(r.destination);
+        if (list) list.push(r);
+        else byDestination.set(r.destination, [r]);
+      }
+    }
+    for (const d of this.destinations.enabled()) d.worker.handOff(byDestination ? (byDestination.get(d.name) ?? []) : undefined);
+  }
 
   /**
    * Reads what earlier runs left in the store's settings: destinations switched off by a 410, and the

@@ -1,6 +1,6 @@
 /**
- * Sends one destination's deliveries from the outbox. Rows are read from the store (never only held in
- * memory), oldest first, into one queue per phone: a phone's next delivery waits while an earlier one is
+ * Sends one destination's deliveries from the outbox. Rows are stored before they are sent (never only held
+ * in memory) and taken oldest first into one queue per phone: a phone's next delivery waits while an earlier one is
  * retried, so each phone's events arrive in commit order, while other phones go ahead (up to `concurrency`
  * attempts at once). At most `maxLoaded` rows are in memory; the rest wait in the store and are read as the
  * queues drain. Outcomes are handed to `record` (the forwarder stores them in batches).
@@ -8,6 +8,12 @@
  * With several receivers on one PostgreSQL (`claimed`), the worker sends only the deliveries of phones in
  * the shards it holds a lease on (`setShards`, from lease-keeper.ts), and starts no attempt once its leases
  * may have run out without being renewed: each phone's deliveries are then in one receiver's hands at a time.
+ *
+ * Where the store tells what each commit wrote (`handedOff`: SQLite, one receiver), the rows this receiver
+ * just committed are taken from memory (`handOff`) instead of reading the outbox back after every commit:
+ * once a read has reached the end of the outbox, every later row is one handed over, in commit order. The
+ * outbox is read again when that no longer holds: at start, after a rescan, a commit whose rows are not
+ * known, or more rows than `maxLoaded`.
  */
 import { deliveryShard } from '../store/delivery-rows.ts';
 import type { Deliveries, DeliveryUpdate, StoredDelivery } from '../store/types.ts';
@@ -62,6 +68,8 @@ export interface OutboxWorkerOptions {
    */
   mark?(): number;
   unsaved?(id: number, mark: number): boolean;
+  /** Every commit's new rows are given to `handOff` (or it is told they are not known). */
+  handedOff?: boolean;
 }
 
 export interface WorkerHealth {
@@ -84,6 +92,12 @@ export class OutboxWorker {
   private loadAgain = false;
   /** The last load stopped at maxLoaded: more rows may wait in the store. */
   private capped = false;
+  /** The store holds no row of this destination after `cursor` but those in `handed`: no need to read it. */
+  private exact = false;
+  /** Rows committed by this receiver, in commit order, not yet taken. */
+  private handed: StoredDelivery[] = [];
+  /** Counts commits whose rows are not known: a read under way when one happens does not make `exact`. */
+  private unknownCommits = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private stopped = false;
@@ -145,6 +159,22 @@ export class OutboxWorker {
     this.waitingUntil.delete(mac);
     if (keep.length) this.queues.set(mac, keep);
     else this.queues.delete(mac);
+  }
+
+  /**
+   * The rows of this destination a commit of this receiver wrote, in id order; undefined when the store did
+   * not tell. Taken at the next `wake`, which follows every commit (the events' states are applied by then).
+   */
+  handOff(rows: readonly StoredDelivery[] | undefined): void {
+    if (rows === undefined) {
+      this.unknownCommits++;
+      this.exact = false;
+      this.handed = [];
+      return;
+    }
+    // Not exact and not reading: the next read finds them. A read under way may end before their ids.
+    if (rows.length === 0 || this.stopped || (!this.exact && !this.loading)) return;
+    for (const r of rows) this.handed.push(r);
   }
 
   /** New rows may be in the store (after a commit): read them. */
@@ -238,8 +268,11 @@ export class OutboxWorker {
     if (this.rescanWanted) {
       this.rescanWanted = false;
       this.cursor = 0;
+      this.exact = false;
     }
     try {
+      if (this.exact && (await this.takeHanded())) return;
+      const unknownCommits = this.unknownCommits;
       for (;;) {
         const room = this.o.maxLoaded - this.loadedIds.size;
         if (room <= 0) {
@@ -253,6 +286,7 @@ export class OutboxWorker {
         if (this.stopped) return;
         if (rows.length === 0) {
           this.capped = false;
+          this.caughtUp(unknownCommits);
           return;
         }
         this.cursor = rows[rows.length - 1].id;
@@ -262,12 +296,45 @@ export class OutboxWorker {
         this.pump();
         if (rows.length < limit) {
           this.capped = false;
+          this.caughtUp(unknownCommits);
           return;
         }
       }
     } catch (err) {
+      this.exact = false;
       this.o.onError(err);
     }
+  }
+
+  /**
+   * A read reached the end of the outbox: rows committed since come handed over, unless a commit's rows
+   * were not known meanwhile. Those handed over that the read found are dropped; the rest wait their turn.
+   */
+  private caughtUp(unknownCommits: number): void {
+    this.exact = this.o.handedOff === true && unknownCommits === this.unknownCommits;
+    this.handed = this.exact ? this.handed.filter((r) => r.id > this.cursor) : [];
+    if (this.handed.length) this.loadAgain = true;
+  }
+
+  /**
+   * Queues the rows handed over since the last wake, as a read would have found them. False: too many to
+   * hold (the outbox is read instead, from where the cursor is, up to `maxLoaded`).
+   */
+  private async takeHanded(): Promise<boolean> {
+    const rows = this.handed.filter((r) => r.id > this.cursor);
+    this.handed = [];
+    if (this.loadedIds.size + rows.length > this.o.maxLoaded) {
+      this.exact = false;
+      return false;
+    }
+    if (rows.length === 0) return true;
+    this.cursor = rows[rows.length - 1].id;
+    const fresh = rows.filter((r) => !this.loadedIds.has(r.id) && this.mayStart(r.mac));
+    await this.o.prepare(fresh);
+    if (this.stopped) return true;
+    for (const r of fresh) this.enqueue(r);
+    this.pump();
+    return true;
   }
 
   private enqueue(row: StoredDelivery): void {
@@ -409,6 +476,8 @@ export class OutboxWorker {
 
   /** Forgets every loaded row (the destination was switched off); they stay in the store. */
   clear(): void {
+    this.exact = false;
+    this.handed = [];
     this.queues.clear();
     this.ready.clear();
     this.waitingUntil.clear();

@@ -13,7 +13,7 @@
  * with event batches here (`background`), so they never hold up the answers to phones.
  */
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { IngestWriter, NewDelivery, NewEvent, NewRejected, StoredEvent, WriteBatch } from '../store/types.ts';
+import type { IngestWriter, NewDelivery, NewEvent, NewRejected, StoredDelivery, StoredEvent, WriteBatch } from '../store/types.ts';
 
 /**
  * The forwarding outbox's hooks into the commit path. `route` runs for each event as its batch is handed to
@@ -30,8 +30,12 @@ export interface OutboxHooks {
     changedCalls: readonly CallState[],
     event: StoredEvent | undefined,
   ): readonly NewDelivery[] | undefined;
-  /** A transaction holding derived delivery rows committed: they can be read now. */
-  stored?(): void;
+  /**
+   * A transaction holding delivery rows committed: they can be read now. `rows`: the rows it wrote, when
+   * the store tells (see WriteBatch.written), else undefined; `derived`: it held rows besides the events'
+   * routes (those are announced with the events themselves).
+   */
+  stored?(rows: readonly StoredDelivery[] | undefined, derived: boolean): void;
 }
 
 export interface CommitQueueOptions {
@@ -207,12 +211,15 @@ export class CommitQueue {
     // Derived delivery rows ride with whichever transaction goes next (see OutboxHooks).
     const deliveries = this.deliveries.length ? this.deliveries.splice(0) : undefined;
     if (deliveries) batch = { ...batch, deliveries };
+    const carriesRows = deliveries !== undefined || batch.routes !== undefined;
+    let rows: readonly StoredDelivery[] | undefined;
+    if (carriesRows && this.opts.outbox?.stored) batch = { ...batch, written: (r) => (rows = r) };
     const written = this.opts.store.write(batch);
     written.catch(() => {}); // handled in order below
     this.tail = this.tail.then(async () => {
       try {
         const stored = await written;
-        if (deliveries) this.opts.outbox?.stored?.();
+        if (carriesRows) this.opts.outbox?.stored?.(rows, deliveries !== undefined);
         onResult(stored, undefined);
       } catch (err) {
         // Rows derived from events committed earlier are not lost with this transaction: the next one takes them.

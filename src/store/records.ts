@@ -166,6 +166,12 @@ export interface WriteBatch {
   routes?: readonly (readonly string[] | undefined)[];
   /** Further delivery rows (derived events), written in this transaction. */
   deliveries?: readonly NewDelivery[];
+  /**
+   * Told the delivery rows the transaction wrote (routes' and `deliveries`'), once it committed and before
+   * the write resolves, by a store that knows them without reading them back (SQLite, whose one writer
+   * numbers rows in commit order). A store that cannot tell (PostgreSQL) never calls it.
+   */
+  written?(rows: readonly StoredDelivery[]): void;
   /** Phone states to store (replacing the stored ones). */
   phones?: readonly PhoneState[];
   /** Calls to store (inserted, or updated in place: one call is one mac, call id and start). */

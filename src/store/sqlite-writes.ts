@@ -359,7 +359,11 @@ export class SqliteWriter {
     });
   }
 
-  /** Stores the batch in one transaction; returns the new events' ids in order. */
+  /**
+   * Stores the batch in one transaction; returns the new events' ids in order, then (when the batch has any)
+   * the ids of the delivery rows it wrote: the routes' rows in order, then `deliveries`' (0 for one its
+   * dedupe key kept out).
+   */
   write(batch: EncodedBatch): number[] {
     const undo = new Map<string, number | undefined>();
     this.undo = undo;
@@ -420,6 +424,7 @@ export class SqliteWriter {
 
   private writeNow(batch: EncodedBatch): number[] {
     const ids: number[] = [];
+    const deliveryIds: number[] = [];
     const e: PackedEvent = { receivedAt: 0, mac: '', incident: '', sourceIp: '', callId: null, vars: '', extra: '', raw: EMPTY };
     let at = 0;
     // One statement per row written (below), and those run by forgetting phones.
@@ -436,12 +441,15 @@ export class SqliteWriter {
       const route = batch.routes?.[i];
       if (route) {
         const type = `phone.${e.incident}`;
-        for (const destination of route) this.stmt.insertRoute.run(destination, type, mac, id, e.receivedAt, e.receivedAt);
+        for (const destination of route) {
+          deliveryIds.push(Number(this.stmt.insertRoute.run(destination, type, mac, id, e.receivedAt, e.receivedAt).lastInsertRowid));
+        }
         statements += route.length;
       }
     }
     for (const d of batch.deliveries ?? []) {
-      this.stmt.insertDelivery.run(d.destination, d.type, d.mac, d.eventId, d.createdAt, d.createdAt, d.body, d.dedupeKey);
+      const info = this.stmt.insertDelivery.run(d.destination, d.type, d.mac, d.eventId, d.createdAt, d.createdAt, d.body, d.dedupeKey);
+      deliveryIds.push(info.changes > 0 ? Number(info.lastInsertRowid) : 0);
       statements++;
     }
     for (const r of batch.rejected) {
@@ -460,6 +468,7 @@ export class SqliteWriter {
     }
     for (const f of batch.forget ?? []) statements += this.forget(f);
     this.statements = statements;
+    for (const id of deliveryIds) ids.push(id);
     return ids;
   }
 

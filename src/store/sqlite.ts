@@ -29,6 +29,7 @@ import type {
   DeliveryQuery,
   DeliveryUpdate,
   StoredDelivery,
+  NewDelivery,
   CallQuery,
   CallRecord,
   CallStatsRow,
@@ -237,8 +238,9 @@ export class SqliteStore implements Store {
     const writes = await this.writing;
     const ids = await writes.write(encodeBatch(batch));
     for (const f of batch.forget ?? []) if (f.purge) this.newest.delete(f.mac);
-    const stored: StoredEvent[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
+    const count = batch.events.length;
+    const stored: StoredEvent[] = new Array(count);
+    for (let i = 0; i < count; i++) {
       const e = batch.events[i];
       const id = ids[i];
       if (id > (this.newest.get(e.mac) ?? 0)) this.newest.set(e.mac, id);
@@ -253,6 +255,7 @@ export class SqliteStore implements Store {
         id,
       };
     }
+    if (batch.written && ids.length > count) batch.written(writtenDeliveries(batch, stored, ids));
     return stored;
   }
 
@@ -447,4 +450,21 @@ export class SqliteStore implements Store {
       this.lock?.release();
     }
   }
+}
+
+/** The delivery rows a batch wrote, as `deliveriesDue` would read them back, from the ids after its events'. */
+function writtenDeliveries(batch: WriteBatch, stored: readonly StoredEvent[], ids: readonly number[]): StoredDelivery[] {
+  const rows: StoredDelivery[] = [];
+  let at = stored.length;
+  const add = (id: number, d: NewDelivery) => {
+    if (id > 0) rows.push({ ...d, id, state: 'pending', attempts: 0, nextAt: d.createdAt, lastError: null, lastStatus: null, lastAttemptAt: null, deliveredAt: null });
+  };
+  for (let i = 0; i < stored.length; i++) {
+    const e = stored[i];
+    for (const destination of batch.routes?.[i] ?? []) {
+      add(ids[at++], { destination, type: `phone.${e.incident}`, mac: e.mac, eventId: e.id, createdAt: e.receivedAt, body: null, dedupeKey: null });
+    }
+  }
+  for (const d of batch.deliveries ?? []) add(ids[at++], d);
+  return rows;
 }
