@@ -10,8 +10,9 @@
  * may have run out without being renewed: each phone's deliveries are then in one receiver's hands at a time.
  */
 import { deliveryShard } from '../store/delivery-rows.ts';
-import type { DeliveryUpdate, Store, StoredDelivery } from '../store/types.ts';
+import type { Deliveries, DeliveryUpdate, StoredDelivery } from '../store/types.ts';
 import type { EventSelector } from './destinations.ts';
+import type { IncidentParts } from './payloads.ts';
 import { nextRetryDelay, type AttemptVerdict } from './schedule.ts';
 
 export interface Attempt {
@@ -24,7 +25,8 @@ export interface DeliveryChannel {
   readonly name: string;
   readonly select: EventSelector;
   readonly description: string;
-  send(delivery: StoredDelivery): Promise<Attempt>;
+  /** `parts`: what the delivery's body was made of, when it was just built (see payloads.ts). */
+  send(delivery: StoredDelivery, parts?: IncidentParts): Promise<Attempt>;
   /** Waits between attempts; the channel never gives a delivery up (used up: the last wait again). */
   readonly schedule: readonly number[];
   readonly concurrency: number;
@@ -34,7 +36,7 @@ export interface DeliveryChannel {
 
 export interface OutboxWorkerOptions {
   destination: string;
-  store: Store;
+  store: Pick<Deliveries, 'deliveriesDue'>;
   /** Makes one attempt; never rejects. */
   send(delivery: StoredDelivery): Promise<Attempt>;
   /** Fills in `body` of rows that have none yet (built from their event), before they are sent. */

@@ -12,7 +12,7 @@
  * folder asks which store the receiver has; it asks the mode.
  */
 import type { Logger } from 'pino';
-import type { DeliveryLeases, Store } from '../../store/types.ts';
+import type { DeliveryLeases, EventReads, IngestWriter, PhoneReads, StoreInfo } from '../../store/types.ts';
 import type { EventBus } from '../bus.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import type { CommitQueue, CommitQueueOptions, OutboxHooks } from '../commit-queue.ts';
@@ -69,9 +69,15 @@ export type ModeCommitOptions = Omit<CommitQueueOptions, 'store' | 'committed' |
   checkpointLagBound?: number;
 };
 
+/**
+ * What the modes use of the store: writes (events, checkpoints, forgetting), the stored states and forgotten
+ * phones, the events after a checkpoint or the follower's cursor; `shared` says which mode it is.
+ */
+export type ModeStore = IngestWriter & PhoneReads & Pick<EventReads, 'eventsAfter' | 'lastEventId'> & Pick<StoreInfo, 'shared'>;
+
 /** What a mode is made with (choose.ts picks which). */
 export interface ModeOptions {
-  store: Store;
+  store: ModeStore;
   phones: PhoneRegistry;
   bus: EventBus;
   logger: Logger;
