@@ -5,11 +5,11 @@
  * that was down) are read from the store.
  */
 import type { PhoneState } from '../domain/types.ts';
-import type { Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import type { CallReads, EventReads, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { conclusionBody, incidentBody, type JsonShapes } from './payloads.ts';
 
 export interface DeliveryBodiesOptions {
-  store: Pick<Store, 'eventsByIds' | 'calls'>;
+  store: Pick<EventReads, 'eventsByIds'> & CallReads;
   phones: { get(mac: string): PhoneState | undefined };
   shapes: JsonShapes;
   /** Makes the call log include every event committed so far, so a call.ended can carry the call's id. */

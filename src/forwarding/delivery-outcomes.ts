@@ -7,10 +7,10 @@
  * second, so a delivery made meanwhile is not made again after a restart.
  */
 import type { Logger } from 'pino';
-import type { DeliveryUpdate, Store } from '../store/types.ts';
+import type { Deliveries, DeliveryUpdate } from '../store/types.ts';
 
 export interface DeliveryOutcomesOptions {
-  store: Pick<Store, 'updateDeliveries'>;
+  store: Pick<Deliveries, 'updateDeliveries'>;
   logger: Logger;
   now(): number;
   /** Outcomes are stored together this often (ms). */

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store, StoredDelivery } from '../store/types.ts';
+import type { Deliveries, Settings, StoredDelivery } from '../store/types.ts';
 import type { EventSelector, WebhookDestination } from './destinations.ts';
 import { describeDestination, type PeerDestination } from './lease-plan.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
@@ -54,7 +54,7 @@ export interface Destination {
 }
 
 export interface DestinationRegistryOptions {
-  store: Store;
+  store: Pick<Settings, 'setting' | 'putSetting'> & Pick<Deliveries, 'killDeliveries'>;
   logger: Logger;
   now(): number;
   /** Stores the attempt outcomes gathered so far (before a switched-off destination's deliveries are made dead). */

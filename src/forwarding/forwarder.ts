@@ -20,7 +20,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { DeliveryLeases, DestinationInfo, NewDelivery, NewEvent, Store, StoredDelivery, StoredEvent } from '../store/types.ts';
+import type { CallReads, Deliveries, DeliveryLeases, DestinationInfo, EventReads, NewDelivery, NewEvent, Settings, StoredDelivery, StoredEvent } from '../store/types.ts';
 import { deriveConclusions } from './conclusions.ts';
 import type { WebhookDestination } from './destinations.ts';
 import { channelSpec, DestinationRegistry, webhookSpec, type DestinationSpec } from './destination-registry.ts';
@@ -37,7 +37,8 @@ import { WakeThrottle } from './wake-throttle.ts';
 import type { MqttBridge } from './mqtt-bridge.ts';
 
 export interface ForwarderOptions {
-  store: Store;
+  /** The outbox, the settings that keep destinations switched off, and the events and calls bodies are built from. */
+  store: Deliveries & Settings & CallReads & Pick<EventReads, 'eventsByIds'>;
   phones: { get(mac: string): PhoneState | undefined; all(): PhoneState[] };
   logger: Logger;
   metrics: ForwardingMetrics;

@@ -3,7 +3,7 @@
  * the destinations and their health as `GET /api/v1/destinations` shows them.
  */
 import type { Logger } from 'pino';
-import type { DeliveryUpdate, DestinationInfo, Store, StoredDelivery } from '../store/types.ts';
+import type { Deliveries, DeliveryUpdate, DestinationInfo, StoredDelivery } from '../store/types.ts';
 import type { Destination } from './destination-registry.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { Attempt } from './outbox-worker.ts';
@@ -43,7 +43,7 @@ export function reportAttempt(
 }
 
 /** Sets the outbox depth gauge of every destination (0 for one with nothing waiting). */
-export async function reportOutboxDepth(store: Pick<Store, 'outboxDepth'>, metrics: ForwardingMetrics, destinations: readonly string[]): Promise<void> {
+export async function reportOutboxDepth(store: Pick<Deliveries, 'outboxDepth'>, metrics: ForwardingMetrics, destinations: readonly string[]): Promise<void> {
   const depth = await store.outboxDepth();
   for (const name of destinations) metrics.outboxDepth.set(depth[name] ?? 0, { destination: name });
 }

@@ -5,7 +5,7 @@
  * would have used, so each is stored once however often the receiver restarts.
  */
 import type { PhoneState } from '../domain/types.ts';
-import type { NewDelivery, Store } from '../store/types.ts';
+import type { NewDelivery, Settings } from '../store/types.ts';
 import { offlineConclusions } from './conclusions.ts';
 import type { EventRouting } from './event-routing.ts';
 
@@ -18,7 +18,7 @@ export const OFFLINE_SWEPT_SETTING = 'forwarding.offline_swept_until';
 const SWEPT_MARK_EVERY_MS = 5 * 60_000;
 
 export interface OfflineSweepOptions {
-  store: Pick<Store, 'setting' | 'putSetting'>;
+  store: Pick<Settings, 'setting' | 'putSetting'>;
   phones: { all(): PhoneState[] };
   routing: Pick<EventRouting, 'wantsConclusions' | 'conclusionRows'>;
   offlineAfterMs: number;

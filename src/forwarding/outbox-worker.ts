@@ -10,7 +10,7 @@
  * may have run out without being renewed: each phone's deliveries are then in one receiver's hands at a time.
  */
 import { deliveryShard } from '../store/delivery-rows.ts';
-import type { DeliveryUpdate, Store, StoredDelivery } from '../store/types.ts';
+import type { Deliveries, DeliveryUpdate, StoredDelivery } from '../store/types.ts';
 import type { EventSelector } from './destinations.ts';
 import { nextRetryDelay, type AttemptVerdict } from './schedule.ts';
 
@@ -34,7 +34,7 @@ export interface DeliveryChannel {
 
 export interface OutboxWorkerOptions {
   destination: string;
-  store: Store;
+  store: Pick<Deliveries, 'deliveriesDue'>;
   /** Makes one attempt; never rejects. */
   send(delivery: StoredDelivery): Promise<Attempt>;
   /** Fills in `body` of rows that have none yet (built from their event), before they are sent. */

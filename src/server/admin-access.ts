@@ -7,7 +7,7 @@
  * - `open` (`--open`): anyone who can reach the port; logged loudly at start.
  */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../store/types.ts';
+import type { Settings } from '../store/types.ts';
 
 export { isLocalClient, isLoopbackAddress } from '../core/local-client.ts';
 
@@ -27,7 +27,7 @@ export interface AdminAccess {
 }
 
 /** Decides the access mode; in `local` mode, reads (or at first start, generates and stores) the token. */
-export async function resolveAdminAccess(options: { adminToken?: string; open?: boolean }, store: Store): Promise<AdminAccess> {
+export async function resolveAdminAccess(options: { adminToken?: string; open?: boolean }, store: Pick<Settings, 'keepSetting'>): Promise<AdminAccess> {
   if (options.adminToken) return { mode: 'token', adminToken: options.adminToken };
   if (options.open) return { mode: 'open' };
   // 32 random bytes: as strong as the HMAC keys it signs sessions with; base64url, so it goes into URLs as is.

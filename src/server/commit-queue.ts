@@ -13,7 +13,7 @@
  * with event batches here (`background`), so they never hold up the answers to phones.
  */
 import type { CallState, PhoneState } from '../domain/types.ts';
-import type { NewDelivery, NewEvent, NewRejected, Store, StoredEvent, WriteBatch } from '../store/types.ts';
+import type { IngestWriter, NewDelivery, NewEvent, NewRejected, StoredEvent, WriteBatch } from '../store/types.ts';
 
 /**
  * The forwarding outbox's hooks into the commit path. `route` runs for each event as its batch is handed to
@@ -35,7 +35,7 @@ export interface OutboxHooks {
 }
 
 export interface CommitQueueOptions {
-  store: Pick<Store, 'write'>;
+  store: Pick<IngestWriter, 'write'>;
   /** Forwarding outbox (its `route` and `stored`); none: nothing is forwarded. */
   outbox?: Pick<OutboxHooks, 'route' | 'stored'>;
   /**

@@ -1,332 +1,19 @@
 /**
- * The receiver's durable store, as an interface: SQLite today (`sqlite.ts`), PostgreSQL behind the same
- * methods. Every method is async so that a networked database fits without touching callers, even though
- * the SQLite implementation does its work synchronously.
+ * The receiver's durable store, as roles: each part of the receiver is given the roles it uses (the commit
+ * queue an `IngestWriter`, the control service `Commands & ControlSettingsStore`, …), and `Store` is all of
+ * them together, which SQLite (`sqlite.ts`) and PostgreSQL (`postgres.ts`) implement. Every method is async
+ * so that a networked database fits without touching callers, even though the SQLite implementation does
+ * its work synchronously. The data the roles take and give is in records.ts.
  */
-import type { CommandStatus, ControlCommand } from '../core/control/commands.ts';
-import type { CallOutcome, CallState, PhoneState } from '../domain/types.ts';
+import type { CallState, PhoneState } from '../domain/types.ts';
+import type {
+  AbandonCommands, CallQuery, CallRecord, CallStatsRow, DeliveryQuery, DeliveryUpdate, EventFilter, EventQuery,
+  ForwardingPeer, HourStatsRow, InventoryEntry, NewDelivery, PhoneChange, RejectedQuery, StatsQuery, StoreCounts,
+  StoredCommand, StoredControl, StoredDelivery, StoredEvent, StoredRejected, StoreWriteTotals, WriteBatch,
+} from './records.ts';
 
-/** An event about to be stored. */
-export interface NewEvent {
-  /** Epoch ms. */
-  receivedAt: number;
-  mac: string;
-  incident: string;
-  /** Canonical variables. */
-  vars: Record<string, string>;
-  /** Parameters that are not variables. */
-  extra: Record<string, string>;
-  /** The request target as received (any token value blanked out). */
-  rawTarget: Buffer;
-  sourceIp: string;
-}
+export * from './records.ts';
 
-export interface StoredEvent extends NewEvent {
-  /**
-   * Increases with arrival order; never reused, even after retention deleted older events. 0 in what
-   * `write` returns for an event held in the local journal (PostgreSQL away): it gets its id when moved in.
-   */
-  id: number;
-}
-
-/** A request that was refused, kept with the reason. */
-export interface NewRejected {
-  receivedAt: number;
-  sourceIp: string;
-  /** HTTP status it was answered with. */
-  status: number;
-  /** One line, as sent to the client. */
-  reason: string;
-  rawTarget: Buffer;
-  method: string;
-  /**
-   * How many requests this row stands for: 1, or more when a flood from one source was summarised into one
-   * row instead of one row each (see docs/receiver.md, "Rejected requests").
-   */
-  count: number;
-}
-
-export interface StoredRejected extends NewRejected {
-  id: number;
-}
-
-/** A call as kept in the call log: the reducer's CallState plus the phone it belongs to. */
-export interface CallRecord {
-  id: number;
-  mac: string;
-  call: CallState;
-}
-
-/**
- * A forwarding delivery (outbox row) about to be stored: one event to one destination. Rows for incidents are
- * written in the same transaction as their event (see `WriteBatch.routes`); rows for what the receiver
- * concluded (call.ended, phone.online, …) in the next transaction after it (`WriteBatch.deliveries`).
- */
-export interface NewDelivery {
-  destination: string;
-  /** `phone.<incident>`, `call.ended`, `phone.online`, … */
-  type: string;
-  mac: string;
-  /** The event it is about (null: none, e.g. a call closed by the clock). */
-  eventId: number | null;
-  /** Epoch ms. */
-  createdAt: number;
-  /** The payload JSON, when fixed at creation; null: built from the event at the first attempt. */
-  body: string | null;
-  /**
-   * Identifies a derived delivery, so deriving it again (replaying events after a crash) stores it once:
-   * a second row with the same destination and key is ignored.
-   */
-  dedupeKey: string | null;
-}
-
-export type DeliveryState = 'pending' | 'failed' | 'dead' | 'delivered';
-
-export interface StoredDelivery extends NewDelivery {
-  id: number;
-  state: DeliveryState;
-  attempts: number;
-  /** Epoch ms of the next attempt (pending, failed). */
-  nextAt: number;
-  lastError: string | null;
-  /** HTTP status of the last attempt (null: no answer, or not HTTP). */
-  lastStatus: number | null;
-  /** Epoch ms of the last attempt. */
-  lastAttemptAt: number | null;
-  deliveredAt: number | null;
-}
-
-/** The outcome of attempts, stored in batches: the attempt fields of a stored delivery, and its body. */
-export interface DeliveryUpdate
-  extends Pick<StoredDelivery, 'id' | 'state' | 'attempts' | 'nextAt' | 'lastError' | 'lastStatus' | 'lastAttemptAt' | 'deliveredAt'> {
-  /** The payload as first sent (kept so a retry sends the same bytes); null leaves it as stored. */
-  body: string | null;
-}
-
-/**
- * A forwarding destination and its health, as forwarding reports it and the API shows it
- * (`GET /api/v1/destinations`). Here, below both, so neither restates it.
- */
-export interface DestinationInfo {
-  name: string;
-  kind: 'webhook' | 'mqtt';
-  /** The URL (webhook) or broker (MQTT), without passwords. */
-  target: string;
-  enabled: boolean;
-  /** Why it is switched off, when it is. */
-  disabledReason: string | null;
-  /** Since when (epoch ms) it is switched off. */
-  disabledAt: number | null;
-  connected: boolean;
-  queued: number;
-  in_flight: number;
-  last_success_at: number | null;
-  last_failure_at: number | null;
-  last_error: string | null;
-}
-
-export interface DeliveryQuery {
-  state?: DeliveryState;
-  destination?: string;
-  /** Id cursor: only deliveries with a smaller id. */
-  before?: number;
-  limit: number;
-}
-
-/** What the administrator says about a phone: kept apart from what the phone reports about itself. */
-export interface InventoryEntry {
-  mac: string;
-  /** '' when not set. */
-  name: string;
-  location: string;
-  /** Group names, each trimmed and non-empty, no duplicates. */
-  groups: string[];
-}
-
-/**
- * Forgetting a phone: its state, calls' live copy and inventory go; its events stay unless `purge`. Events up
- * to `upToEventId` are the forgotten phone's: a restart must not replay them into a new state (see
- * `forgottenPhones`).
- */
-export interface ForgetPhone {
-  mac: string;
-  upToEventId: number;
-  /** Also delete its events, calls and call summaries. */
-  purge: boolean;
-}
-
-/** One write: stored in a single transaction, or not at all. */
-export interface WriteBatch {
-  events: readonly NewEvent[];
-  rejected: readonly NewRejected[];
-  /**
-   * Forwarding outbox: for events[i], the destinations it goes to (undefined or empty: none). A `pending`
-   * delivery row per destination is written in the same transaction as the event.
-   */
-  routes?: readonly (readonly string[] | undefined)[];
-  /** Further delivery rows (derived events), written in this transaction. */
-  deliveries?: readonly NewDelivery[];
-  /** Phone states to store (replacing the stored ones). */
-  phones?: readonly PhoneState[];
-  /** Calls to store (inserted, or updated in place: one call is one mac, call id and start). */
-  calls?: readonly { mac: string; call: CallState }[];
-  /**
-   * Stored phone states and calls now include the effect of every event up to this id (see
-   * `stateCheckpoint`). Written in the same transaction as `phones` and `calls`.
-   */
-  stateEventId?: number;
-  /** Inventory entries to store (replacing the stored ones). */
-  inventory?: readonly InventoryEntry[];
-  /** Phones to forget (after everything else in the batch). */
-  forget?: readonly ForgetPhone[];
-}
-
-export interface EventQuery {
-  mac?: string;
-  /** Only events of these phones (a group); an empty list matches nothing. */
-  macs?: readonly string[];
-  /** Epoch ms: only events received before. */
-  until?: number;
-  incident?: string;
-  callId?: string;
-  /** Epoch ms: only events received at or after. */
-  since?: number;
-  /** Id cursor: only events with a smaller id. */
-  before?: number;
-  limit: number;
-}
-
-export interface EventFilter {
-  mac?: string;
-  incident?: string;
-}
-
-export interface CallQuery {
-  mac?: string;
-  /** Only calls of these phones (a group); an empty list matches nothing. */
-  macs?: readonly string[];
-  /** Epoch ms: only calls started before. */
-  until?: number;
-  outcome?: CallOutcome;
-  since?: number;
-  before?: number;
-  limit: number;
-}
-
-export interface RejectedQuery {
-  since?: number;
-  before?: number;
-  limit: number;
-}
-
-/** Thresholds (seconds) the call summaries count answers within: the service levels a report can ask for. */
-export const SERVICE_LEVEL_SECONDS = [5, 10, 15, 20, 30, 60] as const;
-
-/** A period of call summaries: whole hours (epoch ms, multiples of an hour), `from` inclusive, `to` not. */
-export interface StatsQuery {
-  from: number;
-  to: number;
-  /** Only these phones; an empty list matches nothing. */
-  macs?: readonly string[];
-}
-
-/** Sums over the ended calls (by start time) of one phone, account and direction in a period. */
-export interface CallStatsRow {
-  mac: string;
-  /** `user@host` of the call's local party ('' when the phone did not say). */
-  account: string;
-  direction: string;
-  calls: number;
-  /** Calls that were answered (connected, for outgoing calls). */
-  answered: number;
-  missed: number;
-  rejected: number;
-  forwarded: number;
-  /** Sum over answered calls of start to answer, ms. */
-  ringMs: number;
-  /** Sum over answered calls of answer to end, ms. */
-  talkMs: number;
-  /** Answered within each of SERVICE_LEVEL_SECONDS, in that order. */
-  answeredWithin: number[];
-}
-
-/** Calls of one hour (epoch ms of its start) and direction. */
-export interface HourStatsRow {
-  hour: number;
-  direction: string;
-  calls: number;
-  answered: number;
-  missed: number;
-}
-
-export interface StoreCounts {
-  events: number;
-  phones: number;
-  calls: number;
-  rejected: number;
-}
-
-/**
- * How the receiver reaches one phone for remote control. `credentials` is sealed (AES-256-GCM) by the
- * server with a key kept outside the database; the store never sees them in clear.
- */
-export interface StoredControl {
-  mac: string;
-  /** Base URL of the phone's web server, as the admin approved it; null: none approved, nothing is sent. */
-  url: string | null;
-  /** null: recognised from the phone's model and MAC. */
-  vendor: string | null;
-  credentials: Buffer | null;
-  /** Epoch ms. */
-  updatedAt: number;
-}
-
-/**
- * A remote-control command as kept in the store: what was asked, where it stands and why. Never credentials
- * (they stay sealed in `phone_control`; a reason is written without them).
- */
-export interface StoredCommand {
-  id: string;
-  mac: string;
-  command: ControlCommand;
-  /** dial only. */
-  number: string | null;
-  /** keys only. */
-  keys: string[] | null;
-  vendor: string | null;
-  status: CommandStatus;
-  reason: string | null;
-  /** Epoch ms. */
-  createdAt: number;
-  acceptedAt: number | null;
-  finishedAt: number | null;
-  confirmedBy: { eventId: number; incident: string } | null;
-  /** Epoch ms after which a command still `sent` or `accepted` has been abandoned (its receiver stopped). */
-  deadlineAt: number;
-  /** The receiver process that sent it (random per start): only that process concludes it. */
-  owner: string;
-}
-
-/** Which unfinished commands to mark failed (see `Store.abandonCommands`). */
-export interface AbandonCommands {
-  /** Commands of any receiver process but this one. */
-  notOwner: string;
-  /** Only those whose deadline is before this (epoch ms); absent: all of them. */
-  deadlineBefore?: number;
-  reason: string;
-  now: number;
-}
-
-/** A phone whose state changed without an event (calls closed after a long silence). */
-export interface PhoneChange {
-  phone: PhoneState;
-  changedCalls: readonly CallState[];
-}
-
-/**
- * A store several receivers share (PostgreSQL): phone states and calls are derived inside the ingest
- * transaction, so every receiver reads the same; receivers learn of each other's events through `listen`.
- */
 /** Signals a shared store's listener passes on (see SharedState.listen). */
 export interface ListenHandlers {
   /** Events up to this id were committed (by any receiver). */
@@ -351,6 +38,10 @@ export type ConcludeEvent = (
   event: StoredEvent,
 ) => readonly NewDelivery[] | undefined;
 
+/**
+ * A store several receivers share (PostgreSQL): phone states and calls are derived inside the ingest
+ * transaction, so every receiver reads the same; receivers learn of each other's events through `listen`.
+ */
 export interface SharedState {
   /** Every phone's stored state and the id of the last event they include, read consistently. */
   snapshot(): Promise<{ phones: PhoneState[]; lastEventId: number }>;
@@ -392,13 +83,6 @@ export interface SharedState {
   readonly leases: DeliveryLeases;
 }
 
-/** What a receiver forwards to, as it tells the others (no URL or secret, only a digest of them). */
-export interface ForwardingPeer {
-  /** Unique per running receiver (host, process and a random part). */
-  holder: string;
-  destinations: readonly { name: string; fingerprint: string; summary: string }[];
-}
-
 /**
  * Leases on delivery shards, shared by the receivers of one database, so that each delivery is sent by one
  * receiver and each phone's deliveries by one receiver at a time. A lease lasts `leaseMs` from when it was
@@ -418,20 +102,17 @@ export interface DeliveryLeases {
   leave(holder: string): Promise<void>;
 }
 
-/** Counted by a store's writer since it opened. */
-export interface StoreWriteTotals {
-  /** Write transactions committed (event batches, state-checkpoint chunks, …). */
-  transactions: number;
-  /** SQL statements those transactions ran (BEGIN and COMMIT not counted). */
-  statements: number;
-}
-
-export interface Store {
+/** Which store this is, for logs and for choosing the receiver's mode. */
+export interface StoreInfo {
   readonly kind: 'sqlite' | 'postgres';
   /** Set when several receivers may share this store (see SharedState). */
   readonly shared?: SharedState;
   /** Human description for logs (`sqlite data/actionurl.sqlite`), without passwords. */
   readonly description: string;
+}
+
+/** The one way in for events, rejected requests, phone states, inventory and forgetting a phone. */
+export interface IngestWriter {
   /** Stores the batch in one transaction; resolves once it is durably committed, with the events' ids. */
   write(batch: WriteBatch): Promise<StoredEvent[]>;
   /**
@@ -439,6 +120,22 @@ export interface Store {
    * that does not count them (PostgreSQL) has none.
    */
   writeTotals?(): StoreWriteTotals;
+}
+
+/** Stored events: the API's pages, the stream's replay, forwarding's bodies. */
+export interface EventReads {
+  /** Events newest first. */
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  /** Events with id > `afterId`, oldest first (replaying a stream). */
+  eventsAfter(afterId: number, limit: number, filter?: EventFilter): Promise<StoredEvent[]>;
+  /** Events by id (those that still exist), in no particular order. */
+  eventsByIds(ids: readonly number[]): Promise<StoredEvent[]>;
+  /** The newest event id, 0 when there is none. */
+  lastEventId(): Promise<number>;
+}
+
+/** Stored phone states, read once at start-up (the receiver keeps them in memory after that). */
+export interface PhoneReads {
   /** Every phone's last stored state (loaded once at start-up). */
   loadPhones(): Promise<PhoneState[]>;
   /**
@@ -446,50 +143,24 @@ export interface Store {
    * through the reducer at start-up (the reducer ignores those a phone's state already includes).
    */
   stateCheckpoint(): Promise<number>;
-  /** Events newest first. */
-  events(query: EventQuery): Promise<StoredEvent[]>;
-  /** Events with id > `afterId`, oldest first (replaying a stream). */
-  eventsAfter(afterId: number, limit: number, filter?: EventFilter): Promise<StoredEvent[]>;
-  /** The newest event id, 0 when there is none. */
-  lastEventId(): Promise<number>;
+  /** Forgotten phones: MAC to the newest event id that belongs to the forgotten phone. */
+  forgottenPhones(): Promise<Map<string, number>>;
+}
+
+/** The call log. */
+export interface CallReads {
   /** Calls newest first. */
   calls(query: CallQuery): Promise<CallRecord[]>;
+}
+
+/** Requests that were refused. */
+export interface RejectedReads {
   /** Refused requests newest first. */
   rejected(query: RejectedQuery): Promise<StoredRejected[]>;
-  /**
-   * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
-   * requests, ended calls, delivered or dead deliveries, and finished commands. Phones are kept. Resolves with the number of rows deleted.
-   */
-  prune(cutoff: number, batchSize: number): Promise<number>;
-  /**
-   * Stores `value` under `key` unless a value is stored there already; resolves with the stored one. Several
-   * receivers sharing a database agree on it (the first one's value wins).
-   */
-  keepSetting(key: string, value: string): Promise<string>;
-  /** The value stored under `key`; undefined when there is none. */
-  setting(key: string): Promise<string | undefined>;
-  /** Stores `value` under `key`, replacing what was there (null removes it); stored durably when it resolves. */
-  putSetting(key: string, value: string | null): Promise<void>;
-  counts(): Promise<StoreCounts>;
-  /** Every phone's remote-control settings (loaded once at start-up). */
-  controlSettings(): Promise<StoredControl[]>;
-  /** Stores (replaces) one phone's remote-control settings, durably. */
-  putControl(row: StoredControl): Promise<void>;
-  deleteControl(mac: string): Promise<void>;
-  /**
-   * Stores remote-control commands (inserted, or updated by id) in one transaction. A command stored as
-   * `confirmed` or `failed` keeps that: a later row for it changes nothing.
-   */
-  putCommands(rows: readonly StoredCommand[]): Promise<void>;
-  command(id: string): Promise<StoredCommand | undefined>;
-  /** Commands newest first: one phone's, or every phone's. */
-  commands(query: { mac?: string; limit: number }): Promise<StoredCommand[]>;
-  /** Marks unfinished (`sent`, `accepted`) commands failed with `reason`; resolves with how many. */
-  abandonCommands(query: AbandonCommands): Promise<number>;
-  /** Deletes all but the newest `keep` commands; resolves with how many went. */
-  trimCommands(keep: number): Promise<number>;
-  /** Events by id (those that still exist), in no particular order. */
-  eventsByIds(ids: readonly number[]): Promise<StoredEvent[]>;
+}
+
+/** The forwarding outbox: rows are written with their events (`WriteBatch.routes`), read and updated here. */
+export interface Deliveries {
   /** Deliveries newest first. */
   deliveries(query: DeliveryQuery): Promise<StoredDelivery[]>;
   delivery(id: number): Promise<StoredDelivery | undefined>;
@@ -508,13 +179,72 @@ export interface Store {
   killDeliveries(destination: string, reason: string, now: number): Promise<number>;
   /** Pending and failed deliveries per destination. */
   outboxDepth(): Promise<Record<string, number>>;
+}
+
+/** Remote-control commands: what was asked of a phone and how it ended. */
+export interface Commands {
+  /**
+   * Stores remote-control commands (inserted, or updated by id) in one transaction. A command stored as
+   * `confirmed` or `failed` keeps that: a later row for it changes nothing.
+   */
+  putCommands(rows: readonly StoredCommand[]): Promise<void>;
+  command(id: string): Promise<StoredCommand | undefined>;
+  /** Commands newest first: one phone's, or every phone's. */
+  commands(query: { mac?: string; limit: number }): Promise<StoredCommand[]>;
+  /** Marks unfinished (`sent`, `accepted`) commands failed with `reason`; resolves with how many. */
+  abandonCommands(query: AbandonCommands): Promise<number>;
+  /** Deletes all but the newest `keep` commands; resolves with how many went. */
+  trimCommands(keep: number): Promise<number>;
+}
+
+/** How the receiver reaches each phone for remote control. */
+export interface ControlSettingsStore {
+  /** Every phone's remote-control settings (loaded once at start-up). */
+  controlSettings(): Promise<StoredControl[]>;
+  /** Stores (replaces) one phone's remote-control settings, durably. */
+  putControl(row: StoredControl): Promise<void>;
+  deleteControl(mac: string): Promise<void>;
+}
+
+/** What the administrator says about phones (written through `WriteBatch.inventory`). */
+export interface InventoryStore {
   /** Every inventory entry (loaded once at start-up). */
   loadInventory(): Promise<InventoryEntry[]>;
-  /** Forgotten phones: MAC to the newest event id that belongs to the forgotten phone. */
-  forgottenPhones(): Promise<Map<string, number>>;
+}
+
+/** Call summaries for reports (kept by a trigger on calls, see call-stats.ts). */
+export interface Reports {
   /** Call summaries of a period, one row per phone, account and direction (see StatsQuery). */
   callStats(query: StatsQuery): Promise<CallStatsRow[]>;
   /** Call summaries of a period per hour and direction (the heat map). */
   hourStats(query: StatsQuery): Promise<HourStatsRow[]>;
+}
+
+/** Small named values the receiver keeps across restarts (the admin token, switched-off destinations, …). */
+export interface Settings {
+  /**
+   * Stores `value` under `key` unless a value is stored there already; resolves with the stored one. Several
+   * receivers sharing a database agree on it (the first one's value wins).
+   */
+  keepSetting(key: string, value: string): Promise<string>;
+  /** The value stored under `key`; undefined when there is none. */
+  setting(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key`, replacing what was there (null removes it); stored durably when it resolves. */
+  putSetting(key: string, value: string | null): Promise<void>;
+}
+
+/** Retention, sizes and the end of the store's life. */
+export interface Maintenance {
+  /**
+   * Deletes at most `batchSize` rows per table that are older than `cutoff` (epoch ms): events, rejected
+   * requests, ended calls, delivered or dead deliveries, and finished commands. Phones are kept. Resolves with the number of rows deleted.
+   */
+  prune(cutoff: number, batchSize: number): Promise<number>;
+  counts(): Promise<StoreCounts>;
   close(): Promise<void>;
 }
+
+/** Every role: what a store implements, and what the composition root and the API (which use most) hold. */
+export interface Store
+  extends StoreInfo, IngestWriter, EventReads, PhoneReads, CallReads, RejectedReads, Deliveries, Commands,
+    ControlSettingsStore, InventoryStore, Reports, Settings, Maintenance {}

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { CommandRequest, CommandStatus } from '../../core/control/index.ts';
 import type { VendorId } from '../../core/vendors/index.ts';
-import type { Store, StoredCommand } from '../../store/types.ts';
+import type { Commands, StoredCommand } from '../../store/types.ts';
 import type { SentSecrets } from './scrub.ts';
 
 export interface CommandRecord {
@@ -71,7 +71,7 @@ export const ABANDONED_REASON =
   'the receiver that sent this command stopped before it concluded; whether the phone did it is unknown: look at the phone, and send the command again if needed';
 
 export interface CommandLogOptions {
-  store: Store;
+  store: Commands;
   /** Other receivers share the store: commands they send are found there, and theirs are not ours to end. */
   shared: boolean;
   logger: Logger;

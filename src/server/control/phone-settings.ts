@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { isVendorId, VENDOR_IDS, type VendorId } from '../../core/vendors/index.ts';
-import type { StoredControl, StoredEvent, Store } from '../../store/types.ts';
+import type { ControlSettingsStore, StoredControl, StoredEvent } from '../../store/types.ts';
 import type { Allowlist } from '../access.ts';
 import type { PhoneRegistry } from '../phones.ts';
 import { AddressReports, movedTo, reportedAddresses, urlHost, urlWithHost, type AddressReport } from './address.ts';
@@ -32,7 +32,7 @@ export interface ControlSettingsView {
 }
 
 export interface PhoneSettingsOptions {
-  store: Store;
+  store: ControlSettingsStore;
   /** Other receivers share the store: what they approve must be read again now and then. */
   shared: boolean;
   phones: PhoneRegistry;

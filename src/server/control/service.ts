@@ -15,7 +15,7 @@ import {
   CONFIRMING_INCIDENTS, confirms, encodeCommand, isConfirmable, pointlessBecause, readAnswer, refusalReason,
   withPasscode, type CommandRequest, type CommandStatus,
 } from '../../core/control/index.ts';
-import type { StoredCommand, Store } from '../../store/types.ts';
+import type { Commands, ControlSettingsStore, EventReads, StoredCommand } from '../../store/types.ts';
 import type { BusMessage, EventBus } from '../bus.ts';
 import type { MetricsRegistry } from '../metrics.ts';
 import type { PhoneRegistry } from '../phones.ts';
@@ -33,7 +33,8 @@ export type { ControlSettingsView } from './phone-settings.ts';
 
 
 export interface ControlServiceOptions {
-  store: Store;
+  /** Commands and phones' control settings; the newest event id, after which a command's confirmation is looked for. */
+  store: Commands & ControlSettingsStore & Pick<EventReads, 'lastEventId'>;
   /** Other receivers share the store (the shared mode): their settings and commands are looked for there. */
   shared?: boolean;
   phones: PhoneRegistry;

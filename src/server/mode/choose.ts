@@ -1,23 +1,7 @@
 /** The one place the receiver's mode is chosen: from the store, once, at start. */
-import type { Logger } from 'pino';
-import type { Store } from '../../store/types.ts';
-import type { EventBus } from '../bus.ts';
-import type { PhoneRegistry } from '../phones.ts';
 import { LocalMode } from './local.ts';
-import type { ReceiverMode } from './mode.ts';
+import type { ModeOptions, ReceiverMode } from './mode.ts';
 import { SharedMode } from './shared.ts';
-
-export interface ModeOptions {
-  store: Store;
-  phones: PhoneRegistry;
-  bus: EventBus;
-  logger: Logger;
-  now(): number;
-  /** Shared mode: how often to look for other receivers' events without a signal (ms). */
-  followPollMs?: number;
-  /** Shared mode: a phone was forgotten by another receiver. */
-  onForget(mac: string): void;
-}
 
 /** Shared when several receivers can use the store (PostgreSQL), local otherwise (SQLite). */
 export function receiverMode(o: ModeOptions): ReceiverMode {

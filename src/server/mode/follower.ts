@@ -16,12 +16,15 @@
  */
 import { initialPhoneState } from '../../domain/reduce.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
-import type { SharedState, Store } from '../../store/types.ts';
+import type { EventReads, PhoneReads, SharedState } from '../../store/types.ts';
 import type { EventBus } from '../bus.ts';
 import type { PhoneRegistry } from '../phones.ts';
 
+/** What the follower reads besides the shared state: the events after its cursor, the forgotten phones. */
+export type FollowerStore = Pick<EventReads, 'eventsAfter'> & Pick<PhoneReads, 'forgottenPhones'>;
+
 export interface FollowerOptions {
-  store: Store;
+  store: FollowerStore;
   shared: SharedState;
   phones: PhoneRegistry;
   bus: EventBus;

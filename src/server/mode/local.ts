@@ -16,17 +16,11 @@
  */
 import { expireCalls, reduce } from '../../domain/reduce.ts';
 import type { CallState, PhoneState } from '../../domain/types.ts';
-import type { Store, StoredEvent } from '../../store/types.ts';
-import type { EventBus } from '../bus.ts';
+import type { StoredEvent } from '../../store/types.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
-import type { PhoneRegistry } from '../phones.ts';
-import type { ModeCommitOptions, ReceiverMode } from './mode.ts';
+import type { ModeCommitOptions, ModeOptions, ReceiverMode } from './mode.ts';
 
-export interface LocalModeOptions {
-  store: Store;
-  phones: PhoneRegistry;
-  bus: EventBus;
-}
+export type LocalModeOptions = Pick<ModeOptions, 'store' | 'phones' | 'bus'>;
 
 /**
  * Phones (and calls) per checkpoint transaction: small, since a phone's request that arrives while a chunk

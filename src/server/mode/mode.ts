@@ -11,7 +11,10 @@
  * Both own their commit queue (commit-queue.ts: group commit, the same for both). Nothing outside this
  * folder asks which store the receiver has; it asks the mode.
  */
-import type { DeliveryLeases, Store } from '../../store/types.ts';
+import type { Logger } from 'pino';
+import type { DeliveryLeases, EventReads, IngestWriter, PhoneReads, StoreInfo } from '../../store/types.ts';
+import type { EventBus } from '../bus.ts';
+import type { PhoneRegistry } from '../phones.ts';
 import type { CommitQueue, CommitQueueOptions, OutboxHooks } from '../commit-queue.ts';
 import type { StreamFollower } from './follower.ts';
 
@@ -60,4 +63,21 @@ export type ModeCommitOptions = Omit<CommitQueueOptions, 'store' | 'committed' |
   stateFlushMs?: number;
 };
 
-export type { Store };
+/**
+ * What the modes use of the store: writes (events, checkpoints, forgetting), the stored states and forgotten
+ * phones, the events after a checkpoint or the follower's cursor; `shared` says which mode it is.
+ */
+export type ModeStore = IngestWriter & PhoneReads & Pick<EventReads, 'eventsAfter' | 'lastEventId'> & Pick<StoreInfo, 'shared'>;
+
+/** What a mode is made with (choose.ts picks which). */
+export interface ModeOptions {
+  store: ModeStore;
+  phones: PhoneRegistry;
+  bus: EventBus;
+  logger: Logger;
+  now(): number;
+  /** Shared mode: how often to look for other receivers' events without a signal (ms). */
+  followPollMs?: number;
+  /** Shared mode: a phone was forgotten by another receiver. */
+  onForget(mac: string): void;
+}

@@ -8,25 +8,13 @@
  * own transactions stored reach its memory before the phone is answered (`onStates`). While the database
  * is away, writes go to the local journal and move in by themselves when it is back.
  */
-import type { Logger } from 'pino';
-import type { SharedState, Store } from '../../store/types.ts';
-import type { EventBus } from '../bus.ts';
+import type { SharedState } from '../../store/types.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
 import { StreamFollower } from './follower.ts';
-import type { PhoneRegistry } from '../phones.ts';
-import type { ModeCommitOptions, ReceiverMode } from './mode.ts';
+import type { ModeCommitOptions, ModeOptions, ReceiverMode } from './mode.ts';
 
-export interface SharedModeOptions {
-  store: Store;
+export interface SharedModeOptions extends ModeOptions {
   shared: SharedState;
-  phones: PhoneRegistry;
-  bus: EventBus;
-  logger: Logger;
-  now(): number;
-  /** The follower looks for other receivers' events this often without a signal (ms). */
-  followPollMs?: number;
-  /** A phone was forgotten by any receiver (it is gone from `phones` already). */
-  onForget(mac: string): void;
 }
 
 export class SharedMode implements ReceiverMode {
