@@ -6,7 +6,7 @@
  */
 import type { PhoneState } from '../domain/types.ts';
 import type { CallReads, EventReads, StoredDelivery, StoredEvent } from '../store/types.ts';
-import { conclusionBody, incidentBody, type JsonShapes } from './payloads.ts';
+import { conclusionBody, incidentBody, incidentBodyParts, type IncidentParts, type JsonShapes } from './payloads.ts';
 
 export interface DeliveryBodiesOptions {
   store: Pick<EventReads, 'eventsByIds'> & CallReads;
@@ -23,7 +23,7 @@ const RECENT_BODIES = 5_000;
 
 export class DeliveryBodies {
   private readonly snapshots = new Map<number, PhoneState>();
-  private readonly recent = new Map<number, { event: StoredEvent; body: string | undefined }>();
+  private readonly recent = new Map<number, { event: StoredEvent; body?: string; parts?: IncidentParts }>();
 
   constructor(private readonly o: DeliveryBodiesOptions) {}
 
@@ -31,7 +31,7 @@ export class DeliveryBodies {
   remember(event: StoredEvent, after: PhoneState): void {
     this.snapshots.set(event.id, after);
     if (this.snapshots.size > SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
-    this.recent.set(event.id, { event, body: undefined });
+    this.recent.set(event.id, { event });
     if (this.recent.size > RECENT_BODIES) this.recent.delete(this.recent.keys().next().value!);
   }
 
@@ -42,8 +42,13 @@ export class DeliveryBodies {
     for (const r of rows) {
       if (r.body !== null || r.eventId === null) continue;
       const cached = this.recent.get(r.eventId);
-      if (cached) r.body = cached.body ??= incidentBody(cached.event, this.snapshots.get(r.eventId) ?? this.o.phones.get(r.mac), this.o.shapes);
-      else (need ??= []).push(r);
+      if (!cached) (need ??= []).push(r);
+      else if (cached.body !== undefined) r.body = cached.body;
+      else {
+        const built = incidentBodyParts(cached.event, this.snapshots.get(r.eventId) ?? this.o.phones.get(r.mac), this.o.shapes);
+        r.body = cached.body = built.text;
+        cached.parts = built.parts;
+      }
     }
     if (!need) return;
     const events = new Map((await this.o.store.eventsByIds([...new Set(need.map((r) => r.eventId!))])).map((e) => [e.id, e]));
@@ -56,6 +61,13 @@ export class DeliveryBodies {
       // Normally the state right after the event; after a restart long after the event, the phone's current state.
       r.body = incidentBody(e, this.snapshots.get(e.id) ?? this.o.phones.get(e.mac), this.o.shapes);
     }
+  }
+
+  /** What `row`'s body was built from, while it is among the newest events' (the MQTT message reuses it). */
+  partsOf(row: StoredDelivery): IncidentParts | undefined {
+    const cached = row.eventId === null ? undefined : this.recent.get(row.eventId);
+    // Only for this very body: a call.ended's, or one kept in the store from an earlier run, is another.
+    return cached?.parts !== undefined && cached.body === row.body ? cached.parts : undefined;
   }
 
   /** The body `row` sends: its own, or built again from its event (a delivered incident keeps none). */

@@ -10,7 +10,7 @@ import type { Deliveries, Settings, StoredDelivery } from '../store/types.ts';
 import type { EventSelector, WebhookDestination } from './destinations.ts';
 import { describeDestination, type PeerDestination } from './lease-plan.ts';
 import { OutboxWorker, type Attempt, type DeliveryChannel, type OutboxWorkerOptions } from './outbox-worker.ts';
-import { webhookId } from './payloads.ts';
+import { webhookId, type IncidentParts } from './payloads.ts';
 import { WebhookSender } from './webhook-sender.ts';
 
 /** What a destination is made from: a webhook or a channel such as the MQTT bridge. */
@@ -197,8 +197,11 @@ export function webhookSpec(w: WebhookDestination, sending: { schedule: readonly
   };
 }
 
-/** A channel (the MQTT bridge) as a destination: it never gives a delivery up. */
-export function channelSpec(channel: DeliveryChannel): DestinationSpec {
+/**
+ * A channel (the MQTT bridge) as a destination: it never gives a delivery up. `partsOf`: what a delivery's
+ * body was made of, when that is still known.
+ */
+export function channelSpec(channel: DeliveryChannel, partsOf: (d: StoredDelivery) => IncidentParts | undefined): DestinationSpec {
   return {
     name: channel.name,
     kind: 'mqtt',
@@ -209,7 +212,7 @@ export function channelSpec(channel: DeliveryChannel): DestinationSpec {
     schedule: channel.schedule,
     concurrency: channel.concurrency,
     neverDie: true,
-    send: (d) => channel.send(d),
+    send: (d) => channel.send(d, partsOf(d)),
     connected: () => channel.connected(),
     close: () => {},
   };

@@ -122,7 +122,7 @@ export class Forwarder {
 
   /** Adds a channel such as the MQTT bridge; before `start`. */
   addChannel(channel: DeliveryChannel): OutboxWorker {
-    return this.add(channelSpec(channel));
+    return this.add(channelSpec(channel, (d) => this.bodies.partsOf(d)));
   }
 
   get size(): number {

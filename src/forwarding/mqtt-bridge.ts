@@ -28,6 +28,7 @@ import {
   testTopic,
 } from './mqtt-topics.ts';
 import type { Attempt, DeliveryChannel } from './outbox-worker.ts';
+import type { IncidentParts } from './payloads.ts';
 import type { CommandRequest } from '../core/control/index.ts';
 import { BurstGate } from './burst-gate.ts';
 import { commandFilter, commandResultTopic, readCommandMessage, type InvalidKind } from './mqtt-commands.ts';
@@ -334,13 +335,13 @@ export class MqttBridge implements DeliveryChannel {
   }
 
   /** One outbox delivery: the event on its own topic and on the phone's events topic. */
-  async send(d: StoredDelivery): Promise<Attempt> {
+  async send(d: StoredDelivery, parts?: IncidentParts): Promise<Attempt> {
     if (!this.connected()) return { verdict: { kind: 'retry', reason: 'the MQTT broker is not connected' }, status: null };
     try {
       if (d.type === 'actionurl.test') {
         await this.publish(testTopic(this.o.prefix), d.body ?? '{}', false);
       } else {
-        const { payload } = eventMessage(d.body ?? '{}');
+        const { payload } = eventMessage(d.body ?? '{}', parts);
         // Both at once: one write to the broker, one round trip. The phone's next event waits for both
         // acknowledgements, so each topic still sees a phone's events in order.
         await Promise.all([

@@ -11,6 +11,7 @@
  * With MQTT commands on (mqtt-commands.ts): `<prefix>/<mac>/command/<command>` is subscribed, and each
  * command's progress is published, not retained, on `<prefix>/<mac>/command/result`.
  */
+import type { IncidentParts } from './payloads.ts';
 
 export const DEFAULT_MQTT_PREFIX = 'actionurl';
 export const DEFAULT_DISCOVERY_PREFIX = 'homeassistant';
@@ -41,12 +42,30 @@ export function checkPrefix(prefix: string, flag: string): string {
 
 /**
  * The MQTT message for a forwarded delivery body (`{type, timestamp, data}`): incidents carry the event's
- * JSON, conclusions their data, both with `event_type` first.
+ * JSON, conclusions their data, both with `event_type` first. `parts`, when the body was just built from
+ * them: the same message, made without parsing the body.
  */
-export function eventMessage(body: string): { name: string; payload: string } {
+export function eventMessage(body: string, parts?: IncidentParts): { name: string; payload: string } {
+  if (parts && splicesAsSpread(parts.event, parts.eventText)) {
+    const name = eventName(parts.type);
+    return { name, payload: `{"event_type":${JSON.stringify(name)},"timestamp":${JSON.stringify(parts.timestamp)},${parts.eventText.slice(1)}` };
+  }
   const parsed = JSON.parse(body) as { type: string; timestamp: string; data: Record<string, unknown> };
   const name = eventName(parsed.type);
   const data = parsed.data ?? {};
   const inner = parsed.type.startsWith('phone.') && data.event && typeof data.event === 'object' ? (data.event as Record<string, unknown>) : data;
   return { name, payload: JSON.stringify({ event_type: name, timestamp: parsed.timestamp, ...inner }) };
+}
+
+/**
+ * Whether the event's text, spliced after `event_type` and `timestamp`, is what spreading the event after
+ * them would write: it has a field, none of its own is named like those two (the spread would overwrite them
+ * in place), none is an integer (an object puts those first) and it does not serialize itself differently.
+ */
+function splicesAsSpread(event: object, text: string): boolean {
+  if (text === '{}' || typeof (event as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const key of Object.keys(event)) {
+    if (key === 'event_type' || key === 'timestamp' || /^(0|[1-9]\d*)$/.test(key)) return false;
+  }
+  return true;
 }

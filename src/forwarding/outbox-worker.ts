@@ -12,6 +12,7 @@
 import { deliveryShard } from '../store/delivery-rows.ts';
 import type { Deliveries, DeliveryUpdate, StoredDelivery } from '../store/types.ts';
 import type { EventSelector } from './destinations.ts';
+import type { IncidentParts } from './payloads.ts';
 import { nextRetryDelay, type AttemptVerdict } from './schedule.ts';
 
 export interface Attempt {
@@ -24,7 +25,8 @@ export interface DeliveryChannel {
   readonly name: string;
   readonly select: EventSelector;
   readonly description: string;
-  send(delivery: StoredDelivery): Promise<Attempt>;
+  /** `parts`: what the delivery's body was made of, when it was just built (see payloads.ts). */
+  send(delivery: StoredDelivery, parts?: IncidentParts): Promise<Attempt>;
   /** Waits between attempts; the channel never gives a delivery up (used up: the last wait again). */
   readonly schedule: readonly number[];
   readonly concurrency: number;

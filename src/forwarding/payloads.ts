@@ -19,14 +19,34 @@ export interface WebhookBody {
   data: unknown;
 }
 
+/**
+ * An incident's body as built, beside its text: the MQTT message is the event's JSON with two fields before
+ * it, so it is made from these rather than by parsing the body again for every message.
+ */
+export interface IncidentParts {
+  type: string;
+  timestamp: string;
+  /** The event's JSON, as `shapes.event` gave it… */
+  event: object;
+  /** …and as it is written in the body. */
+  eventText: string;
+}
+
+/** The body for an incident: the event and the phone's state right after it; and the parts it is made of. */
+export function incidentBodyParts(event: StoredEvent, phone: PhoneState | undefined, shapes: JsonShapes): { text: string; parts: IncidentParts } {
+  const type = `phone.${event.incident}`;
+  const timestamp = new Date(event.receivedAt).toISOString();
+  const eventJson = shapes.event(event);
+  const eventText = JSON.stringify(eventJson);
+  // JSON.stringify of the whole WebhookBody, put together from its parts' texts (the same bytes).
+  const phoneText = JSON.stringify(phone ? shapes.phone(phone, event.receivedAt) : null);
+  const text = `{"type":${JSON.stringify(type)},"timestamp":${JSON.stringify(timestamp)},"data":{"event":${eventText},"phone":${phoneText}}}`;
+  return { text, parts: { type, timestamp, event: eventJson, eventText } };
+}
+
 /** The body for an incident: the event and the phone's state right after it. */
 export function incidentBody(event: StoredEvent, phone: PhoneState | undefined, shapes: JsonShapes): string {
-  const body: WebhookBody = {
-    type: `phone.${event.incident}`,
-    timestamp: new Date(event.receivedAt).toISOString(),
-    data: { event: shapes.event(event), phone: phone ? shapes.phone(phone, event.receivedAt) : null },
-  };
-  return JSON.stringify(body);
+  return incidentBodyParts(event, phone, shapes).text;
 }
 
 export function conclusionBody(type: string, at: number, data: unknown): string {

@@ -50,8 +50,10 @@ export class WebhookSender {
     this.pool.on('connectionError', () => {});
   }
 
-  async send(id: string, body: string): Promise<AttemptResult> {
+  async send(id: string, text: string): Promise<AttemptResult> {
     const timestamp = Math.floor(this.now() / 1000);
+    // Encoded once: undici would encode the text itself, and each signature again.
+    const body = Buffer.from(text);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'actionurl-webhooks',
