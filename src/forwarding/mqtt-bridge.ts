@@ -43,7 +43,7 @@ export interface CommandResult {
   [field: string]: unknown;
 }
 
-/** Remote control as the bridge sees it (implemented by the server's control service, joined in start.ts). */
+/** Remote control as the bridge sees it (implemented by the server's control service, joined in src/start/forwarding.ts). */
 export interface CommandPort {
   /**
    * Starts a command; `step` gets its status now and at each later step until it is final. Answers

@@ -10,7 +10,9 @@
  *
  * What a committed batch does to the phones' states is the receiver mode's (src/server/mode/): it is told
  * of each batch and answers its waiters. Writes of its own (the local mode's state checkpoints) take turns
- * with event batches here (`background`), so they never hold up the answers to phones.
+ * with event batches here (`background`), so they never hold up the answers to phones, except when one is
+ * behind the bound it keeps: then its next part goes first and, while a part of it is being written, event
+ * batches that would take it past the bound wait for it.
  */
 import type { CallState, PhoneState } from '../domain/types.ts';
 import type { IngestWriter, NewDelivery, NewEvent, NewRejected, StoredDelivery, StoredEvent, WriteBatch } from '../store/types.ts';
@@ -66,10 +68,22 @@ interface Waiter<T> {
 /** Under a constant stream of events, one background write goes in after this many event batches. */
 const BACKGROUND_EVERY = 4;
 
-/** A write of the receiver mode's own, built when its turn comes (so it holds the newest state then). */
-interface BackgroundWrite {
-  build(): WriteBatch;
-  done: Waiter<void>;
+/**
+ * A write of the receiver mode's own in parts (a state checkpoint in chunks): each part is built when its
+ * turn comes (so it holds the newest state then), and one part at a time is in the store's hands.
+ */
+export interface BackgroundWork {
+  /** The next part; undefined once there is none left (the work is then done). */
+  next(): WriteBatch | undefined;
+  /** Every part has been handed over (or the work gave up): once the last one settled, it is off the list. */
+  readonly finished: boolean;
+  /**
+   * Whether its next part must go before `incoming` more events (those being committed and the next batch)
+   * may commit: then it goes before that batch, or, while a part of it is being written, the batch waits.
+   */
+  behind(incoming: number): boolean;
+  /** A part was stored (err undefined) or failed; called in commit order, before anything else is handed over. */
+  settled(err: unknown): void;
 }
 
 export class CommitQueue {
@@ -77,7 +91,11 @@ export class CommitQueue {
   private eventWaiters: Waiter<StoredEvent>[] = [];
   private rejected: NewRejected[] = [];
   private rejectedWaiters: Waiter<void>[] = [];
-  private backgroundWrites: BackgroundWrite[] = [];
+  private backgroundWork: BackgroundWork[] = [];
+  /** A part of background work is in the store's hands (never more than one). */
+  private backgroundInFlight = false;
+  /** Events handed to the store whose result is not taken yet. */
+  private eventsInFlight = 0;
   /** Derived delivery rows, written with the next transaction. */
   private deliveries: NewDelivery[] = [];
   private scheduled = false;
@@ -88,8 +106,10 @@ export class CommitQueue {
   /** Event batches since the last background write. */
   private batchesSinceBackground = 0;
   private readonly delayMs: number;
-  private readonly maxBatch: number;
-  private readonly maxInFlight: number;
+  /** Requests per transaction at most. */
+  readonly maxBatch: number;
+  /** Transactions in the store's hands at once at most. */
+  readonly maxInFlight: number;
 
   constructor(private readonly opts: CommitQueueOptions) {
     this.delayMs = opts.delayMs ?? 0;
@@ -138,14 +158,14 @@ export class CommitQueue {
   }
 
   /**
-   * A write of the receiver mode's own (a state checkpoint chunk): handed to the store when no event is
-   * waiting or being committed, or, under a constant stream of events, after every BACKGROUND_EVERY batches.
-   * `build` runs then. Resolves once stored.
+   * Writes of the receiver mode's own (a state checkpoint), part by part after any work queued before: a
+   * part is handed to the store when no event is waiting or being committed, under a constant stream of
+   * events after every BACKGROUND_EVERY batches, and at once when the work is behind.
    */
-  background(build: () => WriteBatch): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.backgroundWrites.push({ build, done: { resolve, reject } }));
-    this.pump();
-    return done;
+  background(work: BackgroundWork): void {
+    this.backgroundWork.push(work);
+    // Not from inside the caller (which may be a result being taken): once it returned.
+    queueMicrotask(() => this.pump());
   }
 
   /** Refuses new requests and commits everything waiting. */
@@ -158,7 +178,7 @@ export class CommitQueue {
   async flush(): Promise<void> {
     for (;;) {
       this.pump();
-      if (this.inFlight === 0 && this.waiting === 0 && this.backgroundWrites.length === 0) return;
+      if (this.inFlight === 0 && this.waiting === 0 && this.backgroundWork.length === 0) return;
       await this.tail;
     }
   }
@@ -182,11 +202,15 @@ export class CommitQueue {
   /** Hands transactions to the store while there is room: events first, background writes in their turn. */
   private pump(): void {
     while (this.inFlight < this.maxInFlight) {
+      const work = this.backgroundWork[0];
       const idle = this.waiting === 0 && this.inFlight === 0;
-      const backgroundTurn = this.backgroundWrites.length > 0 && (idle || this.batchesSinceBackground >= BACKGROUND_EVERY);
-      if (backgroundTurn) {
+      const behind = work !== undefined && work.behind(this.eventsInFlight + Math.min(this.events.length, this.maxBatch));
+      if (work && !this.backgroundInFlight && (idle || behind || this.batchesSinceBackground >= BACKGROUND_EVERY)) {
         this.batchesSinceBackground = 0;
-        this.launchBackground(this.backgroundWrites.shift()!);
+        this.launchBackground(work);
+      } else if (behind) {
+        // Its part being written must be stored before these events may go (see BackgroundWork.behind).
+        return;
       } else if (this.waiting > 0) {
         this.batchesSinceBackground++;
         this.launchBatch();
@@ -227,7 +251,7 @@ export class CommitQueue {
         onResult(undefined, err);
       } finally {
         this.inFlight--;
-        if (this.waiting > 0 || this.backgroundWrites.length > 0) this.pumpSoon();
+        if (this.waiting > 0 || this.backgroundWork.length > 0) this.pumpSoon();
       }
     });
   }
@@ -249,7 +273,9 @@ export class CommitQueue {
       }
       if (routes) batch.routes = routes;
     }
+    this.eventsInFlight += events.length;
     this.launch(batch, (stored, err) => {
+      this.eventsInFlight -= events.length;
       if (!stored) {
         this.opts.onError?.(err);
         for (const w of eventWaiters) w.reject(err);
@@ -264,20 +290,27 @@ export class CommitQueue {
     });
   }
 
-  private launchBackground(write: BackgroundWrite): void {
-    let batch: WriteBatch;
+  /** The work's next part to the store, or the work off the list when it has none left. */
+  private launchBackground(work: BackgroundWork): void {
+    let batch: WriteBatch | undefined;
     try {
-      batch = write.build();
+      batch = work.next();
     } catch (err) {
-      write.done.reject(err);
+      this.backgroundWork.shift();
+      work.settled(err);
       return;
     }
+    if (!batch) {
+      this.backgroundWork.shift();
+      return;
+    }
+    this.backgroundInFlight = true;
     this.launch(batch, (stored, err) => {
-      if (stored) write.done.resolve();
-      else {
-        this.opts.onError?.(err);
-        write.done.reject(err);
-      }
+      this.backgroundInFlight = false;
+      if (!stored) this.opts.onError?.(err);
+      work.settled(stored ? undefined : err);
+      const at = this.backgroundWork.indexOf(work);
+      if (work.finished && at >= 0) this.backgroundWork.splice(at, 1);
     });
   }
 }

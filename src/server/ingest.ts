@@ -265,7 +265,7 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
       });
     } catch (err) {
       if (isStoreFull(err)) {
-        // Logged once per failed commit (start.ts); the phone gets the reason.
+        // Logged once per failed commit (src/start/commits.ts); the phone gets the reason.
         metrics.ingest.inc({ incident, result: 'disk_full' });
         res.send(503, NOT_STORED_DISK_FULL, TEXT);
         return;

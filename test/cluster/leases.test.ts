@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { MIGRATIONS, PostgresStore } from '../../src/store/postgres.ts';
+import { MIGRATIONS } from '../../src/store/pg-schema.ts';
+import { PostgresStore } from '../../src/store/postgres.ts';
 import { DELIVERY_SHARDS, deliveryShard } from '../../src/store/delivery-rows.ts';
 import type { ForwardingPeer, NewEvent } from '../../src/store/types.ts';
 import { BASE, dbUrl, useClusterDatabase, waitUntil } from './fixture.ts';

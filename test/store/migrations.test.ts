@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MIGRATIONS as SQLITE } from '../../src/store/sqlite-schema.ts';
-import { MIGRATIONS as POSTGRES } from '../../src/store/postgres.ts';
+import { MIGRATIONS as POSTGRES } from '../../src/store/pg-schema.ts';
 
 for (const [store, list] of [['SQLite', SQLITE], ['PostgreSQL', POSTGRES]] as const) {
   test(`${store} migrations have distinct versions, in ascending order`, { timeout: 10_000 }, () => {

@@ -6,9 +6,10 @@
 import { Option, type Command } from 'commander';
 import { networkInterfaces } from 'node:os';
 import { ingestUrlTemplate } from '../../core/ingest-url.ts';
-import { DEFAULT_DB, DEFAULT_JOURNAL, DEFAULT_MAX_PHONES, DEFAULT_STREAM_MEMORY_MIB, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, ServerOptionError, startServer, type RunningServer } from '../../start.ts';
+import { DEFAULTS, MIB } from '../../config/defaults.ts';
+import { ServerOptionError, startServer, type RunningServer, type ServerOptions } from '../../start.ts';
 import { signInLink } from '../../server/admin-access.ts';
-import { DEFAULT_DB_TIMEOUT_MS, StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
+import { StoreConfigError, StoreUnreachableError } from '../../store/open.ts';
 import { intArg, LOG_LEVELS, switchArg } from '../options.ts';
 import { TemporaryError, UsageError } from '../errors.ts';
 import { print } from '../output.ts';
@@ -80,24 +81,6 @@ function listeningOn(server: RunningServer, host: string): string {
   return wildcard ? `port ${server.port} of every address of this machine (--host ${host}); here: ${server.url}` : server.url;
 }
 
-/** Shortest secret each flag takes: a guessable token guards nothing. An empty one is never "no token". */
-const SECRET_MINIMUM: ReadonlyArray<[flag: string, key: 'token' | 'tokenSecret' | 'adminToken', min: number, without: string]> = [
-  ['--token', 'token', 8, 'leave --token out for no ingest token'],
-  ['--token-secret', 'tokenSecret', 16, 'leave --token-secret out for no per-phone tokens'],
-  ['--admin-token', 'adminToken', 16, 'leave --admin-token out to have one generated at first start'],
-];
-
-/** The first secret that is empty or too short, as a one-line reason; undefined when all are fine. */
-export function weakSecret(opts: Pick<ServeOptions, 'token' | 'tokenSecret' | 'adminToken'>): string | undefined {
-  for (const [flag, key, min, without] of SECRET_MINIMUM) {
-    const value = opts[key];
-    if (value === undefined) continue;
-    if (value.trim() === '') return `${flag} is empty; give one of at least ${min} characters, or ${without}`;
-    if (value.length < min) return `${flag} is only ${value.length === 1 ? "1 character" : `${value.length} characters`}; give one of at least ${min} (e.g. openssl rand -hex 16)`;
-  }
-  return undefined;
-}
-
 /** Stands in for a per-phone token in the banner's template (URL-safe, so it survives encoding). */
 const PHONE_TOKEN_MARK = 'PHONE_TOKEN_MARK';
 
@@ -141,26 +124,77 @@ export function startupBanner(server: RunningServer, opts: ServeOptions): string
   ].join('\n');
 }
 
+/** The flags as `startServer` takes them; the checks and the defaults of what is left out are the receiver's. */
+function serverOptions(opts: ServeOptions): ServerOptions {
+  return {
+    port: opts.port,
+    host: opts.host,
+    deferAnnouncement: true,
+    requireStrongSecrets: true,
+    db: opts.db,
+    journal: opts.journal === 'off' ? undefined : opts.journal,
+    dbTimeoutMs: opts.dbTimeout,
+    token: opts.token,
+    tokenSecret: opts.tokenSecret,
+    adminToken: opts.adminToken,
+    open: Boolean(opts.open),
+    allow: opts.allow,
+    rateLimit: opts.rateLimit,
+    retention: opts.retention,
+    publicUrl: opts.publicUrl,
+    allowedHosts: opts.allowedHost.flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean),
+    tlsCert: opts.tlsCert,
+    tlsKey: opts.tlsKey,
+    logLevel: opts.logLevel,
+    maxStreamClients: opts.maxStreamClients,
+    streamMemoryBytes: opts.streamMemory * MIB,
+    maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+    phoneUser: opts.phoneUser,
+    phonePassword: opts.phonePassword,
+    controlKey: opts.controlKey,
+    controlKeyFile: opts.controlKeyFile,
+    commandTimeoutMs: opts.commandTimeout,
+    controlNetworks: opts.controlNetworks,
+    controlFromSource: opts.controlFromSource,
+    maxPhones: opts.maxPhones,
+    webhook: opts.webhook,
+    webhookSecret: opts.webhookSecret,
+    forward: opts.forward,
+    forwardLeaseMs: opts.forwardLease * 1000,
+    mqtt: opts.mqtt
+      ? {
+          url: opts.mqtt,
+          username: opts.mqttUser,
+          password: opts.mqttPassword,
+          ca: opts.mqttCa,
+          prefix: opts.mqttPrefix,
+          discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
+        }
+      : undefined,
+    mqttCommands: opts.mqttCommands,
+  };
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the receiver: phones send Action URL requests here; REST API, event stream, dashboard')
-    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', 8080).argParser(intArg(0, 65535)))
-    .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', '0.0.0.0'))
-    .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULT_DB))
+    .addOption(opt('--port <port>', 'TCP port', 'ACTIONURL_PORT', DEFAULTS.port).argParser(intArg(0, 65535)))
+    .addOption(opt('--host <address>', 'address to listen on', 'ACTIONURL_HOST', DEFAULTS.host))
+    .addOption(opt('--db <file|url>', 'SQLite file (created if missing) or postgres:// URL', 'ACTIONURL_DB', DEFAULTS.db))
     .addOption(opt(
       '--journal <file>',
       'with a postgres:// --db: local SQLite file that keeps accepted events while PostgreSQL is unreachable '
         + '(moved in, in order, when it is back); one per receiver; "off" answers 503 instead',
       'ACTIONURL_JOURNAL',
-      DEFAULT_JOURNAL,
+      DEFAULTS.journal,
     ))
     .addOption(opt(
       '--db-timeout <ms>',
       'with a postgres:// --db: a write waits this long for the database before it counts as away (events go to '
         + 'the journal) and /healthz this long before it says so',
       'ACTIONURL_DB_TIMEOUT',
-      DEFAULT_DB_TIMEOUT_MS,
+      DEFAULTS.dbTimeoutMs,
     ).argParser(intArg(100, 60_000)))
     .addOption(opt('--token <token>', 'ingest token phones must send as token=<token>', 'ACTIONURL_TOKEN'))
     .addOption(opt(
@@ -197,9 +231,9 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain: serve HTTPS', 'ACTIONURL_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'ACTIONURL_TLS_KEY'))
-    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', 200).argParser(intArg(1, 100_000)))
+    .addOption(opt('--max-stream-clients <n>', 'event-stream clients at once; more get 503', 'ACTIONURL_MAX_STREAM_CLIENTS', DEFAULTS.maxStreamClients).argParser(intArg(1, 100_000)))
     .addOption(
-      opt('--stream-memory <MiB>', 'unsent bytes all event-stream clients together may hold; past it the furthest behind are dropped first', 'ACTIONURL_STREAM_MEMORY', DEFAULT_STREAM_MEMORY_MIB)
+      opt('--stream-memory <MiB>', 'unsent bytes all event-stream clients together may hold; past it the furthest behind are dropped first', 'ACTIONURL_STREAM_MEMORY', DEFAULTS.streamMemoryMiB)
         .argParser(intArg(1, 1_048_576)),
     )
     .addOption(
@@ -207,14 +241,14 @@ export function registerServeCommand(program: Command): void {
         '--max-connections-per-address <n>',
         'connections open at once from one source address (this machine\'s own not counted); more are closed; 0: no limit',
         'ACTIONURL_MAX_CONNECTIONS_PER_ADDRESS',
-        DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        DEFAULTS.maxConnectionsPerAddress,
       ).argParser(intArg(0, 10_000_000)),
     )
     .addOption(opt('--phone-user <user>', 'remote control: phones\' web admin user, for phones without credentials of their own', 'ACTIONURL_PHONE_USER'))
     .addOption(opt('--phone-password <password>', 'remote control: that account\'s password (prefer the environment variable)', 'ACTIONURL_PHONE_PASSWORD'))
     .addOption(opt('--control-key <key>', 'key sealing stored phone credentials: 64 hex digits (default: the key file)', 'ACTIONURL_CONTROL_KEY'))
     .addOption(opt('--control-key-file <file>', 'file holding that key, created 0600 when missing (default: control.key beside the SQLite file)', 'ACTIONURL_CONTROL_KEY_FILE'))
-    .addOption(opt('--command-timeout <ms>', 'remote control: a command the phone\'s Action URL does not confirm within this fails', 'ACTIONURL_COMMAND_TIMEOUT', 10_000).argParser(intArg(100, 600_000)))
+    .addOption(opt('--command-timeout <ms>', 'remote control: a command the phone\'s Action URL does not confirm within this fails', 'ACTIONURL_COMMAND_TIMEOUT', DEFAULTS.commandTimeoutMs).argParser(intArg(100, 600_000)))
     .addOption(opt(
       '--control-networks <cidrs>',
       'remote control: networks commands may go to (default: private and loopback, 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8,::1/128,fc00::/7; '
@@ -226,7 +260,7 @@ export function registerServeCommand(program: Command): void {
       'remote control: approve the source address of a phone\'s own request as its control address when it has none and the source is in these networks',
       'ACTIONURL_CONTROL_FROM_SOURCE',
     ))
-    .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULT_MAX_PHONES).argParser(intArg(1, 10_000_000)))
+    .addOption(opt('--max-phones <n>', 'most phones kept; events from further new MACs get 503', 'ACTIONURL_MAX_PHONES', DEFAULTS.maxPhones).argParser(intArg(1, 10_000_000)))
     .addOption(
       opt('--webhook <url>', 'POST every event here, signed the Standard Webhooks way (repeatable)', 'ACTIONURL_WEBHOOK').argParser(collect).default([]),
     )
@@ -241,15 +275,15 @@ export function registerServeCommand(program: Command): void {
         '--forward-lease <seconds>',
         'several receivers on one PostgreSQL: a receiver\'s hold on its share of the deliveries lasts this long unrenewed; a dead one\'s are taken over after it',
         'ACTIONURL_FORWARD_LEASE',
-        15,
+        DEFAULTS.forwardLeaseMs / 1000,
       ).argParser(intArg(2, 600)),
     )
     .addOption(opt('--mqtt <url>', 'publish events, phone states and Home Assistant discovery to this broker, e.g. mqtt://127.0.0.1:1883', 'ACTIONURL_MQTT'))
     .addOption(opt('--mqtt-user <name>', 'MQTT user name (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_USER'))
     .addOption(opt('--mqtt-password <password>', 'MQTT password (or put it in the --mqtt URL)', 'ACTIONURL_MQTT_PASSWORD'))
     .addOption(opt('--mqtt-ca <file>', 'PEM CA certificate to trust for mqtts://', 'ACTIONURL_MQTT_CA'))
-    .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', 'actionurl'))
-    .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', 'homeassistant'))
+    .addOption(opt('--mqtt-prefix <prefix>', 'MQTT topic prefix', 'ACTIONURL_MQTT_PREFIX', DEFAULTS.mqttPrefix))
+    .addOption(opt('--ha-discovery <prefix>', 'Home Assistant discovery prefix', 'ACTIONURL_HA_DISCOVERY', DEFAULTS.haDiscoveryPrefix))
     .addOption(new Option('--no-ha-discovery', 'do not publish Home Assistant discovery'))
     .addOption(
       new Option('--mqtt-commands <on|off>', 'with --mqtt: run commands published to <prefix>/<mac>/command/<command> and show controls in Home Assistant')
@@ -258,59 +292,12 @@ export function registerServeCommand(program: Command): void {
         .argParser(switchArg),
     )
     .addOption(new Option('--no-mqtt-commands', 'with --mqtt: no command topics, no controls in Home Assistant (same as --mqtt-commands off)'))
-    .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', 'info').choices(LOG_LEVELS))
+    .addOption(opt('--log-level <level>', 'how much to log', 'ACTIONURL_LOG_LEVEL', DEFAULTS.logLevel).choices(LOG_LEVELS))
     .action(async (opts: ServeOptions) => {
       const port = opts.port;
-      const weak = weakSecret(opts);
-      if (weak) throw new UsageError(weak);
       let server: RunningServer;
       try {
-        server = await startServer({
-          port,
-          host: opts.host,
-          deferAnnouncement: true,
-          db: opts.db,
-          journal: opts.journal === 'off' ? undefined : opts.journal,
-          dbTimeoutMs: opts.dbTimeout,
-          token: opts.token,
-          tokenSecret: opts.tokenSecret,
-          adminToken: opts.adminToken,
-          open: Boolean(opts.open),
-          allow: opts.allow,
-          rateLimit: opts.rateLimit,
-          retention: opts.retention,
-          publicUrl: opts.publicUrl,
-          allowedHosts: opts.allowedHost.flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean),
-          tlsCert: opts.tlsCert,
-          tlsKey: opts.tlsKey,
-          logLevel: opts.logLevel,
-          maxStreamClients: opts.maxStreamClients,
-          streamMemoryBytes: opts.streamMemory * 1024 * 1024,
-          maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
-          phoneUser: opts.phoneUser,
-          phonePassword: opts.phonePassword,
-          controlKey: opts.controlKey,
-          controlKeyFile: opts.controlKeyFile,
-          commandTimeoutMs: opts.commandTimeout,
-          controlNetworks: opts.controlNetworks,
-          controlFromSource: opts.controlFromSource,
-          maxPhones: opts.maxPhones,
-          webhook: opts.webhook,
-          webhookSecret: opts.webhookSecret,
-          forward: opts.forward,
-          forwardLeaseMs: opts.forwardLease * 1000,
-          mqtt: opts.mqtt
-            ? {
-                url: opts.mqtt,
-                username: opts.mqttUser,
-                password: opts.mqttPassword,
-                ca: opts.mqttCa,
-                prefix: opts.mqttPrefix,
-                discoveryPrefix: opts.haDiscovery === false ? null : opts.haDiscovery,
-              }
-            : undefined,
-          mqttCommands: opts.mqttCommands,
-        });
+        server = await startServer(serverOptions(opts));
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         if (err instanceof StoreUnreachableError) throw new TemporaryError(e.message);

@@ -3,12 +3,13 @@
  *
  * Phone states: once a batch committed, its events go through the reducer into the in-memory states, which
  * the API and the dashboard read, and are published on the event bus (after the phones are answered). The
- * stored phone states and calls are written in a checkpoint every `stateFlushMs` (each changed phone and
- * call once, however many events changed it), together with the id of the last event they include. Events
- * are the record: after a crash, start-up replays the events after that id through the reducer
- * (`catchUp`), which rebuilds exactly the states that were lost. This keeps the per-request transaction to
- * the event rows alone; writing every phone's state with each of its events costs several random page
- * writes per event, and throughput with it.
+ * stored phone states and calls are written in a checkpoint (each changed phone and call once, however many
+ * events changed it), together with the id of the last event they include: `stateFlushMs` after a change,
+ * or sooner once half the lag bound of events came in since the last one (state-checkpoint.ts: how a
+ * checkpoint keeps the lag under the bound). Events are the record: after a crash, start-up replays the
+ * events after that id through the reducer (`catchUp`), at most the bound of them, which rebuilds exactly
+ * the states that were lost. This keeps the per-request transaction to the event rows alone; writing every
+ * phone's state with each of its events costs several random page writes per event, and throughput with it.
  *
  * Forwarding's conclusions (`derive`) are drawn here from each event's effect, and ride with the next
  * transaction, which is never later than the state checkpoint that includes their event: a crash before
@@ -19,26 +20,17 @@ import type { CallState, PhoneState } from '../../domain/types.ts';
 import type { StoredEvent } from '../../store/types.ts';
 import { CommitQueue, type OutboxHooks } from '../commit-queue.ts';
 import type { ModeCommitOptions, ModeOptions, ReceiverMode } from './mode.ts';
+import { StateCheckpoint, type ChangedCall } from './state-checkpoint.ts';
 
 export type LocalModeOptions = Pick<ModeOptions, 'store' | 'phones' | 'bus'>;
 
 /**
- * Phones (and calls) per checkpoint transaction: small, since a phone's request that arrives while a chunk
- * is written waits for it (about a millisecond for 25).
+ * Events a restart replays at most, by default: at the rates one receiver takes, a few seconds of events,
+ * replayed in well under a second.
  */
-const STATE_CHUNK = 25;
+export const CHECKPOINT_LAG_BOUND = 50_000;
 
 const callKey = (mac: string, call: CallState) => `${mac}\u0000${call.callId}\u0000${call.startedAt}`;
-
-/** A part of a state checkpoint, written as its own transaction. */
-interface StateChunk {
-  macs: string[];
-  calls: { mac: string; call: CallState }[];
-  /** The checkpoint it belongs to: once a chunk failed, the last one must not claim the checkpoint. */
-  checkpoint: { failed: boolean };
-  /** Set on the last chunk of a checkpoint. */
-  stateEventId?: number;
-}
 
 export class LocalMode implements ReceiverMode {
   readonly kind = 'local';
@@ -46,17 +38,17 @@ export class LocalMode implements ReceiverMode {
   private queue: CommitQueue | undefined;
   private outbox: OutboxHooks | undefined;
   private stateFlushMs = 5000;
-  /** Chunks handed to the commit queue and not written yet (a forgotten phone is taken out of them). */
-  private pendingChunks = new Set<StateChunk>();
-  /** Phones and calls changed in memory since the last state checkpoint. */
+  private lagBound = CHECKPOINT_LAG_BOUND;
+  /** The checkpoint being written (a forgotten phone is taken out of it). */
+  private current: StateCheckpoint | undefined;
+  /** Phones and calls changed in memory since the last state checkpoint started. */
   private dirtyPhones = new Set<string>();
-  private dirtyCalls = new Map<string, { mac: string; call: CallState }>();
+  private dirtyCalls = new Map<string, ChangedCall>();
   /** The newest event applied to the in-memory states. */
   private appliedEventId = 0;
   /** The event id of the newest state checkpoint stored: the stored states include every event up to it. */
   private checkpointEventId = 0;
   private stateTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly o: LocalModeOptions) {}
@@ -71,16 +63,25 @@ export class LocalMode implements ReceiverMode {
   }
 
   open(options: ModeCommitOptions): CommitQueue {
-    const { outbox, stateFlushMs, ...rest } = options;
+    const { outbox, stateFlushMs, checkpointLagBound, ...rest } = options;
     this.outbox = outbox;
     this.stateFlushMs = stateFlushMs ?? 5000;
-    this.queue = new CommitQueue({
+    const queue = new CommitQueue({
       ...rest,
       store: this.o.store,
       ...(outbox ? { outbox } : {}),
       committed: (stored, answer) => this.committed(stored, answer),
     });
-    return this.queue;
+    // Events already in the store's hands when a checkpoint starts commit whatever it does: half the bound
+    // (where the next checkpoint starts) has to leave room for them.
+    this.lagBound = Math.max(checkpointLagBound ?? CHECKPOINT_LAG_BOUND, 2 * queue.maxBatch * queue.maxInFlight);
+    this.queue = queue;
+    return queue;
+  }
+
+  /** The checkpoint lag stays at most this many events while the store takes the writes. */
+  get checkpointLagBound(): number {
+    return this.lagBound;
   }
 
   get unsavedState(): number {
@@ -89,7 +90,8 @@ export class LocalMode implements ReceiverMode {
 
   /**
    * Events committed after the newest stored state checkpoint: what start-up would replay if the process
-   * died now. It grows with the load between checkpoints and goes back to 0 with each one that completes.
+   * died now. It grows with the load between checkpoints, drops with each one that completes, and stays at
+   * most `checkpointLagBound`.
    */
   get checkpointLag(): number {
     return Math.max(0, this.appliedEventId - this.checkpointEventId);
@@ -100,7 +102,9 @@ export class LocalMode implements ReceiverMode {
     // Answer first, then tell subscribers: the phone's 200 does not wait for the dashboard or forwarders.
     answer();
     for (let i = 0; i < stored.length; i++) this.o.bus.publish({ type: 'event', event: stored[i], ...changes[i] });
-    if (stored.length) this.scheduleStateFlush();
+    if (stored.length === 0) return;
+    this.scheduleStateFlush();
+    if (this.checkpointLag >= this.lagBound / 2) this.checkpointSoon();
   }
 
   /**
@@ -147,73 +151,54 @@ export class LocalMode implements ReceiverMode {
   }
 
   /**
-   * Stores every changed phone state and call now (a checkpoint), in chunks of STATE_CHUNK that take turns
-   * with event batches, so a checkpoint of thousands of phones never holds up the answers to phones. The
-   * checkpoint's event id goes with the last chunk. Resolves once all of it is stored.
+   * Stores every changed phone state and call now (a checkpoint), in parts that take turns with event
+   * batches, so a checkpoint of thousands of phones never holds up the answers to phones for long. The
+   * checkpoint's event id goes with the last part. Resolves once all of it is stored.
    */
   async flushState(): Promise<void> {
-    // A checkpoint already under way may have started before the latest changes: wait, then write the rest.
-    while (this.flushing) await this.flushing.catch(() => {});
+    // A checkpoint already under way may have started before the latest changes: wait, then write the rest,
+    // unless one started meanwhile (it holds them).
+    const under = this.current;
+    if (under) await under.done.catch(() => {});
+    if (this.current) return this.current.done;
     if (this.unsavedState === 0) return;
-    const flushing = this.checkpoint().finally(() => {
-      if (this.flushing === flushing) this.flushing = undefined;
-    });
-    this.flushing = flushing;
-    await flushing;
+    return this.startCheckpoint().done;
   }
 
-  private checkpoint(): Promise<void> {
-    const macs = [...this.dirtyPhones];
-    const calls = [...this.dirtyCalls.values()];
+  /** Starts a checkpoint unless one is under way (its failure is reported through onError and retried). */
+  private checkpointSoon(): void {
+    if (!this.current && this.unsavedState > 0) this.startCheckpoint().done.catch(() => {});
+  }
+
+  private startCheckpoint(): StateCheckpoint {
+    const checkpoint = new StateCheckpoint({
+      phones: [...this.dirtyPhones],
+      calls: [...this.dirtyCalls.values()],
+      eventId: this.appliedEventId,
+      // After a failed checkpoint the lag may be past the bound already: the next one still gets a fair share.
+      budget: Math.max(this.lagBound - this.checkpointLag, this.lagBound / 4),
+      stateOf: (mac) => this.o.phones.get(mac),
+      applied: () => this.appliedEventId,
+      ended: (c, err, unstored) => this.checkpointEnded(c, err, unstored),
+    });
     this.dirtyPhones = new Set();
     this.dirtyCalls = new Map();
-    const count = Math.max(1, Math.ceil(Math.max(macs.length, calls.length) / STATE_CHUNK));
-    const checkpoint = { failed: false };
-    const written: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      const chunk: StateChunk = {
-        macs: macs.slice(i * STATE_CHUNK, (i + 1) * STATE_CHUNK),
-        calls: calls.slice(i * STATE_CHUNK, (i + 1) * STATE_CHUNK),
-        checkpoint,
-        // Every event applied so far is in these states (later ones may be too; replay skips those).
-        ...(i === count - 1 ? { stateEventId: this.appliedEventId } : {}),
-      };
-      written.push(this.writeChunk(chunk));
-    }
-    // The last chunk's result is the checkpoint's (it fails when any chunk before it did).
-    for (const w of written.slice(0, -1)) w.catch(() => {});
-    return written[written.length - 1];
+    this.current = checkpoint;
+    this.commits.background(checkpoint);
+    return checkpoint;
   }
 
-  /** One chunk through the commit queue's background turn; the states are read when its turn comes. */
-  private async writeChunk(chunk: StateChunk): Promise<void> {
-    this.pendingChunks.add(chunk);
-    let stateEventId: number | undefined;
-    try {
-      await this.commits.background(() => {
-        this.pendingChunks.delete(chunk);
-        const phones: PhoneState[] = [];
-        for (const mac of chunk.macs) {
-          const state = this.o.phones.get(mac);
-          if (state) phones.push(state);
-        }
-        stateEventId = chunk.checkpoint.failed ? undefined : chunk.stateEventId;
-        return { events: [], rejected: [], phones, calls: chunk.calls, ...(stateEventId !== undefined ? { stateEventId } : {}) };
-      });
-    } catch (err) {
-      this.pendingChunks.delete(chunk);
-      chunk.checkpoint.failed = true;
-      // Keep it for the next checkpoint, unless it changed again meanwhile (newer versions win).
-      for (const mac of chunk.macs) this.dirtyPhones.add(mac);
-      for (const c of chunk.calls) if (!this.dirtyCalls.has(callKey(c.mac, c.call))) this.dirtyCalls.set(callKey(c.mac, c.call), c);
-      this.scheduleStateFlush();
-      throw err;
-    }
-    if (chunk.checkpoint.failed) {
-      if (chunk.stateEventId !== undefined) throw new Error('a phone state checkpoint was not completely stored');
+  private checkpointEnded(checkpoint: StateCheckpoint, err: unknown, unstored: { phones: string[]; calls: ChangedCall[] }): void {
+    if (this.current === checkpoint) this.current = undefined;
+    if (err === undefined) {
+      this.checkpointEventId = Math.max(this.checkpointEventId, checkpoint.eventId);
+      if (this.checkpointLag >= this.lagBound / 2) this.checkpointSoon();
       return;
     }
-    if (stateEventId !== undefined) this.checkpointEventId = Math.max(this.checkpointEventId, stateEventId);
+    // Kept for the next checkpoint, unless changed again meanwhile (newer versions win).
+    for (const mac of unstored.phones) this.dirtyPhones.add(mac);
+    for (const c of unstored.calls) if (!this.dirtyCalls.has(callKey(c.mac, c.call))) this.dirtyCalls.set(callKey(c.mac, c.call), c);
+    this.scheduleStateFlush();
   }
 
   /**
@@ -226,7 +211,7 @@ export class LocalMode implements ReceiverMode {
     this.o.phones.delete(mac);
     this.dirtyPhones.delete(mac);
     for (const [key, c] of this.dirtyCalls) if (c.mac === mac) this.dirtyCalls.delete(key);
-    for (const chunk of this.pendingChunks) chunk.calls = chunk.calls.filter((c) => c.mac !== mac);
+    this.current?.forget(mac);
     // Writes reach the store in the order they are asked for: a checkpoint already handed over is written
     // before this, one asked for later no longer holds the phone.
     await this.o.store.write({ events: [], rejected: [], forget: [{ mac, upToEventId: state?.lastEventId ?? 0, purge }] });

@@ -61,6 +61,12 @@ export type ModeCommitOptions = Omit<CommitQueueOptions, 'store' | 'committed' |
   outbox?: OutboxHooks;
   /** Write changed phone states and calls this often (ms; local mode). Default 5 s. */
   stateFlushMs?: number;
+  /**
+   * The checkpoint lag (events a restart would replay) the local mode keeps under, by checkpointing sooner
+   * and in larger parts as events come faster. Default CHECKPOINT_LAG_BOUND (local.ts); never below what
+   * the commit queue can have in the store's hands twice over.
+   */
+  checkpointLagBound?: number;
 };
 
 /**
