@@ -224,10 +224,10 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
   /** New phones whose first event is being committed (see --max-phones). */
   const arriving = new Set<string>();
 
-  const refuse = async (req: HttpRequest, res: HttpResponse, { status, reason, result, incident, mac }: IngestRefusal) => {
+  const refuse = async (req: HttpRequest, res: HttpResponse, at: number, { status, reason, result, incident, mac }: IngestRefusal) => {
     metrics.ingest.inc({ incident, result });
     const row = {
-      receivedAt: ctx.now(),
+      receivedAt: at,
       sourceIp: req.remoteAddress,
       method: req.method,
       status,
@@ -242,8 +242,10 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
 
   return async (req, res) => {
     const source = req.remoteAddress;
-    const checked = checkIngest(req, settings, opts, ctx.now());
-    if (checked.refusal) return refuse(req, res, checked.refusal);
+    // One reading of the clock per request: the checks, the refusal kept and the stored event share it.
+    const at = ctx.now();
+    const checked = checkIngest(req, settings, opts, at);
+    if (checked.refusal) return refuse(req, res, at, checked.refusal);
     const decoded = checked.decoded;
     const incident = decoded.incident!;
     const mac = decoded.mac!;
@@ -251,12 +253,12 @@ export function createIngestHandler(ctx: ServerContext, opts: IngestOptions): Ht
     const isNew = opts.maxPhones !== undefined && ctx.phones.get(mac) === undefined && !arriving.has(mac);
     if (isNew && ctx.phones.size + arriving.size >= opts.maxPhones!) {
       const reason = `phone limit reached: this receiver keeps at most ${opts.maxPhones} phones (--max-phones) and ${mac} is new`;
-      return refuse(req, res, { status: 503, reason, result: 'phone_limit', incident, mac });
+      return refuse(req, res, at, { status: 503, reason, result: 'phone_limit', incident, mac });
     }
     if (isNew) arriving.add(mac);
     try {
       await commits.addEvent({
-        receivedAt: ctx.now(),
+        receivedAt: at,
         mac,
         incident,
         ...redactEventFields(decoded, settings, mac),

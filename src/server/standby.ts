@@ -117,7 +117,7 @@ export interface ReplayOptions {
   journal: HeldRequests;
   /**
    * The receiver's ingest handler, built on a context whose clock is `clock.at`: each held request is handed
-   * over with the clock set to the time it arrived (ingest reads the clock before its first wait).
+   * over with the clock set to the time it arrived (ingest reads the clock once, as the request comes in).
    */
   ingest: HttpHandler;
   clock: { at: number };
